@@ -1,0 +1,50 @@
+/**
+ * The one module that chooses and initialises the TensorFlow.js backend ("engine").
+ * Nothing else in the project calls `tf.setBackend`.
+ *
+ * Engines: `wasm` (default; XNNPACK SIMD, one thread in Node) with the training kernels that tfjs-wasm lacks registered
+ * by this module, and `cpu` (pure JavaScript; only for tiny tests). Choice order: the explicit argument, then the
+ * environment variable `GMMSEG_ENGINE`, then the default.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { EngineError } from '../errors.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
+
+/** Engines this build knows. */
+export const ENGINES = ['wasm', 'cpu'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+/** The engine used when nothing is requested. */
+export const DEFAULT_ENGINE: EngineName = 'wasm';
+
+/** Environment variable that overrides the default engine. */
+export const ENGINE_ENV_VAR = 'GMMSEG_ENGINE';
+
+/** Parses an engine name, with an error listing the valid names. */
+export function parseEngineName(name: string, source: string): EngineName {
+  if ((ENGINES as readonly string[]).includes(name)) return name as EngineName;
+  throw new EngineError(`unknown engine '${name}' (from ${source}); valid: ${ENGINES.join(', ')}`);
+}
+
+/**
+ * Selects and initialises an engine; returns its name. Idempotent: calling it again with the same engine is cheap.
+ *
+ * @param requested explicit engine, or undefined to use `GMMSEG_ENGINE` or the default.
+ * @param env the environment to read (defaults to `process.env`).
+ */
+export async function initEngine(requested?: EngineName, env: Record<string, string | undefined> = process.env): Promise<EngineName> {
+  const fromEnv = env[ENGINE_ENV_VAR];
+  const name = requested ?? (fromEnv !== undefined && fromEnv !== '' ? parseEngineName(fromEnv, `$${ENGINE_ENV_VAR}`) : DEFAULT_ENGINE);
+  if (name === 'wasm') registerWasmTrainingKernels();
+  if (tf.getBackend() === name) return name;
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new EngineError(`engine '${name}' failed to initialise`);
+  await tf.ready();
+  return name;
+}
+
+/** The engine currently active (after `initEngine`). */
+export function currentEngine(): string {
+  return tf.getBackend();
+}
