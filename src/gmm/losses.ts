@@ -1,0 +1,51 @@
+/**
+ * The two training losses of the GMM head.
+ *
+ * - Segmentation CE on the class logits bilinearly upsampled (align_corners = false) to label size. Reduction
+ *   'all-pixels' is the reference's (MMSeg 0.22: mean over all B·H·W pixels, ignored ones counting zero);
+ *   'valid-pixels' averages over labelled pixels only.
+ * - Contrast CE over all C·K component log-densities with Sinkhorn component targets (mean over valid targets).
+ *   Targets use −1 as the ignore value, so K·c + k = 255 is a real target (the reference's collision, §8.2 item 4,
+ *   is fixed). A batch with no valid target gives 0 instead of the reference's NaN (§8.2 item 12).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { assertShape } from '../shape.js';
+
+/** Segmentation CE reductions. */
+export type SegLossReduction = 'all-pixels' | 'valid-pixels';
+
+/**
+ * @param logits [B, h, w, C]
+ * @param labels [B, H, W] int32 (class index or `ignoreIndex`; validated by the caller)
+ * @returns scalar loss
+ */
+export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, ignoreIndex: number, reduction: SegLossReduction): tf.Scalar {
+  const [B, , , C] = logits.shape;
+  const { H, W } = assertShape(labels.shape, [B, 'H', 'W'], 'labels', 'segmentationLoss');
+  return tf.tidy(() => {
+    const up = tf.image.resizeBilinear(logits, [H as number, W as number], false, true);
+    const logp = tf.logSoftmax(up);
+    const valid = tf.notEqual(labels, ignoreIndex);
+    const target = tf.oneHot(tf.where(valid, labels, tf.fill(labels.shape, -1, 'int32')) as tf.Tensor3D, C);
+    const total = tf.neg(tf.sum(tf.mul(target, logp)));
+    const count = reduction === 'all-pixels' ? labels.size : tf.sum(tf.cast(valid, 'float32')).dataSync()[0] as number;
+    return tf.div(total, Math.max(count, 1)) as tf.Scalar;
+  });
+}
+
+/**
+ * @param logDensity [N, C·K] component log-densities (the contrast logits; no temperature)
+ * @param targets [N] component targets K·c + k, or −1 to ignore
+ * @returns scalar loss (0 when every target is ignored)
+ */
+export function contrastLoss(logDensity: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  const [N, J] = logDensity.shape;
+  assertShape([targets.length], [N], 'targets', 'contrastLoss');
+  let valid = 0;
+  for (const t of targets) if (t >= 0) valid++;
+  return tf.tidy(() => {
+    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), J);
+    const total = tf.neg(tf.sum(tf.mul(oh, tf.logSoftmax(logDensity))));
+    return tf.div(total, Math.max(valid, 1)) as tf.Scalar;
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Component targets and memory eligibility from one forward pass (reference `online_contrast`, §3): for each class
+ * present (ascending), its pixels' own-class component log-densities go through Sinkhorn; the assigned component a
+ * gives the contrast target K·c + a; the pixel may enter the memory only if the class prediction was correct.
+ */
+import { assertLength } from '../shape.js';
+import { sinkhornAssign, type SinkhornOptions } from './sinkhorn.js';
+
+/** Per-pixel outputs of the E-step. */
+export interface ComponentTargets {
+  /** [N] K·c + a, or −1 for ignored pixels (and, in 'reference' collision mode, for targets equal to 255). */
+  targets: Int32Array;
+  /** [N] assigned component a of the pixel's own class, or −1 for ignored pixels. */
+  assignment: Int32Array;
+  /** [N] 1 where the pixel is labelled, correctly classified, and so may enter the memory. */
+  eligible: Uint8Array;
+}
+
+/** Settings (fields of GmmConfig). */
+export interface TargetOptions extends SinkhornOptions {
+  classes: number;
+  componentsPerClass: number;
+  ignoreIndex: number;
+  contrastTargetCollision: 'fixed' | 'reference';
+}
+
+/**
+ * @param logDensity [N, C·K] component log-densities (float32, row-major)
+ * @param labels [N] labels at feature resolution
+ * @param predicted [N] argmax class of the logits at feature resolution
+ */
+export function componentTargets(logDensity: Float32Array, labels: Int32Array, predicted: Int32Array, opts: TargetOptions): ComponentTargets {
+  const N = labels.length;
+  const K = opts.componentsPerClass;
+  const J = opts.classes * K;
+  assertLength(logDensity.length, [N, J], 'logDensity', 'componentTargets');
+  assertLength(predicted.length, [N], 'predicted', 'componentTargets');
+  const targets = new Int32Array(N).fill(-1);
+  const assignment = new Int32Array(N).fill(-1);
+  const eligible = new Uint8Array(N);
+  const byClass = new Map<number, number[]>();
+  for (let n = 0; n < N; n++) {
+    const y = labels[n] as number;
+    if (y === opts.ignoreIndex) continue;
+    let list = byClass.get(y);
+    if (!list) byClass.set(y, (list = []));
+    list.push(n);
+  }
+  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
+    const pixels = byClass.get(c) as number[];
+    const block = new Float64Array(pixels.length * K);
+    pixels.forEach((n, i) => {
+      for (let k = 0; k < K; k++) block[i * K + k] = logDensity[n * J + c * K + k] as number;
+    });
+    const a = sinkhornAssign(block, pixels.length, K, opts);
+    pixels.forEach((n, i) => {
+      const t = c * K + (a[i] as number);
+      assignment[n] = a[i] as number;
+      targets[n] = opts.contrastTargetCollision === 'reference' && t === opts.ignoreIndex ? -1 : t;
+      eligible[n] = predicted[n] === c ? 1 : 0;
+    });
+  }
+  return { targets, assignment, eligible };
+}
+
+/**
+ * Reference enqueue order and subsampling: for each class present and each component, the eligible pixels assigned to
+ * it (in (b, y, x) order), at most `maxSamplesPerStep` of them at evenly spaced positions.
+ * @returns per slot c·K + k, the pixel rows to enqueue (only slots with rows appear)
+ */
+export function enqueueRows(labels: Int32Array, t: ComponentTargets, componentsPerClass: number, maxSamplesPerStep: number, ignoreIndex: number, linspace: (n: number, m: number) => Int32Array): Map<number, Int32Array> {
+  const K = componentsPerClass;
+  const bySlot = new Map<number, number[]>();
+  for (let n = 0; n < labels.length; n++) {
+    const y = labels[n] as number;
+    if (y === ignoreIndex || !t.eligible[n]) continue;
+    const slot = y * K + (t.assignment[n] as number);
+    let list = bySlot.get(slot);
+    if (!list) bySlot.set(slot, (list = []));
+    list.push(n);
+  }
+  const out = new Map<number, Int32Array>();
+  for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
+    const rows = bySlot.get(slot) as number[];
+    if (maxSamplesPerStep !== -1 && rows.length > maxSamplesPerStep) {
+      const pick = linspace(rows.length, maxSamplesPerStep);
+      out.set(slot, Int32Array.from(pick, (i) => rows[i] as number));
+    } else out.set(slot, Int32Array.from(rows));
+  }
+  return out;
+}
