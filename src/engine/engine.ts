@@ -36,6 +36,8 @@ export function parseEngineName(name: string, source: string): EngineName {
 export async function initEngine(requested?: EngineName, env: Record<string, string | undefined> = process.env): Promise<EngineName> {
   const fromEnv = env[ENGINE_ENV_VAR];
   const name = requested ?? (fromEnv !== undefined && fromEnv !== '' ? parseEngineName(fromEnv, `$${ENGINE_ENV_VAR}`) : DEFAULT_ENGINE);
+  // Production mode: skips tfjs debug checks and its console banner ("looks like you are running TensorFlow.js in Node").
+  tf.enableProdMode();
   if (name === 'wasm') registerWasmTrainingKernels();
   if (tf.getBackend() === name) return name;
   const ok = await tf.setBackend(name);

@@ -1,0 +1,19 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_GMM_CONFIG, makeGmmConfig, slotIndex } from '../../../src/gmm/config.js';
+import { ValueError } from '../../../src/errors.js';
+
+test('defaults are the reference Cityscapes settings; overrides apply', () => {
+  assert.equal(DEFAULT_GMM_CONFIG.meanMomentum, 0.999);
+  assert.equal(DEFAULT_GMM_CONFIG.memoryPerComponent, 32000);
+  assert.equal(makeGmmConfig({ classes: 11 }).classes, 11);
+  assert.equal(slotIndex(3, 2, 5), 17);
+});
+
+test('unknown keys and bad values are rejected with their names', () => {
+  assert.throws(() => makeGmmConfig({ gamma: [0.999, 0] }), (e: Error) => e instanceof ValueError && /unknown key\(s\) 'gamma'/.test(e.message));
+  assert.throws(() => makeGmmConfig({ componentsPerClass: 0 }), /'componentsPerClass'/);
+  assert.throws(() => makeGmmConfig({ maxSamplesPerStep: 0 }), /'maxSamplesPerStep': must be −1/);
+  assert.throws(() => makeGmmConfig({ memoryKind: 'disk' }), /'memoryKind'/);
+  assert.equal(makeGmmConfig({ maxSamplesPerStep: -1 }).maxSamplesPerStep, -1);
+});
