@@ -1,0 +1,113 @@
+/**
+ * Converts the GMM head (plain data + LayerNorm tensors) to and from the `.gmmseg` model file's named tensors.
+ *
+ * Tensor names: `head.featNorm.weight` [D], `head.featNorm.bias` [D], `head.classNorm.weight` [C],
+ * `head.classNorm.bias` [C], `gmm.means` [C, K, D], `gmm.stds` [C, K, D]; with the training state also
+ * `gmm.memory` [C, K, M, D] + `gmm.memoryPointer` [C, K] (queue) or `gmm.runningMean1`/`gmm.runningMean2` [C, K, D]
+ * (running statistics), and `gmm.step` [] (the iteration counter).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FormatError, GmmsegError } from '../errors.js';
+import { DEFAULT_GMM_CONFIG, makeGmmConfig, type GmmConfig } from '../gmm/config.js';
+import { makeNorms, type HeadModel, type HeadState } from '../gmm/head.js';
+import { flattenQueue, queueFromBuffers, type ComponentMemory } from '../gmm/memory.js';
+import type { ModelFile, NamedTensor } from './model-types.js';
+
+const f32 = (shape: number[], data: Float32Array): NamedTensor => ({ dtype: 'float32', shape, data });
+
+/** The head's tensors (and, with `withState`, its memory and counter) as named tensors. */
+export function headTensors(head: HeadModel | HeadState, withState: boolean): Record<string, NamedTensor> {
+  const { classes: C, componentsPerClass: K, embedDim: D } = head.config;
+  const read = (t: tf.Tensor): Float32Array => Float32Array.from(t.dataSync());
+  const out: Record<string, NamedTensor> = {
+    'head.featNorm.weight': f32([D], read(head.norms.featNormWeight)),
+    'head.featNorm.bias': f32([D], read(head.norms.featNormBias)),
+    'head.classNorm.weight': f32([C], read(head.norms.classNormWeight)),
+    'head.classNorm.bias': f32([C], read(head.norms.classNormBias)),
+    'gmm.means': f32([C, K, D], Float32Array.from(head.gmm.means)),
+    'gmm.stds': f32([C, K, D], Float32Array.from(head.gmm.stds)),
+  };
+  if (withState && 'memory' in head) Object.assign(out, memoryTensors(head.memory, C, K, D), { 'gmm.step': { dtype: 'int32', shape: [], data: Int32Array.of(head.step) } });
+  return out;
+}
+
+function memoryTensors(mem: ComponentMemory, C: number, K: number, D: number): Record<string, NamedTensor> {
+  if (mem.kind === 'queue') {
+    return { 'gmm.memory': f32([C, K, mem.capacity, D], flattenQueue(mem)), 'gmm.memoryPointer': { dtype: 'int32', shape: [C, K], data: Int32Array.from(mem.pointer) } };
+  }
+  return { 'gmm.runningMean1': f32([C, K, D], Float32Array.from(mem.mean1)), 'gmm.runningMean2': f32([C, K, D], Float32Array.from(mem.mean2)) };
+}
+
+/** The GMM config stored in a model file's flat config (GMM keys only; other keys belong to other parts). */
+export function gmmConfigFromModel(file: ModelFile): GmmConfig {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULT_GMM_CONFIG)) if (key in file.config) picked[key] = file.config[key];
+  try {
+    return makeGmmConfig(picked);
+  } catch (e) {
+    throw new FormatError(`model config: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Rebuilds the inference head from a decoded model file, checking every tensor's presence, dtype, shape and values.
+ * @param trainableNorms make the LayerNorm parameters tf.Variables
+ */
+export function headFromModel(file: ModelFile, trainableNorms = false): HeadModel {
+  const config = gmmConfigFromModel(file);
+  const { classes: C, componentsPerClass: K, embedDim: D } = config;
+  if (file.classes.length !== C) throw new FormatError(`model file lists ${file.classes.length} class names but its config has classes = ${C}`);
+  const t = (name: string, shape: number[]): Float32Array => tensor(file, name, shape);
+  const stds = t('gmm.stds', [C, K, D]);
+  const bad = stds.findIndex((s) => !(s > 0) || !Number.isFinite(s));
+  if (bad >= 0) throw new FormatError(`model tensor 'gmm.stds' has invalid standard deviation ${stds[bad]} at flat index ${bad}`);
+  const norms = makeNorms(t('head.featNorm.weight', [D]), t('head.featNorm.bias', [D]), t('head.classNorm.weight', [C]), t('head.classNorm.bias', [C]), trainableNorms);
+  return { config, norms, gmm: { means: t('gmm.means', [C, K, D]), stds } };
+}
+
+/** Rebuilds a full training state (model + memory + counter) from a checkpoint written with `withState`. */
+export function headStateFromModel(file: ModelFile, trainableNorms = false): HeadState {
+  const head = headFromModel(file, trainableNorms);
+  const { classes: C, componentsPerClass: K, embedDim: D, memoryPerComponent: M } = head.config;
+  const stepT = file.tensors['gmm.step'];
+  if (!stepT || stepT.dtype !== 'int32' || stepT.data.length !== 1) throw new FormatError(`model file has no training state ('gmm.step' missing): it is an inference model, not a checkpoint`);
+  let memory: ComponentMemory;
+  if (head.config.memoryKind === 'queue') {
+    const ptrT = file.tensors['gmm.memoryPointer'];
+    if (!ptrT || ptrT.dtype !== 'int32' || ptrT.data.length !== C * K) throw new FormatError(`checkpoint tensor 'gmm.memoryPointer' missing or not int32 [${C}, ${K}]`);
+    try {
+      memory = queueFromBuffers(tensor(file, 'gmm.memory', [C, K, M, D]), Int32Array.from(ptrT.data), M, D);
+    } catch (e) {
+      throw e instanceof GmmsegError ? new FormatError(`checkpoint memory: ${e.message}`) : e;
+    }
+  } else {
+    memory = { kind: 'running', slots: C * K, capacity: M, dim: D, mean1: Float64Array.from(tensor(file, 'gmm.runningMean1', [C, K, D])), mean2: Float64Array.from(tensor(file, 'gmm.runningMean2', [C, K, D])), version: 0 };
+  }
+  return { ...head, memory, memoryVersion: memory.version, step: stepT.data[0] as number };
+}
+
+/** A model file holding a GMM head. */
+export function headModelFile(head: HeadModel | HeadState, classes: string[], extra: Partial<Omit<ModelFile, 'tensors' | 'classes'>> = {}, withState = false): ModelFile {
+  return {
+    config: { ...(extra.config ?? {}), ...head.config },
+    classes,
+    preprocessing: extra.preprocessing ?? {},
+    metrics: extra.metrics ?? {},
+    calibration: extra.calibration ?? {},
+    tensors: headTensors(head, withState),
+  };
+}
+
+/** Refuses a model built for another number of classes or embedding size, saying which. */
+export function assertCompatible(config: GmmConfig, expected: { classes?: number; embedDim?: number }, what: string): void {
+  if (expected.classes !== undefined && expected.classes !== config.classes) throw new FormatError(`${what} was built for ${config.classes} classes, but ${expected.classes} are needed here`);
+  if (expected.embedDim !== undefined && expected.embedDim !== config.embedDim) throw new FormatError(`${what} has embedding size ${config.embedDim}, but the features here have ${expected.embedDim}`);
+}
+
+function tensor(file: ModelFile, name: string, shape: number[]): Float32Array {
+  const t = file.tensors[name];
+  if (!t) throw new FormatError(`model file has no tensor '${name}'`);
+  if (t.dtype !== 'float32') throw new FormatError(`model tensor '${name}' has dtype ${t.dtype}, expected float32`);
+  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) throw new FormatError(`model tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  return Float32Array.from(t.data);
+}
