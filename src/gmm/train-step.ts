@@ -17,7 +17,7 @@ import { componentLogDensity, densityMatrix, densityTensors, disposeDensityTenso
 import { contrastLoss, segmentationLoss } from './losses.js';
 import { linspaceIndices, pushRows } from './memory.js';
 import { mStep } from './m-step.js';
-import { componentTargets, enqueueRows } from './targets.js';
+import { componentTargets, enqueueRows, type ComponentTargets } from './targets.js';
 
 /** One batch for the head. */
 export interface HeadBatch {
@@ -29,10 +29,14 @@ export interface HeadBatch {
   labelShape: readonly [number, number, number];
 }
 
-/** Optional optimisation: when given, the total loss is minimised over `varList` (default: all trainable variables). */
+/**
+ * Optimisation of one step: `optimizer` (a tfjs optimizer over `varList`, default all trainable variables), or
+ * `minimize`, any function that takes the loss closure, computes gradients and applies them (e.g. AdamW).
+ */
 export interface HeadStepOptions {
   optimizer?: tf.Optimizer;
   varList?: tf.Variable[];
+  minimize?: (loss: () => tf.Scalar) => void;
 }
 
 /** What a step produced besides the new state. */
@@ -50,64 +54,97 @@ export interface HeadStepResult {
   gmmUpdated: boolean;
 }
 
+/** What one training forward leaves for the no-gradient part of the step (memory and M-step). */
+export interface HeadCapture {
+  /** [N, D] embedded features (after LayerNorm + L2). */
+  embedded: Float32Array;
+  /** [N] labels at feature resolution. */
+  labelsSmall: Int32Array;
+  /** [N, C] class logits. */
+  logits: Float32Array;
+  targets: ComponentTargets;
+  segLoss: number;
+  contrastLoss: number;
+}
+
 /**
  * Advances the head by one step. The input state's memory is advanced in place and the input state must not be
  * used again (a stale state is detected and refused); means, stds and the counter are new values in the result.
  */
 export function headTrainStep(state: HeadState, batch: HeadBatch, options: HeadStepOptions = {}): HeadStepResult {
-  const cfg = state.config;
-  if (state.memory.version !== state.memoryVersion) throw new ValueError('headTrainStep: this head state was already advanced (its memory moved on); use the state returned by the last step');
-  const { classes: C, componentsPerClass: K, embedDim: D } = cfg;
-  const [B, H, W] = batch.labelShape;
-  assertLength(batch.labels.length, [B, H, W], 'labels', 'headTrainStep');
-  checkLabels(batch.labels, C, cfg.ignoreIndex, 'headTrainStep');
-  const means = normalizeRowsArray(state.gmm.means, D);
-  const dt = densityTensors(densityMatrix(means, state.gmm.stds, C * K, D));
-  const labelsFull = tf.tensor3d(Int32Array.from(batch.labels), [B, H, W], 'int32');
-  let captured: Captured | undefined;
+  assertFresh(state, 'headTrainStep');
+  let capture: HeadCapture | undefined;
   const lossFn = (): tf.Scalar => {
     const feats = typeof batch.features === 'function' ? batch.features() : batch.features;
-    const out = forwardLosses(state, feats, labelsFull, dt, B, H, W);
-    captured = out.captured;
-    return out.total;
+    const out = headTrainForward(state, feats, batch.labels, batch.labelShape);
+    capture = out.capture;
+    return out.loss;
   };
-  try {
-    if (options.optimizer) {
-      const total = options.optimizer.minimize(lossFn, true, options.varList);
-      total?.dispose();
-    } else tf.tidy(lossFn);
-  } finally {
-    disposeDensityTensors(dt);
-    labelsFull.dispose();
-  }
-  const cap = captured as Captured;
-  const memory = state.memory;
-  const rows = enqueueRows(cap.labelsSmall, cap.targets, K, cfg.maxSamplesPerStep, cfg.ignoreIndex, linspaceIndices);
-  for (const [slot, r] of rows) pushRows(memory, slot, cap.embedded, r);
-  memory.version++;
-  const gmmUpdated = state.step % cfg.gmmUpdateEvery === 0;
-  const gmm = gmmUpdated ? mStep(means, state.gmm.stds, memory, presentClasses(cap.labelsSmall, cfg.ignoreIndex), cfg) : { means, stds: state.gmm.stds };
+  if (options.minimize) options.minimize(lossFn);
+  else if (options.optimizer) options.optimizer.minimize(lossFn, false, options.varList);
+  else tf.tidy(lossFn);
+  const cap = capture as HeadCapture;
+  const { state: next, gmmUpdated } = advanceHead(state, [cap]);
   return {
-    state: { ...state, gmm, memory, memoryVersion: memory.version, step: state.step + 1 },
+    state: next,
     segLoss: cap.segLoss,
     contrastLoss: cap.contrastLoss,
-    loss: cap.segLoss + cfg.contrastLossWeight * cap.contrastLoss,
+    loss: cap.segLoss + state.config.contrastLossWeight * cap.contrastLoss,
     classLogits: cap.logits,
     componentTargets: cap.targets.targets,
     gmmUpdated,
   };
 }
 
-interface Captured {
-  embedded: Float32Array;
-  labelsSmall: Int32Array;
-  logits: Float32Array;
-  targets: ReturnType<typeof componentTargets>;
-  segLoss: number;
-  contrastLoss: number;
+/**
+ * The differentiable part of a step for one (micro-)batch: forward, Sinkhorn targets, total loss. Call it inside a
+ * gradient tape (tf.variableGrads / optimizer.minimize); the capture feeds {@link advanceHead}.
+ * @param feats [B, h, w, D]
+ * @param labels [B, H, W]
+ */
+export function headTrainForward(state: HeadState, feats: tf.Tensor4D, labels: ArrayLike<number>, labelShape: readonly [number, number, number]): { loss: tf.Scalar; capture: HeadCapture } {
+  const cfg = state.config;
+  const { classes: C, componentsPerClass: K, embedDim: D } = cfg;
+  const [B, H, W] = labelShape;
+  assertLength(labels.length, [B, H, W], 'labels', 'headTrainForward');
+  checkLabels(labels, C, cfg.ignoreIndex, 'headTrainForward');
+  const dt = densityTensors(densityMatrix(normalizeRowsArray(state.gmm.means, D), state.gmm.stds, C * K, D));
+  const labelsFull = tf.tensor3d(Int32Array.from(labels), [B, H, W], 'int32');
+  try {
+    const out = forwardLosses(state, feats, labelsFull, dt, B, H, W);
+    return { loss: out.total, capture: out.captured };
+  } finally {
+    disposeDensityTensors(dt);
+    labelsFull.dispose();
+  }
 }
 
-function forwardLosses(state: HeadState, feats: tf.Tensor4D, labelsFull: tf.Tensor3D, dt: ReturnType<typeof densityTensors>, B: number, H: number, W: number): { total: tf.Scalar; captured: Captured } {
+/**
+ * The no-gradient part of a step: enqueue the captured features of each micro-batch (in order), run the M-step for
+ * the classes present when `step % gmmUpdateEvery === 0`, increment the counter. Advances the memory in place.
+ */
+export function advanceHead(state: HeadState, captures: readonly HeadCapture[]): { state: HeadState; gmmUpdated: boolean } {
+  assertFresh(state, 'advanceHead');
+  const cfg = state.config;
+  const means = normalizeRowsArray(state.gmm.means, cfg.embedDim);
+  const memory = state.memory;
+  const present = new Set<number>();
+  for (const cap of captures) {
+    const rows = enqueueRows(cap.labelsSmall, cap.targets, cfg.componentsPerClass, cfg.maxSamplesPerStep, cfg.ignoreIndex, linspaceIndices);
+    for (const [slot, r] of rows) pushRows(memory, slot, cap.embedded, r);
+    presentClasses(cap.labelsSmall, cfg.ignoreIndex).forEach((c) => present.add(c));
+  }
+  memory.version++;
+  const gmmUpdated = state.step % cfg.gmmUpdateEvery === 0;
+  const gmm = gmmUpdated ? mStep(means, state.gmm.stds, memory, [...present].sort((a, b) => a - b), cfg) : { means, stds: state.gmm.stds };
+  return { state: { ...state, gmm, memory, memoryVersion: memory.version, step: state.step + 1 }, gmmUpdated };
+}
+
+function assertFresh(state: HeadState, fnName: string): void {
+  if (state.memory.version !== state.memoryVersion) throw new ValueError(`${fnName}: this head state was already advanced (its memory moved on); use the state returned by the last step`);
+}
+
+function forwardLosses(state: HeadState, feats: tf.Tensor4D, labelsFull: tf.Tensor3D, dt: ReturnType<typeof densityTensors>, B: number, H: number, W: number): { total: tf.Scalar; captured: HeadCapture } {
   const cfg = state.config;
   const { classes: C, componentsPerClass: K, embedDim: D } = cfg;
   assertShape(feats.shape, [B, null, null, D], 'features', 'headTrainStep');
@@ -133,7 +170,7 @@ function forwardLosses(state: HeadState, feats: tf.Tensor4D, labelsFull: tf.Tens
   const seg = segmentationLoss(tf.reshape(logits, [B, h, w, C]), labelsFull, cfg.ignoreIndex, cfg.segLossReduction);
   const con = contrastLoss(logDensity, targets.targets);
   const total = tf.add(seg, tf.mul(con, cfg.contrastLossWeight)) as tf.Scalar;
-  const captured: Captured = { embedded: Float32Array.from(embedded), labelsSmall, logits: Float32Array.from(logitValues), targets, segLoss: seg.dataSync()[0] as number, contrastLoss: con.dataSync()[0] as number };
+  const captured: HeadCapture = { embedded: Float32Array.from(embedded), labelsSmall, logits: Float32Array.from(logitValues), targets, segLoss: seg.dataSync()[0] as number, contrastLoss: con.dataSync()[0] as number };
   return { total, captured };
 }
 
