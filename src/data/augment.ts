@@ -1,0 +1,121 @@
+/**
+ * Training augmentation as the reference's MMSeg pipeline does it: random rescale (ratio range), random crop with a
+ * category-max-ratio rule, horizontal flip, padding to the crop size (image 0, label 255). Deterministic from an Rng.
+ * Images are resized bilinearly (half-pixel centres), labels and anomaly masks by nearest neighbour.
+ */
+import { randInt, uniform, type Rng } from '../random.js';
+import { IGNORE_INDEX, type LabelMap, type RgbImage, type Sample } from './sample.js';
+
+/** Augmentation settings. */
+export interface AugmentOptions {
+  /** [height, width] of the output crop. */
+  cropSize: readonly [number, number];
+  /** Random rescale factor range relative to `baseScale` (reference: [0.5, 2.0]). */
+  scaleRange: readonly [number, number];
+  /** Scale applied before the random factor (e.g. to bring images to a working resolution). */
+  baseScale: number;
+  /** Flip horizontally with probability 0.5. */
+  flip: boolean;
+  /** Reject crops where one class covers more than this fraction of labelled pixels (up to 10 tries); 1 disables. */
+  catMaxRatio: number;
+}
+
+/** Resizes an RGB image bilinearly with half-pixel centres (cv2 INTER_LINEAR / align_corners = false). */
+export function resizeImageBilinear(img: RgbImage, width: number, height: number): RgbImage {
+  const out = new Uint8Array(width * height * 3);
+  const sx = img.width / width;
+  const sy = img.height / height;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.max((y + 0.5) * sy - 0.5, 0);
+    const y0 = Math.min(Math.floor(fy), img.height - 1);
+    const y1 = Math.min(y0 + 1, img.height - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.max((x + 0.5) * sx - 0.5, 0);
+      const x0 = Math.min(Math.floor(fx), img.width - 1);
+      const x1 = Math.min(x0 + 1, img.width - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const a = img.data[(y0 * img.width + x0) * 3 + c] as number;
+        const b = img.data[(y0 * img.width + x1) * 3 + c] as number;
+        const d = img.data[(y1 * img.width + x0) * 3 + c] as number;
+        const e = img.data[(y1 * img.width + x1) * 3 + c] as number;
+        out[(y * width + x) * 3 + c] = Math.round((a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy);
+      }
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** Nearest-neighbour resize of a label map (source index floor(i · in / out)). */
+export function resizeLabelNearest(map: LabelMap, width: number, height: number): LabelMap {
+  const out = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const sy = Math.min(Math.floor((y * map.height) / height), map.height - 1);
+    for (let x = 0; x < width; x++) out[y * width + x] = map.data[sy * map.width + Math.min(Math.floor((x * map.width) / width), map.width - 1)] as number;
+  }
+  return { width, height, data: out };
+}
+
+/** Rescales a whole sample by `factor` (output sizes rounded, at least 1). */
+export function rescaleSample(s: Sample, factor: number): Sample {
+  const width = Math.max(1, Math.round(s.image.width * factor));
+  const height = Math.max(1, Math.round(s.image.height * factor));
+  const out: Sample = { id: s.id, image: resizeImageBilinear(s.image, width, height), label: resizeLabelNearest(s.label, width, height) };
+  if (s.anomaly) out.anomaly = resizeLabelNearest(s.anomaly, width, height);
+  return out;
+}
+
+/** One augmented training sample of exactly `cropSize`. */
+export function augmentSample(s: Sample, rng: Rng, opts: AugmentOptions): Sample {
+  const [lo, hi] = opts.scaleRange;
+  const scaled = rescaleSample(s, opts.baseScale * (lo + (hi - lo) * uniform(rng)));
+  const [ch, cw] = opts.cropSize;
+  let y0 = 0;
+  let x0 = 0;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    y0 = randInt(rng, Math.max(scaled.image.height - ch, 0) + 1);
+    x0 = randInt(rng, Math.max(scaled.image.width - cw, 0) + 1);
+    if (opts.catMaxRatio >= 1 || cropAcceptable(scaled.label, y0, x0, ch, cw, opts.catMaxRatio)) break;
+  }
+  const flip = opts.flip && uniform(rng) < 0.5;
+  const out: Sample = { id: s.id, image: cropRgb(scaled.image, y0, x0, ch, cw, flip), label: cropMap(scaled.label, y0, x0, ch, cw, flip, IGNORE_INDEX) };
+  if (scaled.anomaly) out.anomaly = cropMap(scaled.anomaly, y0, x0, ch, cw, flip, IGNORE_INDEX);
+  return out;
+}
+
+function cropAcceptable(label: LabelMap, y0: number, x0: number, h: number, w: number, maxRatio: number): boolean {
+  const counts = new Map<number, number>();
+  let total = 0;
+  for (let y = y0; y < Math.min(y0 + h, label.height); y++) {
+    for (let x = x0; x < Math.min(x0 + w, label.width); x++) {
+      const v = label.data[y * label.width + x] as number;
+      if (v === IGNORE_INDEX) continue;
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+      total++;
+    }
+  }
+  return counts.size > 1 && Math.max(...counts.values()) / total < maxRatio;
+}
+
+function cropRgb(img: RgbImage, y0: number, x0: number, h: number, w: number, flip: boolean): RgbImage {
+  const out = new Uint8Array(h * w * 3);
+  for (let y = 0; y < Math.min(h, img.height - y0); y++) {
+    for (let x = 0; x < Math.min(w, img.width - x0); x++) {
+      const dx = flip ? Math.min(w, img.width - x0) - 1 - x : x;
+      for (let c = 0; c < 3; c++) out[(y * w + dx) * 3 + c] = img.data[((y0 + y) * img.width + x0 + x) * 3 + c] as number;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+function cropMap(map: LabelMap, y0: number, x0: number, h: number, w: number, flip: boolean, pad: number): LabelMap {
+  const out = new Uint8Array(h * w).fill(pad);
+  for (let y = 0; y < Math.min(h, map.height - y0); y++) {
+    for (let x = 0; x < Math.min(w, map.width - x0); x++) {
+      const dx = flip ? Math.min(w, map.width - x0) - 1 - x : x;
+      out[y * w + dx] = map.data[(y0 + y) * map.width + x0 + x] as number;
+    }
+  }
+  return { width: w, height: h, data: out };
+}
