@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * The `gmmseg` command line: subcommands are composed here (the only name → factory map) and this is the only place
+ * that exits the process. User errors are printed as one line; anything else is a bug and keeps its stack trace.
+ */
+import { Command } from 'commander';
+import { GmmsegError } from '../errors.js';
+import { demoCommand } from './demo.js';
+import { inspectCommand } from './inspect.js';
+import { metricsCommand } from './metrics.js';
+
+const program = new Command('gmmseg')
+  .description('generative semantic segmentation (GMMSeg): Gaussian-mixture classifier head, anomaly maps')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(demoCommand())
+  .addCommand(inspectCommand())
+  .addCommand(metricsCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof GmmsegError) {
+    process.stderr.write(`gmmseg: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
