@@ -3,8 +3,8 @@
  *
  * Tensor names: `head.featNorm.weight` [D], `head.featNorm.bias` [D], `head.classNorm.weight` [C],
  * `head.classNorm.bias` [C], `gmm.means` [C, K, D], `gmm.stds` [C, K, D]; with the training state also
- * `gmm.memory` [C, K, M, D] + `gmm.memoryPointer` [C, K] (queue) or `gmm.runningMean1`/`gmm.runningMean2` [C, K, D]
- * (running statistics), and `gmm.step` [] (the iteration counter).
+ * `gmm.memory` [C, K, M, D] + `gmm.memoryPointer` [C, K] + float64 sums as bytes `gmm.memorySum1/2` (queue), or
+ * `gmm.runningMean1/2` (float64 [C, K, D] as bytes; running statistics), and `gmm.step` [] (the iteration counter).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, GmmsegError } from '../errors.js';
@@ -33,9 +33,20 @@ export function headTensors(head: HeadModel | HeadState, withState: boolean): Re
 
 function memoryTensors(mem: ComponentMemory, C: number, K: number, D: number): Record<string, NamedTensor> {
   if (mem.kind === 'queue') {
-    return { 'gmm.memory': f32([C, K, mem.capacity, D], flattenQueue(mem)), 'gmm.memoryPointer': { dtype: 'int32', shape: [C, K], data: Int32Array.from(mem.pointer) } };
+    // The float64 running sums are stored byte for byte so that a resumed run continues bit for bit.
+    const bytes = (a: Float64Array): NamedTensor => ({ dtype: 'uint8', shape: [a.length * 8], data: new Uint8Array(a.slice().buffer) });
+    return {
+      'gmm.memory': f32([C, K, mem.capacity, D], flattenQueue(mem)),
+      'gmm.memoryPointer': { dtype: 'int32', shape: [C, K], data: Int32Array.from(mem.pointer) },
+      'gmm.memorySum1': bytes(mem.sum1),
+      'gmm.memorySum2': bytes(mem.sum2),
+    };
   }
-  return { 'gmm.runningMean1': f32([C, K, D], Float32Array.from(mem.mean1)), 'gmm.runningMean2': f32([C, K, D], Float32Array.from(mem.mean2)) };
+  // float64 moments stored byte for byte (exact resume)
+  return {
+    'gmm.runningMean1': { dtype: 'uint8', shape: [C * K * D * 8], data: new Uint8Array(mem.mean1.slice().buffer) },
+    'gmm.runningMean2': { dtype: 'uint8', shape: [C * K * D * 8], data: new Uint8Array(mem.mean2.slice().buffer) },
+  };
 }
 
 /** The GMM config stored in a model file's flat config (GMM keys only; other keys belong to other parts). */
@@ -76,12 +87,20 @@ export function headStateFromModel(file: ModelFile, trainableNorms = false): Hea
     const ptrT = file.tensors['gmm.memoryPointer'];
     if (!ptrT || ptrT.dtype !== 'int32' || ptrT.data.length !== C * K) throw new FormatError(`checkpoint tensor 'gmm.memoryPointer' missing or not int32 [${C}, ${K}]`);
     try {
-      memory = queueFromBuffers(tensor(file, 'gmm.memory', [C, K, M, D]), Int32Array.from(ptrT.data), M, D);
+      const q = queueFromBuffers(tensor(file, 'gmm.memory', [C, K, M, D]), Int32Array.from(ptrT.data), M, D);
+      restoreSums(file, q.sum1, 'gmm.memorySum1');
+      restoreSums(file, q.sum2, 'gmm.memorySum2');
+      memory = q;
     } catch (e) {
       throw e instanceof GmmsegError ? new FormatError(`checkpoint memory: ${e.message}`) : e;
     }
   } else {
-    memory = { kind: 'running', slots: C * K, capacity: M, dim: D, mean1: Float64Array.from(tensor(file, 'gmm.runningMean1', [C, K, D])), mean2: Float64Array.from(tensor(file, 'gmm.runningMean2', [C, K, D])), version: 0 };
+    const mean1 = new Float64Array(C * K * D);
+    const mean2 = new Float64Array(C * K * D);
+    restoreSums(file, mean1, 'gmm.runningMean1');
+    restoreSums(file, mean2, 'gmm.runningMean2');
+    if (!file.tensors['gmm.runningMean1'] || !file.tensors['gmm.runningMean2']) throw new FormatError(`checkpoint has no running-statistics memory ('gmm.runningMean1/2')`);
+    memory = { kind: 'running', slots: C * K, capacity: M, dim: D, mean1, mean2, version: 0 };
   }
   return { ...head, memory, memoryVersion: memory.version, step: stepT.data[0] as number };
 }
@@ -102,6 +121,14 @@ export function headModelFile(head: HeadModel | HeadState, classes: string[], ex
 export function assertCompatible(config: GmmConfig, expected: { classes?: number; embedDim?: number }, what: string): void {
   if (expected.classes !== undefined && expected.classes !== config.classes) throw new FormatError(`${what} was built for ${config.classes} classes, but ${expected.classes} are needed here`);
   if (expected.embedDim !== undefined && expected.embedDim !== config.embedDim) throw new FormatError(`${what} has embedding size ${config.embedDim}, but the features here have ${expected.embedDim}`);
+}
+
+/** Overwrites recomputed sums with the saved float64 bytes when present (older checkpoints keep the recomputation). */
+function restoreSums(file: ModelFile, into: Float64Array, name: string): void {
+  const t = file.tensors[name];
+  if (!t) return;
+  if (t.dtype !== 'uint8' || t.data.length !== into.length * 8) throw new FormatError(`checkpoint tensor '${name}' must be uint8 [${into.length * 8}]`);
+  into.set(new Float64Array(Uint8Array.from(t.data).buffer));
 }
 
 function tensor(file: ModelFile, name: string, shape: number[]): Float32Array {

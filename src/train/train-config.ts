@@ -1,0 +1,87 @@
+/**
+ * The flat, typed training configuration (units in names; unknown keys rejected). Defaults follow the reference
+ * (AdamW, lr 6e-5 with head ×10, weight decay 0.01, poly power 1 with linear warm-up, scale 0.5–2, flip, crop with
+ * cat-max-ratio 0.75), scaled down in steps for CPU budgets.
+ */
+import { z } from 'zod';
+import { ValueError } from '../errors.js';
+
+const posInt = z.number().int().positive();
+
+export const trainConfigSchema = z
+  .object({
+    /** Optimizer steps. */
+    steps: posInt,
+    /** Images per micro-batch. */
+    batchSize: posInt,
+    /** Micro-batches whose gradients are summed (averaged) per optimizer step. */
+    accumulateSteps: posInt,
+    /** [height, width] of training crops (multiples of the extractor's size multiple). */
+    cropSize: z.tuple([posInt, posInt]),
+    /** Random rescale range relative to `baseScale`. */
+    scaleRange: z.tuple([z.number().positive(), z.number().positive()]),
+    /** Scale applied to every image before augmentation. */
+    baseScale: z.number().positive(),
+    /** Random horizontal flips. */
+    flip: z.boolean(),
+    /** Crop acceptance: largest class share below this (1 disables). */
+    catMaxRatio: z.number().positive().max(1),
+    /** Base learning rate (backbone/encoder parameters). */
+    learningRate: z.number().positive(),
+    /** Multiplier of the learning rate for decoder and head parameters (reference: 10). */
+    headLrMultiplier: z.number().positive(),
+    /** AdamW decoupled weight decay. */
+    weightDecay: z.number().min(0),
+    /** Linear warm-up steps. */
+    warmupSteps: z.number().int().min(0),
+    /** Learning-rate ratio at step 0 of the warm-up. */
+    warmupRatio: z.number().min(0).max(1),
+    /** Poly schedule power. */
+    polyPower: z.number().min(0),
+    /** Final learning rate. */
+    minLearningRate: z.number().min(0),
+    /** With a frozen backbone: compute its maps once per image and train on them (flip is the only augmentation). */
+    cacheFrozen: z.boolean(),
+    /** Validate every N steps (0 = only at the end). */
+    validateEvery: z.number().int().min(0),
+    /** Write a checkpoint every N steps (0 = only at the end). */
+    checkpointEvery: z.number().int().min(0),
+    /** Seed of everything random in training (init, order, augmentation, dropout). */
+    seed: z.number().int().min(0),
+  })
+  .strict()
+  .refine((c) => c.scaleRange[0] <= c.scaleRange[1], { message: 'scaleRange must be [low, high] with low ≤ high', path: ['scaleRange'] });
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  steps: 2000,
+  batchSize: 8,
+  accumulateSteps: 1,
+  cropSize: [128, 128],
+  scaleRange: [0.5, 2],
+  baseScale: 1,
+  flip: true,
+  catMaxRatio: 0.75,
+  learningRate: 6e-5,
+  headLrMultiplier: 10,
+  weightDecay: 0.01,
+  warmupSteps: 100,
+  warmupRatio: 1e-6,
+  polyPower: 1,
+  minLearningRate: 0,
+  cacheFrozen: false,
+  validateEvery: 0,
+  checkpointEvery: 0,
+  seed: 0,
+};
+
+/** Defaults merged with overrides, validated; errors name the key. */
+export function makeTrainConfig(overrides: Record<string, unknown> = {}): TrainConfig {
+  const r = trainConfigSchema.safeParse({ ...DEFAULT_TRAIN_CONFIG, ...overrides });
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : `'${i.path.join('.')}': ${i.message}`)).join('; ');
+    throw new ValueError(`invalid training config: ${msg}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,145 @@
+/**
+ * Online hybrid training (reference §1–5), one optimizer step at a time: state → state.
+ *
+ * Per step: for each micro-batch (deterministic indices and augmentation from (seed, step, micro)), forward the
+ * extractor in training mode and the head, compute the losses (GMM: segmentation CE + weight · contrast CE with
+ * Sinkhorn targets; softmax: segmentation CE), accumulate gradients; one AdamW update with the poly/warm-up
+ * learning rate (decoder and head ×headLrMultiplier, backbone/encoder ×1, no decay on backbone norms); then, without
+ * gradient, the GMM memory enqueue and the M-step every N steps. Everything depends only on (config, state), so
+ * a run resumed from a checkpoint continues exactly as an uninterrupted one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/sample.js';
+import { GmmsegError } from '../errors.js';
+import { segmentationLoss } from '../gmm/losses.js';
+import { advanceHead, headTrainForward, type HeadCapture } from '../gmm/train-step.js';
+import { headVariables, type SegModel } from '../model/seg-model.js';
+import { softmaxHeadLogits } from '../nn/softmax-head.js';
+import { createRng } from '../random.js';
+import { adamwStep, type AdamWState, type ParamGroup } from './adamw.js';
+import { frozenBatch, loadImageBatch, type FrozenEntry } from './batch.js';
+import { batchIndices, mixSeed } from './data-order.js';
+import { polyLr } from './schedule.js';
+import type { TrainConfig } from './train-config.js';
+
+/** Everything that changes during training. */
+export interface TrainState {
+  /** Optimizer steps done. */
+  step: number;
+  model: SegModel;
+  optimizer: AdamWState;
+}
+
+/** Training data: a dataset, and with `cacheFrozen` the frozen-backbone maps of each sample. */
+export interface TrainData {
+  dataset: Dataset;
+  frozen?: readonly FrozenEntry[];
+}
+
+/** Losses of one step (means over micro-batches). */
+export interface StepLosses {
+  loss: number;
+  segLoss: number;
+  contrastLoss: number;
+  learningRate: number;
+}
+
+/** Raised when the loss becomes NaN or infinite; the CLI reports the last good checkpoint. */
+export class TrainingDivergedError extends GmmsegError {
+  constructor(readonly step: number, readonly value: number) {
+    super(`training diverged at step ${step}: the loss is ${value}`);
+  }
+}
+
+/** All trainable variables by name ('extractor.<param>' and 'head.<param>'). */
+export function trainableVariables(model: SegModel): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = {};
+  for (const [k, v] of Object.entries(model.extractor.params)) out[`extractor.${k}`] = v;
+  return { ...out, ...headVariables(model.head) };
+}
+
+/** Learning-rate and decay multipliers: backbone/encoder ×1 (norms without decay), everything else ×headLrMultiplier. */
+export function paramGroups(cfg: TrainConfig): (name: string) => ParamGroup {
+  return (name) => {
+    const backbone = name.startsWith('extractor.backbone.') || name.startsWith('extractor.encoder.');
+    const norm = /(^|\.)(norm|bn|ln)\d*(\.|$)|norm\./.test(name);
+    return { lrMultiplier: backbone ? 1 : cfg.headLrMultiplier, decayMultiplier: backbone && norm ? 0 : 1 };
+  };
+}
+
+/** One optimizer step. The input state is consumed (variables and the GMM memory advance in place). */
+export async function trainStep(state: TrainState, data: TrainData, cfg: TrainConfig): Promise<{ state: TrainState; losses: StepLosses }> {
+  const lr = polyLr({ baseLr: cfg.learningRate, minLr: cfg.minLearningRate, power: cfg.polyPower, maxIters: cfg.steps, warmupIters: cfg.warmupSteps, warmupRatio: cfg.warmupRatio }, state.step);
+  const vars = trainableVariables(state.model);
+  const byTfName = new Map(Object.entries(vars).map(([k, v]) => [v.name, k]));
+  const sums: Record<string, tf.Tensor> = {};
+  const captures: HeadCapture[] = [];
+  let seg = 0;
+  let con = 0;
+  let total = 0;
+  for (let micro = 0; micro < cfg.accumulateSteps; micro++) {
+    const out = await microStep(state, data, cfg, micro, Object.values(vars));
+    if (out.capture) captures.push(out.capture);
+    seg += out.segLoss / cfg.accumulateSteps;
+    con += out.contrastLoss / cfg.accumulateSteps;
+    total += out.loss / cfg.accumulateSteps;
+    for (const [tfName, g] of Object.entries(out.grads)) {
+      const name = byTfName.get(tfName) as string;
+      const prev = sums[name];
+      sums[name] = prev ? tf.tidy(() => tf.add(prev, g)) : tf.clone(g);
+      prev?.dispose();
+      g.dispose();
+    }
+  }
+  if (!Number.isFinite(total)) {
+    Object.values(sums).forEach((t) => t.dispose());
+    throw new TrainingDivergedError(state.step, total);
+  }
+  const grads = Object.fromEntries(Object.entries(sums).map(([k, g]) => [k, cfg.accumulateSteps === 1 ? g : tf.tidy(() => tf.div(g, cfg.accumulateSteps))]));
+  if (cfg.accumulateSteps !== 1) Object.values(sums).forEach((t) => t.dispose());
+  const optimizer = adamwStep(vars, grads, state.optimizer, lr, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: cfg.weightDecay }, paramGroups(cfg));
+  Object.values(grads).forEach((t) => t.dispose());
+  let model = state.model;
+  if (model.head.kind === 'gmm') model = { ...model, head: { kind: 'gmm', state: advanceHead(model.head.state, captures).state } };
+  return { state: { step: state.step + 1, model, optimizer }, losses: { loss: total, segLoss: seg, contrastLoss: con, learningRate: lr } };
+}
+
+async function microStep(state: TrainState, data: TrainData, cfg: TrainConfig, micro: number, varList: tf.Variable[]): Promise<{ grads: tf.NamedTensorMap; loss: number; segLoss: number; contrastLoss: number; capture?: HeadCapture }> {
+  const rng = createRng(mixSeed(cfg.seed, state.step, micro, 1));
+  const n = data.frozen ? data.frozen.length : data.dataset.length;
+  const indices = batchIndices(cfg.seed, state.step, micro, cfg.batchSize, cfg.accumulateSteps, n);
+  const ctx = { training: true, seed: mixSeed(cfg.seed, state.step, micro, 2) };
+  const { extractor, head } = state.model;
+  let input: { feats: () => tf.Tensor4D; labels: Int32Array; labelShape: [number, number, number]; inputs: tf.Tensor[] };
+  if (data.frozen) {
+    const fb = frozenBatch(data.frozen, indices, rng, cfg.flip);
+    const from = extractor.forwardFromFrozen?.bind(extractor);
+    if (!from) throw new GmmsegError(`extractor '${extractor.kind}' has no frozen part; cacheFrozen needs a frozen backbone`);
+    input = { feats: () => from(fb.maps, ctx), labels: fb.labels, labelShape: fb.labelShape, inputs: fb.maps };
+  } else {
+    const b = await loadImageBatch(data.dataset, indices, rng, { cropSize: cfg.cropSize, scaleRange: cfg.scaleRange, baseScale: cfg.baseScale, flip: cfg.flip, catMaxRatio: cfg.catMaxRatio });
+    input = { feats: () => extractor.forward(b.images, ctx), labels: b.labels, labelShape: b.labelShape, inputs: [b.images] };
+  }
+  let capture: HeadCapture | undefined;
+  let segLoss = 0;
+  let contrastLoss = 0;
+  const labelsT = tf.tensor3d(input.labels, input.labelShape, 'int32');
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      if (head.kind === 'gmm') {
+        const out = headTrainForward(head.state, input.feats(), input.labels, input.labelShape);
+        capture = out.capture;
+        return out.loss;
+      }
+      return segmentationLoss(softmaxHeadLogits(head.params, input.feats()), labelsT, 255, 'all-pixels');
+    }, varList);
+    const loss = value.dataSync()[0] as number;
+    value.dispose();
+    if (capture) ({ segLoss, contrastLoss } = capture);
+    else segLoss = loss;
+    return capture ? { grads, loss, segLoss, contrastLoss, capture } : { grads, loss, segLoss, contrastLoss };
+  } finally {
+    labelsT.dispose();
+    input.inputs.forEach((t) => t.dispose());
+  }
+}
