@@ -1,0 +1,151 @@
+/**
+ * The frozen pretrained backbone: the COCO-trained MobileNetV3 (CenterNet detector) graph model shipped in
+ * `@vladmandic/human@3.3.6` as `models/centernet.{json,bin}` (data.md §3, probe-camvid.md).
+ *
+ * - Input: raw RGB 0..255, [B, H, W, 3], H and W multiples of 32 (the model's own normalisation is inside the graph).
+ * - The Placeholder `tower_0/images` is declared [1, 512, 512, 3]; it is relaxed to [-1, -1, -1, 3] before loading
+ *   (the backbone part is fully convolutional and batches; outputs match per-image runs exactly).
+ * - Maps are read at the hard-swish outputs (`.../hard_swish/mul_1`; `.../add` is only the pre-activation + 3):
+ *   stride 8 `expanded_conv_6/expand` (192 ch; the expand runs before that block's stride-2 depthwise), stride 16
+ *   `expanded_conv_12/expand` (528 ch), stride 32 `extern1` (480 ch).
+ * - Weights are fp16-quantised in the .bin; tfjs dequantises them on load.
+ *
+ * {@link readMbv3Artifacts} is the one function here that reads files (read-only); everything else is pure.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { FormatError, ValueError } from '../errors.js';
+import { assertShape } from '../shape.js';
+import { noGrad } from './layers.js';
+
+/** The scales the backbone exposes. */
+export const MBV3_SCALES = ['s8', 's16', 's32'] as const;
+export type Mbv3Scale = (typeof MBV3_SCALES)[number];
+
+/** Graph node, stride and channels of each scale. */
+export const MBV3_NODES: Record<Mbv3Scale, { node: string; stride: number; channels: number }> = {
+  s8: { node: 'tower_0/MobilenetV3/expanded_conv_6/expand/hard_swish/mul_1', stride: 8, channels: 192 },
+  s16: { node: 'tower_0/MobilenetV3/expanded_conv_12/expand/hard_swish/mul_1', stride: 16, channels: 528 },
+  s32: { node: 'tower_0/extern1/hard_swish/mul_1', stride: 32, channels: 480 },
+};
+
+/** Input sizes must be multiples of this. */
+export const MBV3_SIZE_MULTIPLE = 32;
+
+/** Name of the model files (without extension) inside the package's `models/` folder. */
+export const MBV3_MODEL_NAME = 'centernet';
+
+/** The model JSON and its weight bytes (all shards concatenated in manifest order). */
+export interface Mbv3Artifacts {
+  modelJson: unknown;
+  weightData: ArrayBuffer;
+}
+
+/** A loaded backbone. */
+export interface Mbv3Backbone {
+  model: tf.GraphModel;
+  /** Scales returned by {@link mbv3FrozenMaps}, in this order (finest first). */
+  scales: Mbv3Scale[];
+}
+
+/** `node_modules/@vladmandic/human/models` as resolved from this module. */
+export function defaultMbv3ModelDir(): string {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('@vladmandic/human'); // <pkg>/dist/human.node.js
+  return path.join(path.dirname(path.dirname(entry)), 'models');
+}
+
+/** Reads `<modelDir>/centernet.json` and concatenates its weight shards. */
+export async function readMbv3Artifacts(modelDir: string = defaultMbv3ModelDir()): Promise<Mbv3Artifacts> {
+  const jsonPath = path.join(modelDir, `${MBV3_MODEL_NAME}.json`);
+  let modelJson: { weightsManifest?: { paths?: string[] }[] };
+  try {
+    modelJson = JSON.parse(await readFile(jsonPath, 'utf8')) as typeof modelJson;
+  } catch (err) {
+    throw new FormatError(`readMbv3Artifacts: cannot read model file '${jsonPath}' (${(err as Error).message}); is @vladmandic/human@3.3.6 installed?`);
+  }
+  const shardPaths = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
+  if (shardPaths.length === 0) throw new FormatError(`readMbv3Artifacts: '${jsonPath}' lists no weight files`);
+  const shards = await Promise.all(shardPaths.map((p) => readFile(path.join(modelDir, p))));
+  const all = Buffer.concat(shards);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  return { modelJson, weightData };
+}
+
+interface GraphJson {
+  modelTopology?: { node?: { name: string; op: string; attr?: Record<string, { shape?: { dim?: { size: string }[] } }> }[] };
+  weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+/**
+ * Builds the backbone from the artifacts: relaxes the input Placeholder to [-1, -1, -1, 3] (on a copy of the
+ * topology), checks that the needed nodes exist, and loads the graph model.
+ */
+export async function buildMbv3Backbone(artifacts: Mbv3Artifacts, scales: Mbv3Scale[] = ['s8', 's32']): Promise<Mbv3Backbone> {
+  const fn = 'buildMbv3Backbone';
+  checkScales(scales, fn);
+  const json = artifacts.modelJson as GraphJson;
+  const nodes = json.modelTopology?.node;
+  if (!Array.isArray(nodes) || !Array.isArray(json.weightsManifest)) throw new FormatError(`${fn}: model JSON has no modelTopology.node or weightsManifest (not a tfjs graph model)`);
+  const names = new Set(nodes.map((n) => n.name));
+  for (const s of scales) if (!names.has(MBV3_NODES[s].node)) throw new FormatError(`${fn}: model has no node '${MBV3_NODES[s].node}' (scale ${s}); expected the centernet model of @vladmandic/human@3.3.6`);
+  const topology = structuredClone(json.modelTopology) as NonNullable<GraphJson['modelTopology']>;
+  const placeholders = (topology.node ?? []).filter((n) => n.op === 'Placeholder');
+  if (placeholders.length !== 1) throw new FormatError(`${fn}: expected one input Placeholder, found ${placeholders.length}`);
+  const shape = (placeholders[0] as (typeof placeholders)[number]).attr?.shape?.shape;
+  if (shape !== undefined) shape.dim = [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '3' }];
+  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData: artifacts.weightData }));
+  return { model, scales: [...scales] };
+}
+
+/** Reads the package files and builds the backbone. */
+export async function loadMbv3Backbone(opts: { modelDir?: string; scales?: Mbv3Scale[] } = {}): Promise<Mbv3Backbone> {
+  return buildMbv3Backbone(await readMbv3Artifacts(opts.modelDir), opts.scales);
+}
+
+/** Throws unless H and W are positive multiples of 32 and there are 3 channels. */
+export function checkMbv3Input(shape: readonly number[], fn: string): void {
+  assertShape(shape, ['B', 'H', 'W', null], 'images', fn);
+  const [b, h, w, c] = shape as [number, number, number, number];
+  if (c !== 3) throw new ValueError(`${fn}: argument 'images' must have 3 channels (RGB 0..255), got shape [${shape.join(', ')}]`);
+  if (b < 1) throw new ValueError(`${fn}: argument 'images' has an empty batch`);
+  if (h < MBV3_SIZE_MULTIPLE || w < MBV3_SIZE_MULTIPLE || h % MBV3_SIZE_MULTIPLE !== 0 || w % MBV3_SIZE_MULTIPLE !== 0) {
+    throw new ValueError(`${fn}: image size ${h}x${w} is not a positive multiple of ${MBV3_SIZE_MULTIPLE} in both height and width; resize or pad the images first`);
+  }
+}
+
+/**
+ * images [B, H, W, 3] float32 RGB 0..255 → one map per backbone scale, finest first: s8 [B, H/8, W/8, 192],
+ * (s16 [B, H/16, W/16, 528],) s32 [B, H/32, W/32, 480]. Runs with the gradient tape paused: the maps are constants.
+ */
+export function mbv3FrozenMaps(bb: Mbv3Backbone, images: tf.Tensor4D): tf.Tensor4D[] {
+  const fn = 'mbv3FrozenMaps';
+  checkMbv3Input(images.shape, fn);
+  if (images.dtype !== 'float32') throw new ValueError(`${fn}: argument 'images' must be float32, got ${images.dtype}`);
+  const nodes = bb.scales.map((s) => MBV3_NODES[s].node);
+  return noGrad(() => tf.tidy(() => bb.model.execute(images, nodes) as tf.Tensor4D[]));
+}
+
+/** Channels of each map returned for these scales. */
+export function mbv3Channels(scales: readonly Mbv3Scale[]): number[] {
+  return scales.map((s) => MBV3_NODES[s].channels);
+}
+
+/** Checks a scale list: known names, no repeats, finest first, s8 first (the decoder works at stride 8). */
+export function checkScales(scales: readonly string[], fn: string): asserts scales is Mbv3Scale[] {
+  const known = MBV3_SCALES as readonly string[];
+  const bad = scales.find((s) => !known.includes(s));
+  if (bad !== undefined) throw new ValueError(`${fn}: unknown backbone scale '${bad}'; valid: ${MBV3_SCALES.join(', ')}`);
+  const idx = scales.map((s) => known.indexOf(s));
+  if (scales.length === 0 || scales[0] !== 's8' || idx.some((v, i) => i > 0 && v <= (idx[i - 1] as number))) {
+    throw new ValueError(`${fn}: scales must start with 's8' and be strictly coarser after it, got [${scales.join(', ')}]`);
+  }
+}
+
+/** Frees the graph model's weights. */
+export function disposeMbv3Backbone(bb: Mbv3Backbone): void {
+  bb.model.dispose();
+}

@@ -1,0 +1,156 @@
+/**
+ * The 'mbv3' extractor: the frozen COCO MobileNetV3 backbone of `@vladmandic/human` ({@link ./mbv3-backbone.ts})
+ * composed with the trainable light decoder ({@link ./light-decoder.ts}); output stride 8, inputs multiples of 32.
+ *
+ *   frozenForward(images)        = backbone maps (s8 [, s16], s32), computed with the gradient tape paused
+ *   forwardFromFrozen(maps, ctx) = decoder
+ *   forward(images, ctx)         = forwardFromFrozen(frozenForward(images), ctx)
+ *
+ * Saved form: `config` (JSON-able) + the named tensors of `params` and `state`; {@link loadMbv3Extractor} rebuilds it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FormatError, ValueError } from '../errors.js';
+import type { Rng } from '../random.js';
+import { createLightDecoder, decoderTensorShapes, DEFAULT_DECODER, disposeLightDecoder, lightDecoderForward, validateDecoderConfig, type LightDecoder, type LightDecoderConfig } from './light-decoder.js';
+import { checkScales, disposeMbv3Backbone, loadMbv3Backbone, MBV3_SIZE_MULTIPLE, mbv3Channels, mbv3FrozenMaps, type Mbv3Backbone, type Mbv3Scale } from './mbv3-backbone.js';
+import type { ConfigValue, Extractor, ForwardContext, Params } from './types.js';
+
+export const MBV3_KIND = 'mbv3';
+/** Identifies the frozen weights the decoder was trained on. */
+export const MBV3_BACKBONE_ID = '@vladmandic/human@3.3.6/models/centernet';
+
+/** Options of {@link createMbv3Extractor}. */
+export interface Mbv3ExtractorOptions {
+  /** D (default 64). */
+  embedDim?: number;
+  /** Decoder width (default 128). */
+  channels?: number;
+  /** Initialises the decoder parameters. */
+  rng: Rng;
+  /** Folder with centernet.{json,bin} (default: the installed @vladmandic/human package). */
+  modelDir?: string;
+  /** Backbone maps fed to the decoder, finest first (default ['s8', 's32']; ['s8', 's16', 's32'] adds stride 16). */
+  scales?: Mbv3Scale[];
+  /** Dropout2d probability (default 0.1). */
+  dropout?: number;
+}
+
+/** The flat config stored with a model. */
+export interface Mbv3Config {
+  backbone: string;
+  scales: Mbv3Scale[];
+  channels: number;
+  embedDim: number;
+  dropout: number;
+  bnMomentum: number;
+}
+
+/** Creates a new extractor with freshly initialised decoder parameters. */
+export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<Extractor> {
+  const scales = opts.scales ?? ['s8', 's32'];
+  checkScales(scales, 'createMbv3Extractor');
+  const config: Mbv3Config = {
+    backbone: MBV3_BACKBONE_ID,
+    scales: [...scales],
+    channels: opts.channels ?? DEFAULT_DECODER.channels,
+    embedDim: opts.embedDim ?? DEFAULT_DECODER.embedDim,
+    dropout: opts.dropout ?? DEFAULT_DECODER.dropout,
+    bnMomentum: DEFAULT_DECODER.bnMomentum,
+  };
+  const decCfg = decoderConfig(config);
+  validateDecoderConfig(decCfg, 'createMbv3Extractor');
+  const backbone = await loadMbv3Backbone({ scales, ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}) });
+  return composeMbv3(config, backbone, createLightDecoder(decCfg, opts.rng));
+}
+
+/**
+ * Rebuilds an extractor from its saved config and named tensors (params and state, e.g. read from a model file).
+ * The tensors are copied; the caller keeps ownership of `tensors`. Throws FormatError on a missing, extra or
+ * mis-shaped tensor, or a config for other backbone weights.
+ */
+export async function loadMbv3Extractor(config: Record<string, ConfigValue>, tensors: Record<string, tf.Tensor>, opts: { modelDir?: string } = {}): Promise<Extractor> {
+  const fn = 'loadMbv3Extractor';
+  const cfg = parseMbv3Config(config, fn);
+  const decCfg = decoderConfig(cfg);
+  const shapes = decoderTensorShapes(decCfg);
+  for (const [name, shape] of Object.entries(shapes)) {
+    const t = tensors[name];
+    if (t === undefined) throw new FormatError(`${fn}: tensor '${name}' is missing`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new FormatError(`${fn}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for config channels=${cfg.channels} embedDim=${cfg.embedDim}`);
+    }
+  }
+  const extra = Object.keys(tensors).filter((n) => shapes[n] === undefined);
+  if (extra.length > 0) throw new FormatError(`${fn}: unexpected tensors for an mbv3 extractor: ${extra.join(', ')}`);
+  const params: Params = {};
+  const state: Record<string, tf.Variable> = {};
+  for (const name of Object.keys(shapes)) {
+    const isState = name.endsWith('.running_mean') || name.endsWith('.running_var');
+    const init = tf.cast(tensors[name] as tf.Tensor, 'float32');
+    const v = tf.variable(init, !isState);
+    init.dispose();
+    if (isState) state[name] = v;
+    else params[name] = v;
+  }
+  const backbone = await loadMbv3Backbone({ scales: cfg.scales, ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}) });
+  return composeMbv3(cfg, backbone, { config: decCfg, params, state });
+}
+
+function decoderConfig(c: Mbv3Config): LightDecoderConfig {
+  return { inChannels: mbv3Channels(c.scales), channels: c.channels, embedDim: c.embedDim, dropout: c.dropout, bnMomentum: c.bnMomentum };
+}
+
+/** Validates a stored config (unknown keys are errors). */
+export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string): Mbv3Config {
+  const keys = ['backbone', 'scales', 'channels', 'embedDim', 'dropout', 'bnMomentum'];
+  const unknown = Object.keys(config).filter((k) => !keys.includes(k));
+  if (unknown.length > 0) throw new FormatError(`${fn}: unknown mbv3 config keys: ${unknown.join(', ')}`);
+  const num = (k: string): number => {
+    const v = config[k];
+    if (typeof v !== 'number') throw new FormatError(`${fn}: config '${k}' must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  if (config.backbone !== MBV3_BACKBONE_ID) throw new FormatError(`${fn}: model was built on backbone '${String(config.backbone)}', this build provides '${MBV3_BACKBONE_ID}'`);
+  const scales = config.scales;
+  if (!Array.isArray(scales) || scales.some((s) => typeof s !== 'string')) throw new FormatError(`${fn}: config 'scales' must be a list of names`);
+  try {
+    checkScales(scales as string[], fn);
+  } catch (err) {
+    throw new FormatError((err as ValueError).message);
+  }
+  const cfg: Mbv3Config = { backbone: MBV3_BACKBONE_ID, scales: [...(scales as Mbv3Scale[])], channels: num('channels'), embedDim: num('embedDim'), dropout: num('dropout'), bnMomentum: num('bnMomentum') };
+  try {
+    validateDecoderConfig(decoderConfig(cfg), fn);
+  } catch (err) {
+    throw new FormatError((err as ValueError).message);
+  }
+  return cfg;
+}
+
+function composeMbv3(config: Mbv3Config, backbone: Mbv3Backbone, decoder: LightDecoder): Extractor {
+  const frozenForward = (images: tf.Tensor4D): tf.Tensor4D[] => mbv3FrozenMaps(backbone, images);
+  const forwardFromFrozen = (maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D => lightDecoderForward(decoder, maps, ctx);
+  return {
+    kind: MBV3_KIND,
+    config: { ...config, scales: [...config.scales] },
+    embedDim: config.embedDim,
+    stride: 8,
+    sizeMultiple: MBV3_SIZE_MULTIPLE,
+    params: decoder.params,
+    state: decoder.state,
+    frozenForward,
+    forwardFromFrozen,
+    forward(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+      const maps = frozenForward(images);
+      try {
+        return forwardFromFrozen(maps, ctx);
+      } finally {
+        maps.forEach((m) => m.dispose());
+      }
+    },
+    dispose(): void {
+      disposeLightDecoder(decoder);
+      disposeMbv3Backbone(backbone);
+    },
+  };
+}
