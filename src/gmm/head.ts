@@ -69,8 +69,8 @@ export function createHeadState(config: GmmConfig, rng: Rng, trainableNorms = fa
 
 /** Builds LayerNorm parameter tensors (variables when `trainable`). */
 export function makeNorms(featW: Float32Array, featB: Float32Array, classW: Float32Array, classB: Float32Array, trainable: boolean): HeadNorms {
-  const mk = (a: Float32Array, name: string): tf.Tensor1D => (trainable ? tf.variable(tf.tensor1d(a), true, name) : tf.tensor1d(a));
-  return { featNormWeight: mk(featW, 'featNormWeight'), featNormBias: mk(featB, 'featNormBias'), classNormWeight: mk(classW, 'classNormWeight'), classNormBias: mk(classB, 'classNormBias') };
+  const mk = (a: Float32Array): tf.Tensor1D => (trainable ? tf.variable(tf.tensor1d(a), true) : tf.tensor1d(a));
+  return { featNormWeight: mk(featW), featNormBias: mk(featB), classNormWeight: mk(classW), classNormBias: mk(classB) };
 }
 
 /** Frees the LayerNorm tensors of a head. */

@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError } from '../errors.js';
-import type { ConfigValue, Extractor, Params } from '../nn/types.js';
+import { loadSoftmaxHead, type SoftmaxHead } from '../nn/softmax-head.js';
+import type { ConfigValue, Extractor } from '../nn/types.js';
 import type { AdamWState } from '../train/adamw.js';
 import { headFromModel, headStateFromModel, headTensors } from './head-model.js';
 import type { ModelFile, NamedTensor } from './model-types.js';
@@ -44,8 +45,8 @@ export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFi
     Object.assign(config, model.head.state.config);
     Object.assign(tensors, headTensors(model.head.state, opts.checkpoint !== undefined));
   } else {
-    config['classes'] = model.classes.length;
-    for (const [k, v] of Object.entries(model.head.params)) tensors[k] = named(v);
+    Object.assign(config, model.head.head.config);
+    for (const [k, v] of Object.entries(model.head.head.params)) tensors[`head.${k}`] = named(v);
   }
   if (opts.checkpoint) {
     const { step, optimizer } = opts.checkpoint;
@@ -88,18 +89,23 @@ export async function segModelFromFile(file: ModelFile, loaders: Record<string, 
   let head: SegHead;
   if (headKind === 'gmm') {
     head = { kind: 'gmm', state: checkpointed ? headStateFromModel(file, trainable) : { ...headFromModel(file, trainable), memory: { kind: 'running', slots: 0, capacity: 1, dim: 0, mean1: new Float64Array(0), mean2: new Float64Array(0), version: 0 }, memoryVersion: 0, step: 0 } };
-  } else head = { kind: 'softmax', params: softmaxParams(file, trainable) };
+  } else head = { kind: 'softmax', head: softmaxFromFile(file, trainable) };
   if (extractor.embedDim !== (headKind === 'gmm' ? Number(file.config['embedDim']) : extractor.embedDim)) throw new FormatError(`model head expects embedding size ${String(file.config['embedDim'])} but its extractor produces ${extractor.embedDim}`);
   const model: SegModel = { classes: [...file.classes], extractor, head };
   if (!checkpointed) return { model, train };
   return { model, train, checkpoint: { step: scalar(file, 'train.step'), optimizer: optimizerState(file) } };
 }
 
-function softmaxParams(file: ModelFile, trainable: boolean): Params {
-  const out: Params = {};
-  for (const [k, t] of Object.entries(file.tensors)) if (k.startsWith('head.')) out[k] = tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable, undefined);
-  if (Object.keys(out).length === 0) throw new FormatError('softmax model file has no head.* tensors');
-  return out;
+function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(file.tensors)) if (k.startsWith('head.')) tensors[k.slice(5)] = tf.tensor(t.data, t.shape, 'float32');
+  try {
+    const head = loadSoftmaxHead({ embedDim: file.config['embedDim'], classes: file.config['classes'] }, tensors);
+    if (!trainable) for (const v of Object.values(head.params)) v.trainable = false;
+    return head;
+  } finally {
+    Object.values(tensors).forEach((t) => t.dispose());
+  }
 }
 
 function optimizerState(file: ModelFile): AdamWState {

@@ -5,11 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HeadState } from '../gmm/head.js';
 import { headForward } from '../gmm/head.js';
-import type { Extractor, ForwardContext, Params } from '../nn/types.js';
-import { softmaxHeadLogits } from '../nn/softmax-head.js';
+import type { Extractor, ForwardContext } from '../nn/types.js';
+import { softmaxHeadLogits, type SoftmaxHead } from '../nn/softmax-head.js';
 
 /** The classifier head. */
-export type SegHead = { kind: 'gmm'; state: HeadState } | { kind: 'softmax'; params: Params };
+export type SegHead = { kind: 'gmm'; state: HeadState } | { kind: 'softmax'; head: SoftmaxHead };
 
 /** Extractor + head + class names. */
 export interface SegModel {
@@ -40,12 +40,12 @@ export function headOutputs(head: SegHead, feats: tf.Tensor4D): SegOutputs {
     const { logits, classScores } = headForward(head.state, feats);
     return { logits, classScores };
   }
-  return { logits: softmaxHeadLogits(head.params, feats) };
+  return { logits: softmaxHeadLogits(head.head, feats) };
 }
 
 /** The trainable variables of a head, by name (the GMM's LayerNorms; the softmax head's conv). */
 export function headVariables(head: SegHead): Record<string, tf.Variable> {
-  if (head.kind === 'softmax') return { ...head.params };
+  if (head.kind === 'softmax') return Object.fromEntries(Object.entries(head.head.params).map(([k, v]) => [`head.${k}`, v]));
   const n = head.state.norms;
   const out: Record<string, tf.Variable> = {};
   for (const [k, v] of Object.entries({ 'head.featNorm.weight': n.featNormWeight, 'head.featNorm.bias': n.featNormBias, 'head.classNorm.weight': n.classNormWeight, 'head.classNorm.bias': n.classNormBias })) {

@@ -131,7 +131,7 @@ async function microStep(state: TrainState, data: TrainData, cfg: TrainConfig, m
         capture = out.capture;
         return out.loss;
       }
-      return segmentationLoss(softmaxHeadLogits(head.params, input.feats()), labelsT, 255, 'all-pixels');
+      return segmentationLoss(softmaxHeadLogits(head.head, input.feats()), labelsT, 255, 'all-pixels');
     }, varList);
     const loss = value.dataSync()[0] as number;
     value.dispose();
