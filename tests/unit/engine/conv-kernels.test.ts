@@ -7,47 +7,11 @@
  * inside XNNPACK, the cpu ones in float64.
  */
 import test from 'node:test';
-import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initEngine, type EngineName } from '../../../src/engine/engine.js';
-import { createRng, normal, type Rng } from '../../../src/random.js';
-import { expectClose } from '../../helpers/close.js';
+import { createRng } from '../../../src/random.js';
+import { compareEngines, randArr, toTensor as T } from '../../helpers/backends.js';
 
-const TOL = { rtol: 1e-4, atol: 1e-4 };
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-interface Arr {
-  values: Float32Array;
-  shape: number[];
-}
-
-function randArr(rng: Rng, shape: number[]): Arr {
-  const values = new Float32Array(shape.reduce((a, d) => a * d, 1));
-  for (let i = 0; i < values.length; i++) values[i] = normal(rng);
-  return { values, shape };
-}
-
-function T(a: Arr): tf.Tensor {
-  return tf.tensor(a.values, a.shape);
-}
-
-/** Runs `compute` on the cpu and the wasm engine and compares every output (shape exactly, values within TOL). */
-async function compareEngines(what: string, compute: (engine: EngineName) => tf.Tensor | tf.Tensor[]): Promise<void> {
-  const results: { shape: number[]; values: Float32Array }[][] = [];
-  for (const engine of ['cpu', 'wasm'] as const) {
-    await initEngine(engine);
-    const outs = tf.tidy(() => [compute(engine)].flat());
-    results.push(outs.map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array })));
-    tf.dispose(outs);
-  }
-  const [cpu, wasm] = results as [typeof results[0], typeof results[0]];
-  assert.equal(wasm.length, cpu.length);
-  cpu.forEach((c, i) => {
-    const w = wasm[i]!;
-    assert.deepEqual(w.shape, c.shape, `${what} [output ${i}]: shape`);
-    expectClose(w.values, c.values, TOL, `${what} [output ${i}]`);
-  });
-}
 
 /** tfjs ops accept a rounding mode only together with a numeric pad. */
 function rounding(pad: Pad): 'floor' | undefined {

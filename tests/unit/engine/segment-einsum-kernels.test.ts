@@ -5,47 +5,9 @@
  * Tolerance: |wasm − cpu| ≤ 1e-4 + 1e-4·|cpu| elementwise (rtol 1e-4, atol 1e-4); int32 results must be equal.
  */
 import test from 'node:test';
-import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initEngine, type EngineName } from '../../../src/engine/engine.js';
-import { createRng, normal, type Rng } from '../../../src/random.js';
-import { expectClose } from '../../helpers/close.js';
-
-const TOL = { rtol: 1e-4, atol: 1e-4 };
-
-interface Arr {
-  values: Float32Array;
-  shape: number[];
-}
-
-function randArr(rng: Rng, shape: number[]): Arr {
-  const values = new Float32Array(shape.reduce((a, d) => a * d, 1));
-  for (let i = 0; i < values.length; i++) values[i] = normal(rng);
-  return { values, shape };
-}
-
-function T(a: Arr): tf.Tensor {
-  return tf.tensor(a.values, a.shape);
-}
-
-/** Runs `compute` on the cpu and the wasm engine and compares every output (shape and dtype exactly, values within TOL). */
-async function compareEngines(what: string, compute: (engine: EngineName) => tf.Tensor | tf.Tensor[]): Promise<void> {
-  const results: { shape: number[]; dtype: string; values: ArrayLike<number> }[][] = [];
-  for (const engine of ['cpu', 'wasm'] as const) {
-    await initEngine(engine);
-    const outs = tf.tidy(() => [compute(engine)].flat());
-    results.push(outs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync() as ArrayLike<number> })));
-    tf.dispose(outs);
-  }
-  const [cpu, wasm] = results as [typeof results[0], typeof results[0]];
-  assert.equal(wasm.length, cpu.length);
-  cpu.forEach((c, i) => {
-    const w = wasm[i]!;
-    assert.deepEqual(w.shape, c.shape, `${what} [output ${i}]: shape`);
-    if (c.dtype === 'int32') assert.deepEqual(Array.from(w.values), Array.from(c.values), `${what} [output ${i}]: int32 values`);
-    else expectClose(w.values, c.values, TOL, `${what} [output ${i}]`);
-  });
-}
+import { createRng } from '../../../src/random.js';
+import { compareEngines, randArr, toTensor as T } from '../../helpers/backends.js';
 
 test('UnsortedSegmentSum kernel matches cpu (repeated, negative and out-of-range ids, 2-D ids, int32)', async () => {
   const rng = createRng(201);

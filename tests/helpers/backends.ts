@@ -1,0 +1,61 @@
+/**
+ * Differential testing of the wasm engine against the tfjs cpu backend (the reference): run the same computation on
+ * both engines and compare every output — shape exactly, values exactly where the cpu result is int32, otherwise
+ * within a tolerance (default rtol 1e-4, atol 1e-4: wasm kernels sum in float32 inside XNNPACK, the cpu ones in
+ * float64). Dtypes are not compared: some cpu kernels (UnsortedSegmentSum) return float32 for int32 inputs.
+ * Also the random-array helpers the engine tests share.
+ */
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine, type EngineName } from '../../src/engine/engine.js';
+import { normal, type Rng } from '../../src/random.js';
+import { expectClose, type Tolerance } from './close.js';
+
+/** Default cpu-vs-wasm tolerance. */
+export const ENGINE_TOL: Tolerance = { rtol: 1e-4, atol: 1e-4 };
+
+/** Values and shape of a test array, created once and turned into a tensor on each engine. */
+export interface Arr {
+  values: Float32Array;
+  shape: number[];
+}
+
+/** Standard-normal array of `shape` drawn from `rng`. */
+export function randArr(rng: Rng, shape: number[]): Arr {
+  const values = new Float32Array(shape.reduce((a, d) => a * d, 1));
+  for (let i = 0; i < values.length; i++) values[i] = normal(rng);
+  return { values, shape };
+}
+
+/** A float32 tensor of `a` on the active engine. */
+export function toTensor(a: Arr): tf.Tensor {
+  return tf.tensor(a.values, a.shape);
+}
+
+interface Output {
+  shape: number[];
+  dtype: string;
+  values: ArrayLike<number>;
+}
+
+/**
+ * Runs `compute` on the cpu and then the wasm engine (inside `tf.tidy`) and compares every output; `compute` gets the
+ * engine name for the rare case where the cpu reference must be computed differently.
+ */
+export async function compareEngines(what: string, compute: (engine: EngineName) => tf.Tensor | tf.Tensor[], tol: Tolerance = ENGINE_TOL): Promise<void> {
+  const results: Output[][] = [];
+  for (const engine of ['cpu', 'wasm'] as const) {
+    await initEngine(engine);
+    const outs = tf.tidy(() => [compute(engine)].flat());
+    results.push(outs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync() as ArrayLike<number> })));
+    tf.dispose(outs);
+  }
+  const [cpu, wasm] = results as [Output[], Output[]];
+  assert.equal(wasm.length, cpu.length, `${what}: number of outputs`);
+  cpu.forEach((c, i) => {
+    const w = wasm[i]!;
+    assert.deepEqual(w.shape, c.shape, `${what} [output ${i}]: shape`);
+    if (c.dtype === 'int32') assert.deepEqual(Array.from(w.values), Array.from(c.values), `${what} [output ${i}]: int32 values`);
+    else expectClose(w.values, c.values, tol, `${what} [output ${i}]`);
+  });
+}
