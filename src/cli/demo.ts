@@ -1,21 +1,57 @@
 /**
- * `gmmseg demo [--out DIR] [--steps N] [--seed N] [--engine E]`: trains the GMM head on synthetic embedding scenes,
- * evaluates closed-set mIoU and anomaly detection (GMM likelihood vs max-softmax), writes `gmm-head.gmmseg` and
- * `report.json` into DIR and prints a table.
+ * `gmmseg demo [--quick] [--out DIR]`: on the embedded DigitScenes set (MNIST digits on textured backgrounds,
+ * Fashion-MNIST items as anomalies), trains the GMM head and the softmax baseline on the same frozen COCO MobileNetV3
+ * backbone (each with the same light decoder), evaluates closed-set mIoU and anomaly AP/FPR95/AUROC, and writes
+ * `gmm.gmmseg`, `softmax.gmmseg`, the report (JSON + Markdown), ROC/PR curves and example pictures into DIR.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
+import { cpus } from 'node:os';
+import { buildDigitScenes } from '../data/digit-scenes.js';
 import { initEngine, parseEngineName } from '../engine/engine.js';
 import { GmmsegError } from '../errors.js';
-import { headModelFile } from '../model/head-model.js';
-import { DEFAULT_HEAD_DEMO, runHeadDemo } from '../train/head-demo.js';
-import { writeFileAtomic, writeModelFile } from './fs-io.js';
+import { createMbv3Extractor } from '../nn/mbv3-extractor.js';
+import { runExperiment, type HeadOutcome } from '../train/experiment.js';
+import { makeTrainConfig, type TrainConfig } from '../train/train-config.js';
+import { writeExperimentOutputs } from './experiment-output.js';
 import type { CommandIo } from './inspect.js';
+import { createProgress } from './progress.js';
 
 const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
-function positiveInt(name: string) {
+/** Demo options (flags). */
+export interface DemoOptions {
+  out: string;
+  quick: boolean;
+  steps?: number;
+  trainImages?: number;
+  testImages?: number;
+  seed: number;
+  engine?: string;
+  progress: boolean;
+}
+
+/** The demo's budgets: the full demo augments (scale, crop, flip) on the fly; --quick trains on cached frozen maps. */
+export function demoBudget(o: DemoOptions): { train: TrainConfig; trainImages: number; testImages: number } {
+  const quick = o.quick;
+  const steps = o.steps ?? (quick ? 150 : 400);
+  const train = makeTrainConfig({
+    steps,
+    batchSize: 8,
+    cropSize: [128, 128],
+    scaleRange: [0.75, 1.5],
+    cacheFrozen: quick,
+    learningRate: 1e-4,
+    headLrMultiplier: 10,
+    warmupSteps: Math.max(1, Math.floor(steps / 10)),
+    seed: o.seed,
+  });
+  return { train, trainImages: o.trainImages ?? (quick ? 200 : 300), testImages: o.testImages ?? (quick ? 60 : 100) };
+}
+
+/** GMM settings for a short budget: means move within hundreds of steps instead of the reference's 80k iterations. */
+export const DEMO_GMM = { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, chunkRows: 65536 };
+
+function posInt(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
@@ -26,12 +62,16 @@ function positiveInt(name: string) {
 /** The `demo` subcommand. */
 export function demoCommand(io: CommandIo = processIo): Command {
   return new Command('demo')
-    .description('train the GMM head on synthetic embedding scenes; report mIoU and anomaly AP/FPR95/AUROC; save the model')
+    .description('train GMM and softmax heads on a frozen backbone (embedded DigitScenes data); report mIoU and anomaly AP/FPR95/AUROC')
     .option('--out <dir>', 'output folder', 'demo-out')
-    .option('--steps <n>', 'training steps', positiveInt('--steps'), DEFAULT_HEAD_DEMO.steps)
-    .option('--seed <n>', 'random seed', positiveInt('--seed'), DEFAULT_HEAD_DEMO.seed)
+    .option('--quick', 'smaller budget (about a minute): cached frozen maps, 150 steps', false)
+    .option('--steps <n>', 'training steps per head', posInt('--steps'))
+    .option('--train-images <n>', 'training images', posInt('--train-images'))
+    .option('--test-images <n>', 'test, anomaly and calibration images', posInt('--test-images'))
+    .option('--seed <n>', 'random seed', (v) => posInt('--seed')(v), 1)
     .option('--engine <name>', 'engine: wasm (default) or cpu (env GMMSEG_ENGINE)')
-    .action(async (opts: { out: string; steps: number; seed: number; engine?: string }) => {
+    .option('--no-progress', 'no progress bar')
+    .action(async (opts: DemoOptions) => {
       try {
         await runDemo(opts, io);
       } catch (e) {
@@ -42,29 +82,40 @@ export function demoCommand(io: CommandIo = processIo): Command {
     });
 }
 
-async function runDemo(opts: { out: string; steps: number; seed: number; engine?: string }, io: CommandIo): Promise<void> {
+async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
   const engine = await initEngine(opts.engine !== undefined ? parseEngineName(opts.engine, '--engine') : undefined);
-  io.out(`gmmseg demo: engine ${engine}; training the GMM head for ${opts.steps} steps (seed ${opts.seed})\n`);
+  const { train, trainImages, testImages } = demoBudget(opts);
+  io.out(`gmmseg demo: engine ${engine}; ${train.steps} steps per head on ${trainImages} DigitScenes images (${opts.quick ? 'quick: cached frozen maps' : 'augmented'})\n`);
   const t0 = performance.now();
-  const every = Math.max(1, Math.floor(opts.steps / 5));
-  const { state, classes, report } = runHeadDemo({ ...DEFAULT_HEAD_DEMO, steps: opts.steps, seed: opts.seed }, (step, loss) => {
-    if ((step + 1) % every === 0) io.out(`  step ${step + 1}/${opts.steps}  loss ${loss.toFixed(4)}\n`);
+  const scenes = await buildDigitScenes({ seed: opts.seed, trainCount: trainImages, testCount: testImages, anomalyCount: testImages });
+  const validation = (await buildDigitScenes({ seed: opts.seed + 1000, trainCount: 1, testCount: Math.max(4, Math.floor(testImages / 2)), anomalyCount: 1 })).test;
+  const progress = createProgress(opts.progress, io);
+  const outcomes: HeadOutcome[] = await runExperiment({
+    classes: [...scenes.train.classes],
+    train: scenes.train,
+    closedTest: scenes.test,
+    anomalyTest: scenes.anomaly,
+    calibration: validation,
+    createExtractor: (rng) => createMbv3Extractor({ embedDim: 64, channels: 128, rng }),
+    train_: train,
+    gmm: DEMO_GMM,
+    heads: ['gmm', 'softmax'],
+    predict: { mode: 'whole' },
+    onEvent: progress.event,
   });
+  progress.stop();
   const seconds = (performance.now() - t0) / 1000;
-  await mkdir(opts.out, { recursive: true });
-  const metrics = { dataset: 'synthetic embedding scenes', command: `gmmseg demo --steps ${opts.steps} --seed ${opts.seed}`, engine, miou: report.miou, anomalyGmm: pick(report.anomalyGmm), anomalyMsp: pick(report.anomalyMsp) };
-  const modelPath = path.join(opts.out, 'gmm-head.gmmseg');
-  await writeModelFile(modelPath, headModelFile(state, classes, { metrics, preprocessing: { input: 'feature maps [B, h, w, D]' } }));
-  const reportJson = { engine, seconds, steps: opts.steps, seed: opts.seed, ...report };
-  await writeFileAtomic(path.join(opts.out, 'report.json'), new TextEncoder().encode(`${JSON.stringify(reportJson, null, 2)}\n`));
-  const pct = (v: number): string => (100 * v).toFixed(2).padStart(7);
-  io.out(`\n| score | AP (%) | FPR95 (%) | AUROC (%) |\n|---|---:|---:|---:|\n`);
-  io.out(`| GMM −max log p(x|c) | ${pct(report.anomalyGmm.ap)} | ${pct(report.anomalyGmm.fpr95)} | ${pct(report.anomalyGmm.auroc)} |\n`);
-  io.out(`| max softmax (same model) | ${pct(report.anomalyMsp.ap)} | ${pct(report.anomalyMsp.fpr95)} | ${pct(report.anomalyMsp.auroc)} |\n`);
-  io.out(`\nclosed-set mIoU ${pct(report.miou)} %, pixel accuracy ${pct(report.accuracy)} %; ${seconds.toFixed(1)} s on ${engine}\n`);
-  io.out(`wrote ${modelPath} and ${path.join(opts.out, 'report.json')}\n`);
+  const meta = { title: 'gmmseg demo: GMM vs softmax head on a frozen COCO MobileNetV3 (DigitScenes)', engine, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, command: `gmmseg demo${opts.quick ? ' --quick' : ''} --seed ${opts.seed}`, seconds, train: { ...train, gmm: DEMO_GMM }, predict: { mode: 'whole' as const } };
+  const written = await writeExperimentOutputs(opts.out, outcomes, meta, scenes.anomaly);
+  io.out(`\n${table(outcomes)}\n${seconds.toFixed(0)} s on ${engine}; wrote ${written.length} files into ${opts.out}\n`);
 }
 
-function pick(m: { ap: number; fpr95: number; auroc: number }): { ap: number; fpr95: number; auroc: number } {
-  return { ap: m.ap, fpr95: m.fpr95, auroc: m.auroc };
+/** The printed summary table. */
+export function table(outcomes: readonly HeadOutcome[]): string {
+  const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : (100 * v).toFixed(2));
+  const rows = ['| head | mIoU (%) | anomaly score | AP (%) | FPR95 (%) | AUROC (%) |', '|---|---:|---|---:|---:|---:|'];
+  for (const o of outcomes) {
+    for (const [name, m] of Object.entries(o.anomaly.anomaly)) rows.push(`| ${o.head} | ${pct(o.closedSet.segmentation?.miou)} | ${name}${name === o.calibration.score ? ' (primary)' : ''} | ${pct(m.ap)} | ${pct(m.fpr95)} | ${pct(m.auroc)} |`);
+  }
+  return `${rows.join('\n')}\n`;
 }

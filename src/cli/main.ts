@@ -6,14 +6,20 @@
 import { Command } from 'commander';
 import { GmmsegError } from '../errors.js';
 import { demoCommand } from './demo.js';
+import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
 import { metricsCommand } from './metrics.js';
+import { predictCommand } from './predict.js';
+import { trainCommand } from './train.js';
 
 const program = new Command('gmmseg')
   .description('generative semantic segmentation (GMMSeg): Gaussian-mixture classifier head, anomaly maps')
   .version('0.1.0')
   .showHelpAfterError()
   .addCommand(demoCommand())
+  .addCommand(trainCommand())
+  .addCommand(evalCommand())
+  .addCommand(predictCommand())
   .addCommand(inspectCommand())
   .addCommand(metricsCommand());
 

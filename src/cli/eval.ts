@@ -1,0 +1,131 @@
+/**
+ * `gmmseg eval --model M --dataset D [--anomaly-dataset A]`: closed-set metrics (mIoU, per-class IoU, accuracy) and
+ * pixel-level anomaly metrics (AP, FPR95, AUROC for every score the head provides) in one report: JSON, Markdown and
+ * ROC/PR curves written into --out, the table printed.
+ */
+import { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { initEngine, parseEngineName } from '../engine/engine.js';
+import { GmmsegError, ValueError } from '../errors.js';
+import type { AnomalyScoreName, PredictOptions } from '../infer/predict.js';
+import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
+import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
+import { formatReport } from '../report/markdown.js';
+import { evaluateModel, type EvalResult } from '../train/evaluate.js';
+import { openDataset } from './datasets.js';
+import { writeFileAtomic } from './fs-io.js';
+import type { CommandIo } from './inspect.js';
+import { loadSegModel } from './load-model.js';
+
+const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+
+interface EvalFlags {
+  model: string;
+  dataset?: string;
+  root: string;
+  split: string;
+  anomalyDataset?: string;
+  anomalyRoot?: string;
+  out?: string;
+  mode: string;
+  window?: string;
+  stride?: string;
+  engine?: string;
+  skipBad: boolean;
+  seed: string;
+}
+
+/** Parses "h,w". */
+export function pair(v: string | undefined, flag: string): [number, number] | undefined {
+  if (v === undefined) return undefined;
+  const p = v.split(',').map(Number);
+  if (p.length !== 2 || p.some((n) => !Number.isInteger(n) || n <= 0)) throw new ValueError(`${flag} expects two positive integers 'h,w', got '${v}'`);
+  return [p[0] as number, p[1] as number];
+}
+
+/** Prediction options from the shared flags. */
+export function predictOptions(mode: string, window?: string, stride?: string): PredictOptions {
+  if (mode !== 'whole' && mode !== 'slide') throw new ValueError(`--mode must be whole or slide, got '${mode}'`);
+  if (mode === 'whole') return { mode };
+  const w = pair(window, '--window');
+  const s = pair(stride, '--stride');
+  if (!w || !s) throw new ValueError('--mode slide needs --window h,w and --stride h,w');
+  return { mode, window: w, stride: s };
+}
+
+export function evalCommand(io: CommandIo = processIo): Command {
+  return new Command('eval')
+    .description('evaluate a model: closed-set mIoU and anomaly AP/FPR95/AUROC in one report')
+    .requiredOption('--model <file>', 'model file (.gmmseg)')
+    .option('--dataset <name>', 'closed-set dataset format')
+    .option('--root <dir>', 'closed-set dataset root', '.')
+    .option('--split <name>', 'closed-set split', 'test')
+    .option('--anomaly-dataset <name>', 'anomaly dataset (road-anomaly, fishyscapes-static, camvid-anomaly, digit-scenes, …)')
+    .option('--anomaly-root <dir>', 'anomaly dataset root (default: --root)')
+    .option('--out <dir>', 'write report.json, report.md, roc/pr curves here')
+    .option('--mode <m>', 'whole or slide', 'whole')
+    .option('--window <h,w>', 'slide window')
+    .option('--stride <h,w>', 'slide stride')
+    .option('--seed <n>', 'seed of generated datasets', '0')
+    .option('--engine <name>', 'engine: wasm (default) or cpu')
+    .option('--skip-bad', 'leave out bad samples (reported)', false)
+    .action(async (flags: EvalFlags) => {
+      try {
+        await runEval(flags, io);
+      } catch (e) {
+        if (!(e instanceof GmmsegError)) throw e;
+        io.err(`gmmseg eval: ${e.message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
+  if (!flags.dataset && !flags.anomalyDataset) throw new ValueError('give --dataset and/or --anomaly-dataset');
+  const predict = predictOptions(flags.mode, flags.window, flags.stride);
+  const engine = await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
+  const { model } = await loadSegModel(flags.model);
+  const seed = Number(flags.seed);
+  const t0 = performance.now();
+  const results: EvalResult[] = [];
+  if (flags.dataset) results.push(await evaluateModel(model, await openDataset(flags.dataset, { root: flags.root, split: flags.split, skipBad: flags.skipBad, seed }), predict));
+  if (flags.anomalyDataset) results.push(await evaluateModel(model, await openDataset(flags.anomalyDataset, { root: flags.anomalyRoot ?? flags.root, split: 'anomaly', skipBad: flags.skipBad, seed }), predict));
+  const seconds = (performance.now() - t0) / 1000;
+  const closed = results.find((r) => r.segmentation);
+  const anomaly = results.flatMap((r) => (Object.entries(r.anomaly) as [AnomalyScoreName, AnomalyMetrics & { table: TieTable }][]).map(([score, m]) => ({ dataset: r.dataset, score, m })));
+  const md = formatReport({
+    title: `gmmseg eval ${flags.model}`,
+    engine,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    command: `gmmseg ${process.argv.slice(2).join(' ')}`,
+    seconds,
+    classes: model.classes,
+    closedSet: closed?.segmentation ? [{ model: path.basename(flags.model), miou: closed.segmentation.miou, accuracy: closed.segmentation.accuracy, iou: Array.from(closed.segmentation.iou, (v) => (Number.isNaN(v) ? null : v)) }] : [],
+    anomaly: anomaly.map((a) => ({ model: path.basename(flags.model), score: a.score, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc })),
+  });
+  io.out(md);
+  if (!flags.out) return;
+  await mkdir(flags.out, { recursive: true });
+  const json = {
+    model: flags.model,
+    engine,
+    seconds,
+    closedSet: closed?.segmentation ? { dataset: closed.dataset, miou: closed.segmentation.miou, accuracy: closed.segmentation.accuracy, iou: Array.from(closed.segmentation.iou, (v) => (Number.isNaN(v) ? null : v)) } : null,
+    anomaly: Object.fromEntries(anomaly.map((a) => [a.score, { dataset: a.dataset, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc }])),
+  };
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+  await writeFileAtomic(path.join(flags.out, 'report.json'), enc(`${JSON.stringify(json, null, 2)}\n`));
+  await writeFileAtomic(path.join(flags.out, 'report.md'), enc(md));
+  if (anomaly.length > 0) {
+    const size = { width: 640, height: 480 };
+    const roc = anomaly.map((a) => rocSeries(a.score, a.m.table));
+    const pr = anomaly.map((a) => prSeries(a.score, a.m.table));
+    await writeFileAtomic(path.join(flags.out, 'roc.svg'), enc(curvesSvg(roc, 'roc', size)));
+    await writeFileAtomic(path.join(flags.out, 'pr.svg'), enc(curvesSvg(pr, 'pr', size)));
+    await writeFileAtomic(path.join(flags.out, 'roc.png'), await curvesPng(roc, 'roc', size));
+    await writeFileAtomic(path.join(flags.out, 'pr.png'), await curvesPng(pr, 'pr', size));
+  }
+  io.out(`wrote the report into ${flags.out}\n`);
+}

@@ -1,0 +1,99 @@
+/**
+ * `gmmseg predict --model M IMAGE… [--out DIR]`: for each image writes the colour class map, the raw class indices,
+ * the anomaly heat map (fixed scale: [m, 2·t − m] from the model's calibration — t the threshold at 95% inlier TPR,
+ * m the inlier median — so the threshold is the middle colour of the inferno bar; with `--threshold T` and no
+ * calibration, [T − 10, T + 10] score units), an overlay with flagged regions outlined, optional per-class likelihood
+ * maps, and a JSON summary (class histogram, anomaly fraction above the threshold).
+ */
+import { Command } from 'commander';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { decodeImage, encodeLabelPng, encodeRgbPng } from '../data/image-io.js';
+import { initEngine, parseEngineName } from '../engine/engine.js';
+import { FormatError, GmmsegError, ValueError } from '../errors.js';
+import { heatmap, scaleFromCalibration, thresholdMask, type HeatScale } from '../infer/heatmap.js';
+import { outlineMask, overlay } from '../infer/overlay.js';
+import { colorizeLabels, paletteFor } from '../infer/palette.js';
+import { predictImage, type AnomalyScoreName } from '../infer/predict.js';
+import { predictOptions } from './eval.js';
+import { writeFileAtomic } from './fs-io.js';
+import type { CommandIo } from './inspect.js';
+import { loadSegModel } from './load-model.js';
+
+const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+
+interface PredictFlags {
+  model: string;
+  out: string;
+  threshold?: string;
+  score?: string;
+  mode: string;
+  window?: string;
+  stride?: string;
+  classLikelihoods: boolean;
+  engine?: string;
+}
+
+export function predictCommand(io: CommandIo = processIo): Command {
+  return new Command('predict')
+    .description('segment images: class map, anomaly heat map, overlay and a JSON summary per image')
+    .argument('<images...>', 'PNG/JPEG/WebP images')
+    .requiredOption('--model <file>', 'model file (.gmmseg)')
+    .option('--out <dir>', 'output folder', 'predictions')
+    .option('--threshold <t>', 'anomaly threshold (default: the calibrated one stored in the model)')
+    .option('--score <name>', 'anomaly score: gmm (GMM head default), msp (softmax default), maxLogit, energy')
+    .option('--mode <m>', 'whole or slide', 'whole')
+    .option('--window <h,w>', 'slide window')
+    .option('--stride <h,w>', 'slide stride')
+    .option('--class-likelihoods', 'also write per-class log-likelihood maps (GMM head, .f32 raw [H, W, C])', false)
+    .option('--engine <name>', 'engine: wasm (default) or cpu')
+    .action(async (images: string[], flags: PredictFlags) => {
+      try {
+        await runPredict(images, flags, io);
+      } catch (e) {
+        if (!(e instanceof GmmsegError)) throw e;
+        io.err(`gmmseg predict: ${e.message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+async function runPredict(images: string[], flags: PredictFlags, io: CommandIo): Promise<void> {
+  const predict = { ...predictOptions(flags.mode, flags.window, flags.stride), classLikelihoods: flags.classLikelihoods };
+  await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
+  const { model, file } = await loadSegModel(flags.model);
+  const cal = file.calibration as { score?: AnomalyScoreName; threshold?: number; inlierMedian?: number };
+  const score = (flags.score ?? cal.score ?? (model.head.kind === 'gmm' ? 'gmm' : 'msp')) as AnomalyScoreName;
+  if (!['gmm', 'msp', 'maxLogit', 'energy'].includes(score)) throw new ValueError(`--score must be gmm, msp, maxLogit or energy, got '${score}'`);
+  if (score === 'gmm' && model.head.kind !== 'gmm') throw new ValueError(`--score gmm needs a GMM model; ${flags.model} has a ${model.head.kind} head`);
+  const threshold = flags.threshold !== undefined ? Number(flags.threshold) : cal.score === score ? cal.threshold : undefined;
+  if (threshold === undefined || !Number.isFinite(threshold)) throw new ValueError(`no anomaly threshold for score '${score}': the model has no calibration for it; pass --threshold`);
+  const scale: HeatScale = cal.score === score && typeof cal.inlierMedian === 'number' && flags.threshold === undefined ? scaleFromCalibration(threshold, cal.inlierMedian) : { min: threshold - 10, max: threshold + 10 };
+  await mkdir(flags.out, { recursive: true });
+  for (const img of images) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(img);
+    } catch (e) {
+      throw new FormatError(`cannot read image '${img}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const image = await decodeImage(bytes, img);
+    const m = model.extractor.sizeMultiple;
+    if (predict.mode === 'whole' && (image.width % m !== 0 || image.height % m !== 0)) io.err(`note: ${img} is ${image.width}×${image.height}; resized to a multiple of ${m} for the network, outputs at the original size\n`);
+    const p = predictImage(model, image, predict);
+    const scores = p.scores[score] as Float32Array;
+    const base = path.join(flags.out, path.basename(img).replace(/\.[^.]+$/, ''));
+    const flagged = thresholdMask(scores, threshold);
+    const heat = heatmap({ width: image.width, height: image.height, data: scores }, scale);
+    await writeFileAtomic(`${base}.classes.png`, encodeRgbPng(colorizeLabels({ width: image.width, height: image.height, data: p.classMap }, paletteFor(model.classes))));
+    await writeFileAtomic(`${base}.labels.png`, encodeLabelPng({ width: image.width, height: image.height, data: p.classMap }));
+    await writeFileAtomic(`${base}.anomaly.png`, encodeRgbPng(heat));
+    await writeFileAtomic(`${base}.overlay.png`, encodeRgbPng(outlineMask(overlay(image, heat, 0.5, flagged), flagged, [0, 255, 255])));
+    if (p.classLikelihoods) await writeFileAtomic(`${base}.likelihoods.f32`, new Uint8Array(p.classLikelihoods.buffer.slice(0)));
+    const hist = model.classes.map(() => 0);
+    p.classMap.forEach((c) => (hist[c] = (hist[c] as number) + 1));
+    const summary = { image: img, width: image.width, height: image.height, score, threshold, heatScale: scale, anomalyFraction: flagged.reduce((s, v) => s + v, 0) / flagged.length, classHistogram: Object.fromEntries(model.classes.map((c, i) => [c, (hist[i] as number) / p.classMap.length])) };
+    await writeFileAtomic(`${base}.json`, new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
+    io.out(`${img}: anomaly fraction ${(100 * summary.anomalyFraction).toFixed(2)} % (score ${score} > ${threshold.toPrecision(5)}) → ${base}.*\n`);
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * Small pure layer helpers on named parameters (NHWC). Parameters are created through a `ParamBuilder` (random init
+ * from an `Rng`, or taken from saved tensors), then read by name in the forward functions:
+ *   conv / linear:  `${name}.weight`, optional `${name}.bias`
+ *   batch norm:     params `${name}.weight`, `${name}.bias`; state `${name}.running_mean`, `${name}.running_var`
+ *   layer norm:     `${name}.weight`, `${name}.bias`
+ *
+ * Gradients: tfjs has no gradient for dilated convolutions, so dilation is done with space-to-batch (as TensorFlow's
+ * atrous conv) and every layer here is differentiable on the wasm and cpu engines.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
+import { FormatError, ValueError } from '../errors.js';
+import { createRng, normal, uniform, type Rng } from '../random.js';
+import { assertShape, sizeOf } from '../shape.js';
+import type { Params } from './types.js';
+
+/** How a fresh parameter is initialised. */
+export type InitSpec = { kind: 'he'; fan: number } | { kind: 'trunc'; std: number } | { kind: 'const'; value: number };
+
+/** Collects named parameters and state; `param`/`stateVar` return the created variable. */
+export interface ParamBuilder {
+  params: Params;
+  state: Record<string, tf.Tensor>;
+  param(name: string, shape: number[], init: InitSpec): tf.Variable;
+  stateVar(name: string, shape: number[], value: number): tf.Variable;
+}
+
+/** Normal draws with std sqrt(2 / fan) (He / Kaiming normal). */
+export function heNormal(rng: Rng, shape: number[], fan: number): tf.Tensor {
+  const std = Math.sqrt(2 / fan);
+  const v = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < v.length; i++) v[i] = normal(rng) * std;
+  return tf.tensor(v, shape, 'float32');
+}
+
+/** Normal draws with std `std`, redrawn outside ±2 std (timm/PyTorch `trunc_normal_`). */
+export function truncNormal(rng: Rng, shape: number[], std: number): tf.Tensor {
+  const v = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < v.length; i++) {
+    let z = normal(rng);
+    while (Math.abs(z) > 2) z = normal(rng);
+    v[i] = z * std;
+  }
+  return tf.tensor(v, shape, 'float32');
+}
+
+function initTensor(rng: Rng, shape: number[], init: InitSpec): tf.Tensor {
+  if (init.kind === 'he') return heNormal(rng, shape, init.fan);
+  if (init.kind === 'trunc') return truncNormal(rng, shape, init.std);
+  return tf.fill(shape, init.value);
+}
+
+function toVariable(t: tf.Tensor, trainable: boolean): tf.Variable {
+  const v = tf.variable(t, trainable);
+  t.dispose();
+  return v;
+}
+
+/** A builder that initialises every parameter from `rng` (draws in creation order, so the seed fixes the network). */
+export function randomBuilder(rng: Rng): ParamBuilder {
+  const b: ParamBuilder = {
+    params: {},
+    state: {},
+    param(name, shape, init) {
+      if (b.params[name]) throw new ValueError(`randomBuilder: parameter '${name}' created twice`);
+      return (b.params[name] = toVariable(initTensor(rng, shape, init), true));
+    },
+    stateVar(name, shape, value) {
+      return (b.state[name] = toVariable(tf.fill(shape, value), false));
+    },
+  };
+  return b;
+}
+
+/**
+ * A builder that takes every parameter and state tensor from `tensors` (copied into new variables), checking names and
+ * shapes; call `finishLoaded` after building to reject unused tensors.
+ */
+export function loadedBuilder(tensors: Record<string, tf.Tensor>, fnName: string): ParamBuilder {
+  const take = (name: string, shape: number[], trainable: boolean): tf.Variable => {
+    const t = tensors[name];
+    if (!t) throw new FormatError(`${fnName}: tensor '${name}' is missing from the saved weights`);
+    if (t.shape.join(',') !== shape.join(',')) {
+      throw new FormatError(`${fnName}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for this config`);
+    }
+    return tf.variable(t.toFloat(), trainable);
+  };
+  const b: ParamBuilder = {
+    params: {},
+    state: {},
+    param: (name, shape) => (b.params[name] = take(name, shape, true)),
+    stateVar: (name, shape) => (b.state[name] = take(name, shape, false)),
+  };
+  return b;
+}
+
+/** Throws a FormatError if `tensors` holds names the built network does not use (another architecture's weights). */
+export function finishLoaded(b: ParamBuilder, tensors: Record<string, tf.Tensor>, fnName: string): void {
+  const extra = Object.keys(tensors).filter((k) => !(k in b.params) && !(k in b.state));
+  if (extra.length > 0) {
+    disposeAll(b.params, b.state);
+    throw new FormatError(`${fnName}: saved weights hold ${extra.length} tensors this config does not use, e.g. '${extra[0]}'`);
+  }
+}
+
+/**
+ * Builds a network's parameters from saved tensors: `build` declares them on a loaded builder, then unused tensors are
+ * rejected. On any FormatError the variables created so far are freed.
+ */
+export function buildLoaded(tensors: Record<string, tf.Tensor>, fnName: string, build: (b: ParamBuilder) => void): ParamBuilder {
+  const b = loadedBuilder(tensors, fnName);
+  try {
+    build(b);
+  } catch (e) {
+    disposeAll(b.params, b.state);
+    throw e;
+  }
+  finishLoaded(b, tensors, fnName);
+  return b;
+}
+
+/** Disposes every tensor of the given records. */
+export function disposeAll(...records: Record<string, tf.Tensor>[]): void {
+  for (const r of records) for (const t of Object.values(r)) t.dispose();
+}
+
+/** Non-trainable variables saved with a network (batch-norm running statistics). */
+export type LayerState = Record<string, tf.Tensor>;
+
+/**
+ * Creates conv params directly in `params` (for code that does not use a ParamBuilder): `${name}.weight`
+ * [kh, kw, cin, cout], He normal with fan-out kh·kw·cout drawn from `rng`, and optional zero bias [cout].
+ */
+export function createConv2d(params: Params, name: string, rng: Rng, kh: number, kw: number, cin: number, cout: number, bias = false): void {
+  params[`${name}.weight`] = toVariable(heNormal(rng, [kh, kw, cin, cout], kh * kw * cout), true);
+  if (bias) params[`${name}.bias`] = toVariable(tf.zeros([cout]), true);
+}
+
+/** Creates batch-norm params (γ = 1, β = 0) in `params` and running statistics (mean 0, var 1) in `state`. */
+export function createBatchNorm(params: Params, state: Record<string, tf.Tensor>, name: string, c: number): void {
+  params[`${name}.weight`] = toVariable(tf.ones([c]), true);
+  params[`${name}.bias`] = toVariable(tf.zeros([c]), true);
+  state[`${name}.running_mean`] = toVariable(tf.zeros([c]), false);
+  state[`${name}.running_var`] = toVariable(tf.ones([c]), false);
+}
+
+/** Adds a conv `${name}.weight` [k, k, cin, cout] (He normal, fan-out as PyTorch's mmseg init) and optional bias [cout]. */
+export function addConv(b: ParamBuilder, name: string, k: number, cin: number, cout: number, bias = false): void {
+  b.param(`${name}.weight`, [k, k, cin, cout], { kind: 'he', fan: k * k * cout });
+  if (bias) b.param(`${name}.bias`, [cout], { kind: 'const', value: 0 });
+}
+
+/** Adds a depthwise conv `${name}.weight` [k, k, c, 1] (He normal, fan-out k²) and optional bias [c]. */
+export function addDepthwise(b: ParamBuilder, name: string, k: number, c: number, bias = true): void {
+  b.param(`${name}.weight`, [k, k, c, 1], { kind: 'he', fan: k * k });
+  if (bias) b.param(`${name}.bias`, [c], { kind: 'const', value: 0 });
+}
+
+/** Adds a linear `${name}.weight` [cin, cout] (trunc-normal std 0.02) and bias [cout] (zeros). */
+export function addLinear(b: ParamBuilder, name: string, cin: number, cout: number, bias = true): void {
+  b.param(`${name}.weight`, [cin, cout], { kind: 'trunc', std: 0.02 });
+  if (bias) b.param(`${name}.bias`, [cout], { kind: 'const', value: 0 });
+}
+
+/** Adds batch-norm affine params (1, 0) and running statistics (mean 0, var 1) for `c` channels. */
+export function addBatchNorm(b: ParamBuilder, name: string, c: number): void {
+  b.param(`${name}.weight`, [c], { kind: 'const', value: 1 });
+  b.param(`${name}.bias`, [c], { kind: 'const', value: 0 });
+  b.stateVar(`${name}.running_mean`, [c], 0);
+  b.stateVar(`${name}.running_var`, [c], 1);
+}
+
+/** Adds layer-norm affine params (1, 0) for `c` channels. */
+export function addLayerNorm(b: ParamBuilder, name: string, c: number): void {
+  b.param(`${name}.weight`, [c], { kind: 'const', value: 1 });
+  b.param(`${name}.bias`, [c], { kind: 'const', value: 0 });
+}
+
+function getParam(p: Params, key: string, fnName: string): tf.Variable {
+  const v = p[key];
+  if (!v) throw new ValueError(`${fnName}: parameter '${key}' not found`);
+  return v;
+}
+
+/** Convolution options: stride (> 1 only without dilation), dilation; padding is always 'same'. */
+export interface ConvOptions {
+  stride?: number;
+  dilation?: number;
+}
+
+/**
+ * Runs `op` (a 'valid' conv with kernel k) as a 'same' dilated conv via space-to-batch: pad, split the image into
+ * d×d phases, convolve each, interleave back. Differentiable (tfjs lacks gradients of dilated convs).
+ */
+function atrous(x: tf.Tensor4D, k: number, d: number, op: (z: tf.Tensor4D) => tf.Tensor4D): tf.Tensor4D {
+  const [, H, W] = x.shape;
+  const total = (k - 1) * d;
+  const top = Math.floor(total / 2);
+  const extraH = (d - ((H + total) % d)) % d;
+  const extraW = (d - ((W + total) % d)) % d;
+  const pads = [[top, total - top + extraH], [top, total - top + extraW]];
+  const s2b = tf.spaceToBatchND(x, [d, d], pads) as tf.Tensor4D;
+  return tf.batchToSpaceND(op(s2b), [d, d], [[0, extraH], [0, extraW]]) as tf.Tensor4D;
+}
+
+/** Adds `${name}.bias` when present. */
+function withBias(y: tf.Tensor4D, p: Params, name: string): tf.Tensor4D {
+  const bias = p[`${name}.bias`];
+  return bias ? tf.add(y, bias) : y;
+}
+
+/**
+ * 'same' convolution with weight `${name}.weight` [k, k, Cin, Cout] and optional bias.
+ * @param x [B, H, W, Cin] → [B, ceil(H/stride), ceil(W/stride), Cout]
+ */
+export function conv2d(x: tf.Tensor4D, p: Params, name: string, opts: ConvOptions = {}): tf.Tensor4D {
+  const w = getParam(p, `${name}.weight`, 'conv2d') as unknown as tf.Tensor4D;
+  const [k] = w.shape;
+  assertShape(x.shape, [null, null, null, w.shape[2]], 'x', `conv2d(${name})`);
+  const stride = opts.stride ?? 1;
+  const d = opts.dilation ?? 1;
+  if (stride > 1 && d > 1) throw new ValueError(`conv2d(${name}): stride ${stride} and dilation ${d} cannot both exceed 1`);
+  const y = d > 1 ? atrous(x, k, d, (z) => tf.conv2d(z, w, 1, 'valid')) : tf.conv2d(x, w, stride, 'same');
+  return withBias(y, p, name);
+}
+
+/**
+ * 'same' depthwise convolution with weight `${name}.weight` [k, k, C, 1] and optional bias [C].
+ * @param x [B, H, W, C] → [B, ceil(H/stride), ceil(W/stride), C]
+ */
+export function depthwiseConv2d(x: tf.Tensor4D, p: Params, name: string, opts: ConvOptions = {}): tf.Tensor4D {
+  const w = getParam(p, `${name}.weight`, 'depthwiseConv2d') as unknown as tf.Tensor4D;
+  const [k] = w.shape;
+  assertShape(x.shape, [null, null, null, w.shape[2]], 'x', `depthwiseConv2d(${name})`);
+  const stride = opts.stride ?? 1;
+  const d = opts.dilation ?? 1;
+  if (stride > 1 && d > 1) throw new ValueError(`depthwiseConv2d(${name}): stride ${stride} and dilation ${d} cannot both exceed 1`);
+  const y = d > 1 ? atrous(x, k, d, (z) => tf.depthwiseConv2d(z, w, 1, 'valid')) : tf.depthwiseConv2d(x, w, stride, 'same');
+  return withBias(y, p, name);
+}
+
+/** Linear map on the last axis: x [..., Cin] · `${name}.weight` [Cin, Cout] (+ bias) → [..., Cout]. */
+export function linear<T extends tf.Tensor>(x: T, p: Params, name: string): T {
+  const w = getParam(p, `${name}.weight`, 'linear') as unknown as tf.Tensor2D;
+  const cin = x.shape[x.rank - 1] as number;
+  if (cin !== w.shape[0]) throw new ValueError(`linear(${name}): input has ${cin} channels, weight expects ${w.shape[0]}`);
+  const y = tf.matMul(tf.reshape(x, [-1, cin]) as tf.Tensor2D, w);
+  const yb = p[`${name}.bias`] ? tf.add(y, p[`${name}.bias`] as tf.Tensor) : y;
+  return tf.reshape(yb, [...x.shape.slice(0, -1), w.shape[1]]) as T;
+}
+
+/** Replaces a state entry in place: `assign` for a Variable, else swaps the record entry (old tensor disposed). */
+function updateState(state: Record<string, tf.Tensor>, key: string, value: tf.Tensor): void {
+  const old = state[key] as tf.Tensor;
+  if (old instanceof tf.Variable) {
+    old.assign(value);
+    return;
+  }
+  state[key] = tf.keep(value);
+  old.dispose();
+}
+
+/** Batch-norm options (PyTorch defaults: momentum 0.1, eps 1e-5). */
+export interface BatchNormOptions {
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Batch norm over [B, H, W] per channel. Training: normalises with the batch mean and biased variance and updates the
+ * running statistics in place: running ← (1 − m)·running + m·batch, with the unbiased variance (PyTorch). Eval: uses
+ * the running statistics and leaves them untouched.
+ * @param x [B, H, W, C] → [B, H, W, C]
+ */
+export function batchNorm(x: tf.Tensor4D, p: Params, state: Record<string, tf.Tensor>, name: string, training: boolean, opts: BatchNormOptions = {}): tf.Tensor4D {
+  const { momentum = 0.1, eps = 1e-5 } = opts;
+  const gamma = getParam(p, `${name}.weight`, 'batchNorm');
+  const beta = getParam(p, `${name}.bias`, 'batchNorm');
+  const rm = state[`${name}.running_mean`];
+  const rv = state[`${name}.running_var`];
+  if (!rm || !rv) throw new ValueError(`batchNorm(${name}): running statistics missing from state`);
+  assertShape(x.shape, [null, null, null, rm.shape[0] as number], 'x', `batchNorm(${name})`);
+  let mean: tf.Tensor = rm;
+  let variance: tf.Tensor = rv;
+  if (training) {
+    const n = x.shape[0] * x.shape[1] * x.shape[2];
+    if (n < 2) throw new ValueError(`batchNorm(${name}): training needs more than 1 value per channel, got input [${x.shape.join(', ')}]`);
+    ({ mean, variance } = tf.moments(x, [0, 1, 2]));
+    const unbiased = tf.mul(variance, n / (n - 1));
+    updateState(state, `${name}.running_mean`, tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)));
+    updateState(state, `${name}.running_var`, tf.add(tf.mul(rv, 1 - momentum), tf.mul(unbiased, momentum)));
+  }
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+}
+
+/** Adds `${name}.conv` (k×k, no bias: BN follows, as MMCV ConvModule) and `${name}.bn`. */
+export function addConvBn(b: ParamBuilder, name: string, k: number, cin: number, cout: number): void {
+  addConv(b, `${name}.conv`, k, cin, cout);
+  addBatchNorm(b, `${name}.bn`, cout);
+}
+
+/** conv → BN → ReLU on the `${name}.conv` / `${name}.bn` params: x [B, H, W, Cin] → [B, H/stride, W/stride, Cout]. */
+export function convBnRelu(x: tf.Tensor4D, p: Params, state: Record<string, tf.Tensor>, name: string, training: boolean, opts: ConvOptions = {}): tf.Tensor4D {
+  return tf.relu(batchNorm(conv2d(x, p, `${name}.conv`, opts), p, state, `${name}.bn`, training));
+}
+
+/**
+ * LayerNorm over the last axis (channels) with affine `${name}.weight`/`${name}.bias`, biased variance, eps inside
+ * the square root (PyTorch `nn.LayerNorm`). x [..., C] → [..., C].
+ */
+export function layerNormChannels<T extends tf.Tensor>(x: T, p: Params, name: string, eps = 1e-6): T {
+  const gamma = getParam(p, `${name}.weight`, 'layerNormChannels');
+  const beta = getParam(p, `${name}.bias`, 'layerNormChannels');
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta) as T;
+}
+
+/** Exact GELU x·Φ(x) = 0.5·x·(1 + erf(x/√2)) (PyTorch default); `Erf` and its gradient exist on wasm and cpu. */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T;
+}
+
+/**
+ * Channel dropout (PyTorch `Dropout2d`): zeroes whole channels per sample with probability `rate` and scales the
+ * rest by 1/(1 − rate); the mask [B, 1, 1, C] is drawn from `createRng(seed)`. Identity when `rate` is 0.
+ * @param x [B, H, W, C] → [B, H, W, C]
+ */
+export function dropout2d(x: tf.Tensor4D, rate: number, seed: number): tf.Tensor4D {
+  if (!(rate >= 0 && rate < 1)) throw new ValueError(`dropout2d: rate must be in [0, 1), got ${rate}`);
+  if (rate === 0) return x;
+  const [B, , , C] = x.shape;
+  const rng = createRng(seed);
+  const mask = new Float32Array(B * C);
+  for (let i = 0; i < mask.length; i++) mask[i] = uniform(rng) < rate ? 0 : 1 / (1 - rate);
+  return tf.mul(x, tf.tensor4d(mask, [B, 1, 1, C]));
+}
+
+/** Interpolation matrix [out, in] of PyTorch's bilinear align_corners=False (half-pixel, source clamped at 0). */
+export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
+  const m = new Float32Array(outSize * inSize);
+  const scale = inSize / outSize;
+  for (let i = 0; i < outSize; i++) {
+    const src = Math.max((i + 0.5) * scale - 0.5, 0);
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const i1 = Math.min(i0 + 1, inSize - 1);
+    const l = src - i0;
+    m[i * inSize + i0] += 1 - l;
+    m[i * inSize + i1] += l;
+  }
+  return m;
+}
+
+/**
+ * Bilinear resize with half-pixel centres and align_corners = false (PyTorch `F.interpolate(..., 'bilinear',
+ * align_corners=False)`, same values as `tf.image.resizeBilinear(x, size, false, true)`), done as two matrix products
+ * so the gradient is exact (tfjs's ResizeBilinear gradient ignores half-pixel centres). Identity when sizes match.
+ * @param x [B, H, W, C] → [B, h, w, C]
+ */
+export function resizeBilinear(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
+  const [B, H, W, C] = x.shape;
+  const [h, w] = size;
+  if (H === h && W === w) return x;
+  return tf.tidy(() => {
+    const ry = tf.tensor2d(bilinearMatrix(H, h), [h, H]);
+    const rx = tf.tensor2d(bilinearMatrix(W, w), [w, W]);
+    const rows = tf.matMul(ry, tf.reshape(tf.transpose(x, [1, 0, 2, 3]), [H, B * W * C])); // [h, B·W·C]
+    const byW = tf.reshape(tf.transpose(tf.reshape(rows, [h, B, W, C]), [2, 1, 0, 3]), [W, B * h * C]);
+    const cols = tf.reshape(tf.matMul(rx, byW), [w, B, h, C]);
+    return tf.transpose(cols, [1, 2, 0, 3]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Runs `f` with the gradient tape paused: its outputs are constants to any enclosing `tf.grad`/`variableGrads`
+ * (used for frozen backbones so their activations are neither recorded nor kept for a backward pass).
+ */
+export function noGrad<T>(f: () => T): T {
+  const state = tf.engine().state;
+  const depth = state.gradientDepth;
+  state.gradientDepth = 0;
+  try {
+    return f();
+  } finally {
+    state.gradientDepth = depth;
+  }
+}
+
+/** ImageNet mean/std normalisation of 0..255 RGB images (mmseg's default): x [B, H, W, 3] → [B, H, W, 3]. */
+export function normalizeImageNet(images: tf.Tensor4D): tf.Tensor4D {
+  const mean = tf.tensor1d([123.675, 116.28, 103.53]);
+  const std = tf.tensor1d([58.395, 57.12, 57.375]);
+  return tf.div(tf.sub(images, mean), std);
+}
+
+/** Throws a ValueError unless H and W of `images` are multiples of `m`. */
+export function assertSizeMultiple(images: tf.Tensor4D, m: number, fnName: string): void {
+  assertShape(images.shape, [null, null, null, 3], 'images', fnName);
+  const [, H, W] = images.shape;
+  if (H % m !== 0 || W % m !== 0) throw new ValueError(`${fnName}: image size ${H}×${W} must be a multiple of ${m}`);
+}
+
+/** Validates a network config with a strict zod schema (defaults applied); a ValueError names bad or unknown keys. */
+export function parseNetConfig<S extends z.ZodTypeAny>(schema: S, raw: unknown, fnName: string): z.infer<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const msg = r.error.issues
+    .map((i) => (i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : `'${i.path.join('.')}': ${i.message}`))
+    .join('; ');
+  throw new ValueError(`${fnName}: invalid config: ${msg}`);
+}
