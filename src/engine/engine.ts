@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { EngineError } from '../errors.js';
+import { resizeBilinearGradConfig } from './kernels/resize-bilinear-grad.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
 /** Engines this build knows. */
@@ -39,11 +40,25 @@ export async function initEngine(requested?: EngineName, env: Record<string, str
   // Production mode: skips tfjs debug checks and its console banner ("looks like you are running TensorFlow.js in Node").
   tf.enableProdMode();
   if (name === 'wasm') registerWasmTrainingKernels();
+  fixResizeBilinearGrad(name);
   if (tf.getBackend() === name) return name;
   const ok = await tf.setBackend(name);
   if (!ok) throw new EngineError(`engine '${name}' failed to initialise`);
   await tf.ready();
   return name;
+}
+
+const fixedResize = new Set<string>();
+
+/**
+ * Replaces `ResizeBilinearGrad` on cpu and wasm with the exact adjoint (tfjs 4.22 ignores halfPixelCenters there, so
+ * the gradient of PyTorch-style align_corners=false resizing would be wrong). Idempotent.
+ */
+function fixResizeBilinearGrad(name: EngineName): void {
+  if (fixedResize.has(name)) return;
+  fixedResize.add(name);
+  if (tf.getKernel('ResizeBilinearGrad', name)) tf.unregisterKernel('ResizeBilinearGrad', name);
+  tf.registerKernel(resizeBilinearGradConfig(name));
 }
 
 /** The engine currently active (after `initEngine`). */
