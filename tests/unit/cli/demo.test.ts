@@ -5,25 +5,31 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { demoCommand } from '../../../src/cli/demo.js';
+import { EXTRACTOR_LOADERS } from '../../../src/model/extractors.js';
 import { decodeModel } from '../../../src/model/format.js';
-import { headFromModel } from '../../../src/model/head-model.js';
+import { segModelFromFile } from '../../../src/model/seg-model-file.js';
 
-test('gmmseg demo trains, evaluates and writes a loadable model and a report', async () => {
+test('gmmseg demo --quick (tiny budget) trains both heads and writes models, report, curves and pictures', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'gmmseg-demo-'));
   let out = '';
   let err = '';
   const program = new Command('gmmseg').exitOverride().addCommand(demoCommand({ out: (t) => void (out += t), err: (t) => void (err += t) }));
-  await program.parseAsync(['node', 'gmmseg', 'demo', '--out', dir, '--steps', '20', '--engine', 'wasm']);
+  await program.parseAsync(['node', 'gmmseg', 'demo', '--quick', '--out', dir, '--steps', '2', '--train-images', '4', '--test-images', '4', '--no-progress', '--engine', 'wasm']);
   assert.equal(err, '');
   assert.match(out, /engine wasm/);
-  assert.match(out, /\| GMM −max log p\(x\|c\) \|/);
-  assert.deepEqual((await readdir(dir)).sort(), ['gmm-head.gmmseg', 'report.json']);
-  const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as Record<string, { ap: number }> & { miou: number; steps: number };
-  assert.equal(report.steps, 20);
-  assert.ok(report.miou > 0 && report.miou <= 1);
-  assert.ok(report['anomalyGmm']!.ap > 0 && report['anomalyGmm']!.ap <= 1);
-  const head = headFromModel(decodeModel(await readFile(path.join(dir, 'gmm-head.gmmseg'))));
-  assert.equal(head.config.classes, 5);
+  assert.match(out, /\| gmm \| .* \| gmm \(primary\) \|/);
+  assert.match(out, /\| softmax \| .* \| msp \(primary\) \|/);
+  const files = (await readdir(dir)).sort();
+  for (const f of ['gmm.gmmseg', 'softmax.gmmseg', 'report.json', 'report.md', 'roc.svg', 'pr.svg', 'roc.png', 'pr.png', 'example-gmm-0.png', 'example-softmax-0.png']) assert.ok(files.includes(f), `missing ${f}`);
+  const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as Record<string, { miou: number; anomaly: { ap: number; fpr95: number; auroc: number } }>;
+  for (const head of ['gmm', 'softmax']) {
+    const r = report[head]!;
+    assert.ok(r.miou >= 0 && r.miou <= 1, `${head} miou`);
+    for (const k of ['ap', 'fpr95', 'auroc'] as const) assert.ok(r.anomaly[k] >= 0 && r.anomaly[k] <= 1, `${head} ${k}`);
+  }
+  const gmm = await segModelFromFile(decodeModel(await readFile(path.join(dir, 'gmm.gmmseg'))), EXTRACTOR_LOADERS);
+  assert.equal(gmm.model.head.kind, 'gmm');
+  assert.equal(gmm.model.classes.length, 11);
   await rm(dir, { recursive: true });
 });
 
