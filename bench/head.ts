@@ -33,24 +33,44 @@ const wD = tf.tensor2d(Float32Array.from({ length: D * J }, () => normal(rng)), 
 const w2D = tf.tensor2d(Float32Array.from({ length: 2 * D * J }, () => normal(rng)), [2 * D, J]);
 const dt = densityTensors(densityMatrix(means, stds, J, D));
 
-function median(fn: () => tf.Tensor): number {
-  for (let i = 0; i < 3; i++) fn().dispose();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    out.dataSync(); // forces completion on every engine (a no-op wait on synchronous ones) and reads the result
-    times.push(performance.now() - t0);
-    out.dispose();
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] as number;
+/** Forces completion on any engine by reading one element (reading the whole output would time the copy, not the op). */
+function finish(t: tf.Tensor): void {
+  tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1).dataSync());
 }
 
-const headMs = median(() => componentLogDensity(x, dt));
-const matmulDMs = median(() => tf.matMul(x, wD));
-const matmul2DMs = median(() => tf.matMul(x2, w2D));
-const classMaxMs = median(() => classScoresChunked(x, dt, C, K, 'max', N));
+/** Medians of interleaved runs (A, B, C, A, B, C, …) so machine noise hits every variant alike. */
+function medians(fns: Record<string, () => tf.Tensor>): Record<string, number> {
+  const times: Record<string, number[]> = {};
+  for (const [k, fn] of Object.entries(fns)) {
+    times[k] = [];
+    for (let i = 0; i < 3; i++) {
+      const o = fn();
+      finish(o);
+      o.dispose();
+    }
+  }
+  for (let r = 0; r < reps; r++) {
+    for (const [k, fn] of Object.entries(fns)) {
+      const t0 = performance.now();
+      const out = fn();
+      finish(out);
+      (times[k] as number[]).push(performance.now() - t0);
+      out.dispose();
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.sort((a, b) => a - b)[Math.floor(v.length / 2)] as number]));
+}
+
+const m = medians({
+  head: () => componentLogDensity(x, dt),
+  matmulD: () => tf.matMul(x, wD),
+  matmul2D: () => tf.matMul(x2, w2D),
+  classMax: () => classScoresChunked(x, dt, C, K, 'max', N),
+});
+const headMs = m['head'] as number;
+const matmulDMs = m['matmulD'] as number;
+const matmul2DMs = m['matmul2D'] as number;
+const classMaxMs = m['classMax'] as number;
 const gflop = (2 * N * 2 * D * J) / 1e9;
 const result = {
   engine,
