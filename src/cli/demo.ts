@@ -36,7 +36,7 @@ export interface DemoOptions {
  */
 export function demoBudget(o: DemoOptions): { train: TrainConfig; trainImages: number; testImages: number } {
   const quick = o.quick;
-  const steps = o.steps ?? (quick ? 250 : 1200);
+  const steps = o.steps ?? (quick ? 250 : 600);
   const train = makeTrainConfig({
     steps,
     batchSize: 8,

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { ValueError } from '../errors.js';
-import { imageKey, keyedFiles, openFileDataset, pairByKey, pngKey } from './file-dataset.js';
-import { isDir, resolveFiles, walkFiles, type ReaderOptions } from './files.js';
+import { openFileDataset, pairStems } from './file-dataset.js';
+import { isDir, resolveFiles, type ReaderOptions } from './files.js';
 import { INVALID, lutCodec } from './label-codec.js';
 import { IGNORE_INDEX, type Dataset } from './sample.js';
 
@@ -38,18 +38,11 @@ export async function openAde20k(root: string, split: Ade20kSplit | 'train' | 'v
   if (folder !== 'training' && folder !== 'validation') throw new ValueError(`${fn}: split must be training or validation, got '${split}'`);
   const files = resolveFiles(options.files);
   const base = (await isDir(files, join(root, 'ADEChallengeData2016'))) ? join(root, 'ADEChallengeData2016') : root;
-  const imageDir = join(base, 'images', folder);
-  const labelDir = join(base, 'annotations', folder);
   const name = `ade20k/${folder}`;
-  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, 'ADE20K images', fn), imageKey, name);
-  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, 'ADE20K annotations', fn), pngKey, name);
-  const { pairs, skipped } = pairByKey({
-    name,
-    images,
-    labels,
-    expectedLabel: (key) => join(labelDir, `${key}.png`),
-    skipBad: options.skipBad,
-  });
+  const { pairs, skipped } = await pairStems(
+    { files, fn, name, imageDir: join(base, 'images', folder), labelDir: join(base, 'annotations', folder), imageRole: 'ADE20K images', labelRole: 'ADE20K annotations' },
+    options.skipBad,
+  );
   return openFileDataset({ name, classes: ADE20K_CLASSES, pairs, skipped, codec: reduceZeroLabelCodec(ADE20K_CLASSES.length) }, options);
 }
 

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { ValueError } from '../errors.js';
-import { imageKey, keyedFiles, openFileDataset, pairByKey, pngKey } from './file-dataset.js';
-import { isDir, resolveFiles, walkFiles, type ReaderOptions } from './files.js';
+import { openFileDataset, pairStems } from './file-dataset.js';
+import { isDir, resolveFiles, type ReaderOptions } from './files.js';
 import { INVALID, lutCodec } from './label-codec.js';
 import { IGNORE_INDEX, type Dataset } from './sample.js';
 
@@ -29,18 +29,11 @@ export async function openCamVid(root: string, split: CamVidSplit, options: Read
   if (!['train', 'val', 'test'].includes(split)) throw new ValueError(`${fn}: split must be train, val or test, got '${split}'`);
   const files = resolveFiles(options.files);
   const base = (await isDir(files, join(root, 'CamVid', split))) ? join(root, 'CamVid') : root;
-  const imageDir = join(base, split);
-  const labelDir = join(base, `${split}annot`);
   const name = `camvid/${split}`;
-  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, `CamVid ${split} images`, fn), imageKey, name);
-  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, `CamVid ${split} labels`, fn), pngKey, name);
-  const { pairs, skipped } = pairByKey({
-    name,
-    images,
-    labels,
-    expectedLabel: (key) => join(labelDir, `${key}.png`),
-    skipBad: options.skipBad,
-  });
+  const { pairs, skipped } = await pairStems(
+    { files, fn, name, imageDir: join(base, split), labelDir: join(base, `${split}annot`), imageRole: `CamVid ${split} images`, labelRole: `CamVid ${split} labels` },
+    options.skipBad,
+  );
   return openFileDataset({ name, classes: CAMVID_CLASSES, pairs, skipped, codec: camvidCodec() }, options);
 }
 

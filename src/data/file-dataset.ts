@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { FormatError, GmmsegError } from '../errors.js';
 import { decodeImage, decodeLabelPng, imageSize } from './image-io.js';
-import { IMAGE_EXTS, extOf, readBytes, resolveFiles, stripExt, type FileSource, type ReaderOptions } from './files.js';
+import { IMAGE_EXTS, extOf, readBytes, resolveFiles, stripExt, walkFiles, type FileSource, type ReaderOptions } from './files.js';
 import type { LabelCodec } from './label-codec.js';
 import { checkIndex, filledMap, IGNORE_INDEX, type Dataset, type FilePair, type Sample, type SkippedFile } from './sample.js';
 
@@ -158,6 +158,37 @@ export function keyedFiles(
     out.set(key, path);
   }
   return out;
+}
+
+/** The common layout: photos under `imageDir`, PNG labels with the same relative path and stem under `labelDir`. */
+export interface StemLayout {
+  files: FileSource;
+  /** The reader's function name, for "missing folder" errors. */
+  fn: string;
+  /** The dataset name, for listing errors. */
+  name: string;
+  imageDir: string;
+  labelDir: string;
+  /** What the two folders hold, for "missing folder" errors (e.g. 'CamVid val images'). */
+  imageRole: string;
+  labelRole: string;
+}
+
+/** Lists a StemLayout: photos and PNG labels, each keyed by its relative path without extension. */
+export async function listStems(layout: StemLayout): Promise<{ images: Map<string, string>; labels: Map<string, string> }> {
+  const { files, fn, name, imageDir, labelDir } = layout;
+  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, layout.imageRole, fn), imageKey, name);
+  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, layout.labelRole, fn), pngKey, name);
+  return { images, labels };
+}
+
+/**
+ * Lists a StemLayout and pairs photos with labels by stem (see pairByKey); a photo without a label names
+ * `<labelDir>/<stem>.png` as the file expected.
+ */
+export async function pairStems(layout: StemLayout, skipBad: boolean | undefined): Promise<{ pairs: FilePair[]; skipped: SkippedFile[] }> {
+  const { images, labels } = await listStems(layout);
+  return pairByKey({ name: layout.name, images, labels, expectedLabel: (key) => join(layout.labelDir, `${key}.png`), skipBad });
 }
 
 /** Sample id of a photo file (its path without extension), or null for non-image files. */

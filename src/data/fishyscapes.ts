@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { ValueError } from '../errors.js';
-import { imageKey, keyedFiles, openFileDataset, pairByKey, pngKey } from './file-dataset.js';
-import { isDir, resolveFiles, walkFiles, type ReaderOptions } from './files.js';
+import { openFileDataset, pairStems } from './file-dataset.js';
+import { isDir, resolveFiles, type ReaderOptions } from './files.js';
 import { anomalyMaskCodec } from './label-codec.js';
 import { CITYSCAPES_CLASSES } from './cityscapes.js';
 import type { Dataset } from './sample.js';
@@ -20,17 +20,10 @@ export async function openFishyscapes(root: string, split: FishyscapesSplit, opt
   if (split !== 'LostAndFound' && split !== 'Static') throw new ValueError(`${fn}: split must be LostAndFound or Static, got '${split}'`);
   const files = resolveFiles(options.files);
   const base = (await isDir(files, join(root, split))) ? join(root, split) : root;
-  const imageDir = join(base, 'original');
-  const labelDir = join(base, 'labels');
   const name = `fishyscapes/${split}`;
-  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, `Fishyscapes ${split} images`, fn), imageKey, name);
-  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, `Fishyscapes ${split} labels`, fn), pngKey, name);
-  const { pairs, skipped } = pairByKey({
-    name,
-    images,
-    labels,
-    expectedLabel: (key) => join(labelDir, `${key}.png`),
-    skipBad: options.skipBad,
-  });
+  const { pairs, skipped } = await pairStems(
+    { files, fn, name, imageDir: join(base, 'original'), labelDir: join(base, 'labels'), imageRole: `Fishyscapes ${split} images`, labelRole: `Fishyscapes ${split} labels` },
+    options.skipBad,
+  );
   return openFileDataset({ name, classes: CITYSCAPES_CLASSES, pairs, skipped, codec: anomalyMaskCodec() }, options);
 }

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { FormatError } from '../errors.js';
-import { imageKey, keyedFiles, openFileDataset, pairByKey, pngKey } from './file-dataset.js';
-import { readText, resolveFiles, walkFiles, type ReaderOptions } from './files.js';
+import { openFileDataset, pairStems } from './file-dataset.js';
+import { readText, resolveFiles, type ReaderOptions } from './files.js';
 import { classIndexCodec } from './label-codec.js';
 import { IGNORE_INDEX, type Dataset } from './sample.js';
 
@@ -17,18 +17,11 @@ export async function openFolder(root: string, options: ReaderOptions = {}): Pro
   const files = resolveFiles(options.files);
   const classFile = join(root, 'classes.txt');
   const classes = parseClassList(await readText(files, classFile, 'class list', fn), classFile);
-  const imageDir = join(root, 'images');
-  const labelDir = join(root, 'labels');
   const name = `folder:${root}`;
-  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, 'images', fn), imageKey, name);
-  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, 'labels', fn), pngKey, name);
-  const { pairs, skipped } = pairByKey({
-    name,
-    images,
-    labels,
-    expectedLabel: (key) => join(labelDir, `${key}.png`),
-    skipBad: options.skipBad,
-  });
+  const { pairs, skipped } = await pairStems(
+    { files, fn, name, imageDir: join(root, 'images'), labelDir: join(root, 'labels'), imageRole: 'images', labelRole: 'labels' },
+    options.skipBad,
+  );
   return openFileDataset({ name, classes, pairs, skipped, codec: classIndexCodec(classes.length) }, options);
 }
 

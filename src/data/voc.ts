@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { FormatError, ValueError } from '../errors.js';
-import { imageKey, keyedFiles, listingProblem, openFileDataset, pngKey } from './file-dataset.js';
-import { isDir, readText, resolveFiles, walkFiles, type FileSource, type ReaderOptions } from './files.js';
+import { listingProblem, listStems, openFileDataset } from './file-dataset.js';
+import { isDir, readText, resolveFiles, type FileSource, type ReaderOptions } from './files.js';
 import { classIndexCodec } from './label-codec.js';
 import type { Dataset, FilePair, SkippedFile } from './sample.js';
 
@@ -28,8 +28,7 @@ export async function openVoc(root: string, split: string, options: ReaderOption
   const ids = parseIdList(await readText(files, listFile, 'VOC split list', fn), listFile);
   const imageDir = join(base, 'JPEGImages');
   const labelDir = join(base, 'SegmentationClass');
-  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, 'VOC images', fn), imageKey, name);
-  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, 'VOC class labels', fn), pngKey, name);
+  const { images, labels } = await listStems({ files, fn, name, imageDir, labelDir, imageRole: 'VOC images', labelRole: 'VOC class labels' });
   const pairs: FilePair[] = [];
   const skipped: SkippedFile[] = [];
   for (const id of ids) {

@@ -167,33 +167,13 @@ function segmentMetrics(
     touchingGt[p]?.push(g);
   }
   const ov = (g: number, p: number): number => overlap.get(g * (nPr + 1) + p) ?? 0;
-  const sIoUGt: number[] = [];
-  for (let g = 1; g <= nGt; g++) {
-    if ((gtArea[g] as number) === 0) continue;
-    const seg = touchingPred[g] ?? [];
-    const inter = gtHit[g] as number;
-    let segArea = 0;
-    let adjustment = 0;
-    for (const p of seg) {
-      segArea += prArea[p] as number;
-      adjustment += (prHit[p] as number) - ov(g, p);
-    }
-    sIoUGt.push(inter / (segArea + (gtArea[g] as number) - inter - adjustment));
-  }
-  const sIoUPred: number[] = [];
+  const gtSide = { area: gtArea, hit: gtHit, touching: touchingPred };
+  const prSide = { area: prArea, hit: prHit, touching: touchingGt };
+  const sIoUGt = sideSIoU(gtSide, prSide, ov);
+  const sIoUPred = sideSIoU(prSide, gtSide, (p, g) => ov(g, p));
   const precPred: number[] = [];
   for (let p = 1; p <= nPr; p++) {
-    if ((prArea[p] as number) === 0) continue;
-    const seg = touchingGt[p] ?? [];
-    const inter = prHit[p] as number;
-    let segArea = 0;
-    let adjustment = 0;
-    for (const g of seg) {
-      segArea += gtArea[g] as number;
-      adjustment += (gtHit[g] as number) - ov(g, p);
-    }
-    sIoUPred.push(inter / (segArea + (prArea[p] as number) - inter - adjustment));
-    precPred.push(inter / (prArea[p] as number));
+    if ((prArea[p] as number) !== 0) precPred.push((prHit[p] as number) / (prArea[p] as number));
   }
   const T = SIOU_THRESHOLDS.length;
   const tp = new Float64Array(T);
@@ -205,6 +185,37 @@ function segmentMetrics(
     fp[k] = precPred.filter((s) => s < t).length;
   });
   return { sIoUGt: Float64Array.from(sIoUGt), sIoUPred: Float64Array.from(sIoUPred), precPred: Float64Array.from(precPred), tp, fn, fp };
+}
+
+/** One side (GT or prediction) of a frame, indexed by component id (0 = background). */
+interface ComponentSide {
+  /** Pixels of each component [n+1]. */
+  area: Float64Array;
+  /** Pixels of each component that lie in any component of the other side [n+1]. */
+  hit: Float64Array;
+  /** Ids of the other side's components touching each component, ascending [n+1][]. */
+  touching: number[][];
+}
+
+/**
+ * sIoU of every non-empty component k of `side`, in id order, with Ŝ the union of the `other` components
+ * touching k: |k ∩ Ŝ| / (|k| + |Ŝ| − |k ∩ Ŝ| − |Ŝ ∩ other components of `side`|). `overlap(k, j)` is |k ∩ j|.
+ */
+function sideSIoU(side: ComponentSide, other: ComponentSide, overlap: (k: number, j: number) => number): number[] {
+  const out: number[] = [];
+  for (let k = 1; k < side.area.length; k++) {
+    const area = side.area[k] as number;
+    if (area === 0) continue;
+    const inter = side.hit[k] as number;
+    let segArea = 0;
+    let adjustment = 0;
+    for (const j of side.touching[k] ?? []) {
+      segArea += other.area[j] as number;
+      adjustment += (other.hit[j] as number) - overlap(k, j);
+    }
+    out.push(inter / (segArea + area - inter - adjustment));
+  }
+  return out;
 }
 
 /** Dataset-level component metrics. */

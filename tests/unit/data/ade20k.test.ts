@@ -1,33 +1,13 @@
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { FormatError, ValueError } from '../../../src/errors.js';
-import { encodeImage, encodeLabelPng } from '../../../src/data/image-io.js';
+import { encodeImage } from '../../../src/data/image-io.js';
 import { ADE20K_CLASSES, openAde20k } from '../../../src/data/ade20k.js';
-import type { RgbImage } from '../../../src/data/sample.js';
+import { label, photoMaker, tempTrees } from '../../helpers/tree.js';
 
-const roots: string[] = [];
-after(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
-
-async function tree(files: Record<string, Uint8Array | string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'gmmseg-ade-'));
-  roots.push(root);
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), content);
-  }
-  return root;
-}
-
-function photo(w: number, h: number, k: number): RgbImage {
-  return { width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 13 + k * 7) % 256) };
-}
-
-function label(w: number, h: number, values: number[]): Uint8Array {
-  return encodeLabelPng({ width: w, height: h, data: Uint8Array.from({ length: w * h }, (_, i) => values[i % values.length] as number) });
-}
+const tree = tempTrees('ade');
+const photo = photoMaker(13, 7);
 
 const D = 'ADEChallengeData2016';
 

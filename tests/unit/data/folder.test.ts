@@ -1,40 +1,28 @@
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FormatError, ValueError } from '../../../src/errors.js';
-import { encodeImage, encodeLabelPng, encodeRgbPng } from '../../../src/data/image-io.js';
+import { encodeImage, encodeRgbPng } from '../../../src/data/image-io.js';
 import { openFolder, parseClassList } from '../../../src/data/folder.js';
 import type { FileSource } from '../../../src/data/files.js';
-import type { Dataset, RgbImage, Sample } from '../../../src/data/sample.js';
+import type { Dataset, Sample } from '../../../src/data/sample.js';
+import { label, photoMaker, tempTrees } from '../../helpers/tree.js';
 
-const roots: string[] = [];
-after(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
-
-async function tree(files: Record<string, Uint8Array | string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'gmmseg-folder-'));
-  roots.push(root);
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), content);
-  }
-  return root;
-}
-
-function photo(w: number, h: number, k: number): RgbImage {
-  return { width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 7 + k * 31) % 256) };
-}
-
-function label(w: number, h: number, values: number[]): Uint8Array {
-  return encodeLabelPng({ width: w, height: h, data: Uint8Array.from({ length: w * h }, (_, i) => values[i % values.length] as number) });
-}
+const tree = tempTrees('folder');
+const photo = photoMaker(7, 31);
 
 /** The sample with this id (datasets are sorted by path, so tests look samples up by id). */
 function byId(ds: Dataset, id: string): Promise<Sample> {
   const i = ds.pairs.findIndex((p) => p.id === id);
   assert.ok(i >= 0, `no sample '${id}' in ${ds.name}`);
   return ds.get(i);
+}
+
+/** A 4x4 label PNG with one byte near the end flipped, so that it no longer decodes. */
+function corruptLabel(): Uint8Array {
+  const bad = Uint8Array.from(label(4, 4, [1]));
+  bad[bad.length - 20] = (bad[bad.length - 20] as number) ^ 0x55;
+  return bad;
 }
 
 const CLASSES = '# my classes\nsky\nroad\n\ncar\n';
@@ -107,11 +95,9 @@ test('label values outside the class range (other than 255) are a ValueError nam
 });
 
 test('corrupt label PNGs, colour label PNGs and unreadable images are FormatErrors naming the file', async () => {
-  const bad = Uint8Array.from(label(4, 4, [1]));
-  bad[bad.length - 20] = (bad[bad.length - 20] as number) ^ 0x55;
   const root = await goodTree({
     'images/c.png': encodeRgbPng(photo(4, 4, 0)),
-    'labels/c.png': bad,
+    'labels/c.png': corruptLabel(),
     'images/d.png': encodeRgbPng(photo(3, 2, 0)),
     'labels/d.png': encodeRgbPng(photo(3, 2, 0)),
     'images/e.jpg': 'definitely not a jpeg',
@@ -124,11 +110,9 @@ test('corrupt label PNGs, colour label PNGs and unreadable images are FormatErro
 });
 
 test('skipBad leaves out every bad pair and reports file and reason for each', async () => {
-  const bad = Uint8Array.from(label(4, 4, [1]));
-  bad[bad.length - 20] = (bad[bad.length - 20] as number) ^ 0x55;
   const root = await goodTree({
     'images/c.png': encodeRgbPng(photo(4, 4, 0)),
-    'labels/c.png': bad,
+    'labels/c.png': corruptLabel(),
     'images/d.png': encodeRgbPng(photo(3, 2, 0)),
     'labels/d.png': label(2, 3, [0]),
     'images/e.png': encodeRgbPng(photo(2, 2, 0)),

@@ -1,34 +1,13 @@
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { FormatError, ValueError } from '../../../src/errors.js';
-import { encodeImage, encodeLabelPng } from '../../../src/data/image-io.js';
+import { encodeImage } from '../../../src/data/image-io.js';
 import { openRoadAnomaly } from '../../../src/data/road-anomaly.js';
 import { distinctValues } from '../../../src/data/label-codec.js';
-import type { RgbImage } from '../../../src/data/sample.js';
+import { label, photoMaker, tempTrees } from '../../helpers/tree.js';
 
-const roots: string[] = [];
-after(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
-
-async function tree(files: Record<string, Uint8Array | string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'gmmseg-ra-'));
-  roots.push(root);
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), content);
-  }
-  return root;
-}
-
-function photo(w: number, h: number, k: number): RgbImage {
-  return { width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 9 + k * 5) % 256) };
-}
-
-function label(w: number, h: number, values: number[]): Uint8Array {
-  return encodeLabelPng({ width: w, height: h, data: Uint8Array.from({ length: w * h }, (_, i) => values[i % values.length] as number) });
-}
+const tree = tempTrees('ra');
+const photo = photoMaker(9, 5);
 
 test('openRoadAnomaly: frame_list.json, frames/<name>.labels/labels_semantic.png; 2 → 1, 0/1 kept', async () => {
   const root = await tree({

@@ -1,29 +1,13 @@
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { FormatError, ValueError } from '../../../src/errors.js';
 import { encodeImage, encodeLabelPng } from '../../../src/data/image-io.js';
 import { openVoc, VOC_CLASSES } from '../../../src/data/voc.js';
-import type { RgbImage } from '../../../src/data/sample.js';
+import { photoMaker, tempTrees } from '../../helpers/tree.js';
 
-const roots: string[] = [];
-after(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
-
-async function tree(files: Record<string, Uint8Array | string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'gmmseg-voc-'));
-  roots.push(root);
-  for (const [rel, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, rel)), { recursive: true });
-    await writeFile(join(root, rel), content);
-  }
-  return root;
-}
-
-function photo(w: number, h: number, k: number): RgbImage {
-  return { width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 11 + k * 3) % 256) };
-}
+const tree = tempTrees('voc');
+const photo = photoMaker(11, 3);
 
 /** The VOC colour map for indices 0..255 (bit-interleaved), as the real SegmentationClass PNGs carry it. */
 function vocPalette(): number[][] {
