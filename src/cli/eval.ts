@@ -90,7 +90,11 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   const seed = Number(flags.seed);
   const t0 = performance.now();
   const results: EvalResult[] = [];
-  if (flags.dataset) results.push(await evaluateModel(model, await openDataset(flags.dataset, { root: flags.root, split: flags.split, skipBad: flags.skipBad, seed }), predict));
+  if (flags.dataset) {
+    const ds = await openDataset(flags.dataset, { root: flags.root, split: flags.split, skipBad: flags.skipBad, seed });
+    if (ds.classes.length !== model.classes.length) throw new ValueError(`${flags.model} was built for ${model.classes.length} classes (${model.classes.join(', ')}), but ${ds.name} has ${ds.classes.length}`);
+    results.push(await evaluateModel(model, ds, predict));
+  }
   if (flags.anomalyDataset) results.push(await evaluateModel(model, await openDataset(flags.anomalyDataset, { root: flags.anomalyRoot ?? flags.root, split: 'anomaly', skipBad: flags.skipBad, seed }), predict));
   const seconds = (performance.now() - t0) / 1000;
   const closed = results.find((r) => r.segmentation);

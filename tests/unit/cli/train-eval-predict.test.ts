@@ -1,0 +1,66 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { evalCommand } from '../../../src/cli/eval.js';
+import { predictCommand } from '../../../src/cli/predict.js';
+import { trainCommand } from '../../../src/cli/train.js';
+import { buildDigitScenes } from '../../../src/data/digit-scenes.js';
+import { encodeRgbPng } from '../../../src/data/image-io.js';
+
+async function run(cmd: (io: { out: (t: string) => void; err: (t: string) => void }) => Command, argv: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const before = process.exitCode;
+  process.exitCode = 0;
+  const program = new Command('gmmseg').exitOverride().addCommand(cmd({ out: (t) => void (out += t), err: (t) => void (err += t) }));
+  await program.parseAsync(['node', 'gmmseg', ...argv]);
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = before;
+  return { out, err, code };
+}
+
+test('tiny end to end: train (with checkpoint + resume) → eval (closed set + anomaly) → predict', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gmmseg-e2e-'));
+  const model = path.join(dir, 'm.gmmseg');
+  const common = ['--dataset', 'digit-scenes', '--crop-size', '128,128', '--batch-size', '2', '--memory-per-component', '64', '--engine', 'wasm'];
+  const t1 = await run(trainCommand, ['train', ...common, '--out', model, '--steps', '2', '--val-split', 'test']);
+  assert.equal(t1.code, 0, t1.err);
+  assert.match(t1.out, /step 2\/2 loss/);
+  const t2 = await run(trainCommand, ['train', ...common, '--out', path.join(dir, 'm3.gmmseg'), '--steps', '3', '--resume', path.join(dir, 'm.checkpoint.gmmseg')]);
+  assert.equal(t2.code, 0, t2.err);
+  assert.match(t2.out, /resuming from .* at step 2/);
+  const e = await run(evalCommand, ['eval', '--model', model, '--dataset', 'digit-scenes', '--split', 'test', '--anomaly-dataset', 'digit-scenes', '--out', path.join(dir, 'ev'), '--engine', 'wasm']);
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /## Anomaly segmentation/);
+  const report = JSON.parse(await readFile(path.join(dir, 'ev', 'report.json'), 'utf8')) as { closedSet: { miou: number }; anomaly: Record<string, { ap: number }> };
+  assert.ok(report.closedSet.miou >= 0 && report.closedSet.miou <= 1);
+  assert.deepEqual(Object.keys(report.anomaly).sort(), ['energy', 'gmm', 'maxLogit', 'msp']);
+  const scenes = await buildDigitScenes({ trainCount: 1, testCount: 1, anomalyCount: 1 });
+  const img = path.join(dir, 'scene.png');
+  await writeFile(img, encodeRgbPng((await scenes.anomaly.get(0)).image));
+  const p = await run(predictCommand, ['predict', img, '--model', model, '--out', path.join(dir, 'pred'), '--engine', 'wasm']);
+  assert.equal(p.code, 0, p.err);
+  assert.deepEqual((await readdir(path.join(dir, 'pred'))).sort(), ['scene.anomaly.png', 'scene.classes.png', 'scene.json', 'scene.labels.png', 'scene.overlay.png']);
+  const summary = JSON.parse(await readFile(path.join(dir, 'pred', 'scene.json'), 'utf8')) as { anomalyFraction: number; score: string };
+  assert.equal(summary.score, 'gmm');
+  assert.ok(summary.anomalyFraction >= 0 && summary.anomalyFraction <= 1);
+  await rm(dir, { recursive: true });
+});
+
+test('user errors are one line and exit code 1: unknown dataset, missing model, bad config value', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'gmmseg-err-'));
+  const a = await run(trainCommand, ['train', '--dataset', 'mnist', '--out', path.join(dir, 'x.gmmseg')]);
+  assert.equal(a.code, 1);
+  assert.match(a.err, /^gmmseg train: unknown dataset 'mnist'; valid: digit-scenes, camvid/);
+  const b = await run(evalCommand, ['eval', '--model', path.join(dir, 'missing.gmmseg'), '--dataset', 'digit-scenes']);
+  assert.equal(b.code, 1);
+  assert.match(b.err, /^gmmseg eval: '.*missing.gmmseg': cannot read: no such file/);
+  const c = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--out', path.join(dir, 'x.gmmseg'), '--mean-momentum', '1.5', '--steps', '1']);
+  assert.equal(c.code, 1);
+  assert.match(c.err, /invalid GMM config: 'meanMomentum'/);
+  assert.equal(c.err.split('\n').filter(Boolean).length, 1);
+  await rm(dir, { recursive: true });
+});
