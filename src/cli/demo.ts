@@ -8,15 +8,14 @@ import { Command, InvalidArgumentError } from 'commander';
 import { cpus } from 'node:os';
 import { buildDigitScenes } from '../data/digit-scenes.js';
 import { initEngine, parseEngineName } from '../engine/engine.js';
-import { GmmsegError } from '../errors.js';
 import { createMbv3Extractor } from '../nn/mbv3-extractor.js';
 import { runExperiment, type HeadOutcome } from '../train/experiment.js';
 import { makeTrainConfig, type TrainConfig } from '../train/train-config.js';
 import { writeExperimentOutputs } from './experiment-output.js';
+import { addEngineOption, processIo, runUserCommand } from './command-io.js';
 import type { CommandIo } from './inspect.js';
 import { createProgress } from './progress.js';
 
-const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
 /** Demo options (flags). */
 export interface DemoOptions {
@@ -66,7 +65,7 @@ function posInt(name: string) {
 
 /** The `demo` subcommand. */
 export function demoCommand(io: CommandIo = processIo): Command {
-  return new Command('demo')
+  const cmd = new Command('demo')
     .description('train GMM and softmax heads on a frozen backbone (embedded DigitScenes data); report mIoU and anomaly AP/FPR95/AUROC')
     .option('--out <dir>', 'output folder', 'demo-out')
     .option('--quick', 'smaller budget (under 2 minutes): 250 steps on 150 images', false)
@@ -74,17 +73,8 @@ export function demoCommand(io: CommandIo = processIo): Command {
     .option('--train-images <n>', 'training images', posInt('--train-images'))
     .option('--test-images <n>', 'test, anomaly and calibration images', posInt('--test-images'))
     .option('--seed <n>', 'random seed', (v) => posInt('--seed')(v), 1)
-    .option('--engine <name>', 'engine: wasm (default) or cpu (env GMMSEG_ENGINE)')
-    .option('--no-progress', 'no progress bar')
-    .action(async (opts: DemoOptions) => {
-      try {
-        await runDemo(opts, io);
-      } catch (e) {
-        if (!(e instanceof GmmsegError)) throw e;
-        io.err(`gmmseg demo: ${e.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .option('--no-progress', 'no progress bar');
+  return addEngineOption(cmd).action(async (opts: DemoOptions) => runUserCommand('demo', io, () => runDemo(opts, io)));
 }
 
 async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {

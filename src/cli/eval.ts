@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { initEngine, parseEngineName } from '../engine/engine.js';
-import { GmmsegError, ValueError } from '../errors.js';
+import { ValueError } from '../errors.js';
 import type { AnomalyScoreName, PredictOptions } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
@@ -16,10 +16,10 @@ import { formatReport } from '../report/markdown.js';
 import { evaluateModel, type EvalResult } from '../train/evaluate.js';
 import { openDataset } from './datasets.js';
 import { writeFileAtomic } from './fs-io.js';
+import { addPredictOptions, processIo, runUserCommand } from './command-io.js';
 import type { CommandIo } from './inspect.js';
 import { loadSegModel } from './load-model.js';
 
-const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
 interface EvalFlags {
   model: string;
@@ -56,7 +56,7 @@ export function predictOptions(mode: string, window?: string, stride?: string): 
 }
 
 export function evalCommand(io: CommandIo = processIo): Command {
-  return new Command('eval')
+  const cmd = new Command('eval')
     .description('evaluate a model: closed-set mIoU and anomaly AP/FPR95/AUROC in one report')
     .requiredOption('--model <file>', 'model file (.gmmseg)')
     .option('--dataset <name>', 'closed-set dataset format')
@@ -65,21 +65,9 @@ export function evalCommand(io: CommandIo = processIo): Command {
     .option('--anomaly-dataset <name>', 'anomaly dataset (road-anomaly, fishyscapes-static, camvid-anomaly, digit-scenes, …)')
     .option('--anomaly-root <dir>', 'anomaly dataset root (default: --root)')
     .option('--out <dir>', 'write report.json, report.md, roc/pr curves here')
-    .option('--mode <m>', 'whole or slide', 'whole')
-    .option('--window <h,w>', 'slide window')
-    .option('--stride <h,w>', 'slide stride')
     .option('--seed <n>', 'seed of generated datasets', '0')
-    .option('--engine <name>', 'engine: wasm (default) or cpu')
-    .option('--skip-bad', 'leave out bad samples (reported)', false)
-    .action(async (flags: EvalFlags) => {
-      try {
-        await runEval(flags, io);
-      } catch (e) {
-        if (!(e instanceof GmmsegError)) throw e;
-        io.err(`gmmseg eval: ${e.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .option('--skip-bad', 'leave out bad samples (reported)', false);
+  return addPredictOptions(cmd).action(async (flags: EvalFlags) => runUserCommand('eval', io, () => runEval(flags, io)));
 }
 
 async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {

@@ -10,17 +10,17 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeImage, encodeLabelPng, encodeRgbPng } from '../data/image-io.js';
 import { initEngine, parseEngineName } from '../engine/engine.js';
-import { FormatError, GmmsegError, ValueError } from '../errors.js';
+import { FormatError, ValueError } from '../errors.js';
 import { heatmap, scaleFromCalibration, thresholdMask, type HeatScale } from '../infer/heatmap.js';
 import { outlineMask, overlay } from '../infer/overlay.js';
 import { colorizeLabels, paletteFor } from '../infer/palette.js';
 import { predictImage, type AnomalyScoreName } from '../infer/predict.js';
 import { predictOptions } from './eval.js';
 import { writeFileAtomic } from './fs-io.js';
+import { addPredictOptions, processIo, runUserCommand } from './command-io.js';
 import type { CommandIo } from './inspect.js';
 import { loadSegModel } from './load-model.js';
 
-const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
 interface PredictFlags {
   model: string;
@@ -35,27 +35,15 @@ interface PredictFlags {
 }
 
 export function predictCommand(io: CommandIo = processIo): Command {
-  return new Command('predict')
+  const cmd = new Command('predict')
     .description('segment images: class map, anomaly heat map, overlay and a JSON summary per image')
     .argument('<images...>', 'PNG/JPEG/WebP images')
     .requiredOption('--model <file>', 'model file (.gmmseg)')
     .option('--out <dir>', 'output folder', 'predictions')
     .option('--threshold <t>', 'anomaly threshold (default: the calibrated one stored in the model)')
     .option('--score <name>', 'anomaly score: gmm (GMM head default), msp (softmax default), maxLogit, energy')
-    .option('--mode <m>', 'whole or slide', 'whole')
-    .option('--window <h,w>', 'slide window')
-    .option('--stride <h,w>', 'slide stride')
-    .option('--class-likelihoods', 'also write per-class log-likelihood maps (GMM head, .f32 raw [H, W, C])', false)
-    .option('--engine <name>', 'engine: wasm (default) or cpu')
-    .action(async (images: string[], flags: PredictFlags) => {
-      try {
-        await runPredict(images, flags, io);
-      } catch (e) {
-        if (!(e instanceof GmmsegError)) throw e;
-        io.err(`gmmseg predict: ${e.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .option('--class-likelihoods', 'also write per-class log-likelihood maps (GMM head, .f32 raw [H, W, C])', false);
+  return addPredictOptions(cmd).action(async (images: string[], flags: PredictFlags) => runUserCommand('predict', io, () => runPredict(images, flags, io)));
 }
 
 async function runPredict(images: string[], flags: PredictFlags, io: CommandIo): Promise<void> {

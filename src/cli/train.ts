@@ -25,9 +25,9 @@ import { addConfigOptions, configOverrides } from './config-flags.js';
 import { openDataset } from './datasets.js';
 import { extractorFactory } from './extractor-factories.js';
 import { readModelFile, writeModelFile } from './fs-io.js';
+import { addEngineOption, processIo, runUserCommand } from './command-io.js';
 import type { CommandIo } from './inspect.js';
 
-const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
 interface TrainFlags extends Record<string, unknown> {
   dataset: string;
@@ -56,19 +56,10 @@ export function trainCommand(io: CommandIo = processIo): Command {
     .requiredOption('--out <file>', 'model file to write (.gmmseg)')
     .option('--checkpoint-dir <dir>', 'folder for checkpoints (default: beside --out)')
     .option('--resume <checkpoint>', 'continue from a checkpoint file')
-    .option('--engine <name>', 'engine: wasm (default) or cpu (env GMMSEG_ENGINE)')
     .option('--skip-bad', 'leave out unreadable or inconsistent samples (reported)', false);
   addConfigOptions(cmd, DEFAULT_TRAIN_CONFIG, 'training');
   addConfigOptions(cmd, DEFAULT_GMM_CONFIG, 'GMM', ['classes']);
-  return cmd.action(async (flags: TrainFlags) => {
-    try {
-      await runTrain(flags, io);
-    } catch (e) {
-      if (!(e instanceof GmmsegError)) throw e;
-      io.err(`gmmseg train: ${e.message}\n`);
-      process.exitCode = 1;
-    }
-  });
+  return addEngineOption(cmd).action(async (flags: TrainFlags) => runUserCommand('train', io, () => runTrain(flags, io)));
 }
 
 async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
@@ -93,18 +84,22 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
   io.out(`gmmseg train: engine ${engine}; ${flags.head} head on ${flags.extractor}; ${train.name} (${train.length} images); ${cfg.steps} steps\n`);
   const frozen = cfg.cacheFrozen ? await buildFrozenCache(state.model.extractor, train, cfg.baseScale) : undefined;
   const t0 = performance.now();
+  let lastCheckpoint = flags.resume ? `${flags.resume} (step ${state.step})` : 'none written yet';
   while (state.step < cfg.steps) {
     let r;
     try {
       r = await trainStep(state, frozen ? { dataset: train, frozen } : { dataset: train }, cfg);
     } catch (e) {
-      if (e instanceof TrainingDivergedError) throw new GmmsegError(`${e.message}; the last good checkpoint is ${ckPath} (if written); try a lower --learning-rate or a longer --warmup-steps`);
+      if (e instanceof TrainingDivergedError) throw new GmmsegError(`${e.message}; last good checkpoint: ${lastCheckpoint}; try a lower --learning-rate or a longer --warmup-steps`);
       throw e;
     }
     state = r.state;
     const rate = state.step / ((performance.now() - t0) / 1000);
     if (state.step % Math.max(1, Math.floor(cfg.steps / 20)) === 0 || state.step === cfg.steps) io.out(`step ${state.step}/${cfg.steps} loss ${r.losses.loss.toFixed(4)} lr ${r.losses.learningRate.toExponential(2)} ${rate.toFixed(2)} step/s eta ${((cfg.steps - state.step) / rate).toFixed(0)} s\n`);
-    if (cfg.checkpointEvery > 0 && state.step % cfg.checkpointEvery === 0) await writeModelFile(ckPath, segModelToFile(state.model, { train: cfg, checkpoint: { step: state.step, optimizer: state.optimizer } }));
+    if (cfg.checkpointEvery > 0 && state.step % cfg.checkpointEvery === 0) {
+      await writeModelFile(ckPath, segModelToFile(state.model, { train: cfg, checkpoint: { step: state.step, optimizer: state.optimizer } }));
+      lastCheckpoint = `${ckPath} (step ${state.step})`;
+    }
     if (val && cfg.validateEvery > 0 && state.step % cfg.validateEvery === 0) io.out(`validation at step ${state.step}: mIoU ${(100 * ((await evaluateModel(state.model, val, { mode: 'whole' })).segmentation?.miou ?? NaN)).toFixed(2)} %\n`);
   }
   const metrics: Record<string, unknown> = { trainSeconds: (performance.now() - t0) / 1000, steps: cfg.steps, dataset: train.name };
