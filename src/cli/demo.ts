@@ -35,7 +35,7 @@ export interface DemoOptions {
  */
 export function demoBudget(o: DemoOptions): { train: TrainConfig; trainImages: number; testImages: number } {
   const quick = o.quick;
-  const steps = o.steps ?? (quick ? 250 : 600);
+  const steps = o.steps ?? (quick ? 200 : 600);
   const train = makeTrainConfig({
     steps,
     batchSize: 8,
@@ -46,7 +46,7 @@ export function demoBudget(o: DemoOptions): { train: TrainConfig; trainImages: n
     warmupSteps: Math.max(1, Math.floor(steps / 10)),
     seed: o.seed,
   });
-  return { train, trainImages: o.trainImages ?? (quick ? 150 : 300), testImages: o.testImages ?? (quick ? 40 : 100) };
+  return { train, trainImages: o.trainImages ?? (quick ? 120 : 300), testImages: o.testImages ?? (quick ? 30 : 100) };
 }
 
 /** Digits 56–98 px tall on the 128 px canvases: large enough for the stride-8 frozen maps to resolve them. */
@@ -68,7 +68,7 @@ export function demoCommand(io: CommandIo = processIo): Command {
   const cmd = new Command('demo')
     .description('train GMM and softmax heads on a frozen backbone (embedded DigitScenes data); report mIoU and anomaly AP/FPR95/AUROC')
     .option('--out <dir>', 'output folder', 'demo-out')
-    .option('--quick', 'smaller budget (under 2 minutes): 250 steps on 150 images', false)
+    .option('--quick', 'smaller budget (under 2 minutes): 200 steps on 120 images', false)
     .option('--steps <n>', 'training steps per head', posInt('--steps'))
     .option('--train-images <n>', 'training images', posInt('--train-images'))
     .option('--test-images <n>', 'test, anomaly and calibration images', posInt('--test-images'))
