@@ -1,5 +1,5 @@
 /**
- * `npm run bench:camvid [-- --camvid PATH] [--steps N] [--quick] [--out DIR]`: trains the GMM head and the softmax
+ * `npm run bench:camvid [-- --camvid PATH] [--steps N] [--batch N] [--quick] [--out DIR]`: trains the GMM head and the softmax
  * baseline on CamVid train (frozen COCO MobileNetV3 + light decoder, cached frozen maps), reports CamVid test mIoU for
  * both, and anomaly AP / FPR95 / AUROC on the CamVid anomaly protocol (Fishyscapes-Static-style pasted objects on the
  * test images) for the GMM likelihood vs MSP, max-logit and energy. Thresholds are calibrated on CamVid val inliers.
@@ -32,14 +32,14 @@ if (!existsSync(camvid)) {
   process.exit(1);
 }
 const quick = args.includes('--quick');
-const steps = Number(flag('--steps') ?? (quick ? 200 : 1000));
+const steps = Number(flag('--steps') ?? (quick ? 200 : 500));
 const out = flag('--out') ?? 'bench-camvid-out';
 const engineArg = flag('--engine');
 const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
 const t0 = performance.now();
 const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((s) => openCamVid(camvid, s)));
 const protocol = await openCamVidAnomaly(camvid, { seed: 0 });
-const cfg = makeTrainConfig({ steps, batchSize: 8, cacheFrozen: true, learningRate: 1e-3, headLrMultiplier: 10, warmupSteps: Math.floor(steps / 10), seed: 0 });
+const cfg = makeTrainConfig({ steps, batchSize: Number(flag('--batch') ?? 4), cacheFrozen: true, learningRate: 1e-3, headLrMultiplier: 10, warmupSteps: Math.floor(steps / 10), seed: 0 });
 const gmm = { componentsPerClass: 5, memoryPerComponent: 8000, meanMomentum: 0.99, gmmUpdateEvery: 1 };
 process.stdout.write(`bench:camvid: engine ${engine}; ${steps} steps per head; CamVid at ${camvid}\n`);
 const progress = createProgress(true, { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) });
