@@ -11,6 +11,8 @@ import { FormatError } from '../errors.js';
 import { loadSoftmaxHead, type SoftmaxHead } from '../nn/softmax-head.js';
 import type { ConfigValue, Extractor } from '../nn/types.js';
 import type { AdamWState } from '../train/adamw.js';
+import type { HeadState } from '../gmm/head.js';
+import { createRunningMemory } from '../gmm/running-stats.js';
 import { headFromModel, headStateFromModel, headTensors } from './head-model.js';
 import type { ModelFile, NamedTensor } from './model-types.js';
 import type { SegHead, SegModel } from './seg-model.js';
@@ -88,7 +90,7 @@ export async function segModelFromFile(file: ModelFile, loaders: Record<string, 
   const checkpointed = file.tensors['train.step'] !== undefined;
   let head: SegHead;
   if (headKind === 'gmm') {
-    head = { kind: 'gmm', state: checkpointed ? headStateFromModel(file, trainable) : { ...headFromModel(file, trainable), memory: { kind: 'running', slots: 0, capacity: 1, dim: 0, mean1: new Float64Array(0), mean2: new Float64Array(0), version: 0 }, memoryVersion: 0, step: 0 } };
+    head = { kind: 'gmm', state: checkpointed ? headStateFromModel(file, trainable) : inferenceHeadState(file, trainable) };
   } else head = { kind: 'softmax', head: softmaxFromFile(file, trainable) };
   if (extractor.embedDim !== (headKind === 'gmm' ? Number(file.config['embedDim']) : extractor.embedDim)) throw new FormatError(`model head expects embedding size ${String(file.config['embedDim'])} but its extractor produces ${extractor.embedDim}`);
   const model: SegModel = { classes: [...file.classes], extractor, head };
@@ -106,6 +108,17 @@ function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
   } finally {
     Object.values(tensors).forEach((t) => t.dispose());
   }
+}
+
+/**
+ * An inference model has no saved memory: it gets neutral queue-free running statistics (O(C·K·D)), so it can serve
+ * predictions and, if ever trained further, starts its memory afresh instead of carrying a C·K·M·D queue around.
+ */
+function inferenceHeadState(file: ModelFile, trainable: boolean): HeadState {
+  const head = headFromModel(file, trainable);
+  const { classes: C, componentsPerClass: K, embedDim: D, memoryPerComponent: M } = head.config;
+  const memory = createRunningMemory(C * K, M, D);
+  return { ...head, memory, memoryVersion: memory.version, step: 0 };
 }
 
 function optimizerState(file: ModelFile): AdamWState {
