@@ -27,6 +27,7 @@ import { extractorFactory } from './extractor-factories.js';
 import { readModelFile, writeModelFile } from './fs-io.js';
 import { addEngineOption, processIo, runUserCommand } from './command-io.js';
 import type { CommandIo } from './inspect.js';
+import { createProgress } from './progress.js';
 
 
 interface TrainFlags extends Record<string, unknown> {
@@ -84,6 +85,8 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
   io.out(`gmmseg train: engine ${engine}; ${flags.head} head on ${flags.extractor}; ${train.name} (${train.length} images); ${cfg.steps} steps\n`);
   const frozen = cfg.cacheFrozen ? await buildFrozenCache(state.model.extractor, train, cfg.baseScale) : undefined;
   const t0 = performance.now();
+  const startStep = state.step;
+  const progress = createProgress(process.stderr.isTTY === true, io);
   let lastCheckpoint = flags.resume ? `${flags.resume} (step ${state.step})` : 'none written yet';
   while (state.step < cfg.steps) {
     let r;
@@ -94,14 +97,18 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
       throw e;
     }
     state = r.state;
-    const rate = state.step / ((performance.now() - t0) / 1000);
-    if (state.step % Math.max(1, Math.floor(cfg.steps / 20)) === 0 || state.step === cfg.steps) io.out(`step ${state.step}/${cfg.steps} loss ${r.losses.loss.toFixed(4)} lr ${r.losses.learningRate.toExponential(2)} ${rate.toFixed(2)} step/s eta ${((cfg.steps - state.step) / rate).toFixed(0)} s\n`);
+    progress.event({ kind: 'step', head: flags.head as 'gmm' | 'softmax', step: state.step, total: cfg.steps, losses: r.losses });
+    if (!process.stderr.isTTY && (state.step % Math.max(1, Math.floor(cfg.steps / 20)) === 0 || state.step === cfg.steps)) {
+      const rate = (state.step - startStep) / ((performance.now() - t0) / 1000);
+      io.out(`step ${state.step}/${cfg.steps} loss ${r.losses.loss.toFixed(4)} lr ${r.losses.learningRate.toExponential(2)} ${rate.toFixed(2)} step/s eta ${((cfg.steps - state.step) / rate).toFixed(0)} s\n`);
+    }
     if (cfg.checkpointEvery > 0 && state.step % cfg.checkpointEvery === 0) {
       await writeModelFile(ckPath, segModelToFile(state.model, { train: cfg, checkpoint: { step: state.step, optimizer: state.optimizer } }));
       lastCheckpoint = `${ckPath} (step ${state.step})`;
     }
     if (val && cfg.validateEvery > 0 && state.step % cfg.validateEvery === 0) io.out(`validation at step ${state.step}: mIoU ${(100 * ((await evaluateModel(state.model, val, { mode: 'whole' })).segmentation?.miou ?? NaN)).toFixed(2)} %\n`);
   }
+  progress.stop();
   const metrics: Record<string, unknown> = { trainSeconds: (performance.now() - t0) / 1000, steps: cfg.steps, dataset: train.name };
   let calibration: Record<string, unknown> = {};
   if (val) {
