@@ -65,20 +65,22 @@ export function trainCommand(io: CommandIo = processIo): Command {
 
 async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
   if (flags.head !== 'gmm' && flags.head !== 'softmax') throw new ValueError(`--head must be gmm or softmax, got '${flags.head}'`);
-  const cfg = makeTrainConfig(configOverrides(flags, DEFAULT_TRAIN_CONFIG));
-  const gmmOverrides = configOverrides(flags, DEFAULT_GMM_CONFIG);
   const engine = await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
+  const resumed = flags.resume ? await loadCheckpoint(flags.resume) : undefined;
+  // A resumed run keeps the checkpoint's training config (so it continues bit for bit); flags given now override it.
+  const cfg = makeTrainConfig({ ...(resumed?.train ?? {}), ...configOverrides(flags, DEFAULT_TRAIN_CONFIG) });
+  const gmmOverrides = configOverrides(flags, DEFAULT_GMM_CONFIG);
+  if (resumed && Object.keys(gmmOverrides).length > 0) io.err(`gmmseg train: note: GMM flags (${Object.keys(gmmOverrides).join(', ')}) are ignored with --resume; the checkpoint's GMM config is used\n`);
   const req = { root: flags.root, skipBad: flags.skipBad, seed: cfg.seed };
   const train = await openDataset(flags.dataset, { ...req, split: flags.split });
   const val = flags.valSplit ? await openDataset(flags.dataset, { ...req, split: flags.valSplit }) : undefined;
   for (const s of train.skipped) io.err(`gmmseg train: skipped ${s.file}: ${s.reason}\n`);
   let state: TrainState;
-  if (flags.resume) {
-    const loaded = await segModelFromFile(await readModelFile(flags.resume), EXTRACTOR_LOADERS, true);
-    if (!loaded.checkpoint) throw new ValueError(`--resume ${flags.resume}: not a checkpoint (it has no training state)`);
-    state = { step: loaded.checkpoint.step, model: loaded.model, optimizer: loaded.checkpoint.optimizer };
+  if (resumed) {
+    state = resumed.state;
     io.out(`resuming from ${flags.resume} at step ${state.step}\n`);
   } else state = { step: 0, model: await newModel(flags, [...train.classes], gmmOverrides, cfg), optimizer: createAdamWState() };
+  if (state.model.classes.length !== train.classes.length) throw new ValueError(`--resume ${flags.resume}: the checkpoint has ${state.model.classes.length} classes, ${train.name} has ${train.classes.length}`);
   const ckDir = flags.checkpointDir ?? path.dirname(flags.out);
   await mkdir(ckDir, { recursive: true });
   const ckPath = path.join(ckDir, `${path.basename(flags.out, '.gmmseg')}.checkpoint.gmmseg`);
@@ -121,6 +123,12 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
   await writeModelFile(flags.out, segModelToFile(state.model, { train: cfg, metrics, calibration, preprocessing: { input: 'RGB uint8 0..255, NHWC', sizeMultiple: state.model.extractor.sizeMultiple } }));
   await writeModelFile(ckPath, segModelToFile(state.model, { train: cfg, checkpoint: { step: state.step, optimizer: state.optimizer } }));
   io.out(`wrote ${flags.out} and ${ckPath}\n`);
+}
+
+async function loadCheckpoint(file: string): Promise<{ state: TrainState; train: Record<string, unknown> }> {
+  const loaded = await segModelFromFile(await readModelFile(file), EXTRACTOR_LOADERS, true);
+  if (!loaded.checkpoint) throw new ValueError(`--resume ${file}: not a checkpoint (it has no training state)`);
+  return { state: { step: loaded.checkpoint.step, model: loaded.model, optimizer: loaded.checkpoint.optimizer }, train: loaded.train };
 }
 
 async function newModel(flags: TrainFlags, classes: string[], gmm: Record<string, unknown>, cfg: TrainConfig): Promise<SegModel> {

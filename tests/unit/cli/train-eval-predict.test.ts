@@ -9,6 +9,7 @@ import { predictCommand } from '../../../src/cli/predict.js';
 import { trainCommand } from '../../../src/cli/train.js';
 import { buildDigitScenes } from '../../../src/data/digit-scenes.js';
 import { encodeRgbPng } from '../../../src/data/image-io.js';
+import { decodeModel } from '../../../src/model/format.js';
 
 async function run(cmd: (io: { out: (t: string) => void; err: (t: string) => void }) => Command, argv: string[]): Promise<{ out: string; err: string; code: number }> {
   let out = '';
@@ -29,9 +30,14 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
   const t1 = await run(trainCommand, ['train', ...common, '--out', model, '--steps', '2', '--val-split', 'test']);
   assert.equal(t1.code, 0, t1.err);
   assert.match(t1.out, /step 2\/2 loss/);
-  const t2 = await run(trainCommand, ['train', ...common, '--out', path.join(dir, 'm3.gmmseg'), '--steps', '3', '--resume', path.join(dir, 'm.checkpoint.gmmseg')]);
+  // resume with only --steps: crop size, batch size and the rest come from the checkpoint's stored training config
+  const t2 = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--engine', 'wasm', '--out', path.join(dir, 'm3.gmmseg'), '--steps', '3', '--resume', path.join(dir, 'm.checkpoint.gmmseg')]);
   assert.equal(t2.code, 0, t2.err);
+  assert.equal(t2.err, '');
   assert.match(t2.out, /resuming from .* at step 2/);
+  assert.match(t2.out, /step 3\/3 loss/);
+  const resumedConfig = decodeModel(await readFile(path.join(dir, 'm3.gmmseg'))).config;
+  assert.deepEqual([resumedConfig['train.batchSize'], resumedConfig['train.cropSize'], resumedConfig['train.steps']], [2, [128, 128], 3]);
   const e = await run(evalCommand, ['eval', '--model', model, '--dataset', 'digit-scenes', '--split', 'test', '--anomaly-dataset', 'digit-scenes', '--out', path.join(dir, 'ev'), '--engine', 'wasm']);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /## Anomaly segmentation/);
