@@ -16,10 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
-import {
-  addConv, addConvBn, assertSizeMultiple, buildLoaded, conv2d, convBnRelu, disposeAll, dropout2d,
-  normalizeImageNet, parseNetConfig, randomBuilder, resizeBilinear, type ParamBuilder,
-} from './layers.js';
+import { assertSizeMultiple, conv2d, convBnRelu, dropout2d, normalizeImageNet, resizeBilinear } from './layers.js';
+import { addConv, addConvBn, buildLoaded, disposeAll, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
 import type { Extractor, ForwardContext } from './types.js';
 
 const posInt = z.number().int().positive();

@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { assertShape } from '../shape.js';
-import { batchNorm, conv2d, createBatchNorm, createConv2d, dropout2d, resizeBilinear, type LayerState } from './layers.js';
+import { batchNorm, conv2d, dropout2d, resizeBilinear } from './layers.js';
+import { createBatchNorm, createConv2d, type LayerState } from './params.js';
 import type { ForwardContext, Params } from './types.js';
 
 /** Decoder shape. */

@@ -18,10 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
-import {
-  addConv, addDepthwise, addLayerNorm, addLinear, assertSizeMultiple, buildLoaded, conv2d, depthwiseConv2d, disposeAll,
-  gelu, layerNormChannels, linear, normalizeImageNet, parseNetConfig, randomBuilder, type ParamBuilder,
-} from './layers.js';
+import { assertSizeMultiple, conv2d, depthwiseConv2d, gelu, layerNormChannels, linear, normalizeImageNet } from './layers.js';
+import { addConv, addDepthwise, addLayerNorm, addLinear, buildLoaded, disposeAll, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
 import { decoderTensorShapes, lightDecoderForward, type LightDecoderConfig } from './light-decoder.js';
 import type { Extractor, ForwardContext, Params } from './types.js';
 

@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../random.js';
 import { assertShape } from '../shape.js';
-import { buildLoaded, conv2d, disposeAll, parseNetConfig, randomBuilder, type ParamBuilder } from './layers.js';
+import { conv2d } from './layers.js';
+import { buildLoaded, disposeAll, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
 import type { Params } from './types.js';
 
 /** Config schema (unknown keys rejected). */

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { FormatError, ValueError } from '../../../src/errors.js';
 import { createRng } from '../../../src/random.js';
-import { heNormal } from '../../../src/nn/layers.js';
+import { heNormal } from '../../../src/nn/params.js';
 import { createGraphExtractor, loadGraphExtractor } from '../../../src/nn/graph-extractor.js';
 import { checkDeterministicInit, checkGradients, checkRunningStats, checkSaveLoad, checkShapes, noiseImages, trainToy } from './extractor-checks.js';
 import { expectClose } from '../../helpers/close.js';

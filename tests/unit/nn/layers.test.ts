@@ -4,10 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { FormatError, ValueError } from '../../../src/errors.js';
 import { createRng } from '../../../src/random.js';
-import {
-  addBatchNorm, addConv, addDepthwise, addLayerNorm, addLinear, batchNorm, conv2d, depthwiseConv2d, disposeAll, dropout2d,
-  finishLoaded, gelu, layerNormChannels, linear, loadedBuilder, noGrad, randomBuilder, resizeBilinear, truncNormal,
-} from '../../../src/nn/layers.js';
+import { batchNorm, conv2d, depthwiseConv2d, dropout2d, gelu, layerNormChannels, linear, noGrad, resizeBilinear } from '../../../src/nn/layers.js';
+import { addBatchNorm, addConv, addDepthwise, addLayerNorm, addLinear, disposeAll, finishLoaded, loadedBuilder, randomBuilder, truncNormal } from '../../../src/nn/params.js';
 import { expectClose } from '../../helpers/close.js';
 
 await initEngine('wasm');
