@@ -227,12 +227,11 @@ export function heapsortSegment(v: ArrayLike<number>, t: Int32Array, off: number
     t[off + k - 1] = x;
   };
   const lv = (k: number): number => v[get(k)] as number;
-  for (let l = n >> 1; l > 0; --l) {
-    const tmp = get(l);
-    let i = l;
-    let j = l << 1;
-    while (j <= n) {
-      if (j < n && lessF(lv(j), lv(j + 1))) j += 1;
+  // Sift element `tmp` down from slot i within a[1..size] (NumPy's inner loop, shared by both phases).
+  const siftDown = (i: number, tmp: number, size: number): void => {
+    let j = i << 1;
+    while (j <= size) {
+      if (j < size && lessF(lv(j), lv(j + 1))) j += 1;
       if (lessF(v[tmp] as number, lv(j))) {
         set(i, get(j));
         i = j;
@@ -240,21 +239,12 @@ export function heapsortSegment(v: ArrayLike<number>, t: Int32Array, off: number
       } else break;
     }
     set(i, tmp);
-  }
+  };
+  for (let l = n >> 1; l > 0; --l) siftDown(l, get(l), n);
   for (; n > 1; ) {
     const tmp = get(n);
     set(n, get(1));
     n -= 1;
-    let i = 1;
-    let j = 2;
-    while (j <= n) {
-      if (j < n && lessF(lv(j), lv(j + 1))) j++;
-      if (lessF(v[tmp] as number, lv(j))) {
-        set(i, get(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    set(i, tmp);
+    siftDown(1, tmp, n);
   }
 }

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { assertSizeMultiple, conv2d, convBnRelu, dropout2d, normalizeImageNet, resizeBilinear } from './layers.js';
-import { addConv, addConvBn, buildLoaded, disposeAll, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
+import { addConv, addConvBn, buildLoaded, extractorFromBuilder, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
 import type { Extractor, ForwardContext } from './types.js';
 
 const posInt = z.number().int().positive();
@@ -100,18 +100,7 @@ function forward(ex: Extractor, c: DeeplabConfig, images: tf.Tensor4D, ctx: Forw
 }
 
 function assemble(b: ParamBuilder, c: DeeplabConfig): Extractor {
-  const ex: Extractor = {
-    kind: 'deeplab',
-    config: { ...c },
-    embedDim: c.embedDim,
-    stride: DEEPLAB_STRIDE,
-    sizeMultiple: DEEPLAB_SIZE_MULTIPLE,
-    params: b.params,
-    state: b.state,
-    forward: (images, ctx) => forward(ex, c, images, ctx),
-    dispose: () => disposeAll(b.params, b.state),
-  };
-  return ex;
+  return extractorFromBuilder(b, { kind: 'deeplab', config: c, embedDim: c.embedDim, stride: DEEPLAB_STRIDE, sizeMultiple: DEEPLAB_SIZE_MULTIPLE, forward: (ex, images, ctx) => forward(ex, c, images, ctx) });
 }
 
 /** Options of {@link createDeeplabExtractor}: any config key plus the init generator. */

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { FormatError, ValueError } from '../errors.js';
 import { normal, type Rng } from '../random.js';
 import { sizeOf } from '../shape.js';
-import type { Params } from './types.js';
+import type { ConfigValue, Extractor, ForwardContext, Params } from './types.js';
 
 /** How a fresh parameter is initialised. */
 export type InitSpec = { kind: 'he'; fan: number } | { kind: 'trunc'; std: number } | { kind: 'const'; value: number };
@@ -186,4 +186,31 @@ export function parseNetConfig<S extends z.ZodTypeAny>(schema: S, raw: unknown, 
     .map((i) => (i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : `'${i.path.join('.')}': ${i.message}`))
     .join('; ');
   throw new ValueError(`${fnName}: invalid config: ${msg}`);
+}
+
+/** What distinguishes one trainable-from-scratch extractor from another, besides its parameters. */
+export interface ExtractorSpec<C> {
+  kind: string;
+  config: C;
+  embedDim: number;
+  stride: number;
+  sizeMultiple: number;
+  /** Pure forward over the extractor's own params and state. */
+  forward: (ex: Extractor, images: tf.Tensor4D, ctx: ForwardContext) => tf.Tensor4D;
+}
+
+/** An Extractor owning the builder's params and state (disposed together). */
+export function extractorFromBuilder<C extends object>(b: ParamBuilder, spec: ExtractorSpec<C>): Extractor {
+  const ex: Extractor = {
+    kind: spec.kind,
+    config: { ...spec.config } as Record<string, ConfigValue>,
+    embedDim: spec.embedDim,
+    stride: spec.stride,
+    sizeMultiple: spec.sizeMultiple,
+    params: b.params,
+    state: b.state,
+    forward: (images, ctx) => spec.forward(ex, images, ctx),
+    dispose: () => disposeAll(b.params, b.state),
+  };
+  return ex;
 }

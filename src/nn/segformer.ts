@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { assertSizeMultiple, conv2d, depthwiseConv2d, gelu, layerNormChannels, linear, normalizeImageNet } from './layers.js';
-import { addConv, addDepthwise, addLayerNorm, addLinear, buildLoaded, disposeAll, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
+import { addConv, addDepthwise, addLayerNorm, addLinear, buildLoaded, extractorFromBuilder, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
 import { decoderTensorShapes, lightDecoderForward, type LightDecoderConfig } from './light-decoder.js';
 import type { Extractor, ForwardContext, Params } from './types.js';
 
@@ -154,18 +154,7 @@ function forward(ex: Extractor, c: SegformerConfig, images: tf.Tensor4D, ctx: Fo
 }
 
 function assemble(b: ParamBuilder, c: SegformerConfig): Extractor {
-  const ex: Extractor = {
-    kind: 'segformer',
-    config: { ...c },
-    embedDim: c.embedDim,
-    stride: SEGFORMER_STRIDE,
-    sizeMultiple: SEGFORMER_SIZE_MULTIPLE,
-    params: b.params,
-    state: b.state,
-    forward: (images, ctx) => forward(ex, c, images, ctx),
-    dispose: () => disposeAll(b.params, b.state),
-  };
-  return ex;
+  return extractorFromBuilder(b, { kind: 'segformer', config: c, embedDim: c.embedDim, stride: SEGFORMER_STRIDE, sizeMultiple: SEGFORMER_SIZE_MULTIPLE, forward: (ex, images, ctx) => forward(ex, c, images, ctx) });
 }
 
 /** Options of {@link createSegformerExtractor}: any config key plus the init generator. */
