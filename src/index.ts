@@ -1,7 +1,7 @@
 /**
  * gmmseg public API: named exports only, no side effects on import (call `initEngine` before tensor work).
  */
-export { initEngine, currentEngine, parseEngineName, ENGINES, DEFAULT_ENGINE, ENGINE_ENV_VAR, type EngineName } from './engine/engine.js';
+export { initEngine, currentEngine, parseEngineName, ENGINES, defaultEngine, engineSummary, ENGINE_ENV_VAR, type EngineName } from './engine/engine.js';
 export { GmmsegError, ShapeError, ValueError, FormatError, EngineError } from './errors.js';
 export { createRng, cloneRng, uniform, normal, randInt, shuffle, type Rng } from './random.js';
 export { makeGmmConfig, DEFAULT_GMM_CONFIG, gmmConfigSchema, slotIndex, type GmmConfig } from './gmm/config.js';

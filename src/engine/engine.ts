@@ -2,22 +2,26 @@
  * The one module that chooses and initialises the TensorFlow.js backend ("engine").
  * Nothing else in the project calls `tf.setBackend`.
  *
- * Engines: `wasm` (default; XNNPACK SIMD, one thread in Node) with the training kernels that tfjs-wasm lacks registered
- * by this module, and `cpu` (pure JavaScript; only for tiny tests). Choice order: the explicit argument, then the
- * environment variable `GMMSEG_ENGINE`, then the default.
+ * Engines: `torch` (native libtorch through an N-API addon, src/engine/torch/; the default when it was built at install
+ * time), `wasm` (XNNPACK SIMD, one thread in Node) with the training kernels that tfjs-wasm lacks registered by this
+ * module, and `cpu` (pure JavaScript; only for tiny tests). Choice order: the explicit argument, then the environment
+ * variable `GMMSEG_ENGINE`, then the fastest available (torch > wasm).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { EngineError } from '../errors.js';
 import { resizeBilinearGradConfig } from './kernels/resize-bilinear-grad.js';
+import { prepareTorch, torchAvailability, torchDescription } from './torch/init.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
-/** Engines this build knows. */
-export const ENGINES = ['wasm', 'cpu'] as const;
+/** Engines this build knows, fastest first. */
+export const ENGINES = ['torch', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
-/** The engine used when nothing is requested. */
-export const DEFAULT_ENGINE: EngineName = 'wasm';
+/** The engine used when nothing is requested: torch when its addon loads, else wasm. */
+export function defaultEngine(env: Record<string, string | undefined> = process.env): EngineName {
+  return torchAvailability(env).available ? 'torch' : 'wasm';
+}
 
 /** Environment variable that overrides the default engine. */
 export const ENGINE_ENV_VAR = 'GMMSEG_ENGINE';
@@ -36,11 +40,12 @@ export function parseEngineName(name: string, source: string): EngineName {
  */
 export async function initEngine(requested?: EngineName, env: Record<string, string | undefined> = process.env): Promise<EngineName> {
   const fromEnv = env[ENGINE_ENV_VAR];
-  const name = requested ?? (fromEnv !== undefined && fromEnv !== '' ? parseEngineName(fromEnv, `$${ENGINE_ENV_VAR}`) : DEFAULT_ENGINE);
+  const name = requested ?? (fromEnv !== undefined && fromEnv !== '' ? parseEngineName(fromEnv, `$${ENGINE_ENV_VAR}`) : defaultEngine(env));
   // Production mode: skips tfjs debug checks and its console banner ("looks like you are running TensorFlow.js in Node").
   tf.enableProdMode();
+  if (name === 'torch') prepareTorch(env);
   if (name === 'wasm') registerWasmTrainingKernels();
-  fixResizeBilinearGrad(name);
+  if (name !== 'torch') fixResizeBilinearGrad(name);
   if (tf.getBackend() === name) return name;
   const ok = await tf.setBackend(name);
   if (!ok) throw new EngineError(`engine '${name}' failed to initialise`);
@@ -59,6 +64,16 @@ function fixResizeBilinearGrad(name: EngineName): void {
   fixedResize.add(name);
   if (tf.getKernel('ResizeBilinearGrad', name)) tf.unregisterKernel('ResizeBilinearGrad', name);
   tf.registerKernel(resizeBilinearGradConfig(name));
+}
+
+/**
+ * One line for users saying which engine runs, e.g. "engine torch (libtorch 1.13.0, cpu, 2 threads)", or for wasm
+ * without the native engine, why and how to get it.
+ */
+export function engineSummary(name: EngineName, env: Record<string, string | undefined> = process.env): string {
+  if (name === 'torch') return `engine torch (${torchDescription()})`;
+  const t = torchAvailability(env);
+  return t.available ? `engine ${name}` : `engine ${name} (${t.reason})`;
 }
 
 /** The engine currently active (after `initEngine`). */

@@ -1,6 +1,6 @@
 /**
- * Differential testing of the wasm engine against the tfjs cpu backend (the reference): run the same computation on
- * both engines and compare every output — shape exactly, values exactly where the cpu result is int32, otherwise
+ * Differential testing of the wasm engine and, when built, the native torch engine against the tfjs cpu backend (the
+ * reference): run the same computation on each engine and compare every output — shape exactly, values exactly where the cpu result is int32, otherwise
  * within a tolerance (default rtol 1e-4, atol 1e-4: wasm kernels sum in float32 inside XNNPACK, the cpu ones in
  * float64). Dtypes are not compared: some cpu kernels (UnsortedSegmentSum) return float32 for int32 inputs.
  * Also the random-array helpers the engine tests share.
@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, type EngineName } from '../../src/engine/engine.js';
+import { torchAvailability } from '../../src/engine/torch/init.js';
 import { normal, type Rng } from '../../src/random.js';
 import { expectClose, type Tolerance } from './close.js';
 
@@ -38,24 +39,45 @@ interface Output {
   values: ArrayLike<number>;
 }
 
+/** The native torch engine is compared too when its addon was built (it is in CI: the test command installs it). */
+export function nativeEngineBuilt(): boolean {
+  return torchAvailability().available;
+}
+
+/** The engines compared against cpu: wasm, and torch when built. */
+export function enginesUnderTest(): EngineName[] {
+  return nativeEngineBuilt() ? ['wasm', 'torch'] : ['wasm'];
+}
+
+function runOn(engine: EngineName, compute: (engine: EngineName) => tf.Tensor | tf.Tensor[]): Output[] {
+  const outs = tf.tidy(() => [compute(engine)].flat());
+  const res = outs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync() as ArrayLike<number> }));
+  tf.dispose(outs);
+  return res;
+}
+
 /**
- * Runs `compute` on the cpu and then the wasm engine (inside `tf.tidy`) and compares every output; `compute` gets the
- * engine name for the rare case where the cpu reference must be computed differently.
+ * Runs `compute` on the cpu engine and then on each engine of `engines` (default {@link enginesUnderTest}; inside
+ * `tf.tidy`) and compares every output with cpu's; `compute` gets the engine name for the rare case where the cpu
+ * reference must be computed differently.
  */
-export async function compareEngines(what: string, compute: (engine: EngineName) => tf.Tensor | tf.Tensor[], tol: Tolerance = ENGINE_TOL): Promise<void> {
-  const results: Output[][] = [];
-  for (const engine of ['cpu', 'wasm'] as const) {
+export async function compareEngines(
+  what: string,
+  compute: (engine: EngineName) => tf.Tensor | tf.Tensor[],
+  tol: Tolerance = ENGINE_TOL,
+  engines: readonly EngineName[] = enginesUnderTest(),
+): Promise<void> {
+  await initEngine('cpu');
+  const cpu = runOn('cpu', compute);
+  for (const engine of engines) {
     await initEngine(engine);
-    const outs = tf.tidy(() => [compute(engine)].flat());
-    results.push(outs.map((t) => ({ shape: t.shape, dtype: t.dtype, values: t.dataSync() as ArrayLike<number> })));
-    tf.dispose(outs);
+    const other = runOn(engine, compute);
+    assert.equal(other.length, cpu.length, `${what} (${engine}): number of outputs`);
+    cpu.forEach((c, i) => {
+      const w = other[i]!;
+      assert.deepEqual(w.shape, c.shape, `${what} (${engine}) [output ${i}]: shape`);
+      if (c.dtype === 'int32' || c.dtype === 'bool') assert.deepEqual(Array.from(w.values), Array.from(c.values), `${what} (${engine}) [output ${i}]: ${c.dtype} values`);
+      else expectClose(w.values, c.values, tol, `${what} (${engine}) [output ${i}]`);
+    });
   }
-  const [cpu, wasm] = results as [Output[], Output[]];
-  assert.equal(wasm.length, cpu.length, `${what}: number of outputs`);
-  cpu.forEach((c, i) => {
-    const w = wasm[i]!;
-    assert.deepEqual(w.shape, c.shape, `${what} [output ${i}]: shape`);
-    if (c.dtype === 'int32') assert.deepEqual(Array.from(w.values), Array.from(c.values), `${what} [output ${i}]: int32 values`);
-    else expectClose(w.values, c.values, tol, `${what} [output ${i}]`);
-  });
 }

@@ -1,0 +1,224 @@
+// N-API entry points of the gmmseg native engine (a TensorFlow.js backend over libtorch): tensor creation, read-back,
+// release and the one generic `run(kernelName, inputs, attrs)` that dispatches to the ops registered with GMM_OP.
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <cstring>
+
+#include "common.h"
+
+namespace gmm {
+
+std::unordered_map<std::string, OpFn>& registry() {
+  static std::unordered_map<std::string, OpFn> r;
+  return r;
+}
+
+at::Device& device() {
+  static at::Device d(at::kCPU);
+  return d;
+}
+
+Napi::Value Attrs::get(const char* k) const {
+  Napi::Value v = obj_.Get(k);
+  if (v.IsUndefined() || v.IsNull()) throw OpError(std::string("missing attribute '") + k + "'");
+  return v;
+}
+bool Attrs::has(const char* k) const {
+  Napi::Value v = obj_.Get(k);
+  return !(v.IsUndefined() || v.IsNull());
+}
+int64_t Attrs::i(const char* k) const { return get(k).ToNumber().Int64Value(); }
+double Attrs::f(const char* k) const { return get(k).ToNumber().DoubleValue(); }
+bool Attrs::b(const char* k) const { return get(k).ToBoolean().Value(); }
+std::string Attrs::s(const char* k) const { return get(k).ToString().Utf8Value(); }
+std::vector<int64_t> Attrs::iv(const char* k) const {
+  Napi::Value v = get(k);
+  std::vector<int64_t> out;
+  if (v.IsNumber()) {
+    out.push_back(v.As<Napi::Number>().Int64Value());
+    return out;
+  }
+  Napi::Array arr = v.As<Napi::Array>();
+  out.reserve(arr.Length());
+  for (uint32_t j = 0; j < arr.Length(); j++) out.push_back(arr.Get(j).ToNumber().Int64Value());
+  return out;
+}
+std::vector<double> Attrs::fv(const char* k) const {
+  Napi::Array arr = get(k).As<Napi::Array>();
+  std::vector<double> out;
+  out.reserve(arr.Length());
+  for (uint32_t j = 0; j < arr.Length(); j++) out.push_back(arr.Get(j).ToNumber().DoubleValue());
+  return out;
+}
+
+namespace {
+
+struct Box {
+  at::Tensor t;
+};
+
+Napi::Value Wrap(Napi::Env env, at::Tensor t) {
+  return Napi::External<Box>::New(env, new Box{std::move(t)}, [](Napi::Env, Box* b) { delete b; });
+}
+
+at::Tensor& Unwrap(Napi::Env env, Napi::Value v) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(env, "gmmseg torch engine: expected a native tensor handle");
+  Box* b = v.As<Napi::External<Box>>().Data();
+  if (!b->t.defined()) throw Napi::Error::New(env, "gmmseg torch engine: tensor used after it was disposed");
+  return b->t;
+}
+
+at::ScalarType ParseDtype(Napi::Env env, const std::string& d) {
+  if (d == "float32") return at::kFloat;
+  if (d == "int32") return at::kInt;
+  if (d == "bool") return at::kBool;
+  throw Napi::TypeError::New(env, "gmmseg torch engine: unsupported dtype '" + d + "' (float32, int32, bool)");
+}
+
+const char* DtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kInt: return "int32";
+    case at::kBool: return "bool";
+    default: return "unsupported";
+  }
+}
+
+/** tfjs knows float32, int32 and bool: int64/int16/uint8 results become int32, float64/float16 become float32. */
+at::Tensor Normalize(at::Tensor t) {
+  switch (t.scalar_type()) {
+    case at::kFloat: case at::kInt: case at::kBool: return t;
+    case at::kDouble: case at::kHalf: case at::kBFloat16: return t.to(at::kFloat);
+    default: return t.to(at::kInt);
+  }
+}
+
+std::vector<int64_t> ParseShape(Napi::Value v) {
+  Napi::Array arr = v.As<Napi::Array>();
+  std::vector<int64_t> shape(arr.Length());
+  for (uint32_t j = 0; j < arr.Length(); j++) shape[j] = arr.Get(j).ToNumber().Int64Value();
+  return shape;
+}
+
+/** fromArray(typedArray, shape, dtype) → handle: copies the values into a new tensor on the engine's device. */
+Napi::Value FromArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  c10::InferenceMode guard;
+  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  at::ScalarType dtype = ParseDtype(env, info[2].ToString().Utf8Value());
+  at::Tensor t = at::empty(ParseShape(info[1]), at::TensorOptions().dtype(dtype));
+  size_t bytes = t.numel() * t.element_size();
+  if (arr.ByteLength() != bytes) throw Napi::RangeError::New(env, "gmmseg torch engine: value buffer has " + std::to_string(arr.ByteLength()) + " bytes, shape needs " + std::to_string(bytes));
+  if (bytes > 0) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset(), bytes);
+  return Wrap(env, device().is_cpu() ? t : t.to(device()));
+}
+
+/** toArray(handle) → a new Float32Array / Int32Array / Uint8Array holding a copy of the values (row-major). */
+Napi::Value ToArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  c10::InferenceMode guard;
+  at::Tensor t = Unwrap(env, info[0]).to(at::kCPU).contiguous();
+  size_t bytes = t.numel() * t.element_size();
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes > 0) std::memcpy(buf.Data(), t.data_ptr(), bytes);
+  switch (t.scalar_type()) {
+    case at::kFloat: return Napi::Float32Array::New(env, t.numel(), buf, 0);
+    case at::kInt: return Napi::Int32Array::New(env, t.numel(), buf, 0);
+    case at::kBool: return Napi::Uint8Array::New(env, t.numel(), buf, 0);
+    default: throw Napi::TypeError::New(env, "gmmseg torch engine: cannot read dtype " + std::string(c10::toString(t.scalar_type())));
+  }
+}
+
+/** free(handle): releases the tensor's memory now (the handle becomes invalid). */
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  if (info[0].IsExternal()) info[0].As<Napi::External<Box>>().Data()->t.reset();
+  return info.Env().Undefined();
+}
+
+/** run(kernelName, inputs[], attrs) → [handle, shape, dtype, handle, shape, dtype, …]. */
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  auto it = registry().find(name);
+  if (it == registry().end()) throw Napi::Error::New(env, "gmmseg torch engine: kernel '" + name + "' has no native implementation");
+  Napi::Array arr = info[1].As<Napi::Array>();
+  Tensors in;
+  in.reserve(arr.Length());
+  for (uint32_t j = 0; j < arr.Length(); j++) in.push_back(Unwrap(env, arr.Get(j)));
+  Attrs attrs(env, info[2]);
+  Tensors out;
+  try {
+    c10::InferenceMode guard;
+    out = it->second(in, attrs);
+    for (auto& t : out) t = Normalize(t);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, "gmmseg torch engine: kernel '" + name + "' failed: " + e.what_without_backtrace());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, "gmmseg torch engine: kernel '" + name + "' failed: " + e.what());
+  }
+  Napi::Array res = Napi::Array::New(env, out.size() * 3);
+  for (size_t j = 0; j < out.size(); j++) {
+    Napi::Array shape = Napi::Array::New(env, out[j].dim());
+    for (int64_t d = 0; d < out[j].dim(); d++) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(out[j].size(d))));
+    res.Set(static_cast<uint32_t>(3 * j + 1), shape);
+    res.Set(static_cast<uint32_t>(3 * j + 2), Napi::String::New(env, DtypeName(out[j].scalar_type())));
+    res.Set(static_cast<uint32_t>(3 * j), Wrap(env, std::move(out[j])));
+  }
+  return res;
+}
+
+/** kernels() → names of the registered native kernels. */
+Napi::Value Kernels(const Napi::CallbackInfo& info) {
+  Napi::Array a = Napi::Array::New(info.Env());
+  uint32_t j = 0;
+  for (auto& kv : registry()) a.Set(j++, Napi::String::New(info.Env(), kv.first));
+  return a;
+}
+
+/** setThreads(n) / threads(): intra-op thread count. */
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  at::set_num_threads(info[0].ToNumber().Int32Value());
+  return info.Env().Undefined();
+}
+Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+
+/** info() → {torchVersion, cudaAvailable, device}. */
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("torchVersion", TORCH_VERSION);
+  o.Set("cudaAvailable", at::hasCUDA());
+  o.Set("device", device().str());
+  return o;
+}
+
+/** setDevice('cpu' | 'cuda'). */
+Napi::Value SetDevice(const Napi::CallbackInfo& info) {
+  std::string d = info[0].ToString().Utf8Value();
+  if (d == "cuda" && !at::hasCUDA()) throw Napi::Error::New(info.Env(), "gmmseg torch engine: CUDA requested but this libtorch has no usable CUDA device");
+  if (d != "cpu" && d != "cuda") throw Napi::Error::New(info.Env(), "gmmseg torch engine: device must be cpu or cuda, got '" + d + "'");
+  device() = at::Device(d == "cuda" ? at::kCUDA : at::kCPU);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromArray", Napi::Function::New(env, FromArray));
+  exports.Set("toArray", Napi::Function::New(env, ToArray));
+  exports.Set("free", Napi::Function::New(env, Free));
+  exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("kernels", Napi::Function::New(env, Kernels));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("threads", Napi::Function::New(env, Threads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setDevice", Napi::Function::New(env, SetDevice));
+  return exports;
+}
+
+}  // namespace gmm
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return gmm::Init(env, exports); }
+NODE_API_MODULE(gmmseg_torch, InitAddon)
