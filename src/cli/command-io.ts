@@ -3,6 +3,7 @@
  * engine/prediction flags.
  */
 import { Command } from 'commander';
+import { engineSummary, initEngine, parseEngineName, type EngineName } from '../engine/engine.js';
 import { GmmsegError } from '../errors.js';
 import type { CommandIo } from './inspect.js';
 
@@ -25,7 +26,14 @@ export async function runUserCommand(name: string, io: CommandIo, body: () => Pr
 
 /** `--engine`, and for commands that predict: `--mode`, `--window`, `--stride`. */
 export function addEngineOption(cmd: Command): Command {
-  return cmd.option('--engine <name>', 'engine: wasm (default) or cpu (env GMMSEG_ENGINE)');
+  return cmd.option('--engine <name>', 'engine: torch (native, default when built), wasm (default otherwise) or cpu (env GMMSEG_ENGINE)');
+}
+
+/** Starts the engine from `--engine` (else GMMSEG_ENGINE, else the fastest available) and prints which one runs. */
+export async function startEngine(flag: string | undefined, io: CommandIo, command: string): Promise<EngineName> {
+  const name = await initEngine(flag !== undefined ? parseEngineName(flag, '--engine') : undefined);
+  io.out(`gmmseg ${command}: ${engineSummary(name)}\n`);
+  return name;
 }
 
 export function addPredictOptions(cmd: Command): Command {

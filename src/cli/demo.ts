@@ -7,7 +7,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { cpus } from 'node:os';
 import { buildDigitScenes } from '../data/digit-scenes.js';
-import { initEngine, parseEngineName } from '../engine/engine.js';
+import { engineSummary, initEngine, parseEngineName } from '../engine/engine.js';
 import { createMbv3Extractor } from '../nn/mbv3-extractor.js';
 import { runExperiment, type HeadOutcome } from '../train/experiment.js';
 import { makeTrainConfig, type TrainConfig } from '../train/train-config.js';
@@ -80,7 +80,7 @@ export function demoCommand(io: CommandIo = processIo): Command {
 async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
   const engine = await initEngine(opts.engine !== undefined ? parseEngineName(opts.engine, '--engine') : undefined);
   const { train, trainImages, testImages } = demoBudget(opts);
-  io.out(`gmmseg demo: engine ${engine}; ${train.steps} steps per head on ${trainImages} DigitScenes images (frozen maps cached${opts.quick ? ', quick budget' : ''})\n`);
+  io.out(`gmmseg demo: ${engineSummary(engine)}; ${train.steps} steps per head on ${trainImages} DigitScenes images (frozen maps cached${opts.quick ? ', quick budget' : ''})\n`);
   const t0 = performance.now();
   const scenes = await buildDigitScenes({ seed: opts.seed, trainCount: trainImages, testCount: testImages, anomalyCount: testImages, digitScale: DEMO_DIGIT_SCALE });
   const validation = (await buildDigitScenes({ seed: opts.seed + 1000, trainCount: 1, testCount: Math.max(4, Math.floor(testImages / 2)), anomalyCount: 1, digitScale: DEMO_DIGIT_SCALE })).test;

@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { initEngine, parseEngineName } from '../engine/engine.js';
 import { ValueError } from '../errors.js';
 import type { AnomalyScoreName, PredictOptions } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
@@ -16,7 +15,7 @@ import { formatReport } from '../report/markdown.js';
 import { evaluateModel, type EvalResult } from '../train/evaluate.js';
 import { openDataset } from './datasets.js';
 import { writeFileAtomic } from './fs-io.js';
-import { addPredictOptions, processIo, runUserCommand } from './command-io.js';
+import { addPredictOptions, processIo, runUserCommand, startEngine } from './command-io.js';
 import type { CommandIo } from './inspect.js';
 import { loadSegModel } from './load-model.js';
 
@@ -73,7 +72,7 @@ export function evalCommand(io: CommandIo = processIo): Command {
 async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   if (!flags.dataset && !flags.anomalyDataset) throw new ValueError('give --dataset and/or --anomaly-dataset');
   const predict = predictOptions(flags.mode, flags.window, flags.stride);
-  const engine = await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
+  const engine = await startEngine(flags.engine, io, 'eval');
   const { model } = await loadSegModel(flags.model);
   const seed = Number(flags.seed);
   const t0 = performance.now();

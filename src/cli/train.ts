@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { initEngine, parseEngineName } from '../engine/engine.js';
+import { engineSummary, initEngine, parseEngineName } from '../engine/engine.js';
 import { GmmsegError, ValueError } from '../errors.js';
 import { DEFAULT_GMM_CONFIG, makeGmmConfig } from '../gmm/config.js';
 import { createHeadState } from '../gmm/head.js';
@@ -84,7 +84,7 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
   const ckDir = flags.checkpointDir ?? path.dirname(flags.out);
   await mkdir(ckDir, { recursive: true });
   const ckPath = path.join(ckDir, `${path.basename(flags.out, '.gmmseg')}.checkpoint.gmmseg`);
-  io.out(`gmmseg train: engine ${engine}; ${flags.head} head on ${flags.extractor}; ${train.name} (${train.length} images); ${cfg.steps} steps\n`);
+  io.out(`gmmseg train: ${engineSummary(engine)}; ${flags.head} head on ${flags.extractor}; ${train.name} (${train.length} images); ${cfg.steps} steps\n`);
   const frozen = cfg.cacheFrozen ? await buildFrozenCache(state.model.extractor, train, cfg.baseScale) : undefined;
   const t0 = performance.now();
   const startStep = state.step;

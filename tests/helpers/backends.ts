@@ -81,3 +81,12 @@ export async function compareEngines(
     });
   }
 }
+
+/**
+ * For `test(name, { skip: torchSkip() }, fn)`: false when the native engine is built, else the reason, which
+ * node:test prints as the skip message (CI builds it, so there nothing is skipped).
+ */
+export function torchSkip(): string | false {
+  const a = torchAvailability();
+  return a.available ? false : `SKIPPED: ${a.reason}`;
+}

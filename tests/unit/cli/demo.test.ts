@@ -14,9 +14,9 @@ test('gmmseg demo --quick (tiny budget) trains both heads and writes models, rep
   let out = '';
   let err = '';
   const program = new Command('gmmseg').exitOverride().addCommand(demoCommand({ out: (t) => void (out += t), err: (t) => void (err += t) }));
-  await program.parseAsync(['node', 'gmmseg', 'demo', '--quick', '--out', dir, '--steps', '2', '--train-images', '4', '--test-images', '4', '--no-progress', '--engine', 'wasm']);
+  await program.parseAsync(['node', 'gmmseg', 'demo', '--quick', '--out', dir, '--steps', '2', '--train-images', '4', '--test-images', '4', '--no-progress']);
   assert.equal(err, '');
-  assert.match(out, /engine wasm/);
+  assert.match(out, /engine (torch|wasm)/);
   assert.match(out, /\| gmm \| .* \| gmm \(primary\) \|/);
   assert.match(out, /\| softmax \| .* \| msp \(primary\) \|/);
   const files = (await readdir(dir)).sort();
@@ -38,7 +38,7 @@ test('gmmseg demo: a bad engine name is one clear error line and exit code 1', a
   const program = new Command('gmmseg').exitOverride().addCommand(demoCommand({ out: () => undefined, err: (t) => void (err += t) }));
   const before = process.exitCode;
   await program.parseAsync(['node', 'gmmseg', 'demo', '--engine', 'gpu', '--out', path.join(tmpdir(), 'never')]);
-  assert.equal(err, "gmmseg demo: unknown engine 'gpu' (from --engine); valid: wasm, cpu\n");
+  assert.equal(err, "gmmseg demo: unknown engine 'gpu' (from --engine); valid: torch, wasm, cpu\n");
   assert.equal(process.exitCode, 1);
   process.exitCode = before;
 });

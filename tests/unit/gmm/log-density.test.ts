@@ -9,7 +9,7 @@ import { createRng, normal, uniform } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
 import { logDensityOracle, unitRows } from './oracle.js';
 
-await initEngine('wasm');
+await initEngine();
 
 function problem(seed: number, N: number, C: number, K: number, D: number) {
   const rng = createRng(seed);

@@ -4,7 +4,7 @@ import { initEngine } from '../../../src/engine/engine.js';
 import { contrastLoss, segmentationLoss } from '../../../src/gmm/losses.js';
 import { expectClose } from '../../helpers/close.js';
 
-await initEngine('wasm');
+await initEngine();
 
 test('segmentation CE: hand-computed on a 1×1 logit map upsampled to 1×2 with one ignored pixel', () => {
   const logits = tf.tensor4d([0, Math.log(3)], [1, 1, 1, 2]); // softmax = [0.25, 0.75] everywhere after upsampling

@@ -9,7 +9,7 @@ import { headTrainStep } from '../../../src/gmm/train-step.js';
 import { ValueError } from '../../../src/errors.js';
 import { createRng, normal, randInt, type Rng } from '../../../src/random.js';
 
-await initEngine('wasm');
+await initEngine();
 
 const cfg = makeGmmConfig({ classes: 3, componentsPerClass: 2, embedDim: 8, memoryPerComponent: 64, maxSamplesPerStep: 10, gmmUpdateEvery: 2, meanMomentum: 0.5 });
 

@@ -11,7 +11,7 @@ import { decodeModel, encodeModel } from '../../../src/model/format.js';
 import { assertCompatible, headFromModel, headModelFile, headStateFromModel } from '../../../src/model/head-model.js';
 import { createRng } from '../../../src/random.js';
 
-await initEngine('wasm');
+await initEngine();
 
 const cfg = makeGmmConfig({ classes: 3, componentsPerClass: 2, embedDim: 4, memoryPerComponent: 8 });
 

@@ -6,7 +6,7 @@ import { createRng } from '../../../src/random.js';
 import { createDeeplabExtractor, loadDeeplabExtractor } from '../../../src/nn/deeplab.js';
 import { checkDeterministicInit, checkGradients, checkRunningStats, checkSaveLoad, checkShapes, noiseImages, trainToy } from './extractor-checks.js';
 
-await initEngine('wasm');
+await initEngine();
 
 /** A narrow network so the tests stay fast. */
 const TINY = { embedDim: 8, width: [8, 8, 16, 16], asppChannels: 8, lowLevelChannels: 4, decoderChannels: 8 };

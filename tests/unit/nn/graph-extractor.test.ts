@@ -9,7 +9,7 @@ import { createGraphExtractor, loadGraphExtractor } from '../../../src/nn/graph-
 import { checkDeterministicInit, checkGradients, checkRunningStats, checkSaveLoad, checkShapes, noiseImages, trainToy } from './extractor-checks.js';
 import { expectClose } from '../../helpers/close.js';
 
-await initEngine('wasm');
+await initEngine();
 
 /** A tiny layers model with dynamic spatial size: three stride-2 3×3 convs 'c1' (s2), 'c2' (s4), 'c3' (s8). */
 function layersModel(seed: number): tf.LayersModel {

@@ -8,7 +8,7 @@ import { batchNorm, conv2d, depthwiseConv2d, dropout2d, gelu, layerNormChannels,
 import { addBatchNorm, addConv, addDepthwise, addLayerNorm, addLinear, disposeAll, finishLoaded, loadedBuilder, randomBuilder, truncNormal } from '../../../src/nn/params.js';
 import { expectClose } from '../../helpers/close.js';
 
-await initEngine('wasm');
+await initEngine();
 
 const TOL = { rtol: 1e-4, atol: 1e-4 };
 

@@ -27,7 +27,7 @@ function testImages(b: number, h: number, w: number, seed: number): tf.Tensor4D 
 }
 
 before(async () => {
-  await initEngine('wasm');
+  await initEngine();
   bb = await loadMbv3Backbone({ scales: ['s8', 's16', 's32'] });
 });
 

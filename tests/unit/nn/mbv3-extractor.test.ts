@@ -38,7 +38,7 @@ function restoreState(snap: Record<string, Float32Array>): void {
 }
 
 before(async () => {
-  await initEngine('wasm');
+  await initEngine();
   ex = await createMbv3Extractor({ embedDim: 16, channels: 32, rng: createRng(1) });
 });
 

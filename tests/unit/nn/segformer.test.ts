@@ -6,7 +6,7 @@ import { createRng } from '../../../src/random.js';
 import { createSegformerExtractor, loadSegformerExtractor } from '../../../src/nn/segformer.js';
 import { checkDeterministicInit, checkGradients, checkRunningStats, checkSaveLoad, checkShapes, noiseImages, trainToy } from './extractor-checks.js';
 
-await initEngine('wasm');
+await initEngine();
 
 /** A narrow network so the tests stay fast. */
 const TINY = { embedDim: 8, dims: [8, 8, 16, 16], heads: [1, 2, 2, 4], mlpRatio: 2, channels: 8 };

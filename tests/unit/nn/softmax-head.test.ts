@@ -9,7 +9,7 @@ import {
 } from '../../../src/nn/softmax-head.js';
 import { expectClose } from '../../helpers/close.js';
 
-await initEngine('wasm');
+await initEngine();
 
 const TOL = { rtol: 1e-5, atol: 1e-6 };
 

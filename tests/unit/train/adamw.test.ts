@@ -6,7 +6,7 @@ import { adamwStep, createAdamWState, disposeAdamWState, DEFAULT_ADAMW } from '.
 import { polyLr } from '../../../src/train/schedule.js';
 import { expectClose } from '../../helpers/close.js';
 
-await initEngine('wasm');
+await initEngine();
 
 /** PyTorch AdamW (torch/optim/adamw.py, single tensor, amsgrad off) in float64. */
 function adamwOracle(p: number[], grads: number[][], lrs: number[], wd: number, b1 = 0.9, b2 = 0.999, eps = 1e-8): number[] {

@@ -19,7 +19,7 @@ import { buildFrozenCache } from '../../../src/train/frozen-cache.js';
 import { makeTrainConfig } from '../../../src/train/train-config.js';
 import { trainableVariables, trainStep, type TrainData, type TrainState } from '../../../src/train/trainer.js';
 
-await initEngine('wasm');
+await initEngine();
 const scenes = await buildDigitScenes({ seed: 5, width: 64, height: 64, trainCount: 6, testCount: 2, anomalyCount: 2 });
 const classes = [...scenes.train.classes];
 const cfg = makeTrainConfig({ steps: 4, batchSize: 2, accumulateSteps: 2, cropSize: [64, 64], warmupSteps: 1, learningRate: 1e-3, seed: 3 });

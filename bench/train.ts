@@ -1,0 +1,141 @@
+/**
+ * `npm run bench:train -- [--steps N] [--warmup N] [--engine E] [--no-torch] [--leak-steps N] [--json]`: median wall
+ * time of one training step (forward, backward, Adam update, loss read back) of the bench segmentation network on our
+ * engine (default: the fastest available, `GMMSEG_ENGINE`), then of the same network in PyTorch
+ * (bench/train_step_torch.py, run by Debian's /usr/bin/python3 or `GMMSEG_TORCH_PYTHON`, with the same thread count
+ * and device) in the same run, and their ratio. `--json` prints `{"engine","stepMs","torchStepMs","ratio"}`.
+ * `--leak-steps N` then runs N more steps and reports tfjs tensor count and process RSS after warm-up and at the end
+ * (the no-leak check of the native engine over 10 000 steps).
+ *
+ * Network (NHWC, batch 4 × 256 × 256 × 3, random inputs and labels, fixed seeds):
+ *   encoder: four stages of [3×3 conv stride 2 + ReLU, 3×3 conv stride 1 + ReLU] with 32/64/128/256 channels
+ *            (output strides 2, 4, 8, 16);
+ *   decoder: 1×1 lateral 256→64 from stride 16, bilinear ×4 upsampling, plus a 1×1 lateral 64→64 from stride 4,
+ *            ReLU, 3×3 conv 64 + ReLU, 1×1 conv to 19 classes at 64 × 64;
+ *   loss:    softmax cross-entropy against 19-class labels at 64 × 64; optimiser Adam (lr 1e-3).
+ * All convs have biases. On wasm, `GMMSEG_WASM_NATIVE_BACKPROP_INPUT=1` times the run with tfjs-wasm's own
+ * Conv2DBackpropInput instead of the project's replacement (see `src/engine/wasm-kernels.ts`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { engineSummary, initEngine, parseEngineName } from '../src/engine/engine.js';
+import { threadCount } from '../src/engine/torch/init.js';
+import { wantsNativeBackpropInput } from '../src/engine/wasm-kernels.js';
+import { createRng, normal, randInt, type Rng } from '../src/random.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const json = args.includes('--json');
+const steps = Number(flag('--steps') ?? 5);
+const warmup = Number(flag('--warmup') ?? 2);
+const leakSteps = Number(flag('--leak-steps') ?? 0);
+if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(warmup) || warmup < 0 || !Number.isInteger(leakSteps) || leakSteps < 0) {
+  throw new Error(`bench train: --steps must be a positive integer, --warmup and --leak-steps non-negative ones (got ${steps}, ${warmup}, ${leakSteps})`);
+}
+const engineArg = flag('--engine');
+const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
+
+const [BATCH, SIZE, CLASSES, DECODER, LABEL_SIZE] = [4, 256, 19, 64, 64];
+const STAGES = [32, 64, 128, 256];
+
+interface Conv {
+  w: tf.Variable;
+  b: tf.Variable;
+}
+
+/** He-normal conv kernel [k, k, cin, cout] and a zero bias. */
+function conv(rng: Rng, k: number, cin: number, cout: number): Conv {
+  const scale = Math.sqrt(2 / (k * k * cin));
+  const values = Float32Array.from({ length: k * k * cin * cout }, () => normal(rng) * scale);
+  return { w: tf.variable(tf.tensor4d(values, [k, k, cin, cout])), b: tf.variable(tf.zeros([cout])) };
+}
+
+function apply(c: Conv, x: tf.Tensor4D, stride = 1): tf.Tensor4D {
+  return tf.add(tf.conv2d(x, c.w as tf.Tensor4D, stride, 'same'), c.b) as tf.Tensor4D;
+}
+
+const rng = createRng(7);
+const encoder = STAGES.map((ch, i) => [conv(rng, 3, i === 0 ? 3 : STAGES[i - 1]!, ch), conv(rng, 3, ch, ch)] as const);
+const lateral16 = conv(rng, 1, STAGES[3]!, DECODER);
+const lateral4 = conv(rng, 1, STAGES[1]!, DECODER);
+const fuse = conv(rng, 3, DECODER, DECODER);
+const classifier = conv(rng, 1, DECODER, CLASSES);
+
+const x = tf.tensor4d(Float32Array.from({ length: BATCH * SIZE * SIZE * 3 }, () => normal(rng)), [BATCH, SIZE, SIZE, 3]);
+const labels = tf.tidy(() => {
+  const ids = Int32Array.from({ length: BATCH * LABEL_SIZE * LABEL_SIZE }, () => randInt(rng, CLASSES));
+  return tf.oneHot(tf.tensor1d(ids, 'int32'), CLASSES);
+});
+
+function loss(): tf.Scalar {
+  const feats: tf.Tensor4D[] = [];
+  let h: tf.Tensor4D = x;
+  for (const [down, same] of encoder) {
+    h = tf.relu(apply(down, h, 2));
+    h = tf.relu(apply(same, h));
+    feats.push(h);
+  }
+  const top = tf.image.resizeBilinear(apply(lateral16, feats[3]!), [LABEL_SIZE, LABEL_SIZE], false, true);
+  let d = tf.relu(tf.add(top, apply(lateral4, feats[1]!)) as tf.Tensor4D);
+  d = tf.relu(apply(fuse, d));
+  const logits = tf.reshape(apply(classifier, d), [-1, CLASSES]);
+  return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+}
+
+const optimizer = tf.train.adam(1e-3);
+function step(): number {
+  const t0 = performance.now();
+  const value = optimizer.minimize(loss, true);
+  value?.dataSync(); // waits for the step and reads the loss back
+  value?.dispose();
+  return performance.now() - t0;
+}
+
+for (let i = 0; i < warmup; i++) step();
+const times = Array.from({ length: steps }, () => step()).sort((a, b) => a - b);
+const stepMs = times[Math.floor(times.length / 2)] as number;
+
+/** Memory after warm-up and after `leakSteps` more steps (tensor count must not grow; RSS must level off). */
+function leakCheck(): { steps: number; tensorsBefore: number; tensorsAfter: number; rssMiBBefore: number; rssMiBAfter: number; rssMiBMax: number } | undefined {
+  if (leakSteps === 0) return undefined;
+  const rss = (): number => process.memoryUsage().rss / 2 ** 20;
+  const tensorsBefore = tf.memory().numTensors;
+  const rssMiBBefore = rss();
+  let rssMiBMax = rssMiBBefore;
+  for (let i = 0; i < leakSteps; i++) {
+    step();
+    if (i % 100 === 0) rssMiBMax = Math.max(rssMiBMax, rss());
+  }
+  return { steps: leakSteps, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssMiBBefore, rssMiBAfter: rss(), rssMiBMax };
+}
+const leak = leakCheck();
+
+/** The same step in PyTorch (same threads and device), or undefined with the reason printed. */
+function torchReference(): number | undefined {
+  if (args.includes('--no-torch')) return undefined;
+  const py = process.env.GMMSEG_TORCH_PYTHON ?? '/usr/bin/python3';
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'train_step_torch.py');
+  const device = engine === 'torch' && engineSummary('torch').includes('cuda') ? 'cuda' : 'cpu';
+  const r = spawnSync(py, [script, '--threads', String(threadCount(process.env)), '--steps', String(steps), '--warmup', String(warmup), '--device', device, '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`bench:train: PyTorch reference failed (${py} ${script}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+    return undefined;
+  }
+  return (JSON.parse(r.stdout.trim().split('\n').pop() as string) as { stepMs: number }).stepMs;
+}
+const torchStepMs = torchReference();
+const ratio = torchStepMs === undefined ? null : stepMs / torchStepMs;
+
+if (json) console.log(JSON.stringify({ engine, stepMs, torchStepMs: torchStepMs ?? null, ratio, ...(leak ? { leak } : {}) }));
+else {
+  const backprop = engine === 'wasm' ? (wantsNativeBackpropInput() ? ', tfjs-wasm Conv2DBackpropInput' : ', gmmseg Conv2DBackpropInput') : '';
+  console.log(`bench:train  ${engineSummary(engine)}${backprop}, batch ${BATCH}×${SIZE}×${SIZE}×3, median of ${steps} after ${warmup} warm-up`);
+  console.log(`  gmmseg training step   ${stepMs.toFixed(1)} ms   (min ${times[0]!.toFixed(1)}, max ${times[times.length - 1]!.toFixed(1)})`);
+  if (torchStepMs !== undefined) console.log(`  PyTorch training step  ${torchStepMs.toFixed(1)} ms   → ratio ${ratio!.toFixed(2)} (target ≤ 1.3)`);
+  if (leak) console.log(`  ${leak.steps} more steps: tensors ${leak.tensorsBefore} → ${leak.tensorsAfter}; RSS ${leak.rssMiBBefore.toFixed(0)} → ${leak.rssMiBAfter.toFixed(0)} MiB (max ${leak.rssMiBMax.toFixed(0)})`);
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * `npm test` after the build: the golden fixtures and the unit/e2e suite on every engine — the native torch engine
+ * (when built; if it is not, says so loudly and why) and wasm. `--engine NAME` runs one engine only.
+ * Exit code: non-zero if any run failed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1] : undefined;
+const torchBuilt = existsSync(path.join(root, 'native', 'gmmseg_torch.node'));
+let engines = only ? [only] : torchBuilt ? ['torch', 'wasm'] : ['wasm'];
+if (!torchBuilt && (only === undefined || only === 'torch')) {
+  const bar = '!'.repeat(100);
+  console.error(`${bar}\nNATIVE TORCH ENGINE NOT BUILT: its tests are not run. Install libtorch (sh scripts/install-system-deps.sh) and run npm rebuild.\n${bar}`);
+  engines = engines.filter((e) => e !== 'torch');
+}
+let failed = 0;
+for (const engine of engines) {
+  const env = { ...process.env, GMMSEG_ENGINE: engine };
+  console.log(`\n=== engine ${engine}: golden fixtures ===`);
+  const g = spawnSync(process.execPath, ['dist/tests/golden/run.js'], { cwd: root, env, stdio: 'inherit' });
+  console.log(`\n=== engine ${engine}: unit and end-to-end tests ===`);
+  const u = spawnSync(process.execPath, ['--test', '--test-reporter=dot', 'dist/tests/'], { cwd: root, env, stdio: 'inherit' });
+  if (g.status !== 0 || u.status !== 0) {
+    failed++;
+    console.error(`=== engine ${engine}: FAILED (golden exit ${g.status}, tests exit ${u.status}) ===`);
+  } else console.log(`=== engine ${engine}: passed ===`);
+}
+process.exit(failed === 0 ? 0 : 1);
