@@ -11,6 +11,7 @@ import { heatmap, INFERNO_TABLE, thresholdMask as tsThresholdMask } from '../../
 import { outlineMask, overlay } from '../../../src/infer/overlay.js';
 import { labelComponents } from '../../../src/metrics/components.js';
 import { createRng, uniform } from '../../../src/random.js';
+import { expectClose } from '../../helpers/close.js';
 
 interface Region {
   id: number;
@@ -93,7 +94,7 @@ test('flagged mask and 8-connected regions equal the project definitions (strict
       assert.deepEqual(r.bbox, { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs) + 1, height: Math.max(...ys) - Math.min(...ys) + 1 });
       assert.equal(r.maxScore, Math.max(...px.map((i) => scores[i] as number)));
       const mean = px.reduce((a, i) => a + (scores[i] as number), 0) / px.length;
-      assert.ok(Math.abs(r.meanScore - mean) <= 1e-12 * Math.max(1, Math.abs(mean)), `mean of region ${r.id}`);
+      expectClose(r.meanScore, mean, { rtol: 1e-12, atol: 0 }, `mean of region ${r.id}`);
     }
     if (t === 0.9) assert.ok(regions.length >= 2, 'the test map has several regions at t = 0.9');
   }
