@@ -10,7 +10,9 @@ import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
 import { metricsCommand } from './metrics.js';
 import { predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
+import { webBuildCommand } from './web-build.js';
 
 const program = new Command('gmmseg')
   .description('generative semantic segmentation (GMMSeg): Gaussian-mixture classifier head, anomaly maps')
@@ -20,8 +22,10 @@ const program = new Command('gmmseg')
   .addCommand(trainCommand())
   .addCommand(evalCommand())
   .addCommand(predictCommand())
+  .addCommand(serveCommand())
   .addCommand(inspectCommand())
-  .addCommand(metricsCommand());
+  .addCommand(metricsCommand())
+  .addCommand(webBuildCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -9,15 +9,15 @@ import { Command } from 'commander';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeImage, encodeLabelPng, encodeRgbPng } from '../data/image-io.js';
-import { initEngine, parseEngineName } from '../engine/engine.js';
-import { FormatError, ValueError } from '../errors.js';
-import { heatmap, scaleFromCalibration, thresholdMask, type HeatScale } from '../infer/heatmap.js';
+import { FormatError } from '../errors.js';
+import { anomalySettings } from '../infer/anomaly-settings.js';
+import { heatmap, thresholdMask } from '../infer/heatmap.js';
 import { outlineMask, overlay } from '../infer/overlay.js';
 import { colorizeLabels, paletteFor } from '../infer/palette.js';
-import { predictImage, type AnomalyScoreName } from '../infer/predict.js';
+import { predictImage } from '../infer/predict.js';
 import { predictOptions } from './eval.js';
 import { writeFileAtomic } from './fs-io.js';
-import { addPredictOptions, processIo, runUserCommand } from './command-io.js';
+import { addPredictOptions, processIo, runUserCommand, startEngine } from './command-io.js';
 import type { CommandIo } from './inspect.js';
 import { loadSegModel } from './load-model.js';
 
@@ -48,15 +48,10 @@ export function predictCommand(io: CommandIo = processIo): Command {
 
 async function runPredict(images: string[], flags: PredictFlags, io: CommandIo): Promise<void> {
   const predict = { ...predictOptions(flags.mode, flags.window, flags.stride), classLikelihoods: flags.classLikelihoods };
-  await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
+  await startEngine(flags.engine, io, 'predict');
   const { model, file } = await loadSegModel(flags.model);
-  const cal = file.calibration as { score?: AnomalyScoreName; threshold?: number; inlierMedian?: number };
-  const score = (flags.score ?? cal.score ?? (model.head.kind === 'gmm' ? 'gmm' : 'msp')) as AnomalyScoreName;
-  if (!['gmm', 'msp', 'maxLogit', 'energy'].includes(score)) throw new ValueError(`--score must be gmm, msp, maxLogit or energy, got '${score}'`);
-  if (score === 'gmm' && model.head.kind !== 'gmm') throw new ValueError(`--score gmm needs a GMM model; ${flags.model} has a ${model.head.kind} head`);
-  const threshold = flags.threshold !== undefined ? Number(flags.threshold) : cal.score === score ? cal.threshold : undefined;
-  if (threshold === undefined || !Number.isFinite(threshold)) throw new ValueError(`no anomaly threshold for score '${score}': the model has no calibration for it; pass --threshold`);
-  const scale: HeatScale = cal.score === score && typeof cal.inlierMedian === 'number' && flags.threshold === undefined ? scaleFromCalibration(threshold, cal.inlierMedian) : { min: threshold - 10, max: threshold + 10 };
+  const overrides = { ...(flags.score !== undefined ? { score: flags.score } : {}), ...(flags.threshold !== undefined ? { threshold: Number(flags.threshold) } : {}) };
+  const { score, threshold, heatScale: scale } = anomalySettings(model.head.kind, file.calibration, overrides, flags.model);
   await mkdir(flags.out, { recursive: true });
   for (const img of images) {
     let bytes: Uint8Array;

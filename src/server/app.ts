@@ -1,0 +1,107 @@
+/**
+ * The HTTP service as a Fastify instance (not listening: the caller listens, or tests use `inject`).
+ *
+ * Routes: `GET /healthz`, `GET /v1/model`, `POST /v1/segment` (segment-route.ts), the web page (static.ts); every
+ * error is a JSON `{"error":{"code","message"}}` (errors.ts). Logs are pino JSON lines with the request id
+ * (`reqId`; a client's `X-Request-Id` is used when sent and echoed back).
+ */
+import type { Writable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { currentEngine } from '../engine/engine.js';
+import { anomalySettings } from '../infer/anomaly-settings.js';
+import { paletteFor } from '../infer/palette.js';
+import type { ModelFile } from '../model/model-types.js';
+import type { SegModel } from '../model/seg-model.js';
+import { HttpError, installErrorHandlers } from './errors.js';
+import { healthBody, modelInfo } from './info.js';
+import { parseServeOptions, type ServeOptions, type ServeOptionsInput } from './options.js';
+import { IMAGE_CONTENT_TYPES, registerSegmentRoute } from './segment-route.js';
+import type { SegmentContext } from './segment.js';
+import { defaultWebRoot, registerStatic } from './static.js';
+import { WorkQueue } from './work-queue.js';
+
+/** A loaded model, as `loadSegModel` returns it. */
+export interface LoadedModel {
+  model: SegModel;
+  file: ModelFile;
+}
+
+/** Arguments of {@link buildServer}. */
+export interface BuildServerOptions extends LoadedModel {
+  /** Service settings (validated; defaults filled in). */
+  options?: ServeOptionsInput;
+  /** Names the model in error messages and logs (e.g. its file). */
+  modelName?: string;
+  /** Where the JSON log lines go (default: stderr). */
+  logStream?: Writable;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The segmentation work queue (for health reports, shutdown and tests). */
+    workQueue: WorkQueue;
+    /** The validated settings. */
+    serveOptions: ServeOptions;
+  }
+}
+
+/** Multipart parts besides the file (small text fields), and their size. */
+const MULTIPART_FIELDS = 8;
+const MULTIPART_FIELD_BYTES = 64 * 1024;
+
+/** Retry-After of the answers sent while shutting down, seconds. */
+const SHUTDOWN_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Builds the service for an already-loaded model. The engine must be initialised (`initEngine`) before.
+ *
+ * @throws ValueError for invalid options or when the model has no usable anomaly threshold.
+ */
+export async function buildServer(args: BuildServerOptions): Promise<FastifyInstance> {
+  const options = parseServeOptions(args.options ?? {});
+  const modelName = args.modelName ?? 'the model';
+  const settings = anomalySettings(args.model.head.kind, args.file.calibration, { ...(options.score !== undefined ? { score: options.score } : {}), ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) }, modelName);
+  const engine = currentEngine();
+  const ctx: SegmentContext = { model: args.model, palette: paletteFor(args.model.classes), settings, engine, minRegionArea: options.minRegionArea, maxRegions: options.maxRegions };
+  const queue = new WorkQueue(options.queueSize);
+  const app = Fastify({
+    logger: { level: options.logLevel, stream: args.logStream ?? process.stderr },
+    bodyLimit: options.maxBodyBytes,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: false, // answered by the onRequest hook below, in the API's error format
+  });
+  app.decorate('workQueue', queue);
+  app.decorate('serveOptions', options);
+  installErrorHandlers(app, options);
+  installBodyParsers(app);
+  await app.register(multipart, { limits: { fileSize: options.maxBodyBytes, files: 1, fields: MULTIPART_FIELDS, fieldSize: MULTIPART_FIELD_BYTES, parts: MULTIPART_FIELDS + 1 } });
+  installLifecycleHooks(app, queue);
+  app.get('/healthz', async () => healthBody(engine, queue));
+  const info = modelInfo(args.model, args.file, settings, engine, options);
+  app.get('/v1/model', async () => info);
+  registerSegmentRoute(app, ctx, queue, options);
+  const webFiles = await registerStatic(app, options.webRoot ?? defaultWebRoot());
+  app.log.debug({ webFiles }, 'web page files');
+  return app;
+}
+
+/**
+ * Request ids echoed in `X-Request-Id`; once `close()` has begun, requests still arriving on open keep-alive
+ * connections get 503 'shutting_down', and close waits until the work queue is empty.
+ */
+function installLifecycleHooks(app: FastifyInstance, queue: WorkQueue): void {
+  let closing = false;
+  app.addHook('preClose', async () => void (closing = true));
+  app.addHook('onClose', async () => queue.onIdle());
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (closing) throw new HttpError(503, 'shutting_down', 'the service is shutting down; retry in a moment', { 'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS) });
+  });
+}
+
+/** Only image bodies are parsed (as raw bytes); multipart is added by its plugin; anything else is 415. */
+function installBodyParsers(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser([...IMAGE_CONTENT_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+}

@@ -1,0 +1,74 @@
+/**
+ * Settings of the HTTP service, validated with zod; units are in the names. Unknown keys are rejected so a typo
+ * never silently falls back to a default.
+ */
+import { z } from 'zod';
+import { ValueError } from '../errors.js';
+
+/** One mebibyte in bytes. */
+export const MIB = 1024 * 1024;
+
+/** Log levels of Fastify's pino logger ('silent' turns logging off). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().min(0);
+
+/** Schema of {@link ServeOptions}. */
+export const serveOptionsSchema = z
+  .object({
+    /** Largest accepted request body (raw image or whole multipart form), bytes. */
+    maxBodyBytes: positiveInt.default(20 * MIB),
+    /** Largest accepted image, width × height pixels, checked from the header before decoding. */
+    maxImagePixels: positiveInt.default(16_000_000),
+    /** Requests allowed to wait while one is being segmented; one more gets 503. */
+    queueSize: nonNegativeInt.default(8),
+    /** Longest time from receiving a segmentation request to answering it (queue wait included), ms. */
+    requestTimeoutMs: positiveInt.default(60_000),
+    /** Anomalous connected components smaller than this many pixels are left out of `regions`. */
+    minRegionArea: positiveInt.default(1),
+    /** At most this many regions (largest first) are listed; `regionsTruncated` says when more exist. */
+    maxRegions: nonNegativeInt.default(200),
+    /** Anomaly score override (default: the calibrated score, as `gmmseg predict`). */
+    score: z.string().optional(),
+    /** Anomaly threshold override, score units (default: the calibrated threshold). */
+    threshold: z.number().finite().optional(),
+    /** Folder of the web page (default: the package's `src/web`). */
+    webRoot: z.string().min(1).optional(),
+    /** Logger level; logs are JSON lines on stderr. */
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+  })
+  .strict();
+
+/** The service settings, every default filled in. */
+export type ServeOptions = z.output<typeof serveOptionsSchema>;
+
+/** What a caller may pass (every key optional). */
+export type ServeOptionsInput = z.input<typeof serveOptionsSchema>;
+
+/** The default settings. */
+export const DEFAULT_SERVE_OPTIONS: ServeOptions = serveOptionsSchema.parse({});
+
+/**
+ * Validates `input` and fills in the defaults.
+ *
+ * @throws ValueError naming every offending key and what was expected.
+ */
+export function parseServeOptions(input: unknown = {}): ServeOptions {
+  const r = serveOptionsSchema.safeParse(input);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => `${i.path.length > 0 ? `'${i.path.join('.')}'` : 'options'}: ${i.message}`);
+  throw new ValueError(`invalid serve options: ${problems.join('; ')}`);
+}
+
+/** Human-readable byte count for error messages (e.g. '20 MiB', '1.5 KiB', '12 bytes'). */
+export function formatBytes(bytes: number): string {
+  if (bytes >= MIB) return `${trimNumber(bytes / MIB)} MiB`;
+  if (bytes >= 1024) return `${trimNumber(bytes / 1024)} KiB`;
+  return `${bytes} bytes`;
+}
+
+function trimNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
