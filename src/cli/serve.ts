@@ -26,6 +26,7 @@ interface ServeFlags {
   threshold?: string;
   score?: string;
   webRoot?: string;
+  corsOrigin?: string;
   logLevel: string;
   engine?: string;
 }
@@ -43,6 +44,7 @@ export function serveCommand(io: CommandIo = processIo): Command {
     .option('--threshold <t>', 'anomaly threshold (default: the calibrated one stored in the model)')
     .option('--score <name>', 'anomaly score: gmm (GMM head default), msp (softmax default), maxLogit, energy')
     .option('--web-root <dir>', 'folder of the web page (default: the package\'s src/web)')
+    .option('--cors-origin <origins>', "origins allowed to call the service from a browser (comma list, or '*'), e.g. a web-build copy's host")
     .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info');
   return addEngineOption(cmd).action(async (flags: ServeFlags) => runUserCommand('serve', io, () => runServe(flags, io)));
 }
@@ -78,6 +80,7 @@ function serveOptions(flags: ServeFlags): ServeOptionsInput {
   if (flags.threshold !== undefined) opts.threshold = parseNumber(flags.threshold, '--threshold');
   if (flags.score !== undefined) opts.score = flags.score;
   if (flags.webRoot !== undefined) opts.webRoot = flags.webRoot;
+  if (flags.corsOrigin !== undefined) opts.corsOrigins = flags.corsOrigin.split(',').map((o) => o.trim()).filter((o) => o !== '');
   return opts;
 }
 

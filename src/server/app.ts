@@ -6,6 +6,7 @@
  * (`reqId`; a client's `X-Request-Id` is used when sent and echoed back).
  */
 import type { Writable } from 'node:stream';
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { currentEngine } from '../engine/engine.js';
@@ -77,6 +78,10 @@ export async function buildServer(args: BuildServerOptions): Promise<FastifyInst
   installBodyParsers(app);
   await app.register(multipart, { limits: { fileSize: options.maxBodyBytes, files: 1, fields: MULTIPART_FIELDS, fieldSize: MULTIPART_FIELD_BYTES, parts: MULTIPART_FIELDS + 1 } });
   installLifecycleHooks(app, queue);
+  if (options.corsOrigins.length > 0) {
+    const origin = options.corsOrigins.includes('*') ? '*' : options.corsOrigins;
+    await app.register(cors, { origin, methods: ['GET', 'POST'], exposedHeaders: ['retry-after', 'x-request-id'], maxAge: 600 });
+  }
   app.get('/healthz', async () => healthBody(engine, queue));
   const info = modelInfo(args.model, args.file, settings, engine, options);
   app.get('/v1/model', async () => info);

@@ -36,6 +36,11 @@ export const serveOptionsSchema = z
     threshold: z.number().finite().optional(),
     /** Folder of the web page (default: the package's `src/web`). */
     webRoot: z.string().min(1).optional(),
+    /**
+     * Origins allowed to call the service from a browser (CORS), e.g. where a `gmmseg web-build` copy is hosted;
+     * '*' allows any. Default: none (same origin only).
+     */
+    corsOrigins: z.array(z.string().min(1)).default([]),
     /** Logger level; logs are JSON lines on stderr. */
     logLevel: z.enum(LOG_LEVELS).default('info'),
   })
