@@ -85,12 +85,16 @@ const char* DtypeName(at::ScalarType t) {
   }
 }
 
-/** tfjs knows float32, int32 and bool: int64/int16/uint8 results become int32, float64/float16 become float32. */
+/**
+ * tfjs knows float32, int32 and bool: int64/int16/uint8 results become int32, float64/float16 become float32. Every
+ * stored tensor is contiguous in tfjs's row-major order (free when it already is, e.g. NHWC conv outputs), so no op
+ * ever sees another op's strides.
+ */
 at::Tensor Normalize(at::Tensor t) {
   switch (t.scalar_type()) {
-    case at::kFloat: case at::kInt: case at::kBool: return t;
-    case at::kDouble: case at::kHalf: case at::kBFloat16: return t.to(at::kFloat);
-    default: return t.to(at::kInt);
+    case at::kFloat: case at::kInt: case at::kBool: return t.contiguous();
+    case at::kDouble: case at::kHalf: case at::kBFloat16: return t.to(at::kFloat).contiguous();
+    default: return t.to(at::kInt).contiguous();
   }
 }
 

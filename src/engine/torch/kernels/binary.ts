@@ -1,5 +1,17 @@
-/** Elementwise binary kernels (broadcasting): native/src/ops_binary.cc. */
+/** Elementwise binary kernels (broadcasting), Select and AddN: native/src/ops_binary.cc. */
 import type * as tf from '@tensorflow/tfjs';
-import { binaryKernels } from '../kernel-def.js';
+import { binaryKernels, customKernel, nativeKernel } from '../kernel-def.js';
 
-export const binaryKernelConfigs: tf.KernelConfig[] = binaryKernels(['Add', 'Sub', 'Multiply', 'RealDiv']);
+const BINARY = [
+  'Add', 'Sub', 'Multiply', 'RealDiv', 'FloorDiv', 'Mod', 'Pow', 'Maximum', 'Minimum', 'SquaredDifference', 'Atan2',
+  'Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'LogicalAnd', 'LogicalOr',
+] as const;
+
+/** AddN's inputs are the tensors keyed '0', '1', …: one native call over all of them. */
+const addNKernel = customKernel('AddN', ({ inputs, backend }) => {
+  const list: tf.TensorInfo[] = [];
+  for (let i = 0; inputs[String(i)] !== undefined; i++) list.push(inputs[String(i)] as tf.TensorInfo);
+  return backend.run1('AddN', list);
+});
+
+export const binaryKernelConfigs: tf.KernelConfig[] = [...binaryKernels(BINARY), nativeKernel('Select', ['condition', 't', 'e']), addNKernel];

@@ -1,0 +1,31 @@
+/**
+ * Elementwise unary kernels of the `torch` backend (native/src/ops_unary.cc): math, activations, predicates, Cast,
+ * ZerosLike/OnesLike. Attributes pass through unchanged (Step/LeakyRelu `alpha`, ClipByValue `clipValueMin/Max`).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { customKernel, nativeKernel, unaryKernels } from '../kernel-def.js';
+
+const UNARY = [
+  'Abs', 'Neg', 'Exp', 'Expm1', 'Log', 'Log1p', 'Sqrt', 'Rsqrt', 'Square', 'Reciprocal', 'Sign', 'Floor', 'Ceil', 'Round',
+  'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Tanh', 'Asinh', 'Acosh', 'Atanh', 'Erf',
+  'Sigmoid', 'Softplus', 'Relu', 'Relu6', 'Elu', 'Selu', 'LeakyRelu', 'Step', 'ClipByValue',
+  'IsFinite', 'IsNan', 'IsInf', 'LogicalNot', 'ZerosLike', 'OnesLike',
+] as const;
+
+/** Cast to the input's own dtype shares the data (as tfjs's backends do); any other cast is one native call. */
+const castKernel = customKernel('Cast', ({ inputs, attrs, backend }) => {
+  const x = inputs.x as tf.TensorInfo;
+  const dtype = attrs.dtype as tf.DataType;
+  if (dtype === x.dtype) {
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype };
+  }
+  return backend.run1('Cast', [x], { dtype });
+});
+
+export const unaryKernelConfigs: tf.KernelConfig[] = [
+  ...unaryKernels(UNARY),
+  nativeKernel('Prelu', ['x', 'alpha']),
+  nativeKernel('EluGrad', ['dy', 'y']),
+  castKernel,
+];
