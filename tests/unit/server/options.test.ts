@@ -4,7 +4,7 @@ import { ValueError } from '../../../src/errors.js';
 import { DEFAULT_SERVE_OPTIONS, formatBytes, parseServeOptions } from '../../../src/server/options.js';
 import { toHttpError } from '../../../src/server/errors.js';
 
-test('defaults: 20 MiB body, 4096×4096-ish pixels, 8 waiting, 60 s, regions ≥ 1 px, 200 regions, info logs', () => {
+test('defaults: 20 MiB body, 4096×4096-ish pixels, 8 waiting, 60 s, regions ≥ 1 px, 200 regions, no CORS, info logs', () => {
   assert.deepEqual(DEFAULT_SERVE_OPTIONS, {
     maxBodyBytes: 20 * 1024 * 1024,
     maxImagePixels: 16_000_000,
@@ -12,6 +12,7 @@ test('defaults: 20 MiB body, 4096×4096-ish pixels, 8 waiting, 60 s, regions ≥
     requestTimeoutMs: 60_000,
     minRegionArea: 1,
     maxRegions: 200,
+    corsOrigins: [],
     logLevel: 'info',
   });
   assert.deepEqual(parseServeOptions({ queueSize: 0, threshold: -3.5, score: 'msp' }), { ...DEFAULT_SERVE_OPTIONS, queueSize: 0, threshold: -3.5, score: 'msp' });
