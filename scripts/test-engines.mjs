@@ -5,7 +5,8 @@
  * Exit code: non-zero if any run failed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,10 +25,22 @@ for (const engine of engines) {
   console.log(`\n=== engine ${engine}: golden fixtures ===`);
   const g = spawnSync(process.execPath, ['dist/tests/golden/run.js'], { cwd: root, env, stdio: 'inherit' });
   console.log(`\n=== engine ${engine}: unit and end-to-end tests ===`);
-  const u = spawnSync(process.execPath, ['--test', '--test-reporter=dot', 'dist/tests/'], { cwd: root, env, stdio: 'inherit' });
+  const tap = path.join(tmpdir(), `gmmseg-tests-${engine}-${process.pid}.tap`);
+  const u = spawnSync(process.execPath, ['--test', '--test-reporter=dot', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, 'dist/tests/'], { cwd: root, env, stdio: 'inherit' });
+  summarise(engine, tap);
   if (g.status !== 0 || u.status !== 0) {
     failed++;
     console.error(`=== engine ${engine}: FAILED (golden exit ${g.status}, tests exit ${u.status}) ===`);
   } else console.log(`=== engine ${engine}: passed ===`);
 }
 process.exit(failed === 0 ? 0 : 1);
+
+/** Prints the run's counts and every skipped test with its reason (nothing is skipped silently). */
+function summarise(engine, tap) {
+  if (!existsSync(tap)) return;
+  const lines = readFileSync(tap, 'utf8').split('\n');
+  rmSync(tap, { force: true });
+  const counts = lines.filter((l) => /^# (tests|pass|fail|skipped|cancelled) \d+/.test(l)).map((l) => l.slice(2));
+  console.log(`\nengine ${engine}: ${counts.join(', ')}`);
+  for (const l of lines.filter((x) => /# SKIP/.test(x))) console.log(`  skipped: ${l.trim()}`);
+}
