@@ -61,7 +61,12 @@ GMM_OP(_FusedMatMul) {
   at::Tensor prelu = a.b("hasPrelu") ? in.at(k++) : at::Tensor();
   bool ta = a.b("transposeA"), tb = a.b("transposeB");
   at::Tensor y;
-  if (bias.defined() && in[0].dim() == 2 && in[1].dim() == 2 && bias.dim() <= 2) {
+  // tfjs hands 2-D products over as [1, M, K] × [1, K, N]: those become one addmm (bias added inside the GEMM).
+  bool single = in[0].dim() == 3 && in[1].dim() == 3 && in[0].size(0) == 1 && in[1].size(0) == 1;
+  if (bias.defined() && single && bias.dim() <= 2) {
+    at::Tensor a2 = in[0][0], b2 = in[1][0];
+    y = at::addmm(bias, ta ? a2.t() : a2, tb ? b2.t() : b2).unsqueeze(0);
+  } else if (bias.defined() && in[0].dim() == 2 && in[1].dim() == 2 && bias.dim() <= 2) {
     y = at::addmm(bias, ta ? in[0].t() : in[0], tb ? in[1].t() : in[1]);
   } else {
     y = matmul(in[0], in[1], ta, tb).contiguous();
