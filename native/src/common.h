@@ -56,6 +56,12 @@ inline void require(bool ok, const std::string& msg) {
   if (!ok) throw OpError(msg);
 }
 
+/** A tfjs dtype name ('float32', 'int32', 'bool') as a libtorch scalar type; OpError otherwise. */
+at::ScalarType dtypeOf(const std::string& d);
+
+/** A tfjs fused activation (linear, relu, relu6, elu, sigmoid, leakyrelu, prelu) applied in place to a fresh `y`. */
+at::Tensor activate(at::Tensor y, const std::string& act, const at::Tensor& prelu, double alpha);
+
 }  // namespace gmm
 
 #define GMM_CAT_(a, b) a##b

@@ -14,6 +14,8 @@
 
 #include "common.h"
 
+using gmm::activate;
+
 namespace {
 
 using gmm::Attrs;
@@ -51,20 +53,6 @@ Geometry geometry(const Attrs& a) {
   return g;
 }
 
-/** tfjs activation (NHWC or NCHW tensor) in place on a fresh output; prelu weights broadcast like tfjs. */
-at::Tensor activate(at::Tensor y, const std::string& act, const at::Tensor& prelu, double alpha) {
-  if (act == "linear" || act.empty()) return y;
-  if (act == "relu") return y.relu_();
-  if (act == "relu6") return y.clamp_(0, 6);
-  if (act == "elu") return at::elu_(y);
-  if (act == "sigmoid") return y.sigmoid_();
-  if (act == "leakyrelu") return at::leaky_relu_(y, alpha);
-  if (act == "prelu") {
-    gmm::require(prelu.defined(), "prelu activation needs preluActivationWeights");
-    return at::where(y < 0, y * prelu, y);
-  }
-  throw gmm::OpError("unknown fused activation '" + act + "'");
-}
 
 /** The input as a libtorch NCHW tensor (channels-last view of NHWC data; no copy when x is contiguous). */
 at::Tensor inputNCHW(const at::Tensor& x, const Geometry& g) {

@@ -4,14 +4,10 @@
 
 #include "common.h"
 
+using gmm::dtypeOf;
+
 namespace {
 
-at::ScalarType dtypeOf(const std::string& d) {
-  if (d == "float32") return at::kFloat;
-  if (d == "int32") return at::kInt;
-  if (d == "bool") return at::kBool;
-  throw gmm::OpError("unsupported dtype '" + d + "' (float32, int32, bool)");
-}
 
 /** JavaScript's ToInt32 (what storing a number into an Int32Array does). */
 int32_t toInt32(double v) {

@@ -5,14 +5,10 @@
 // its flattened slice offset is.
 #include "common.h"
 
+using gmm::dtypeOf;
+
 namespace {
 
-at::ScalarType dtypeOf(const std::string& d) {
-  if (d == "float32") return at::kFloat;
-  if (d == "int32") return at::kInt;
-  if (d == "bool") return at::kBool;
-  throw gmm::OpError("unsupported dtype '" + d + "' (float32, int32, bool)");
-}
 
 std::string joinShape(at::IntArrayRef s) {
   std::string r;

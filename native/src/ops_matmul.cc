@@ -2,6 +2,8 @@
 // and Einsum.
 #include "common.h"
 
+using gmm::activate;
+
 namespace {
 
 /**
@@ -28,19 +30,6 @@ at::Tensor matmul(const at::Tensor& a0, const at::Tensor& b0, bool ta, bool tb) 
   return at::matmul(a, b);
 }
 
-at::Tensor activate(at::Tensor y, const std::string& act, const at::Tensor& prelu, double alpha) {
-  if (act == "linear" || act.empty()) return y;
-  if (act == "relu") return y.relu_();
-  if (act == "relu6") return y.clamp_(0, 6);
-  if (act == "elu") return at::elu_(y);
-  if (act == "sigmoid") return y.sigmoid_();
-  if (act == "leakyrelu") return at::leaky_relu_(y, alpha);
-  if (act == "prelu") {
-    gmm::require(prelu.defined(), "prelu activation needs preluActivationWeights");
-    return at::where(y < 0, y * prelu, y);
-  }
-  throw gmm::OpError("unknown fused activation '" + act + "'");
-}
 
 bool broadcastsInto(const at::Tensor& small, const at::Tensor& big) {
   if (small.dim() > big.dim()) return false;
