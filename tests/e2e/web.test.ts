@@ -13,7 +13,6 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadSegModel } from '../../src/cli/load-model.js';
@@ -27,6 +26,7 @@ import { heatmap } from '../../src/infer/heatmap.js';
 import { labelComponents } from '../../src/metrics/components.js';
 import { buildServer } from '../../src/server/app.js';
 import { expectClose } from '../helpers/close.js';
+import { runCli } from '../helpers/cli.js';
 
 // Browser globals, used only inside page.evaluate callbacks (they run in the page; the project compiles without the DOM lib).
 declare const document: any;
@@ -57,17 +57,6 @@ interface CanvasPixels {
   rgb: Uint8Array;
 }
 
-async function runCli(cmd: (io: { out: (t: string) => void; err: (t: string) => void }) => Command, argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const before = process.exitCode;
-  process.exitCode = 0;
-  const program = new Command('gmmseg').exitOverride().addCommand(cmd({ out: (t) => void (out += t), err: (t) => void (err += t) }));
-  await program.parseAsync(['node', 'gmmseg', ...argv]);
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return { out, err, code };
-}
 
 /** The RGB pixels of a canvas of the page. */
 async function readCanvas(page: Page, id: string): Promise<CanvasPixels> {

@@ -3,25 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { evalCommand } from '../../../src/cli/eval.js';
 import { predictCommand } from '../../../src/cli/predict.js';
 import { trainCommand } from '../../../src/cli/train.js';
 import { buildDigitScenes } from '../../../src/data/digit-scenes.js';
 import { encodeRgbPng } from '../../../src/data/image-io.js';
 import { decodeModel } from '../../../src/model/format.js';
+import { runCli as run } from '../../helpers/cli.js';
 
-async function run(cmd: (io: { out: (t: string) => void; err: (t: string) => void }) => Command, argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const before = process.exitCode;
-  process.exitCode = 0;
-  const program = new Command('gmmseg').exitOverride().addCommand(cmd({ out: (t) => void (out += t), err: (t) => void (err += t) }));
-  await program.parseAsync(['node', 'gmmseg', ...argv]);
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = before;
-  return { out, err, code };
-}
 
 test('tiny end to end: train (with checkpoint + resume) → eval (closed set + anomaly) → predict', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'gmmseg-e2e-'));
