@@ -3,7 +3,7 @@
  * Defaults are the reference implementation's (gmmseg-reference.md §6) for Cityscapes-sized problems.
  */
 import { z } from 'zod';
-import { ValueError } from '../errors.js';
+import { parseWith } from '../validation.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -84,14 +84,7 @@ export const DEFAULT_GMM_CONFIG: GmmConfig = {
  * Merges `overrides` onto the defaults and validates. Unknown keys and bad values throw a ValueError that names them.
  */
 export function makeGmmConfig(overrides: Record<string, unknown> = {}): GmmConfig {
-  const result = gmmConfigSchema.safeParse({ ...DEFAULT_GMM_CONFIG, ...overrides });
-  if (!result.success) {
-    const msg = result.error.issues
-      .map((i) => (i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : `'${i.path.join('.')}': ${i.message}`))
-      .join('; ');
-    throw new ValueError(`invalid GMM config: ${msg}`);
-  }
-  return result.data;
+  return parseWith(gmmConfigSchema, { ...DEFAULT_GMM_CONFIG, ...overrides }, 'invalid GMM config');
 }
 
 /** Row index of (class c, component k) in every [C·K, …] layout: c·K + k. */

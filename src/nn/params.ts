@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import { FormatError, ValueError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import { normal, type Rng } from '../random.js';
 import { sizeOf } from '../shape.js';
 import type { ConfigValue, Extractor, ForwardContext, Params } from './types.js';
@@ -180,12 +181,7 @@ export function addConvBn(b: ParamBuilder, name: string, k: number, cin: number,
 
 /** Validates a network config with a strict zod schema (defaults applied); a ValueError names bad or unknown keys. */
 export function parseNetConfig<S extends z.ZodTypeAny>(schema: S, raw: unknown, fnName: string): z.infer<S> {
-  const r = schema.safeParse(raw);
-  if (r.success) return r.data;
-  const msg = r.error.issues
-    .map((i) => (i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : `'${i.path.join('.')}': ${i.message}`))
-    .join('; ');
-  throw new ValueError(`${fnName}: invalid config: ${msg}`);
+  return parseWith(schema, raw, `${fnName}: invalid config`);
 }
 
 /** What distinguishes one trainable-from-scratch extractor from another, besides its parameters. */

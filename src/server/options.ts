@@ -3,7 +3,7 @@
  * never silently falls back to a default.
  */
 import { z } from 'zod';
-import { ValueError } from '../errors.js';
+import { parseWith } from '../validation.js';
 
 /** One mebibyte in bytes. */
 export const MIB = 1024 * 1024;
@@ -61,10 +61,7 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = serveOptionsSchema.parse({});
  * @throws ValueError naming every offending key and what was expected.
  */
 export function parseServeOptions(input: unknown = {}): ServeOptions {
-  const r = serveOptionsSchema.safeParse(input);
-  if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.length > 0 ? `'${i.path.join('.')}'` : 'options'}: ${i.message}`);
-  throw new ValueError(`invalid serve options: ${problems.join('; ')}`);
+  return parseWith(serveOptionsSchema, input, 'invalid serve options');
 }
 
 /** Human-readable byte count for error messages (e.g. '20 MiB', '1.5 KiB', '12 bytes'). */

@@ -4,7 +4,7 @@
  * cat-max-ratio 0.75), scaled down in steps for CPU budgets.
  */
 import { z } from 'zod';
-import { ValueError } from '../errors.js';
+import { parseWith } from '../validation.js';
 
 const posInt = z.number().int().positive();
 
@@ -78,10 +78,5 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
 
 /** Defaults merged with overrides, validated; errors name the key. */
 export function makeTrainConfig(overrides: Record<string, unknown> = {}): TrainConfig {
-  const r = trainConfigSchema.safeParse({ ...DEFAULT_TRAIN_CONFIG, ...overrides });
-  if (!r.success) {
-    const msg = r.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : `'${i.path.join('.')}': ${i.message}`)).join('; ');
-    throw new ValueError(`invalid training config: ${msg}`);
-  }
-  return r.data;
+  return parseWith(trainConfigSchema, { ...DEFAULT_TRAIN_CONFIG, ...overrides }, 'invalid training config');
 }
