@@ -48,12 +48,12 @@ export function segmentationLoss(
  * @returns scalar loss (0 when every target is ignored)
  */
 export function contrastLoss(logDensity: tf.Tensor2D, targets: Int32Array): tf.Scalar {
-  const [N, J] = logDensity.shape;
+  const [N, slots] = logDensity.shape; // slots = C·K
   assertShape([targets.length], [N], 'targets', 'contrastLoss');
   let valid = 0;
   for (const t of targets) if (t >= 0) valid++;
   return tf.tidy(() => {
-    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), J);
+    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), slots);
     const total = tf.neg(tf.sum(tf.mul(oh, tf.logSoftmax(logDensity))));
     return tf.div(total, Math.max(valid, 1)) as tf.Scalar;
   });
