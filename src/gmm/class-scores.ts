@@ -1,6 +1,9 @@
 /**
- * From component log-densities to per-class scores, chunked over pixels so that the [N, C·K] matrix is never
+ * From component log-densities to per-class scores. The one place that chooses between the two class scores
+ * ({@link classScoresFromLogDensity}); inference runs it chunked over pixels so that the [N, C·K] matrix is never
  * materialised for large N (each chunk's temporaries are freed before the next; the engine's allocator reuses them).
+ *
+ * Names: `componentsPerClass` is K; the log-density columns are the C·K slots c·K + k.
  */
 import * as tf from '@tensorflow/tfjs';
 import { assertShape } from '../shape.js';
@@ -13,9 +16,9 @@ export type ClassScoreKind = 'max' | 'logsumexp';
  * Max over components (the reference's `amax`): [N, C·K] → [N, C].
  * @param logDensity [N, C·K], column c·K + k
  */
-export function maxOverComponents(logDensity: tf.Tensor2D, classes: number, components: number): tf.Tensor2D {
-  assertShape(logDensity.shape, [null, classes * components], 'logDensity', 'maxOverComponents');
-  return tf.tidy(() => tf.max(tf.reshape(logDensity, [-1, classes, components]), 2) as tf.Tensor2D);
+export function maxOverComponents(logDensity: tf.Tensor2D, classes: number, componentsPerClass: number): tf.Tensor2D {
+  assertShape(logDensity.shape, [null, classes * componentsPerClass], 'logDensity', 'maxOverComponents');
+  return tf.tidy(() => tf.max(tf.reshape(logDensity, [-1, classes, componentsPerClass]), 2) as tf.Tensor2D);
 }
 
 /**
@@ -25,22 +28,47 @@ export function maxOverComponents(logDensity: tf.Tensor2D, classes: number, comp
  * @param logWeights [C, K] log mixture weights, optional
  * @returns [N, C]
  */
-export function mixtureLogLikelihood(logDensity: tf.Tensor2D, classes: number, components: number, logWeights?: tf.Tensor2D): tf.Tensor2D {
-  assertShape(logDensity.shape, [null, classes * components], 'logDensity', 'mixtureLogLikelihood');
-  if (logWeights) assertShape(logWeights.shape, [classes, components], 'logWeights', 'mixtureLogLikelihood');
+export function mixtureLogLikelihood(
+  logDensity: tf.Tensor2D,
+  classes: number,
+  componentsPerClass: number,
+  logWeights?: tf.Tensor2D,
+): tf.Tensor2D {
+  const K = componentsPerClass;
+  assertShape(logDensity.shape, [null, classes * K], 'logDensity', 'mixtureLogLikelihood');
+  if (logWeights) assertShape(logWeights.shape, [classes, K], 'logWeights', 'mixtureLogLikelihood');
   return tf.tidy(() => {
-    const l = tf.reshape(logDensity, [-1, classes, components]);
-    const w = logWeights ? tf.add(l, logWeights) : tf.sub(l, Math.log(components));
+    const l = tf.reshape(logDensity, [-1, classes, K]);
+    const w = logWeights ? tf.add(l, logWeights) : tf.sub(l, Math.log(K));
     return tf.logSumExp(w, 2) as tf.Tensor2D;
   });
 }
 
+/**
+ * The class score the config asks for, from component log-densities (differentiable).
+ * @param logDensity [N, C·K]
+ * @returns [N, C]
+ */
+export function classScoresFromLogDensity(
+  logDensity: tf.Tensor2D,
+  classes: number,
+  componentsPerClass: number,
+  kind: ClassScoreKind,
+): tf.Tensor2D {
+  return kind === 'max'
+    ? maxOverComponents(logDensity, classes, componentsPerClass)
+    : mixtureLogLikelihood(logDensity, classes, componentsPerClass);
+}
+
 /** Class scores of one block: [n, D] → [n, C]. Differentiable in x. */
-export function classScores(x: tf.Tensor2D, dt: DensityTensors, classes: number, components: number, kind: ClassScoreKind): tf.Tensor2D {
-  return tf.tidy(() => {
-    const l = componentLogDensity(x, dt);
-    return kind === 'max' ? maxOverComponents(l, classes, components) : mixtureLogLikelihood(l, classes, components);
-  });
+export function classScores(
+  x: tf.Tensor2D,
+  dt: DensityTensors,
+  classes: number,
+  componentsPerClass: number,
+  kind: ClassScoreKind,
+): tf.Tensor2D {
+  return tf.tidy(() => classScoresFromLogDensity(componentLogDensity(x, dt), classes, componentsPerClass, kind));
 }
 
 /**
@@ -49,14 +77,21 @@ export function classScores(x: tf.Tensor2D, dt: DensityTensors, classes: number,
  * @param x [N, D] embedded features
  * @returns [N, C]
  */
-export function classScoresChunked(x: tf.Tensor2D, dt: DensityTensors, classes: number, components: number, kind: ClassScoreKind, chunkRows: number): tf.Tensor2D {
+export function classScoresChunked(
+  x: tf.Tensor2D,
+  dt: DensityTensors,
+  classes: number,
+  componentsPerClass: number,
+  kind: ClassScoreKind,
+  chunkRows: number,
+): tf.Tensor2D {
   assertShape(x.shape, ['N', 'D'], 'x', 'classScoresChunked');
   const N = x.shape[0];
-  if (N <= chunkRows) return classScores(x, dt, classes, components, kind);
+  if (N <= chunkRows) return classScores(x, dt, classes, componentsPerClass, kind);
   const parts: tf.Tensor2D[] = [];
   for (let start = 0; start < N; start += chunkRows) {
     const rows = Math.min(chunkRows, N - start);
-    parts.push(tf.tidy(() => classScores(tf.slice(x, [start, 0], [rows, -1]), dt, classes, components, kind)));
+    parts.push(tf.tidy(() => classScores(tf.slice(x, [start, 0], [rows, -1]), dt, classes, componentsPerClass, kind)));
   }
   const out = tf.concat(parts, 0);
   parts.forEach((p) => p.dispose());

@@ -1,5 +1,6 @@
 /**
- * The GMM classifier head as plain data, and its inference forward (which never mutates anything).
+ * The GMM classifier head: its initial state, and its inference forward (which never mutates anything; the forward
+ * itself is forward.ts, shared with training).
  *
  * Forward (reference §1.2): feats [B,h,w,D] → LayerNorm over D + L2 → component log-densities against the
  * unit-normalised means → class score per class (max over components, or the exact mixture log-likelihood) →
@@ -10,48 +11,14 @@ import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors.js';
 import { normal, type Rng } from '../random.js';
 import { assertShape } from '../shape.js';
-import { classScoresChunked } from './class-scores.js';
 import type { GmmConfig } from './config.js';
-import { embedFeatures, normalizeRowsArray } from './embed.js';
-import { layerNorm } from './layer-norm.js';
-import { densityMatrix, densityTensors, disposeDensityTensors } from './log-density.js';
-import { createMemory, type ComponentMemory } from './memory.js';
+import { normalizeRowsArray } from './embed.js';
+import { gmmForward, headDensityTensors } from './forward.js';
+import type { GmmParams, HeadModel, HeadNorms, HeadState } from './head-types.js';
+import { disposeDensityTensors } from './log-density.js';
+import { createMemory } from './memory.js';
 
-/** The Gaussian mixtures: means and standard deviations (never variances). */
-export interface GmmParams {
-  /** [C, K, D]; unit-normalised before every use. */
-  means: Float32Array;
-  /** [C, K, D] standard deviations σ. */
-  stds: Float32Array;
-}
-
-/** The two learned LayerNorm affines (trained by backprop; tf.Variables when training). */
-export interface HeadNorms {
-  /** [D] */
-  featNormWeight: tf.Tensor1D;
-  /** [D] */
-  featNormBias: tf.Tensor1D;
-  /** [C] */
-  classNormWeight: tf.Tensor1D;
-  /** [C] */
-  classNormBias: tf.Tensor1D;
-}
-
-/** Everything the head needs at inference. */
-export interface HeadModel {
-  config: GmmConfig;
-  norms: HeadNorms;
-  gmm: GmmParams;
-}
-
-/** Training state: the model plus the component memory and the iteration counter. */
-export interface HeadState extends HeadModel {
-  memory: ComponentMemory;
-  /** The memory version this state expects (guards against reusing a consumed state). */
-  memoryVersion: number;
-  /** Iteration counter (GMM updates happen when step % gmmUpdateEvery === 0, before it is incremented). */
-  step: number;
-}
+export type { GmmParams, HeadModel, HeadNorms, HeadState } from './head-types.js';
 
 /**
  * Initial head state as in the reference: means ~ N(0, 0.02²) (the reference's trunc_normal_ bounds ±2 are absolute, so never reached) then unit-normalised, σ = 1, LayerNorms γ = 1, β = 0,
@@ -92,17 +59,19 @@ export interface HeadOutputs {
  * @param feats [B, h, w, D] extractor output
  */
 export function headForward(model: HeadModel, feats: tf.Tensor4D): HeadOutputs {
-  const { classes: C, componentsPerClass: K, embedDim: D } = model.config;
+  const { classes: C, embedDim: D } = model.config;
   const [B, h, w] = feats.shape;
   assertShape(feats.shape, [null, null, null, D], 'feats', 'headForward');
-  if (!(tf.all(tf.isFinite(feats)).dataSync()[0] as number)) throw new ValueError('headForward: feats contains NaN or Inf values');
-  const dt = densityTensors(densityMatrix(normalizeRowsArray(model.gmm.means, D), model.gmm.stds, C * K, D));
+  const finite = tf.tidy(() => tf.all(tf.isFinite(feats)).dataSync()[0] as number);
+  if (!finite) throw new ValueError('headForward: feats contains NaN or Inf values');
+  const dt = headDensityTensors(model);
   try {
     return tf.tidy(() => {
-      const x = embedFeatures(tf.reshape(feats, [-1, D]), model.norms.featNormWeight, model.norms.featNormBias, model.config.layerNormEps);
-      const scores = classScoresChunked(x, dt, C, K, model.config.classScore, model.config.chunkRows);
-      const logits = layerNorm(scores, model.norms.classNormWeight, model.norms.classNormBias, model.config.layerNormEps);
-      return { logits: tf.reshape(logits, [B, h, w, C]) as tf.Tensor4D, classScores: tf.reshape(scores, [B, h, w, C]) as tf.Tensor4D };
+      const out = gmmForward(model, tf.reshape(feats, [-1, D]), dt, 'inference');
+      return {
+        logits: tf.reshape(out.logits, [B, h, w, C]) as tf.Tensor4D,
+        classScores: tf.reshape(out.classScores, [B, h, w, C]) as tf.Tensor4D,
+      };
     });
   } finally {
     disposeDensityTensors(dt);

@@ -13,7 +13,9 @@ import { assertLength, assertShape } from '../shape.js';
 
 /** The GEMM operands of the log-density: W [2D, C·K] and b [C·K] (float32, computed in float64). */
 export interface DensityMatrix {
-  components: number;
+  /** C·K: number of (class, component) slots, i.e. columns of W. */
+  slots: number;
+  /** D */
   dim: number;
   /** [2D, C·K]: rows 0..D−1 multiply x², rows D..2D−1 multiply x. */
   weights: Float32Array;
@@ -23,29 +25,30 @@ export interface DensityMatrix {
 
 /**
  * Builds W and b from component means and standard deviations.
- * @param means [J, D] (J = C·K, row c·K + k)
- * @param stds [J, D], all > 0
+ * @param means [C·K, D] (row c·K + k)
+ * @param stds [C·K, D], all > 0
+ * @param slots C·K (all components of all classes)
  */
-export function densityMatrix(means: Float32Array, stds: Float32Array, components: number, dim: number): DensityMatrix {
-  assertLength(means.length, [components, dim], 'means', 'densityMatrix');
-  assertLength(stds.length, [components, dim], 'stds', 'densityMatrix');
-  const weights = new Float32Array(2 * dim * components);
-  const bias = new Float32Array(components);
+export function densityMatrix(means: Float32Array, stds: Float32Array, slots: number, dim: number): DensityMatrix {
+  assertLength(means.length, [slots, dim], 'means', 'densityMatrix');
+  assertLength(stds.length, [slots, dim], 'stds', 'densityMatrix');
+  const weights = new Float32Array(2 * dim * slots);
+  const bias = new Float32Array(slots);
   const logNorm = -0.5 * dim * Math.log(2 * Math.PI);
-  for (let j = 0; j < components; j++) {
+  for (let j = 0; j < slots; j++) {
     let b = logNorm;
     for (let d = 0; d < dim; d++) {
       const s = stds[j * dim + d] as number;
       if (!(s > 0) || !Number.isFinite(s)) throw new ValueError(`densityMatrix: stds[${j}, ${d}] = ${s}; standard deviations must be finite and > 0`);
       const mu = means[j * dim + d] as number;
       const prec = 1 / (s * s);
-      weights[d * components + j] = -0.5 * prec;
-      weights[(dim + d) * components + j] = mu * prec;
+      weights[d * slots + j] = -0.5 * prec;
+      weights[(dim + d) * slots + j] = mu * prec;
       b += -Math.log(s) - 0.5 * mu * mu * prec;
     }
     bias[j] = b;
   }
-  return { components, dim, weights, bias };
+  return { slots, dim, weights, bias };
 }
 
 /** The density matrix as engine tensors (dispose with {@link disposeDensityTensors}). */
@@ -56,7 +59,7 @@ export interface DensityTensors {
 
 /** Uploads a density matrix to the engine. */
 export function densityTensors(m: DensityMatrix): DensityTensors {
-  return { weights: tf.tensor2d(m.weights, [2 * m.dim, m.components]), bias: tf.tensor1d(m.bias) };
+  return { weights: tf.tensor2d(m.weights, [2 * m.dim, m.slots]), bias: tf.tensor1d(m.bias) };
 }
 
 /** Frees the tensors of {@link densityTensors}. */
@@ -71,9 +74,9 @@ export function disposeDensityTensors(t: DensityTensors): void {
  * @returns [n, C·K], column c·K + k
  */
 export function componentLogDensity(x: tf.Tensor2D, dt: DensityTensors): tf.Tensor2D {
-  const [twoD, J] = dt.weights.shape;
+  const [twoD, slots] = dt.weights.shape;
   assertShape(x.shape, [null, twoD / 2], 'x', 'componentLogDensity');
-  assertShape(dt.bias.shape, [J], 'bias', 'componentLogDensity');
+  assertShape(dt.bias.shape, [slots], 'bias', 'componentLogDensity');
   return tf.tidy(() => {
     const lhs = tf.concat([tf.square(x), x], 1);
     return tf.fused.matMul({ a: lhs, b: dt.weights, bias: dt.bias }) as tf.Tensor2D;

@@ -17,9 +17,17 @@ export type SegLossReduction = 'all-pixels' | 'valid-pixels';
 /**
  * @param logits [B, h, w, C]
  * @param labels [B, H, W] int32 (class index or `ignoreIndex`; validated by the caller)
+ * @param validCount for 'valid-pixels': the number of labelled pixels when the caller knows it from its host labels
+ *   (saves a device→host read); counted on the device when omitted
  * @returns scalar loss
  */
-export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, ignoreIndex: number, reduction: SegLossReduction): tf.Scalar {
+export function segmentationLoss(
+  logits: tf.Tensor4D,
+  labels: tf.Tensor3D,
+  ignoreIndex: number,
+  reduction: SegLossReduction,
+  validCount?: number,
+): tf.Scalar {
   const [B, , , C] = logits.shape;
   const { H, W } = assertShape(labels.shape, [B, 'H', 'W'], 'labels', 'segmentationLoss');
   return tf.tidy(() => {
@@ -28,7 +36,8 @@ export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, ignor
     const valid = tf.notEqual(labels, ignoreIndex);
     const target = tf.oneHot(tf.where(valid, labels, tf.fill(labels.shape, -1, 'int32')) as tf.Tensor3D, C);
     const total = tf.neg(tf.sum(tf.mul(target, logp)));
-    const count = reduction === 'all-pixels' ? labels.size : tf.sum(tf.cast(valid, 'float32')).dataSync()[0] as number;
+    const countValid = (): number => tf.sum(tf.cast(valid, 'float32')).dataSync()[0] as number;
+    const count = reduction === 'all-pixels' ? labels.size : (validCount ?? countValid());
     return tf.div(total, Math.max(count, 1)) as tf.Scalar;
   });
 }
@@ -39,12 +48,12 @@ export function segmentationLoss(logits: tf.Tensor4D, labels: tf.Tensor3D, ignor
  * @returns scalar loss (0 when every target is ignored)
  */
 export function contrastLoss(logDensity: tf.Tensor2D, targets: Int32Array): tf.Scalar {
-  const [N, J] = logDensity.shape;
+  const [N, slots] = logDensity.shape; // slots = C·K
   assertShape([targets.length], [N], 'targets', 'contrastLoss');
   let valid = 0;
   for (const t of targets) if (t >= 0) valid++;
   return tf.tidy(() => {
-    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), J);
+    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), slots);
     const total = tf.neg(tf.sum(tf.mul(oh, tf.logSoftmax(logDensity))));
     return tf.div(total, Math.max(valid, 1)) as tf.Scalar;
   });

@@ -12,35 +12,10 @@
 import { ValueError } from '../errors.js';
 import { normal, type Rng } from '../random.js';
 import { assertLength } from '../shape.js';
-import { createRunningMemory, pushRunning, runningMoments, type RunningMemory } from './running-stats.js';
+import type { ComponentMemory, MemoryKind, QueueMemory, SlotMoments } from './memory-types.js';
+import { createRunningMemory, pushRunning, runningMoments } from './running-stats.js';
 
-/** FIFO ring buffers per slot. */
-export interface QueueMemory {
-  kind: 'queue';
-  /** Number of slots (C·K). */
-  slots: number;
-  /** M: entries per slot. */
-  capacity: number;
-  /** D */
-  dim: number;
-  /** [C·K] buffers, each [M, D] row-major. */
-  buffers: Float32Array[];
-  /** [C·K] next write position. */
-  pointer: Int32Array;
-  /** [C·K, D] Σ over each buffer of x (float64). */
-  sum1: Float64Array;
-  /** [C·K, D] Σ over each buffer of x² (float64). */
-  sum2: Float64Array;
-  version: number;
-}
-
-export type ComponentMemory = QueueMemory | RunningMemory;
-
-/** First and second moments of one slot: E[x] and E[x²] per dimension, over M entries. */
-export interface SlotMoments {
-  mean1: Float64Array;
-  mean2: Float64Array;
-}
+export type { ComponentMemory, MemoryKind, QueueMemory, RunningMemory, SlotMoments } from './memory-types.js';
 
 /** Creates ring buffers filled with random unit vectors (the reference's initial content). */
 export function createQueueMemory(slots: number, capacity: number, dim: number, rng: Rng): QueueMemory {
@@ -78,7 +53,13 @@ export function queueFromBuffers(flat: Float32Array | Float32Array[], pointer: I
 }
 
 /** Creates the memory the config asks for. */
-export function createMemory(kind: 'queue' | 'running', slots: number, capacity: number, dim: number, rng: Rng): ComponentMemory {
+export function createMemory(
+  kind: MemoryKind,
+  slots: number,
+  capacity: number,
+  dim: number,
+  rng: Rng,
+): ComponentMemory {
   return kind === 'queue' ? createQueueMemory(slots, capacity, dim, rng) : createRunningMemory(slots, capacity, dim);
 }
 

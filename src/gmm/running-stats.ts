@@ -7,21 +7,9 @@
  * (E[x] = 0, E[x²] = 1/D), matching the reference's initial buffers on average. This changes the dynamics slightly
  * (old entries fade geometrically instead of leaving after exactly M insertions); golden parity uses the queue.
  */
-import type { SlotMoments } from './memory.js';
+import type { RunningMemory, SlotMoments } from './memory-types.js';
 
-/** Running first and second moments per slot. */
-export interface RunningMemory {
-  kind: 'running';
-  slots: number;
-  /** M: averaging window (insertions). */
-  capacity: number;
-  dim: number;
-  /** [C·K, D] running E[x] */
-  mean1: Float64Array;
-  /** [C·K, D] running E[x²] */
-  mean2: Float64Array;
-  version: number;
-}
+export type { RunningMemory } from './memory-types.js';
 
 /** Creates running moments equal to those expected of random unit vectors. */
 export function createRunningMemory(slots: number, capacity: number, dim: number): RunningMemory {

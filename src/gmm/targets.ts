@@ -2,8 +2,12 @@
  * Component targets and memory eligibility from one forward pass (reference `online_contrast`, §3): for each class
  * present (ascending), its pixels' own-class component log-densities go through Sinkhorn; the assigned component a
  * gives the contrast target K·c + a; the pixel may enter the memory only if the class prediction was correct.
+ * Then the enqueue rule: which of those pixels enter which slot c·K + a of the memory.
+ *
+ * Names: `componentsPerClass` is K; a slot (one of C·K) is c·K + k.
  */
 import { assertLength } from '../shape.js';
+import { linspaceIndices } from './memory.js';
 import { sinkhornAssign, type SinkhornOptions } from './sinkhorn.js';
 
 /** Per-pixel outputs of the E-step. */
@@ -32,25 +36,42 @@ export interface TargetOptions extends SinkhornOptions {
 export function componentTargets(logDensity: Float32Array, labels: Int32Array, predicted: Int32Array, opts: TargetOptions): ComponentTargets {
   const N = labels.length;
   const K = opts.componentsPerClass;
-  const J = opts.classes * K;
-  assertLength(logDensity.length, [N, J], 'logDensity', 'componentTargets');
+  const slots = opts.classes * K;
+  assertLength(logDensity.length, [N, slots], 'logDensity', 'componentTargets');
   assertLength(predicted.length, [N], 'predicted', 'componentTargets');
+  const own = new Float32Array(N * K);
+  for (let n = 0; n < N; n++) {
+    const y = labels[n] as number;
+    if (y !== opts.ignoreIndex) own.set(logDensity.subarray(n * slots + y * K, n * slots + (y + 1) * K), n * K);
+  }
+  return ownClassTargets(own, labels, predicted, opts);
+}
+
+/**
+ * The same E-step from the own-class columns only (what the training step reads from the device).
+ * @param ownLogDensity [N, K]: row n holds ℓ[n, y_n·K + k] for k < K (any values where y_n is the ignore index)
+ * @param labels [N] labels at feature resolution
+ * @param predicted [N] argmax class of the logits at feature resolution
+ */
+export function ownClassTargets(
+  ownLogDensity: Float32Array,
+  labels: Int32Array,
+  predicted: Int32Array,
+  opts: TargetOptions,
+): ComponentTargets {
+  const N = labels.length;
+  const K = opts.componentsPerClass;
+  assertLength(ownLogDensity.length, [N, K], 'ownLogDensity', 'ownClassTargets');
+  assertLength(predicted.length, [N], 'predicted', 'ownClassTargets');
   const targets = new Int32Array(N).fill(-1);
   const assignment = new Int32Array(N).fill(-1);
   const eligible = new Uint8Array(N);
-  const byClass = new Map<number, number[]>();
-  for (let n = 0; n < N; n++) {
-    const y = labels[n] as number;
-    if (y === opts.ignoreIndex) continue;
-    let list = byClass.get(y);
-    if (!list) byClass.set(y, (list = []));
-    list.push(n);
-  }
+  const byClass = pixelsByClass(labels, opts.ignoreIndex);
   for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
     const pixels = byClass.get(c) as number[];
     const block = new Float64Array(pixels.length * K);
     pixels.forEach((n, i) => {
-      for (let k = 0; k < K; k++) block[i * K + k] = logDensity[n * J + c * K + k] as number;
+      for (let k = 0; k < K; k++) block[i * K + k] = ownLogDensity[n * K + k] as number;
     });
     const a = sinkhornAssign(block, pixels.length, K, opts);
     pixels.forEach((n, i) => {
@@ -63,29 +84,52 @@ export function componentTargets(logDensity: Float32Array, labels: Int32Array, p
   return { targets, assignment, eligible };
 }
 
+/** Labelled pixels per class, each list in (b, y, x) order. */
+function pixelsByClass(labels: Int32Array, ignoreIndex: number): Map<number, number[]> {
+  const byClass = new Map<number, number[]>();
+  for (let n = 0; n < labels.length; n++) {
+    const y = labels[n] as number;
+    if (y === ignoreIndex) continue;
+    let list = byClass.get(y);
+    if (!list) byClass.set(y, (list = []));
+    list.push(n);
+  }
+  return byClass;
+}
+
+/** Settings of {@link enqueueRows} (fields of GmmConfig). */
+export interface EnqueueOptions {
+  /** K */
+  componentsPerClass: number;
+  /** S: most rows per slot and step (evenly spaced subsample); −1 keeps all. */
+  maxSamplesPerStep: number;
+  ignoreIndex: number;
+}
+
 /**
  * Reference enqueue order and subsampling: for each class present and each component, the eligible pixels assigned to
- * it (in (b, y, x) order), at most `maxSamplesPerStep` of them at evenly spaced positions.
- * @returns per slot c·K + k, the pixel rows to enqueue (only slots with rows appear)
+ * it (in (b, y, x) order), at most `maxSamplesPerStep` of them at evenly spaced positions (`linspaceIndices`).
+ * @param labels [N] labels at feature resolution
+ * @returns per slot c·K + k, the pixel rows to enqueue (only slots with rows appear, ascending)
  */
-export function enqueueRows(labels: Int32Array, t: ComponentTargets, componentsPerClass: number, maxSamplesPerStep: number, ignoreIndex: number, linspace: (n: number, m: number) => Int32Array): Map<number, Int32Array> {
-  const K = componentsPerClass;
+export function enqueueRows(labels: Int32Array, t: ComponentTargets, opts: EnqueueOptions): Map<number, Int32Array> {
+  const K = opts.componentsPerClass;
   const bySlot = new Map<number, number[]>();
   for (let n = 0; n < labels.length; n++) {
     const y = labels[n] as number;
-    if (y === ignoreIndex || !t.eligible[n]) continue;
+    if (y === opts.ignoreIndex || !t.eligible[n]) continue;
     const slot = y * K + (t.assignment[n] as number);
     let list = bySlot.get(slot);
     if (!list) bySlot.set(slot, (list = []));
     list.push(n);
   }
   const out = new Map<number, Int32Array>();
+  const S = opts.maxSamplesPerStep;
   for (const slot of [...bySlot.keys()].sort((a, b) => a - b)) {
     const rows = bySlot.get(slot) as number[];
-    if (maxSamplesPerStep !== -1 && rows.length > maxSamplesPerStep) {
-      const pick = linspace(rows.length, maxSamplesPerStep);
-      out.set(slot, Int32Array.from(pick, (i) => rows[i] as number));
-    } else out.set(slot, Int32Array.from(rows));
+    const subsample = S !== -1 && rows.length > S;
+    const picked = subsample ? Array.from(linspaceIndices(rows.length, S), (i) => rows[i] as number) : rows;
+    out.set(slot, Int32Array.from(picked));
   }
   return out;
 }

@@ -1,0 +1,54 @@
+/**
+ * The shapes of the per-slot feature memories (slot = c·K + k, C·K slots in all), in a leaf module so that the queue
+ * (memory.ts) and the running statistics (running-stats.ts) can both use them without importing each other.
+ */
+
+/** Which memory a head keeps: the reference's FIFO 'queue' or queue-free 'running' moments. */
+export type MemoryKind = 'queue' | 'running';
+
+/** FIFO ring buffers per slot. */
+export interface QueueMemory {
+  kind: 'queue';
+  /** Number of slots (C·K). */
+  slots: number;
+  /** M: entries per slot. */
+  capacity: number;
+  /** D */
+  dim: number;
+  /** [C·K] buffers, each [M, D] row-major. */
+  buffers: Float32Array[];
+  /** [C·K] next write position. */
+  pointer: Int32Array;
+  /** [C·K, D] Σ over each buffer of x (float64). */
+  sum1: Float64Array;
+  /** [C·K, D] Σ over each buffer of x² (float64). */
+  sum2: Float64Array;
+  version: number;
+}
+
+/** Running first and second moments per slot. */
+export interface RunningMemory {
+  kind: 'running';
+  /** Number of slots (C·K). */
+  slots: number;
+  /** M: averaging window (insertions). */
+  capacity: number;
+  /** D */
+  dim: number;
+  /** [C·K, D] running E[x] */
+  mean1: Float64Array;
+  /** [C·K, D] running E[x²] */
+  mean2: Float64Array;
+  version: number;
+}
+
+/** Either memory; every consumer goes through `pushRows` and `slotMoments` (memory.ts). */
+export type ComponentMemory = QueueMemory | RunningMemory;
+
+/** First and second moments of one slot: E[x] and E[x²] per dimension, over M entries. */
+export interface SlotMoments {
+  /** [D] */
+  mean1: Float64Array;
+  /** [D] */
+  mean2: Float64Array;
+}
