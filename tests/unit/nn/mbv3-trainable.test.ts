@@ -171,6 +171,8 @@ test("extractor backboneMode 'trainable': same output as the frozen one at init,
   const { ['backbone.extern1.bias']: _drop, ...missing } = saved;
   await assert.rejects(loadMbv3Extractor(exT.config, missing), (e: unknown) => e instanceof FormatError && /backbone\.extern1\.bias/.test(e.message));
   await assert.rejects(loadMbv3Extractor(exF.config, saved), (e: unknown) => e instanceof FormatError && /unexpected tensors/.test(e.message));
+  const bogus = { ...exT.config, backboneMode: 'bogus' };
+  await assert.rejects(loadMbv3Extractor(bogus, saved), (e: unknown) => e instanceof FormatError && /backboneMode/.test(e.message));
   tf.dispose([x, yF, yT, wts, value, y1, y2, ...Object.values(grads)]);
   [exF, exT, re].forEach((e) => e.dispose());
 });
