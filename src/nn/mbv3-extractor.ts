@@ -7,17 +7,24 @@
  *   forward(images, ctx)         = forwardFromFrozen(frozenForward(images), ctx)
  *
  * Saved form: `config` (JSON-able) + the named tensors of `params` and `state`; {@link loadMbv3Extractor} rebuilds it.
+ *
+ * With `backboneMode: 'trainable'` the backbone is the project's own layers ({@link ./mbv3-trainable.ts}): its
+ * `backbone.*` variables join `params` (trained and saved with the decoder), `forward` runs it inside the gradient tape,
+ * and there is no `frozenForward`. The key is stored only for trainable models (frozen configs are unchanged).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { createLightDecoder, decoderTensorShapes, DEFAULT_DECODER, disposeLightDecoder, lightDecoderForward, validateDecoderConfig, type LightDecoder, type LightDecoderConfig } from './light-decoder.js';
-import { checkScales, disposeMbv3Backbone, loadMbv3Backbone, MBV3_SIZE_MULTIPLE, mbv3Channels, mbv3FrozenMaps, type Mbv3Backbone, type Mbv3Scale } from './mbv3-backbone.js';
+import { checkScales, disposeMbv3Backbone, loadMbv3Backbone, MBV3_SIZE_MULTIPLE, mbv3Channels, mbv3FrozenMaps, readMbv3Artifacts, type Mbv3Backbone, type Mbv3Scale } from './mbv3-backbone.js';
+import { createMbv3Trainable, disposeMbv3Trainable, loadMbv3Trainable, MBV3_PARAM_PREFIX, mbv3TrainableMaps, type Mbv3Trainable } from './mbv3-trainable.js';
 import type { ConfigValue, Extractor, ForwardContext, Params } from './types.js';
 
 export const MBV3_KIND = 'mbv3';
 /** Identifies the frozen weights the decoder was trained on. */
 export const MBV3_BACKBONE_ID = '@vladmandic/human@3.3.6/models/centernet';
+/** 'frozen': the GraphModel, maps cached by training; 'trainable': the project's own layers, fine-tuned. */
+export type Mbv3BackboneMode = 'frozen' | 'trainable';
 
 /** Options of {@link createMbv3Extractor}. */
 export interface Mbv3ExtractorOptions {
@@ -33,6 +40,8 @@ export interface Mbv3ExtractorOptions {
   scales?: Mbv3Scale[];
   /** Dropout2d probability (default 0.1). */
   dropout?: number;
+  /** Default 'frozen'. */
+  backboneMode?: Mbv3BackboneMode;
 }
 
 /** The flat config stored with a model. */
@@ -43,6 +52,8 @@ export interface Mbv3Config {
   embedDim: number;
   dropout: number;
   bnMomentum: number;
+  /** Present (and 'trainable') only for a trainable backbone. */
+  backboneMode?: 'trainable';
 }
 
 /** Creates a new extractor with freshly initialised decoder parameters. */
@@ -56,9 +67,14 @@ export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<E
     embedDim: opts.embedDim ?? DEFAULT_DECODER.embedDim,
     dropout: opts.dropout ?? DEFAULT_DECODER.dropout,
     bnMomentum: DEFAULT_DECODER.bnMomentum,
+    ...(opts.backboneMode === 'trainable' ? { backboneMode: 'trainable' as const } : {}),
   };
   const decCfg = decoderConfig(config);
   validateDecoderConfig(decCfg, 'createMbv3Extractor');
+  if (config.backboneMode === 'trainable') {
+    const tb = createMbv3Trainable(await readMbv3Artifacts(opts.modelDir));
+    return composeTrainable(config, tb, createLightDecoder(decCfg, opts.rng));
+  }
   const backbone = await loadMbv3Backbone({ scales, ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}) });
   return composeMbv3(config, backbone, createLightDecoder(decCfg, opts.rng));
 }
@@ -73,6 +89,7 @@ export async function loadMbv3Extractor(config: Record<string, ConfigValue>, ten
   const cfg = parseMbv3Config(config, fn);
   const decCfg = decoderConfig(cfg);
   const shapes = decoderTensorShapes(decCfg);
+  const isBackbone = (n: string): boolean => cfg.backboneMode === 'trainable' && n.startsWith(MBV3_PARAM_PREFIX);
   for (const [name, shape] of Object.entries(shapes)) {
     const t = tensors[name];
     if (t === undefined) throw new FormatError(`${fn}: tensor '${name}' is missing`);
@@ -80,7 +97,7 @@ export async function loadMbv3Extractor(config: Record<string, ConfigValue>, ten
       throw new FormatError(`${fn}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for config channels=${cfg.channels} embedDim=${cfg.embedDim}`);
     }
   }
-  const extra = Object.keys(tensors).filter((n) => shapes[n] === undefined);
+  const extra = Object.keys(tensors).filter((n) => shapes[n] === undefined && !isBackbone(n));
   if (extra.length > 0) throw new FormatError(`${fn}: unexpected tensors for an mbv3 extractor: ${extra.join(', ')}`);
   const params: Params = {};
   const state: Record<string, tf.Variable> = {};
@@ -92,6 +109,11 @@ export async function loadMbv3Extractor(config: Record<string, ConfigValue>, ten
     if (isState) state[name] = v;
     else params[name] = v;
   }
+  if (cfg.backboneMode === 'trainable') {
+    const saved = Object.fromEntries(Object.entries(tensors).filter(([n]) => isBackbone(n)));
+    const tb = loadMbv3Trainable(await readMbv3Artifacts(opts.modelDir), saved);
+    return composeTrainable(cfg, tb, { config: decCfg, params, state });
+  }
   const backbone = await loadMbv3Backbone({ scales: cfg.scales, ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}) });
   return composeMbv3(cfg, backbone, { config: decCfg, params, state });
 }
@@ -102,7 +124,7 @@ function decoderConfig(c: Mbv3Config): LightDecoderConfig {
 
 /** Validates a stored config (unknown keys are errors). */
 export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string): Mbv3Config {
-  const keys = ['backbone', 'scales', 'channels', 'embedDim', 'dropout', 'bnMomentum'];
+  const keys = ['backbone', 'scales', 'channels', 'embedDim', 'dropout', 'bnMomentum', 'backboneMode'];
   const unknown = Object.keys(config).filter((k) => !keys.includes(k));
   if (unknown.length > 0) throw new FormatError(`${fn}: unknown mbv3 config keys: ${unknown.join(', ')}`);
   const num = (k: string): number => {
@@ -118,7 +140,9 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
   } catch (err) {
     throw new FormatError((err as ValueError).message);
   }
-  const cfg: Mbv3Config = { backbone: MBV3_BACKBONE_ID, scales: [...(scales as Mbv3Scale[])], channels: num('channels'), embedDim: num('embedDim'), dropout: num('dropout'), bnMomentum: num('bnMomentum') };
+  const mode = config.backboneMode ?? 'frozen';
+  if (mode !== 'frozen' && mode !== 'trainable') throw new FormatError(`${fn}: config 'backboneMode' must be 'frozen' or 'trainable', got ${JSON.stringify(mode)}`);
+  const cfg: Mbv3Config = { backbone: MBV3_BACKBONE_ID, scales: [...(scales as Mbv3Scale[])], channels: num('channels'), embedDim: num('embedDim'), dropout: num('dropout'), bnMomentum: num('bnMomentum'), ...(mode === 'trainable' ? { backboneMode: mode } : {}) };
   try {
     validateDecoderConfig(decoderConfig(cfg), fn);
   } catch (err) {
@@ -151,6 +175,29 @@ function composeMbv3(config: Mbv3Config, backbone: Mbv3Backbone, decoder: LightD
     dispose(): void {
       disposeLightDecoder(decoder);
       disposeMbv3Backbone(backbone);
+    },
+  };
+}
+
+/** The extractor over a trainable backbone: params = backbone.* + decoder; no frozen front. */
+function composeTrainable(config: Mbv3Config, tb: Mbv3Trainable, decoder: LightDecoder): Extractor {
+  return {
+    kind: MBV3_KIND,
+    config: { ...config, scales: [...config.scales] },
+    embedDim: config.embedDim,
+    stride: 8,
+    sizeMultiple: MBV3_SIZE_MULTIPLE,
+    params: { ...tb.params, ...decoder.params },
+    state: decoder.state,
+    forward(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+      return tf.tidy(() => {
+        const maps = mbv3TrainableMaps(tb, images);
+        return lightDecoderForward(decoder, config.scales.map((s) => maps[s]), ctx);
+      });
+    },
+    dispose(): void {
+      disposeLightDecoder(decoder);
+      disposeMbv3Trainable(tb);
     },
   };
 }

@@ -1,0 +1,176 @@
+/**
+ * The COCO MobileNetV3 of `@vladmandic/human` as the project's own trainable layers: the graph JSON is parsed into a
+ * program ({@link ./mbv3-graph.ts}) and run with tfjs ops on named `tf.Variable`s, so the backbone can be fine-tuned
+ * end to end, saved with a model and rebuilt from the saved tensors.
+ *
+ * - Same maps as the frozen backbone ({@link ./mbv3-backbone.ts}, `MBV3_NODES`): images [B, H, W, 3] float32 RGB
+ *   0..255 (H, W multiples of 32) → s8 [B, H/8, W/8, 192], s16 [B, H/16, W/16, 528], s32 [B, H/32, W/32, 480].
+ * - Batch norm is folded into the convolutions in this graph, so there are no running statistics: fine-tuning trains
+ *   the folded conv weights and biases (frozen-BN fine-tuning). The forward is the same in training and eval.
+ * - Parameters: `backbone.<weight folder>.weight` / `.bias` (see `paramBaseName`), initial values decoded from the
+ *   package's fp16 weights exactly as tfjs's GraphModel decodes them.
+ * - Intermediate activations are freed as soon as they are no longer needed when no gradient is being recorded.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { FormatError, ValueError } from '../errors.js';
+import { checkMbv3Input, MBV3_NODES, MBV3_SCALES, type Mbv3Artifacts, type Mbv3Scale } from './mbv3-backbone.js';
+import { graphParts, parseGraphProgram, type GraphOp, type GraphProgram, type Operand } from './mbv3-graph.js';
+import { buildLoaded, disposeAll } from './params.js';
+import type { Params } from './types.js';
+
+/** Prefix of every backbone parameter name. */
+export const MBV3_PARAM_PREFIX = 'backbone.';
+
+/** A trainable backbone: its program and its parameters (`backbone.*`). */
+export interface Mbv3Trainable {
+  program: GraphProgram;
+  params: Params;
+}
+
+/** The three maps of the backbone. */
+export type Mbv3Maps = Record<Mbv3Scale, tf.Tensor4D>;
+
+/** Decodes every graph constant (fp16 dequantised to float32, as tfjs's loader does) and parses the program. */
+function decodeAndParse(artifacts: Mbv3Artifacts, fn: string): { program: GraphProgram; constants: tf.NamedTensorMap } {
+  const { specs } = graphParts(artifacts.modelJson, fn);
+  let constants: tf.NamedTensorMap;
+  try {
+    constants = tf.io.decodeWeights(artifacts.weightData, specs);
+  } catch (err) {
+    throw new FormatError(`${fn}: cannot decode the model weights (${(err as Error).message})`);
+  }
+  try {
+    const program = parseGraphProgram(artifacts.modelJson, constants, MBV3_SCALES.map((s) => MBV3_NODES[s].node));
+    return { program, constants };
+  } catch (err) {
+    tf.dispose(constants);
+    throw err;
+  }
+}
+
+/** Builds the backbone with the package's pretrained weights as initial values. */
+export function createMbv3Trainable(artifacts: Mbv3Artifacts): Mbv3Trainable {
+  const { program, constants } = decodeAndParse(artifacts, 'createMbv3Trainable');
+  const params: Params = {};
+  for (const [name, source] of Object.entries(program.paramSources)) {
+    params[name] = tf.variable(tf.cast(constants[source] as tf.Tensor, 'float32'), true);
+  }
+  tf.dispose(constants);
+  return { program, params };
+}
+
+/**
+ * Rebuilds the backbone from saved tensors (`backbone.*`, e.g. read from a model file): the graph JSON supplies the
+ * program (and its few scalar constants: the hard-swish 3 and 1/6, the Mean axes); every parameter value comes from
+ * `tensors` (copied). FormatError on a missing, extra or mis-shaped tensor.
+ */
+export function loadMbv3Trainable(artifacts: Mbv3Artifacts, tensors: Record<string, tf.Tensor>): Mbv3Trainable {
+  const fn = 'loadMbv3Trainable';
+  const { program, constants } = decodeAndParse(artifacts, fn);
+  try {
+    const b = buildLoaded(tensors, fn, (pb) => {
+      for (const [name, source] of Object.entries(program.paramSources)) {
+        pb.param(name, [...(constants[source] as tf.Tensor).shape], { kind: 'const', value: 0 });
+      }
+    });
+    return { program, params: b.params };
+  } finally {
+    tf.dispose(constants);
+  }
+}
+
+/** Shapes of the backbone's parameters. */
+export function mbv3TrainableShapes(tb: Mbv3Trainable): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(tb.params).map(([k, v]) => [k, [...v.shape]]));
+}
+
+/** Frees the backbone's variables. */
+export function disposeMbv3Trainable(tb: Mbv3Trainable): void {
+  disposeAll(tb.params);
+}
+
+function param(tb: Mbv3Trainable, name: string, node: string): tf.Variable {
+  const v = tb.params[name];
+  if (v === undefined) throw new ValueError(`mbv3TrainableMaps: parameter '${name}' (node '${node}') not found`);
+  return v;
+}
+
+function runOp(tb: Mbv3Trainable, op: GraphOp, get: (name: string) => tf.Tensor): tf.Tensor {
+  const operand = (o: Operand): tf.Tensor | number => {
+    if ('node' in o) return get(o.node);
+    return o.constant.shape.length === 0 ? (o.constant.values[0] as number) : tf.tensor(o.constant.values, o.constant.shape);
+  };
+  switch (op.kind) {
+    case 'conv': {
+      const args = {
+        x: get(op.input) as tf.Tensor4D,
+        filter: param(tb, `${op.param}.weight`, op.node) as unknown as tf.Tensor4D,
+        strides: op.stride,
+        pad: op.pad,
+        ...(op.hasBias ? { bias: param(tb, `${op.param}.bias`, op.node) } : {}),
+        activation: op.activation,
+      };
+      return op.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+    }
+    case 'binary': {
+      const a = operand(op.a);
+      const b = operand(op.b);
+      if (typeof a === 'number' && typeof b === 'number') throw new ValueError(`mbv3TrainableMaps: node '${op.node}' has two constant operands`);
+      const f = op.fn === 'add' ? tf.add : op.fn === 'sub' ? tf.sub : tf.mul;
+      return f(a as tf.Tensor, b as tf.Tensor);
+    }
+    case 'unary': {
+      const x = get(op.input);
+      if (op.fn === 'relu') return tf.relu(x);
+      if (op.fn === 'relu6') return tf.relu6(x);
+      if (op.fn === 'sigmoid') return tf.sigmoid(x);
+      return tf.clone(x);
+    }
+    case 'mean':
+      return tf.mean(get(op.input), op.axes, op.keepDims);
+  }
+}
+
+/** Index of the last op that reads each node (outputs and the input are never freed early). */
+function lastUses(program: GraphProgram): Map<string, number> {
+  const last = new Map<string, number>();
+  program.ops.forEach((op, i) => {
+    const reads = op.kind === 'binary' ? [op.a, op.b].flatMap((o) => ('node' in o ? [o.node] : [])) : [op.input];
+    for (const r of reads) last.set(r, i);
+  });
+  for (const o of program.outputs) last.delete(o);
+  last.delete(program.input);
+  return last;
+}
+
+/**
+ * images [B, H, W, 3] float32 RGB 0..255 → { s8 [B, H/8, W/8, 192], s16 [B, H/16, W/16, 528], s32 [B, H/32, W/32, 480] },
+ * differentiable w.r.t. `tb.params`.
+ */
+export function mbv3TrainableMaps(tb: Mbv3Trainable, images: tf.Tensor4D): Mbv3Maps {
+  const fn = 'mbv3TrainableMaps';
+  checkMbv3Input(images.shape, fn);
+  if (images.dtype !== 'float32') throw new ValueError(`${fn}: argument 'images' must be float32, got ${images.dtype}`);
+  const { program } = tb;
+  const last = lastUses(program);
+  const recording = tf.engine().state.gradientDepth > 0;
+  return tf.tidy(() => {
+    const env = new Map<string, tf.Tensor>([[program.input, images]]);
+    const get = (name: string): tf.Tensor => {
+      const t = env.get(name);
+      if (t === undefined) throw new ValueError(`${fn}: node '${name}' is read before it is computed`);
+      return t;
+    };
+    program.ops.forEach((op, i) => {
+      env.set(op.node, runOp(tb, op, get));
+      if (recording) return;
+      const reads = op.kind === 'binary' ? [op.a, op.b].flatMap((o) => ('node' in o ? [o.node] : [])) : [op.input];
+      for (const r of new Set(reads)) {
+        if (last.get(r) === i) env.get(r)?.dispose();
+      }
+    });
+    const out = {} as Mbv3Maps;
+    for (const s of MBV3_SCALES) out[s] = get(MBV3_NODES[s].node) as tf.Tensor4D;
+    return out;
+  });
+}
