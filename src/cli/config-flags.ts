@@ -20,13 +20,19 @@ export function configOptions(
   const table: Record<string, OptionSpec<unknown, false>> = {};
   for (const [key, value] of Object.entries(defaults)) {
     if (skip.includes(key)) continue;
-    table[key] = option(kindFor(value), `${group} config '${key}'`, { placeholder: '<value>', defaultHelp: JSON.stringify(value) });
+    const settings = { placeholder: '<value>', defaultHelp: JSON.stringify(value) };
+    table[key] = option(kindFor(value), `${group} config '${key}'`, settings);
   }
   return table;
 }
 
 /** Adds one flag per config key (see {@link configOptions}); returns `cmd`. */
-export function addConfigOptions(cmd: Command, defaults: Record<string, unknown>, group: string, skip: readonly string[] = []): Command {
+export function addConfigOptions(
+  cmd: Command,
+  defaults: Record<string, unknown>,
+  group: string,
+  skip: readonly string[] = [],
+): Command {
   return addOptions(cmd, configOptions(defaults, group, skip));
 }
 

@@ -23,7 +23,9 @@ import { EVAL_OPTIONS } from './options.js';
 type EvalFlags = OptionValues<typeof EVAL_OPTIONS>;
 
 export function evalCommand(io: CommandIo = processIo): Command {
-  const cmd = new Command('eval').description('evaluate a model: closed-set mIoU and anomaly AP/FPR95/AUROC in one report');
+  const cmd = new Command('eval').description(
+    'evaluate a model: closed-set mIoU and anomaly AP/FPR95/AUROC in one report',
+  );
   return addOptions(cmd, EVAL_OPTIONS).action(async (raw: Record<string, unknown>) =>
     runUserCommand('eval', io, () => runEval(readOptions(EVAL_OPTIONS, raw), io)),
   );

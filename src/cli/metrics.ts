@@ -48,7 +48,9 @@ export function metricsCommand(io: MetricsIo = processIo): Command {
   addOptions(anomaly, METRICS_ANOMALY_OPTIONS).action((raw: Record<string, unknown>) =>
     runUserCommand('metrics', io, () => runAnomaly(readOptions(METRICS_ANOMALY_OPTIONS, raw), io)),
   );
-  const miou = cmd.command('miou').description('closed-set IoU per class, mIoU (nan-mean, mmsegmentation) and pixel accuracy');
+  const miou = cmd
+    .command('miou')
+    .description('closed-set IoU per class, mIoU (nan-mean, mmsegmentation) and pixel accuracy');
   addOptions(miou, METRICS_MIOU_OPTIONS).action((raw: Record<string, unknown>) =>
     runUserCommand('metrics', io, () => runMiou(readOptions(METRICS_MIOU_OPTIONS, raw), io)),
   );

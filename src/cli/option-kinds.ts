@@ -70,7 +70,8 @@ export function integer(range: IntegerRange = {}, placeholder = '<n>'): OptionKi
     placeholder,
     parse: (text, flag) => {
       const v = decimal(text);
-      const ok = v !== undefined && Number.isSafeInteger(v) && (min === undefined || v >= min) && (max === undefined || v <= max);
+      const inRange = (n: number): boolean => (min === undefined || n >= min) && (max === undefined || n <= max);
+      const ok = v !== undefined && Number.isSafeInteger(v) && inRange(v);
       if (!ok) throw badValue(flag, `must be ${what}`, text);
       return v;
     },
@@ -106,7 +107,8 @@ export function numberList(length: number, item: ListItem = 'number', placeholde
     placeholder,
     parse: (text, flag) => {
       const parts = text.split(/[,x×]/).map(decimal);
-      const good = (v: number | undefined): v is number => v !== undefined && (item === 'number' || (Number.isSafeInteger(v) && v > 0));
+      const good = (v: number | undefined): v is number =>
+        v !== undefined && (item === 'number' || (Number.isSafeInteger(v) && v > 0));
       if (parts.length !== length || !parts.every(good)) throw badValue(flag, what, text);
       return parts as number[];
     },

@@ -6,7 +6,10 @@
  * generated from the declarations (help text, the kind's note such as `one of: …`, the default).
  *
  * @example
- *   const TABLE = { port: option(integer({ min: 0, max: 65535 }), 'TCP port', { default: 8080 }), json: toggle('JSON') };
+ *   const TABLE = {
+ *     port: option(integer({ min: 0, max: 65535 }), 'TCP port', { default: 8080 }),
+ *     json: toggle('print JSON'),
+ *   };
  *   addOptions(new Command('x'), TABLE).action((raw) => runUserCommand('x', io, () => run(readOptions(TABLE, raw))));
  *   // readOptions(TABLE, raw): { port: number; json: boolean }
  */
@@ -56,12 +59,20 @@ export interface OptionSettings {
 }
 
 /** A flag with a value and a default. */
-export function option<T>(kind: OptionKind<T>, help: string, s: OptionSettings & { default: NoInfer<T> }): OptionSpec<T, true>;
+export function option<T>(
+  kind: OptionKind<T>,
+  help: string,
+  s: OptionSettings & { default: NoInfer<T> },
+): OptionSpec<T, true>;
 /** A required flag with a value. */
 export function option<T>(kind: OptionKind<T>, help: string, s: OptionSettings & { required: true }): OptionSpec<T, true>;
 /** An optional flag with a value (undefined when not given). */
 export function option<T>(kind: OptionKind<T>, help: string, s?: OptionSettings): OptionSpec<T, false>;
-export function option<T>(kind: OptionKind<T>, help: string, s: OptionSettings & { default?: T; required?: boolean } = {}): AnySpec {
+export function option<T>(
+  kind: OptionKind<T>,
+  help: string,
+  s: OptionSettings & { default?: T; required?: boolean } = {},
+): AnySpec {
   return { ...s, kind, help };
 }
 
@@ -111,7 +122,10 @@ export function addOptions(cmd: Command, table: OptionTable): Command {
  *
  * @throws ValueError `--flag must be …, got '…'` for the first bad value, or for a required flag that is missing.
  */
-export function readOptions<Table extends OptionTable>(table: Table, raw: Record<string, unknown>): OptionValues<Table> {
+export function readOptions<Table extends OptionTable>(
+  table: Table,
+  raw: Record<string, unknown>,
+): OptionValues<Table> {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) out[key] = readOne(key, spec, raw[key]);
   return out as OptionValues<Table>;

@@ -29,7 +29,9 @@ export const ENGINE_OPTIONS = {
 
 /** `--mode`, `--window`, `--stride`: commands that predict (see `predictSettings`). */
 export const PREDICT_MODE_OPTIONS = {
-  mode: option(oneOf(['whole', 'slide'] as const, '<m>'), 'predict the whole image or in sliding windows', { default: 'whole' }),
+  mode: option(oneOf(['whole', 'slide'] as const, '<m>'), 'predict the whole image or in sliding windows', {
+    default: 'whole',
+  }),
   window: option(pair('positive integer'), 'slide window, pixels (e.g. 352,480)'),
   stride: option(pair('positive integer'), 'slide stride, pixels (e.g. 240,320)'),
 };
@@ -40,7 +42,10 @@ export const PREDICT_MODE_OPTIONS = {
  */
 export const ANOMALY_OPTIONS = {
   threshold: option(number('<t>'), 'anomaly threshold (default: the calibrated one stored in the model)'),
-  score: option(oneOf(ANOMALY_SCORE_NAMES), 'anomaly score (default: the calibrated one, else gmm for a GMM head, msp for softmax)'),
+  score: option(
+    oneOf(ANOMALY_SCORE_NAMES),
+    'anomaly score (default: the calibrated one, else gmm for a GMM head, msp for softmax)',
+  ),
 };
 
 /** `--model`: the model file a command reads. */
@@ -66,7 +71,10 @@ export const EVAL_OPTIONS = {
   dataset: option(text('<name>'), `closed-set ${DATASET_HELP}`),
   root: option(path('<dir>'), 'closed-set dataset root', { default: '.' }),
   split: option(text('<name>'), 'closed-set split', { default: 'test' }),
-  anomalyDataset: option(text('<name>'), 'anomaly dataset (road-anomaly, fishyscapes-static, camvid-anomaly, digit-scenes, …)'),
+  anomalyDataset: option(
+    text('<name>'),
+    'anomaly dataset (road-anomaly, fishyscapes-static, camvid-anomaly, digit-scenes, …)',
+  ),
   anomalyRoot: option(path('<dir>'), 'anomaly dataset root (default: --root)'),
   out: option(path('<dir>'), 'write report.json, report.md, roc/pr curves here'),
   seed: option(integer(), 'seed of generated datasets', { default: 0 }),
@@ -103,13 +111,18 @@ export const DEFAULT_METRICS_BINS = 65536;
 /** `gmmseg metrics anomaly --scores S.npy --labels L.npy`. */
 export const METRICS_ANOMALY_OPTIONS = {
   scores: option(path(), 'anomaly scores .npy (float16/32/64, any shape; higher = more anomalous)', { required: true }),
-  labels: option(path(), 'labels .npy (integer, same shape): 1 anomaly, 0 inlier, other values void', { required: true }),
+  labels: option(path(), 'labels .npy (integer, same shape): 1 anomaly, 0 inlier, other values void', {
+    required: true,
+  }),
   mode: option(
     oneOf(METRICS_MODES, '<mode>'),
-    'exact (Fishyscapes/sklearn), binned (streaming histogram), smiyc (SegmentMeIfYouCan float16 + 768 percentile bins per frame)',
+    'exact (Fishyscapes/sklearn), binned (streaming histogram), ' +
+      'smiyc (SegmentMeIfYouCan float16 + 768 percentile bins per frame)',
     { default: 'exact' },
   ),
-  bins: option(positiveInt(), 'number of equal-width bins for --mode binned', { defaultHelp: String(DEFAULT_METRICS_BINS) }),
+  bins: option(positiveInt(), 'number of equal-width bins for --mode binned', {
+    defaultHelp: String(DEFAULT_METRICS_BINS),
+  }),
   json: toggle('print one JSON object {"auroc","ap","fpr95"}'),
 };
 

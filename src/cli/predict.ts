@@ -61,7 +61,8 @@ async function runPredict(images: string[], flags: PredictFlags, io: CommandIo):
     await writeFileAtomic(`${base}.classes.png`, encodeRgbPng(colorizeLabels({ width: image.width, height: image.height, data: p.classMap }, paletteFor(model.classes))));
     await writeFileAtomic(`${base}.labels.png`, encodeLabelPng({ width: image.width, height: image.height, data: p.classMap }));
     await writeFileAtomic(`${base}.anomaly.png`, encodeRgbPng(heat));
-    await writeFileAtomic(`${base}.overlay.png`, encodeRgbPng(outlineMask(overlay(image, heat, 0.5, flagged), flagged, OUTLINE_RGB)));
+    const outlined = outlineMask(overlay(image, heat, 0.5, flagged), flagged, OUTLINE_RGB);
+    await writeFileAtomic(`${base}.overlay.png`, encodeRgbPng(outlined));
     if (p.classLikelihoods) await writeFileAtomic(`${base}.likelihoods.f32`, new Uint8Array(p.classLikelihoods.buffer.slice(0)));
     const hist = model.classes.map(() => 0);
     p.classMap.forEach((c) => (hist[c] = (hist[c] as number) + 1));

@@ -96,7 +96,9 @@ export function anomalySettings(
   if (threshold === undefined) {
     throw new ValueError(`no anomaly threshold for score '${score}': ${source} has no calibration for it; pass --threshold`);
   }
-  if (!Number.isFinite(threshold)) throw new ValueError(`the stored anomaly threshold of ${source} is not finite: ${threshold}`);
+  if (!Number.isFinite(threshold)) {
+    throw new ValueError(`the stored anomaly threshold of ${source} is not finite: ${threshold}`);
+  }
   const calibrated = given.threshold === undefined;
   const heatScale =
     calibrated && sameScore && typeof cal.inlierMedian === 'number' && Number.isFinite(cal.inlierMedian)
@@ -109,7 +111,8 @@ export function anomalySettings(
 function pickScore(headKind: SegHead['kind'], requested: string | undefined, source: string): AnomalyScoreName {
   const score = requested ?? (headKind === 'gmm' ? 'gmm' : 'msp');
   if (!isAnomalyScoreName(score)) {
-    throw new ValueError(`${source} is calibrated for an unknown anomaly score '${score}'; valid: ${ANOMALY_SCORE_NAMES.join(', ')}`);
+    const valid = ANOMALY_SCORE_NAMES.join(', ');
+    throw new ValueError(`${source} is calibrated for an unknown anomaly score '${score}'; valid: ${valid}`);
   }
   if (score === 'gmm' && headKind !== 'gmm') throw new ValueError(`score 'gmm' needs a GMM model; ${source} has a ${headKind} head`);
   return score;
