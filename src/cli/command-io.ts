@@ -1,41 +1,80 @@
 /**
- * What every subcommand shares: where it writes, how a user error becomes one line and exit code 1, and the
- * engine/prediction flags.
+ * What every subcommand shares: where it writes, how a user error becomes one line and exit code 1, the engine start
+ * and the prediction settings from the shared flags.
  */
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { engineSummary, initEngine, parseEngineName, type EngineName } from '../engine/engine.js';
-import { GmmsegError } from '../errors.js';
-import type { CommandIo } from './inspect.js';
+import { GmmsegError, ValueError } from '../errors.js';
+import type { PredictOptions } from '../infer/predict.js';
+import { addOptions } from './option-table.js';
+import { ENGINE_OPTIONS } from './options.js';
+
+/** Where a command writes; tests pass their own to capture output. */
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+}
 
 /** stdout / stderr of the process. */
-export const processIo: CommandIo = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+export const processIo: CommandIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
+/** A message on one line (line breaks become spaces). */
+export function oneLine(message: string): string {
+  return message.replace(/[\r\n]+/g, ' ');
+}
 
 /**
- * Runs a command body: a GmmsegError (a user mistake) is printed as `gmmseg <name>: <message>` with exit code 1;
- * anything else is a bug and propagates with its stack.
+ * Runs a command body: a GmmsegError (a user mistake, a bad flag value included) is printed as
+ * `gmmseg <name>: <message>` on one line with exit code 1; anything else is a bug and propagates with its stack.
+ *
+ * @param format turns the message into the printed line (default {@link oneLine}).
  */
-export async function runUserCommand(name: string, io: CommandIo, body: () => Promise<void>): Promise<void> {
+export async function runUserCommand(
+  name: string,
+  io: CommandIo,
+  body: () => Promise<void> | void,
+  format: (message: string) => string = oneLine,
+): Promise<void> {
   try {
     await body();
   } catch (e) {
     if (!(e instanceof GmmsegError)) throw e;
-    io.err(`gmmseg ${name}: ${e.message}\n`);
+    io.err(`gmmseg ${name}: ${format(e.message)}\n`);
     process.exitCode = 1;
   }
 }
 
-/** `--engine`, and for commands that predict: `--mode`, `--window`, `--stride`. */
+/** Adds `--engine` (see {@link ENGINE_OPTIONS}); for commands not yet built from an option table. */
 export function addEngineOption(cmd: Command): Command {
-  return cmd.option('--engine <name>', 'engine: torch (native, default when built), wasm (default otherwise) or cpu (env GMMSEG_ENGINE)');
+  return addOptions(cmd, ENGINE_OPTIONS);
 }
 
-/** Starts the engine from `--engine` (else GMMSEG_ENGINE, else the fastest available) and prints which one runs. */
-export async function startEngine(flag: string | undefined, io: CommandIo, command: string): Promise<EngineName> {
-  const name = await initEngine(flag !== undefined ? parseEngineName(flag, '--engine') : undefined);
-  io.out(`gmmseg ${command}: ${engineSummary(name)}\n`);
+/**
+ * Starts the engine: `engine` (from `--engine`; a name given as text is checked), else GMMSEG_ENGINE, else the
+ * fastest available. With `announce`, prints `gmmseg <command>: engine …` (which engine runs, and why not torch).
+ */
+export async function startEngine(
+  engine: EngineName | string | undefined,
+  announce?: { io: CommandIo; command: string },
+): Promise<EngineName> {
+  const name = await initEngine(engine !== undefined ? parseEngineName(engine, '--engine') : undefined);
+  announce?.io.out(`gmmseg ${announce.command}: ${engineSummary(name)}\n`);
   return name;
 }
 
-export function addPredictOptions(cmd: Command): Command {
-  return addEngineOption(cmd.option('--mode <m>', 'whole or slide', 'whole').option('--window <h,w>', 'slide window').option('--stride <h,w>', 'slide stride'));
+/** The parsed `--mode`, `--window`, `--stride` flags (see PREDICT_MODE_OPTIONS). */
+export interface PredictModeValues {
+  mode: 'whole' | 'slide';
+  window: [number, number] | undefined;
+  stride: [number, number] | undefined;
+}
+
+/** Prediction options from the shared flags: sliding windows need both `--window` and `--stride`. */
+export function predictSettings(v: PredictModeValues): PredictOptions {
+  if (v.mode === 'whole') return { mode: 'whole' };
+  if (!v.window || !v.stride) throw new ValueError('--mode slide needs --window h,w and --stride h,w');
+  return { mode: 'slide', window: v.window, stride: v.stride };
 }

@@ -1,56 +1,56 @@
 /**
- * Typed command-line flags generated one-to-one from a flat config's defaults: key `meanMomentum` ↔ flag
- * `--mean-momentum <number>`. Numbers, booleans (`--flip false`), enums (validated later by the config schema) and
- * number pairs (`--crop-size 256,256`). Only flags the user gave become overrides; the config validator rejects bad
- * values with the key's name.
+ * Command-line flags generated one-to-one from a flat config's defaults, as entries of an option table: key
+ * `meanMomentum` ↔ flag `--mean-momentum <value>`. Numbers, booleans (`--flip false`), enums and strings (validated
+ * later by the config schema) and number lists (`--crop-size 256,256`). Only flags the user gave become overrides; a
+ * value that does not parse is a ValueError naming the flag, a value out of range is refused by the config validator
+ * with the key's name.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
+import { boolean, number, numberList, text, type OptionKind } from './option-kinds.js';
+import { addOptions, option, readOptions, type OptionSpec } from './option-table.js';
 
-/** camelCase → kebab-case. */
-export function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
+export { kebab } from './option-table.js';
 
-/** Adds one option per config key, described as "<key> (default <value>)". */
-export function addConfigOptions(cmd: Command, defaults: Record<string, unknown>, group: string, skip: readonly string[] = []): Command {
+/** The option-table entries of a config: one optional flag per key (not in `skip`), its default in the help. */
+export function configOptions(
+  defaults: Record<string, unknown>,
+  group: string,
+  skip: readonly string[] = [],
+): Record<string, OptionSpec<unknown, false>> {
+  const table: Record<string, OptionSpec<unknown, false>> = {};
   for (const [key, value] of Object.entries(defaults)) {
     if (skip.includes(key)) continue;
-    const flag = `--${kebab(key)} <value>`;
-    const opt = new Option(flag, `${group} config '${key}' (default ${JSON.stringify(value)})`).argParser(parserFor(key, value));
-    cmd.addOption(opt);
+    const settings = { placeholder: '<value>', defaultHelp: JSON.stringify(value) };
+    table[key] = option(kindFor(value), `${group} config '${key}'`, settings);
   }
-  return cmd;
+  return table;
 }
 
-/** Picks the overrides for `defaults`' keys out of commander's parsed options. */
+/** Adds one flag per config key (see {@link configOptions}); returns `cmd`. */
+export function addConfigOptions(
+  cmd: Command,
+  defaults: Record<string, unknown>,
+  group: string,
+  skip: readonly string[] = [],
+): Command {
+  return addOptions(cmd, configOptions(defaults, group, skip));
+}
+
+/**
+ * The overrides for `defaults`' keys among commander's options `opts` (flags given as text are parsed; values that are
+ * already typed pass through; keys not given are left out).
+ *
+ * @throws ValueError `--crop-size must be 2 numbers separated by commas, got '1'` for text that does not parse.
+ */
 export function configOverrides(opts: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(defaults)) if (opts[key] !== undefined) out[key] = opts[key];
-  return out;
+  const values = readOptions(configOptions(defaults, 'config'), opts);
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }
 
-function parserFor(key: string, value: unknown): (v: string) => unknown {
-  const flag = `--${kebab(key)}`;
-  if (typeof value === 'number') {
-    return (v) => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} expects a number, got '${v}'`);
-      return n;
-    };
-  }
-  if (typeof value === 'boolean') {
-    return (v) => {
-      if (v === 'true' || v === '1') return true;
-      if (v === 'false' || v === '0') return false;
-      throw new InvalidArgumentError(`${flag} expects true or false, got '${v}'`);
-    };
-  }
-  if (Array.isArray(value)) {
-    return (v) => {
-      const parts = v.split(/[,x×]/).map((s) => Number(s.trim()));
-      if (parts.length !== value.length || parts.some((n) => !Number.isFinite(n))) throw new InvalidArgumentError(`${flag} expects ${value.length} comma-separated numbers, got '${v}'`);
-      return parts;
-    };
-  }
-  return (v) => v;
+/** The value kind of a config key, from its default. */
+function kindFor(value: unknown): OptionKind<unknown> {
+  if (typeof value === 'number') return number('<value>');
+  if (typeof value === 'boolean') return boolean('<value>');
+  if (Array.isArray(value)) return numberList(value.length, 'number', '<value>');
+  return text('<value>');
 }

@@ -8,73 +8,35 @@ import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { ValueError } from '../errors.js';
-import type { AnomalyScoreName, PredictOptions } from '../infer/predict.js';
+import type { AnomalyScoreName } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
 import { formatReport } from '../report/markdown.js';
 import { evaluateModel, type EvalResult } from '../train/evaluate.js';
+import { processIo, predictSettings, runUserCommand, startEngine, type CommandIo } from './command-io.js';
 import { openDataset } from './datasets.js';
 import { writeFileAtomic } from './fs-io.js';
-import { addPredictOptions, processIo, runUserCommand, startEngine } from './command-io.js';
-import type { CommandIo } from './inspect.js';
 import { loadSegModel } from './load-model.js';
+import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import { EVAL_OPTIONS } from './options.js';
 
-
-interface EvalFlags {
-  model: string;
-  dataset?: string;
-  root: string;
-  split: string;
-  anomalyDataset?: string;
-  anomalyRoot?: string;
-  out?: string;
-  mode: string;
-  window?: string;
-  stride?: string;
-  engine?: string;
-  skipBad: boolean;
-  seed: string;
-}
-
-/** Parses "h,w". */
-export function pair(v: string | undefined, flag: string): [number, number] | undefined {
-  if (v === undefined) return undefined;
-  const p = v.split(',').map(Number);
-  if (p.length !== 2 || p.some((n) => !Number.isInteger(n) || n <= 0)) throw new ValueError(`${flag} expects two positive integers 'h,w', got '${v}'`);
-  return [p[0] as number, p[1] as number];
-}
-
-/** Prediction options from the shared flags. */
-export function predictOptions(mode: string, window?: string, stride?: string): PredictOptions {
-  if (mode !== 'whole' && mode !== 'slide') throw new ValueError(`--mode must be whole or slide, got '${mode}'`);
-  if (mode === 'whole') return { mode };
-  const w = pair(window, '--window');
-  const s = pair(stride, '--stride');
-  if (!w || !s) throw new ValueError('--mode slide needs --window h,w and --stride h,w');
-  return { mode, window: w, stride: s };
-}
+type EvalFlags = OptionValues<typeof EVAL_OPTIONS>;
 
 export function evalCommand(io: CommandIo = processIo): Command {
-  const cmd = new Command('eval')
-    .description('evaluate a model: closed-set mIoU and anomaly AP/FPR95/AUROC in one report')
-    .requiredOption('--model <file>', 'model file (.gmmseg)')
-    .option('--dataset <name>', 'closed-set dataset format')
-    .option('--root <dir>', 'closed-set dataset root', '.')
-    .option('--split <name>', 'closed-set split', 'test')
-    .option('--anomaly-dataset <name>', 'anomaly dataset (road-anomaly, fishyscapes-static, camvid-anomaly, digit-scenes, …)')
-    .option('--anomaly-root <dir>', 'anomaly dataset root (default: --root)')
-    .option('--out <dir>', 'write report.json, report.md, roc/pr curves here')
-    .option('--seed <n>', 'seed of generated datasets', '0')
-    .option('--skip-bad', 'leave out bad samples (reported)', false);
-  return addPredictOptions(cmd).action(async (flags: EvalFlags) => runUserCommand('eval', io, () => runEval(flags, io)));
+  const cmd = new Command('eval').description(
+    'evaluate a model: closed-set mIoU and anomaly AP/FPR95/AUROC in one report',
+  );
+  return addOptions(cmd, EVAL_OPTIONS).action(async (raw: Record<string, unknown>) =>
+    runUserCommand('eval', io, () => runEval(readOptions(EVAL_OPTIONS, raw), io)),
+  );
 }
 
 async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   if (!flags.dataset && !flags.anomalyDataset) throw new ValueError('give --dataset and/or --anomaly-dataset');
-  const predict = predictOptions(flags.mode, flags.window, flags.stride);
-  const engine = await startEngine(flags.engine, io, 'eval');
+  const predict = predictSettings(flags);
+  const engine = await startEngine(flags.engine, { io, command: 'eval' });
   const { model } = await loadSegModel(flags.model);
-  const seed = Number(flags.seed);
+  const seed = flags.seed;
   const t0 = performance.now();
   const results: EvalResult[] = [];
   if (flags.dataset) {

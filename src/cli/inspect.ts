@@ -3,46 +3,37 @@
  * preprocessing, metrics, calibration, tensor table) without loading the tensor data.
  */
 import { Command } from 'commander';
-import { GmmsegError } from '../errors.js';
 import type { ModelHeader } from '../model/model-types.js';
+import { processIo, runUserCommand, type CommandIo } from './command-io.js';
 import { readModelHeader } from './fs-io.js';
+import { addOptions, readOptions } from './option-table.js';
+import { INSPECT_OPTIONS } from './options.js';
 
-/** Where a command writes; tests pass their own to capture output. */
-export interface CommandIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const processIo: CommandIo = {
-  out: (text) => {
-    process.stdout.write(text);
-  },
-  err: (text) => {
-    process.stderr.write(text);
-  },
-};
+export type { CommandIo } from './command-io.js';
 
 /**
  * The `inspect` subcommand. On a user error (missing, unreadable or corrupt file) it prints one line
- * `gmmseg inspect: <message>` to stderr and sets `process.exitCode = 1`; other errors propagate (bugs).
+ * `gmmseg inspect: <message>` (control characters escaped) to stderr and sets `process.exitCode = 1`; other errors
+ * propagate (bugs).
  *
  * @example program.addCommand(inspectCommand());
  */
 export function inspectCommand(io: CommandIo = processIo): Command {
-  return new Command('inspect')
+  const cmd = new Command('inspect')
     .description('print the header of a .gmmseg model file (classes, config, metrics, tensor table)')
-    .argument('<file>', 'model file (.gmmseg)')
-    .option('--json', 'print the header as JSON')
-    .action(async (file: string, opts: { json?: boolean }) => {
-      try {
+    .argument('<file>', 'model file (.gmmseg)');
+  return addOptions(cmd, INSPECT_OPTIONS).action(async (file: string, raw: Record<string, unknown>) =>
+    runUserCommand(
+      'inspect',
+      io,
+      async () => {
+        const opts = readOptions(INSPECT_OPTIONS, raw);
         const header = await readModelHeader(file);
-        io.out(opts.json === true ? `${printable(JSON.stringify(header, null, 2), true)}\n` : formatHeader(header));
-      } catch (e) {
-        if (!(e instanceof GmmsegError)) throw e;
-        io.err(`gmmseg inspect: ${printable(e.message, false)}\n`);
-        process.exitCode = 1;
-      }
-    });
+        io.out(opts.json ? `${printable(JSON.stringify(header, null, 2), true)}\n` : formatHeader(header));
+      },
+      (message) => printable(message, false),
+    ),
+  );
 }
 
 /** Human-readable header, one item per line, ending with a newline. Untrusted strings are escaped. */

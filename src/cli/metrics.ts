@@ -13,50 +13,25 @@ import { Command } from 'commander';
 import { GmmsegError, ValueError } from '../errors.js';
 import { parseNpy, type NpyArray, type NpyDtype } from '../data/npy.js';
 import { accumulateHistogram, binnedMetrics, createHistogram, scoreRange, uniformEdges } from '../metrics/binned.js';
-import { confusionFromArrays, DEFAULT_IGNORE_INDEX } from '../metrics/confusion.js';
+import { confusionFromArrays } from '../metrics/confusion.js';
 import { anomalyMetricsExact, type AnomalyMetrics } from '../metrics/ranking.js';
 import { segmentationMetrics } from '../metrics/segmentation.js';
 import { smiycFrameBins, smiycPixelMetrics, SMIYC_NUM_BINS } from '../metrics/smiyc.js';
+import { processIo, runUserCommand, type CommandIo } from './command-io.js';
+import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import { DEFAULT_METRICS_BINS, METRICS_ANOMALY_OPTIONS, METRICS_MIOU_OPTIONS } from './options.js';
 
 /** Where the command writes; tests pass their own to capture output. */
-export interface MetricsIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const processIo: MetricsIo = {
-  out: (text) => {
-    process.stdout.write(text);
-  },
-  err: (text) => {
-    process.stderr.write(text);
-  },
-};
+export type MetricsIo = CommandIo;
 
 /** A user error: printed as one line, exit code 1. */
 class CliError extends GmmsegError {}
 
-const MODES = ['exact', 'binned', 'smiyc'] as const;
-type Mode = (typeof MODES)[number];
-const DEFAULT_BINS = 65536;
 const SCORE_DTYPES: readonly NpyDtype[] = ['float16', 'float32', 'float64'];
 const LABEL_DTYPES: readonly NpyDtype[] = ['uint8', 'int8', 'uint16', 'int16', 'int32', 'uint32', 'int64', 'uint64', 'bool'];
 
-interface AnomalyOpts {
-  scores: string;
-  labels: string;
-  mode: string;
-  bins?: string;
-  json?: boolean;
-}
-
-interface MiouOpts {
-  pred: string;
-  labels: string;
-  classes: string;
-  ignoreIndex: string;
-  json?: boolean;
-}
+type AnomalyOpts = OptionValues<typeof METRICS_ANOMALY_OPTIONS>;
+type MiouOpts = OptionValues<typeof METRICS_MIOU_OPTIONS>;
 
 /**
  * The `metrics` command with its `anomaly` and `miou` subcommands.
@@ -64,44 +39,28 @@ interface MiouOpts {
  * @example program.addCommand(metricsCommand());
  */
 export function metricsCommand(io: MetricsIo = processIo): Command {
-  const cmd = new Command('metrics').description('score saved .npy maps with the benchmark metrics (anomaly AUROC/AP/FPR95, closed-set mIoU)');
-  cmd
+  const cmd = new Command('metrics').description(
+    'score saved .npy maps with the benchmark metrics (anomaly AUROC/AP/FPR95, closed-set mIoU)',
+  );
+  const anomaly = cmd
     .command('anomaly')
-    .description('pixel AUROC, AP and FPR@95%TPR of anomaly scores (label 1 anomaly, 0 inlier, anything else void)')
-    .requiredOption('--scores <file>', 'anomaly scores .npy (float16/32/64, any shape; higher = more anomalous)')
-    .requiredOption('--labels <file>', 'labels .npy (integer, same shape): 1 anomaly, 0 inlier, other values void')
-    .option('--mode <mode>', 'exact (Fishyscapes/sklearn), binned (streaming histogram), smiyc (SegmentMeIfYouCan float16 + 768 percentile bins per frame)', 'exact')
-    .option('--bins <n>', `number of equal-width bins for --mode binned (default ${DEFAULT_BINS})`)
-    .option('--json', 'print one JSON object {"auroc","ap","fpr95"}')
-    .action((opts: AnomalyOpts) => guarded(io, () => runAnomaly(opts, io)));
-  cmd
+    .description('pixel AUROC, AP and FPR@95%TPR of anomaly scores (label 1 anomaly, 0 inlier, anything else void)');
+  addOptions(anomaly, METRICS_ANOMALY_OPTIONS).action((raw: Record<string, unknown>) =>
+    runUserCommand('metrics', io, () => runAnomaly(readOptions(METRICS_ANOMALY_OPTIONS, raw), io)),
+  );
+  const miou = cmd
     .command('miou')
-    .description('closed-set IoU per class, mIoU (nan-mean, mmsegmentation) and pixel accuracy')
-    .requiredOption('--pred <file>', 'predicted class indices .npy (integer)')
-    .requiredOption('--labels <file>', 'ground-truth class indices .npy (integer, same shape)')
-    .requiredOption('--classes <n>', 'number of classes C (labels and predictions in [0, C))')
-    .option('--ignore-index <k>', 'label value excluded from the metrics', String(DEFAULT_IGNORE_INDEX))
-    .option('--json', 'print one JSON object {"miou","iou":[...],"accuracy"}')
-    .action((opts: MiouOpts) => guarded(io, () => runMiou(opts, io)));
+    .description('closed-set IoU per class, mIoU (nan-mean, mmsegmentation) and pixel accuracy');
+  addOptions(miou, METRICS_MIOU_OPTIONS).action((raw: Record<string, unknown>) =>
+    runUserCommand('metrics', io, () => runMiou(readOptions(METRICS_MIOU_OPTIONS, raw), io)),
+  );
   return cmd;
 }
 
-/** Runs `fn`; a GmmsegError becomes one stderr line and exit code 1, anything else propagates (a bug). */
-function guarded(io: MetricsIo, fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof GmmsegError)) throw e;
-    io.err(`gmmseg metrics: ${e.message.replace(/[\r\n]+/g, ' ')}\n`);
-    process.exitCode = 1;
-  }
-}
-
 function runAnomaly(opts: AnomalyOpts, io: MetricsIo): void {
-  const mode = opts.mode as Mode;
-  if (!MODES.includes(mode)) throw new CliError(`--mode must be one of ${MODES.join(', ')}, got '${opts.mode}'`);
+  const mode = opts.mode;
   if (opts.bins !== undefined && mode !== 'binned') throw new CliError(`--bins applies only to --mode binned (got --mode ${mode})`);
-  const bins = opts.bins === undefined ? DEFAULT_BINS : parsePositiveInt(opts.bins, '--bins');
+  const bins = opts.bins ?? DEFAULT_METRICS_BINS;
   const scores = readArray(opts.scores, SCORE_DTYPES, 'scores');
   const labels = readArray(opts.labels, LABEL_DTYPES, 'labels');
   checkSameShape(scores, opts.scores, labels, opts.labels);
@@ -157,9 +116,8 @@ function runAnomaly(opts: AnomalyOpts, io: MetricsIo): void {
 }
 
 function runMiou(opts: MiouOpts, io: MetricsIo): void {
-  const C = parsePositiveInt(opts.classes, '--classes');
-  const ignore = Number(opts.ignoreIndex);
-  if (!Number.isInteger(ignore)) throw new CliError(`--ignore-index must be an integer, got '${opts.ignoreIndex}'`);
+  const C = opts.classes;
+  const ignore = opts.ignoreIndex;
   const pred = readArray(opts.pred, LABEL_DTYPES, 'predictions');
   const labels = readArray(opts.labels, LABEL_DTYPES, 'labels');
   checkSameShape(pred, opts.pred, labels, opts.labels);
@@ -224,12 +182,6 @@ function framesOf(shape: readonly number[]): { frames: number; frameSize: number
   if (shape.length <= 2) return { frames: 1, frameSize: total };
   const frameSize = (shape[shape.length - 2] as number) * (shape[shape.length - 1] as number);
   return { frames: frameSize === 0 ? 0 : total / frameSize, frameSize };
-}
-
-function parsePositiveInt(text: string, flag: string): number {
-  const v = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(v) || v < 1) throw new CliError(`${flag} must be a positive integer, got '${text}'`);
-  return v;
 }
 
 /** Drops a leading "functionName: " from a library message. */

@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { OUTLINE_RGB } from '../constants.js';
 import { decodeImage, encodeLabelPng, encodeRgbPng } from '../data/image-io.js';
 import { FormatError } from '../errors.js';
 import { anomalySettings } from '../infer/anomaly-settings.js';
@@ -15,42 +16,31 @@ import { heatmap, thresholdMask } from '../infer/heatmap.js';
 import { outlineMask, overlay } from '../infer/overlay.js';
 import { colorizeLabels, paletteFor } from '../infer/palette.js';
 import { predictImage } from '../infer/predict.js';
-import { predictOptions } from './eval.js';
+import { processIo, predictSettings, runUserCommand, startEngine, type CommandIo } from './command-io.js';
 import { writeFileAtomic } from './fs-io.js';
-import { addPredictOptions, processIo, runUserCommand, startEngine } from './command-io.js';
-import type { CommandIo } from './inspect.js';
 import { loadSegModel } from './load-model.js';
+import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import { PREDICT_OPTIONS } from './options.js';
 
-
-interface PredictFlags {
-  model: string;
-  out: string;
-  threshold?: string;
-  score?: string;
-  mode: string;
-  window?: string;
-  stride?: string;
-  classLikelihoods: boolean;
-  engine?: string;
-}
+type PredictFlags = OptionValues<typeof PREDICT_OPTIONS>;
 
 export function predictCommand(io: CommandIo = processIo): Command {
   const cmd = new Command('predict')
     .description('segment images: class map, anomaly heat map, overlay and a JSON summary per image')
-    .argument('<images...>', 'PNG/JPEG/WebP images')
-    .requiredOption('--model <file>', 'model file (.gmmseg)')
-    .option('--out <dir>', 'output folder', 'predictions')
-    .option('--threshold <t>', 'anomaly threshold (default: the calibrated one stored in the model)')
-    .option('--score <name>', 'anomaly score: gmm (GMM head default), msp (softmax default), maxLogit, energy')
-    .option('--class-likelihoods', 'also write per-class log-likelihood maps (GMM head, .f32 raw [H, W, C])', false);
-  return addPredictOptions(cmd).action(async (images: string[], flags: PredictFlags) => runUserCommand('predict', io, () => runPredict(images, flags, io)));
+    .argument('<images...>', 'PNG/JPEG/WebP images');
+  return addOptions(cmd, PREDICT_OPTIONS).action(async (images: string[], raw: Record<string, unknown>) =>
+    runUserCommand('predict', io, () => runPredict(images, readOptions(PREDICT_OPTIONS, raw), io)),
+  );
 }
 
 async function runPredict(images: string[], flags: PredictFlags, io: CommandIo): Promise<void> {
-  const predict = { ...predictOptions(flags.mode, flags.window, flags.stride), classLikelihoods: flags.classLikelihoods };
-  await startEngine(flags.engine, io, 'predict');
+  const predict = { ...predictSettings(flags), classLikelihoods: flags.classLikelihoods };
+  await startEngine(flags.engine, { io, command: 'predict' });
   const { model, file } = await loadSegModel(flags.model);
-  const overrides = { ...(flags.score !== undefined ? { score: flags.score } : {}), ...(flags.threshold !== undefined ? { threshold: Number(flags.threshold) } : {}) };
+  const overrides = {
+    ...(flags.score !== undefined ? { score: flags.score } : {}),
+    ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
+  };
   const { score, threshold, heatScale: scale } = anomalySettings(model.head.kind, file.calibration, overrides, flags.model);
   await mkdir(flags.out, { recursive: true });
   for (const img of images) {
@@ -71,7 +61,8 @@ async function runPredict(images: string[], flags: PredictFlags, io: CommandIo):
     await writeFileAtomic(`${base}.classes.png`, encodeRgbPng(colorizeLabels({ width: image.width, height: image.height, data: p.classMap }, paletteFor(model.classes))));
     await writeFileAtomic(`${base}.labels.png`, encodeLabelPng({ width: image.width, height: image.height, data: p.classMap }));
     await writeFileAtomic(`${base}.anomaly.png`, encodeRgbPng(heat));
-    await writeFileAtomic(`${base}.overlay.png`, encodeRgbPng(outlineMask(overlay(image, heat, 0.5, flagged), flagged, [0, 255, 255])));
+    const outlined = outlineMask(overlay(image, heat, 0.5, flagged), flagged, OUTLINE_RGB);
+    await writeFileAtomic(`${base}.overlay.png`, encodeRgbPng(outlined));
     if (p.classLikelihoods) await writeFileAtomic(`${base}.likelihoods.f32`, new Uint8Array(p.classLikelihoods.buffer.slice(0)));
     const hist = model.classes.map(() => 0);
     p.classMap.forEach((c) => (hist[c] = (hist[c] as number) + 1));

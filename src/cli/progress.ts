@@ -4,7 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { ExperimentEvent } from '../train/experiment.js';
-import type { CommandIo } from './inspect.js';
+import type { CommandIo } from './command-io.js';
 
 /** An event sink and a stop function. */
 export interface Progress {

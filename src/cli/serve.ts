@@ -7,61 +7,35 @@
 import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { initEngine, parseEngineName } from '../engine/engine.js';
 import { ValueError } from '../errors.js';
 import { buildServer } from '../server/app.js';
-import { LOG_LEVELS, MIB, type ServeOptionsInput } from '../server/options.js';
-import { addEngineOption, processIo, runUserCommand } from './command-io.js';
-import type { CommandIo } from './inspect.js';
+import { MIB, type ServeOptionsInput } from '../server/options.js';
+import { processIo, runUserCommand, startEngine, type CommandIo } from './command-io.js';
 import { loadSegModel } from './load-model.js';
+import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import { SERVE_OPTIONS } from './options.js';
 
-interface ServeFlags {
-  model: string;
-  port: string;
-  host: string;
-  maxBodyMb?: string;
-  maxPixels?: string;
-  queue?: string;
-  timeoutMs?: string;
-  threshold?: string;
-  score?: string;
-  webRoot?: string;
-  corsOrigin?: string;
-  logLevel: string;
-  engine?: string;
-}
+type ServeFlags = OptionValues<typeof SERVE_OPTIONS>;
 
 export function serveCommand(io: CommandIo = processIo): Command {
-  const cmd = new Command('serve')
-    .description('HTTP service and web page: POST /v1/segment, GET /v1/model, GET /healthz, the page at /')
-    .requiredOption('--model <file>', 'model file (.gmmseg)')
-    .option('--port <n>', 'TCP port (0: any free port)', '8080')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--max-body-mb <n>', 'largest request body, MiB (default 20)')
-    .option('--max-pixels <n>', 'largest image, width × height pixels (default 16000000)')
-    .option('--queue <n>', 'requests that may wait while one is segmented; more get 503 (default 8)')
-    .option('--timeout-ms <n>', 'request timeout including the queue wait, ms (default 60000)')
-    .option('--threshold <t>', 'anomaly threshold (default: the calibrated one stored in the model)')
-    .option('--score <name>', 'anomaly score: gmm (GMM head default), msp (softmax default), maxLogit, energy')
-    .option('--web-root <dir>', 'folder of the web page (default: the package\'s src/web)')
-    .option('--cors-origin <origins>', "origins allowed to call the service from a browser (comma list, or '*'), e.g. a web-build copy's host")
-    .option('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'info');
-  return addEngineOption(cmd).action(async (flags: ServeFlags) => runUserCommand('serve', io, () => runServe(flags, io)));
+  const cmd = new Command('serve').description(
+    'HTTP service and web page: POST /v1/segment, GET /v1/model, GET /healthz, the page at /',
+  );
+  return addOptions(cmd, SERVE_OPTIONS).action(async (raw: Record<string, unknown>) =>
+    runUserCommand('serve', io, () => runServe(readOptions(SERVE_OPTIONS, raw), io)),
+  );
 }
 
 async function runServe(flags: ServeFlags, io: CommandIo): Promise<void> {
-  const port = parseNumber(flags.port, '--port');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValueError(`--port must be an integer in 0..65535, got '${flags.port}'`);
-  const options = serveOptions(flags);
-  const engine = await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
+  const engine = await startEngine(flags.engine);
   const loaded = await loadSegModel(flags.model);
-  const app = await buildServer({ ...loaded, options, modelName: flags.model });
+  const app = await buildServer({ ...loaded, options: serveOptions(flags), modelName: flags.model });
   try {
-    await app.listen({ port, host: flags.host });
+    await app.listen({ port: flags.port, host: flags.host });
   } catch (e) {
     await app.close();
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ValueError(`cannot listen on ${flags.host}:${port}: ${code ?? (e as Error).message}`);
+    throw new ValueError(`cannot listen on ${flags.host}:${flags.port}: ${code ?? (e as Error).message}`);
   }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -69,18 +43,17 @@ async function runServe(flags: ServeFlags, io: CommandIo): Promise<void> {
   await untilSignal(app);
 }
 
-/** The service options from the flags (validation and defaults in `parseServeOptions`). */
+/** The service options the user gave (already checked by the option table; defaults in `parseServeOptions`). */
 function serveOptions(flags: ServeFlags): ServeOptionsInput {
-  const opts: ServeOptionsInput = { logLevel: flags.logLevel as ServeOptionsInput['logLevel'] };
-  if (!(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) throw new ValueError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${flags.logLevel}'`);
-  if (flags.maxBodyMb !== undefined) opts.maxBodyBytes = Math.round(positive(flags.maxBodyMb, '--max-body-mb') * MIB);
-  if (flags.maxPixels !== undefined) opts.maxImagePixels = positiveInt(flags.maxPixels, '--max-pixels');
-  if (flags.queue !== undefined) opts.queueSize = nonNegativeInt(flags.queue, '--queue');
-  if (flags.timeoutMs !== undefined) opts.requestTimeoutMs = positiveInt(flags.timeoutMs, '--timeout-ms');
-  if (flags.threshold !== undefined) opts.threshold = parseNumber(flags.threshold, '--threshold');
+  const opts: ServeOptionsInput = { logLevel: flags.logLevel };
+  if (flags.maxBodyMb !== undefined) opts.maxBodyBytes = Math.round(flags.maxBodyMb * MIB);
+  if (flags.maxPixels !== undefined) opts.maxImagePixels = flags.maxPixels;
+  if (flags.queue !== undefined) opts.queueSize = flags.queue;
+  if (flags.timeoutMs !== undefined) opts.requestTimeoutMs = flags.timeoutMs;
+  if (flags.threshold !== undefined) opts.threshold = flags.threshold;
   if (flags.score !== undefined) opts.score = flags.score;
   if (flags.webRoot !== undefined) opts.webRoot = flags.webRoot;
-  if (flags.corsOrigin !== undefined) opts.corsOrigins = flags.corsOrigin.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  if (flags.corsOrigin !== undefined) opts.corsOrigins = flags.corsOrigin;
   return opts;
 }
 
@@ -106,28 +79,4 @@ function untilSignal(app: FastifyInstance): Promise<void> {
     };
     for (const s of signals) process.on(s, onSignal);
   });
-}
-
-function parseNumber(text: string, flag: string): number {
-  const v = text.trim() === '' ? NaN : Number(text);
-  if (!Number.isFinite(v)) throw new ValueError(`${flag} must be a number, got '${text}'`);
-  return v;
-}
-
-function positive(text: string, flag: string): number {
-  const v = parseNumber(text, flag);
-  if (!(v > 0)) throw new ValueError(`${flag} must be positive, got '${text}'`);
-  return v;
-}
-
-function positiveInt(text: string, flag: string): number {
-  const v = parseNumber(text, flag);
-  if (!Number.isInteger(v) || v < 1) throw new ValueError(`${flag} must be a positive integer, got '${text}'`);
-  return v;
-}
-
-function nonNegativeInt(text: string, flag: string): number {
-  const v = parseNumber(text, flag);
-  if (!Number.isInteger(v) || v < 0) throw new ValueError(`${flag} must be a non-negative integer, got '${text}'`);
-  return v;
 }

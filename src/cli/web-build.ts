@@ -12,9 +12,12 @@ import { Command } from 'commander';
 import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FormatError, ValueError } from '../errors.js';
-import { processIo, runUserCommand } from './command-io.js';
-import type { CommandIo } from './inspect.js';
+import { FormatError } from '../errors.js';
+import { processIo, runUserCommand, type CommandIo } from './command-io.js';
+import { addOptions, readOptions } from './option-table.js';
+import { WEB_BUILD_OPTIONS } from './options.js';
+
+export { parseServiceUrl } from './service-url.js';
 
 /** The page's source folder: `src/web` of the package (this file runs from `dist/src/cli`). */
 export function webSourceDir(): string {
@@ -25,24 +28,6 @@ export function webSourceDir(): string {
 export interface WebConfig {
   mode: 'service';
   service: string;
-}
-
-/**
- * Validates `--service`: '' (same origin) or an absolute http(s) URL without credentials, query or fragment;
- * returned without a trailing slash.
- */
-export function parseServiceUrl(value: string): string {
-  if (value === '') return '';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ValueError(`--service must be an absolute http(s) URL such as http://127.0.0.1:8080, got '${value}'`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValueError(`--service must use http or https, got '${url.protocol}' in '${value}'`);
-  if (url.username !== '' || url.password !== '') throw new ValueError(`--service must not contain a user name or password`);
-  if (url.search !== '' || url.hash !== '') throw new ValueError(`--service must not have a query or fragment, got '${value}'`);
-  return url.href.replace(/\/+$/, '');
 }
 
 /** The page's files: regular, non-hidden files of `dir` (the folder is flat), sorted. */
@@ -114,21 +99,16 @@ async function checkReplaceable(target: string): Promise<void> {
   }
 }
 
-interface WebBuildFlags {
-  out: string;
-  service?: string;
-}
-
 export function webBuildCommand(io: CommandIo = processIo): Command {
-  return new Command('web-build')
-    .description('write the web page as a static site (index.html, app.js, …, config.json) that calls a gmmseg service')
-    .requiredOption('--out <dir>', 'output folder (created; an earlier build there is replaced)')
-    .option('--service <url>', 'URL of the gmmseg service the page calls (default: the same origin as the page)')
-    .action(async (flags: WebBuildFlags) =>
-      runUserCommand('web-build', io, async () => {
-        const service = parseServiceUrl(flags.service ?? '');
-        const files = await buildWebSite(flags.out, service);
-        io.out(`wrote ${files.length} files to ${path.resolve(flags.out)} (service: ${service === '' ? 'same origin as the page' : service})\n`);
-      }),
-    );
+  const cmd = new Command('web-build').description(
+    'write the web page as a static site (index.html, app.js, …, config.json) that calls a gmmseg service',
+  );
+  return addOptions(cmd, WEB_BUILD_OPTIONS).action(async (raw: Record<string, unknown>) =>
+    runUserCommand('web-build', io, async () => {
+      const { out, service } = readOptions(WEB_BUILD_OPTIONS, raw);
+      const files = await buildWebSite(out, service);
+      const where = service === '' ? 'same origin as the page' : service;
+      io.out(`wrote ${files.length} files to ${path.resolve(out)} (service: ${where})\n`);
+    }),
+  );
 }

@@ -9,8 +9,13 @@
  * - threshold: the override, else the calibrated threshold when the calibration is for this score; it must be finite.
  * - heat scale: {@link scaleFromCalibration}(threshold, inlier median) when the calibration is for this score, has an
  *   inlier median and no threshold override was given; otherwise [T − 10, T + 10] score units.
+ *
+ * The overrides' own rules (a known score name, a finite threshold) live here once, in {@link anomalyOverridesSchema}:
+ * the service options reuse its fields and the CLI's `--score` / `--threshold` flags parse to the same rule.
  */
+import { z } from 'zod';
 import { ValueError } from '../errors.js';
+import { parseWith } from '../validation.js';
 import type { SegHead } from '../model/seg-model.js';
 import { scaleFromCalibration, type HeatScale } from './heatmap.js';
 import type { AnomalyScoreName } from './predict.js';
@@ -21,7 +26,29 @@ export const ANOMALY_SCORE_NAMES: readonly AnomalyScoreName[] = ['gmm', 'msp', '
 /** Half-width of the heat scale, in score units, when there is no calibration to centre it on. */
 export const UNCALIBRATED_HEAT_HALF_WIDTH = 10;
 
-/** What the user asked for instead of the stored calibration. */
+/** True for a score name a user may pick. */
+export function isAnomalyScoreName(name: unknown): name is AnomalyScoreName {
+  return typeof name === 'string' && (ANOMALY_SCORE_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * The rules of the user's overrides: `score` one of {@link ANOMALY_SCORE_NAMES}, `threshold` a finite number (score
+ * units). Both optional.
+ */
+export const anomalyOverridesSchema = z.object({
+  score: z
+    .custom<AnomalyScoreName>(isAnomalyScoreName, (v) => ({
+      message: `the anomaly score must be ${ANOMALY_SCORE_NAMES.join(', ')}; got '${String(v)}'`,
+    }))
+    .optional(),
+  threshold: z
+    .custom<number>((v) => typeof v === 'number' && Number.isFinite(v), (v) => ({
+      message: `the anomaly threshold must be a finite number, got ${String(v)}`,
+    }))
+    .optional(),
+});
+
+/** What the user asked for instead of the stored calibration (checked by {@link anomalyOverridesSchema}). */
 export interface AnomalyOverrides {
   /** Score name (checked against {@link ANOMALY_SCORE_NAMES}). */
   score?: string;
@@ -54,17 +81,25 @@ interface StoredCalibration {
  * @param source names the model in error messages (e.g. its file name).
  * @throws ValueError for an unknown score, 'gmm' on a softmax model, or no usable threshold.
  */
-export function anomalySettings(headKind: SegHead['kind'], calibration: Record<string, unknown>, overrides: AnomalyOverrides = {}, source = 'the model'): AnomalySettings {
+export function anomalySettings(
+  headKind: SegHead['kind'],
+  calibration: Record<string, unknown>,
+  overrides: AnomalyOverrides = {},
+  source = 'the model',
+): AnomalySettings {
+  const given = parseWith(anomalyOverridesSchema, overrides, 'invalid anomaly settings');
   const cal = calibration as StoredCalibration;
   const calScore = typeof cal.score === 'string' ? cal.score : undefined;
-  const score = pickScore(headKind, overrides.score ?? calScore, source);
+  const score = pickScore(headKind, given.score ?? calScore, source);
   const sameScore = calScore === score;
-  const threshold = overrides.threshold ?? (sameScore && typeof cal.threshold === 'number' ? cal.threshold : undefined);
+  const threshold = given.threshold ?? (sameScore && typeof cal.threshold === 'number' ? cal.threshold : undefined);
   if (threshold === undefined) {
     throw new ValueError(`no anomaly threshold for score '${score}': ${source} has no calibration for it; pass --threshold`);
   }
-  if (!Number.isFinite(threshold)) throw new ValueError(`the anomaly threshold must be a finite number, got ${threshold}`);
-  const calibrated = overrides.threshold === undefined;
+  if (!Number.isFinite(threshold)) {
+    throw new ValueError(`the stored anomaly threshold of ${source} is not finite: ${threshold}`);
+  }
+  const calibrated = given.threshold === undefined;
   const heatScale =
     calibrated && sameScore && typeof cal.inlierMedian === 'number' && Number.isFinite(cal.inlierMedian)
       ? scaleFromCalibration(threshold, cal.inlierMedian)
@@ -72,12 +107,13 @@ export function anomalySettings(headKind: SegHead['kind'], calibration: Record<s
   return { score, threshold, heatScale, calibrated };
 }
 
-/** The requested or default score, checked against the head kind. */
+/** The requested (or calibrated) score, else the head's default, checked against the head kind. */
 function pickScore(headKind: SegHead['kind'], requested: string | undefined, source: string): AnomalyScoreName {
   const score = requested ?? (headKind === 'gmm' ? 'gmm' : 'msp');
-  if (!(ANOMALY_SCORE_NAMES as readonly string[]).includes(score)) {
-    throw new ValueError(`the anomaly score must be ${ANOMALY_SCORE_NAMES.join(', ')}; got '${score}'`);
+  if (!isAnomalyScoreName(score)) {
+    const valid = ANOMALY_SCORE_NAMES.join(', ');
+    throw new ValueError(`${source} is calibrated for an unknown anomaly score '${score}'; valid: ${valid}`);
   }
   if (score === 'gmm' && headKind !== 'gmm') throw new ValueError(`score 'gmm' needs a GMM model; ${source} has a ${headKind} head`);
-  return score as AnomalyScoreName;
+  return score;
 }

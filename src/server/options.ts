@@ -3,6 +3,7 @@
  * never silently falls back to a default.
  */
 import { z } from 'zod';
+import { anomalyOverridesSchema } from '../infer/anomaly-settings.js';
 import { parseWith } from '../validation.js';
 
 /** One mebibyte in bytes. */
@@ -30,10 +31,10 @@ export const serveOptionsSchema = z
     minRegionArea: positiveInt.default(1),
     /** At most this many regions (largest first) are listed; `regionsTruncated` says when more exist. */
     maxRegions: nonNegativeInt.default(200),
-    /** Anomaly score override (default: the calibrated score, as `gmmseg predict`). */
-    score: z.string().optional(),
-    /** Anomaly threshold override, score units (default: the calibrated threshold). */
-    threshold: z.number().finite().optional(),
+    /** Anomaly score override (default: the calibrated score, as `gmmseg predict`); the rule of `anomalySettings`. */
+    score: anomalyOverridesSchema.shape.score,
+    /** Anomaly threshold override, score units (default: the calibrated threshold); finite, as `anomalySettings`. */
+    threshold: anomalyOverridesSchema.shape.threshold,
     /** Folder of the web page (default: the package's `src/web`). */
     webRoot: z.string().min(1).optional(),
     /**
