@@ -15,7 +15,7 @@ namespace gmm {
 
 using Tensors = std::vector<at::Tensor>;
 
-/** One declared attribute of an op: key, type (int, float, bool, string, int[], float[]) and whether it may be absent. */
+/** One declared attribute of an op: key, type (int, float, bool, string, int[], float[]), whether it may be absent. */
 struct AttrSpec {
   std::string key;
   std::string type;
@@ -64,7 +64,9 @@ struct OpDef {
 std::unordered_map<std::string, OpDef>& registry();
 
 struct Registrar {
-  Registrar(const char* name, OpFn fn, const char* spec) { registry()[name] = OpDef{std::move(fn), parseAttrSpecs(spec)}; }
+  Registrar(const char* name, OpFn fn, const char* spec) {
+    registry()[name] = OpDef{std::move(fn), parseAttrSpecs(spec)};
+  }
 };
 
 /** The device tensors live on (CPU, or CUDA when built against a CUDA libtorch and selected). */

@@ -53,7 +53,13 @@ export function floatArr(rng: Rng, shape: number[], scale = 1, first: readonly n
 }
 
 /** Integers drawn uniformly from [lo, hi], as `dtype` (float32 arrays of integers have many exact ties). */
-export function intArr(rng: Rng, shape: number[], lo: number, hi: number, dtype: 'int32' | 'float32' = 'int32'): TypedArr {
+export function intArr(
+  rng: Rng,
+  shape: number[],
+  lo: number,
+  hi: number,
+  dtype: 'int32' | 'float32' = 'int32',
+): TypedArr {
   const values = dtype === 'int32' ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
   for (let i = 0; i < values.length; i++) values[i] = lo + randInt(rng, hi - lo + 1);
   return { values, shape, dtype };

@@ -12,7 +12,8 @@
  * Caveat: taps the forward pass never read are multiplied by zero, so a non-finite value there gives NaN.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asTensor, convGradSetup, explicitPad, filterGradAxis, runKernel, WASM, type WasmKernelArgs } from './kernel-util.js';
+import { asTensor, convGradSetup, explicitPad, filterGradAxis, runKernel, WASM } from './kernel-util.js';
+import type { WasmKernelArgs } from './kernel-util.js';
 
 const NAME = 'Conv2DBackpropFilter';
 

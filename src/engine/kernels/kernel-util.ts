@@ -79,7 +79,12 @@ export interface ConvGradSetup {
  * attr filterShape) and checks dy's shape against it. `of` names the gradient: 'filter' (inputs x, dy) or 'input'
  * (inputs dy, filter). Depthwise kernels are NHWC only (tfjs gives them no dataFormat).
  */
-export function convGradSetup(kernel: string, args: WasmKernelArgs, of: 'filter' | 'input', depthwise: boolean): ConvGradSetup {
+export function convGradSetup(
+  kernel: string,
+  args: WasmKernelArgs,
+  of: 'filter' | 'input',
+  depthwise: boolean,
+): ConvGradSetup {
   const names = of === 'filter' ? (['x', 'dy'] as const) : (['dy', 'filter'] as const);
   const first = args.inputs[names[0]] as tf.TensorInfo;
   const second = args.inputs[names[1]] as tf.TensorInfo;
@@ -92,7 +97,8 @@ export function convGradSetup(kernel: string, args: WasmKernelArgs, of: 'filter'
   const format = depthwise ? undefined : tf.backend_util.convertConv2DDataFormat(a.dataFormat as 'NHWC' | 'NCHW');
   // tfjs's Conv2DBackpropFilter has no dilations (its gradient is only taken for dilation 1).
   const dilations = depthwise || of === 'input' ? (a.dilations ?? 1) : 1;
-  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, a.strides, dilations, a.pad, a.dimRoundingMode, depthwise, format);
+  const { strides, pad, dimRoundingMode } = a;
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise, format);
   const { batchSize: b, outHeight: ho, outWidth: wo, outChannels: co } = info;
   const dy = of === 'filter' ? second : first;
   assertShapeEquals(kernel, 'dy', dy.shape, info.dataFormat === 'channelsLast' ? [b, ho, wo, co] : [b, co, ho, wo]);

@@ -112,7 +112,11 @@ export class TorchBackend extends tf.KernelBackend {
    * Runs native op `kernel` on `inputs` with `attrs` (typed by the kernel contract); returns its outputs as new
    * tensors of this backend.
    */
-  run<K extends NativeKernel>(kernel: K, inputs: readonly tf.TensorInfo[], attrs: AttrsOf<K> = {} as AttrsOf<K>): tf.TensorInfo[] {
+  run<K extends NativeKernel>(
+    kernel: K,
+    inputs: readonly tf.TensorInfo[],
+    attrs: AttrsOf<K> = {} as AttrsOf<K>,
+  ): tf.TensorInfo[] {
     const r = this.addon.run(kernel, inputs.map((t) => this.handle(t)), attrs);
     const outs: tf.TensorInfo[] = [];
     for (let i = 0; i < r.length; i += 3) {
@@ -126,7 +130,11 @@ export class TorchBackend extends tf.KernelBackend {
   }
 
   /** {@link run} for single-output kernels. */
-  run1<K extends NativeKernel>(kernel: K, inputs: readonly tf.TensorInfo[], attrs: AttrsOf<K> = {} as AttrsOf<K>): tf.TensorInfo {
+  run1<K extends NativeKernel>(
+    kernel: K,
+    inputs: readonly tf.TensorInfo[],
+    attrs: AttrsOf<K> = {} as AttrsOf<K>,
+  ): tf.TensorInfo {
     return this.run(kernel, inputs, attrs)[0] as tf.TensorInfo;
   }
 }

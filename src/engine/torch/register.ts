@@ -1,7 +1,7 @@
 /**
  * Registers the `torch` backend and its kernels with tfjs. Every tfjs kernel without a native implementation gets a
- * kernel that fails with the kernel's name and the engine to fall back to (EngineFallbackError), so an unsupported kernel is never a crash or a wrong
- * result.
+ * kernel that fails with the kernel's name and the engine to fall back to (EngineFallbackError), so an unsupported
+ * kernel is never a crash or a wrong result.
  */
 import * as tf from '@tensorflow/tfjs';
 import { EngineFallbackError } from '../fallback-error.js';

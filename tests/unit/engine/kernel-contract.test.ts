@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { loadTorchAddon, type NativeOpDecl } from '../../../src/engine/torch/addon.js';
 import { threadCount } from '../../../src/engine/torch/init.js';
-import { isNativeKernel, NATIVE_KERNELS, type AttrDecl } from '../../../src/engine/torch/kernel-contract.js';
+import { attrPicker, isNativeKernel, NATIVE_KERNELS, type AttrDecl } from '../../../src/engine/torch/kernel-contract.js';
 import { torchKernelNames } from '../../../src/engine/torch/register.js';
 import { torchSkip } from '../../helpers/backends.js';
 
@@ -46,6 +46,14 @@ test('kernel contract: every declared type is one the native side can read', () 
       assert.ok(types.includes(type.replace(/\?$/, '') as AttrDecl), `${name}.${key}: unknown type '${type}'`);
     }
   }
+});
+
+test('kernel contract: attrPicker takes exactly the declared keys tfjs set from the kernel attributes', () => {
+  const pick = attrPicker('ResizeBilinear');
+  const attrs = { size: [4, 6], alignCorners: false, halfPixelCenters: undefined, extra: 'dropped' };
+  assert.deepEqual(pick(attrs as unknown as tf.NamedAttrMap), { size: [4, 6], alignCorners: false });
+  assert.deepEqual(attrPicker('Add')({ x: 1 }), {});
+  assert.ok(isNativeKernel('Conv2D') && !isNativeKernel('DepthwiseConv2dNative') && !isNativeKernel('toString'));
 });
 
 test('kernel contract: the addon registers exactly the ops of the TypeScript table', { skip }, () => {

@@ -26,7 +26,8 @@ const skip = torchSkip();
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 100, -100, 1e-30, 3e9, -3e9];
 
 /** Normal values times `scale`; with `specials`, the first elements are {@link SPECIAL}. */
-const floats = (rng: Rng, shape: number[], scale = 3, specials = false): Data => floatArr(rng, shape, scale, specials ? SPECIAL : []);
+const floats = (rng: Rng, shape: number[], scale = 3, specials = false): Data =>
+  floatArr(rng, shape, scale, specials ? SPECIAL : []);
 
 /** Values on a half-integer grid (many exact ties and halves). */
 function grid(rng: Rng, shape: number[]): Data {

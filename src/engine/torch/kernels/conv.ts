@@ -116,12 +116,19 @@ function fusedKernel(kernelName: string, depthwise: boolean): tf.KernelConfig {
  * Native geometry of a gradient kernel: the forward convolution of an x of `xShape` with a filter of `filterShape`,
  * with dy's spatial size as the output size.
  */
-function gradGeometry(kernelName: string, xShape: number[], filterShape: number[], dy: tf.TensorInfo, attrs: ConvAttrs, depthwise: boolean): ConvGeometry & { depthwise: boolean } {
+function gradGeometry(
+  kernelName: string,
+  xShape: number[],
+  filterShape: number[],
+  dy: tf.TensorInfo,
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): ConvGeometry & { depthwise: boolean } {
   const i = info(kernelName, xShape, filterShape, attrs, depthwise);
   return { ...convGeometry(i, spatial(dy, i)), depthwise };
 }
 
-/** A gradient kernel: of the input (inputs dy, filter; attr inputShape) or of the filter (inputs x, dy; filterShape). */
+/** A gradient kernel: of the input (inputs dy, filter; attr inputShape) or filter (inputs x, dy; attr filterShape). */
 function backpropKernel(kernelName: string, depthwise: boolean, of: 'input' | 'filter'): tf.KernelConfig {
   return customKernel(kernelName, ({ inputs, attrs, backend }) => {
     const dy = inputs.dy as tf.TensorInfo;
