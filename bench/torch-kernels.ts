@@ -34,20 +34,33 @@ interface ConvShape {
 }
 
 const B = 4;
+
+/** A conv of a [B, hw, hw, cin] input with a k×k filter into `cout` channels. */
+function conv(name: string, hw: number, cin: number, k: number, cout: number, stride = 1): ConvShape {
+  return { name, x: [B, hw, hw, cin], k, cout, stride };
+}
+
+/** The bench network's encoder: four stages (32–256 channels) of a 3×3 stride-2 conv, then a 3×3 stride-1 one. */
+function encoderConvs(): ConvShape[] {
+  const out: ConvShape[] = [];
+  let hw = 256;
+  let cin = 3;
+  [32, 64, 128, 256].forEach((cout, i) => {
+    out.push(conv(`enc${i + 1} down`, hw, cin, 3, cout, 2));
+    hw /= 2;
+    out.push(conv(`enc${i + 1}`, hw, cout, 3, cout));
+    cin = cout;
+  });
+  return out;
+}
+
 const CONVS: ConvShape[] = [
-  { name: 'enc1 down', x: [B, 256, 256, 3], k: 3, cout: 32, stride: 2 },
-  { name: 'enc1', x: [B, 128, 128, 32], k: 3, cout: 32, stride: 1 },
-  { name: 'enc2 down', x: [B, 128, 128, 32], k: 3, cout: 64, stride: 2 },
-  { name: 'enc2', x: [B, 64, 64, 64], k: 3, cout: 64, stride: 1 },
-  { name: 'enc3 down', x: [B, 64, 64, 64], k: 3, cout: 128, stride: 2 },
-  { name: 'enc3', x: [B, 32, 32, 128], k: 3, cout: 128, stride: 1 },
-  { name: 'enc4 down', x: [B, 32, 32, 128], k: 3, cout: 256, stride: 2 },
-  { name: 'enc4', x: [B, 16, 16, 256], k: 3, cout: 256, stride: 1 },
-  { name: 'lateral16 1x1', x: [B, 16, 16, 256], k: 1, cout: 64, stride: 1 },
-  { name: 'lateral4 1x1', x: [B, 64, 64, 64], k: 1, cout: 64, stride: 1 },
-  { name: 'fuse', x: [B, 64, 64, 64], k: 3, cout: 64, stride: 1 },
-  { name: 'classifier 1x1', x: [B, 64, 64, 64], k: 1, cout: 19, stride: 1 },
-  { name: 'no-copy check', x: [B, 128, 128, 64], k: 3, cout: 64, stride: 1 },
+  ...encoderConvs(),
+  conv('lateral16 1x1', 16, 256, 1, 64),
+  conv('lateral4 1x1', 64, 64, 1, 64),
+  conv('fuse', 64, 64, 3, 64),
+  conv('classifier 1x1', 64, 64, 1, 19),
+  conv('no-copy check', 128, 64, 3, 64),
 ];
 
 interface MatShape {

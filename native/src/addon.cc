@@ -12,47 +12,14 @@
 
 namespace gmm {
 
-std::unordered_map<std::string, OpFn>& registry() {
-  static std::unordered_map<std::string, OpFn> r;
+std::unordered_map<std::string, OpDef>& registry() {
+  static std::unordered_map<std::string, OpDef> r;
   return r;
 }
 
 at::Device& device() {
   static at::Device d(at::kCPU);
   return d;
-}
-
-Napi::Value Attrs::get(const char* k) const {
-  Napi::Value v = obj_.Get(k);
-  if (v.IsUndefined() || v.IsNull()) throw OpError(std::string("missing attribute '") + k + "'");
-  return v;
-}
-bool Attrs::has(const char* k) const {
-  Napi::Value v = obj_.Get(k);
-  return !(v.IsUndefined() || v.IsNull());
-}
-int64_t Attrs::i(const char* k) const { return get(k).ToNumber().Int64Value(); }
-double Attrs::f(const char* k) const { return get(k).ToNumber().DoubleValue(); }
-bool Attrs::b(const char* k) const { return get(k).ToBoolean().Value(); }
-std::string Attrs::s(const char* k) const { return get(k).ToString().Utf8Value(); }
-std::vector<int64_t> Attrs::iv(const char* k) const {
-  Napi::Value v = get(k);
-  std::vector<int64_t> out;
-  if (v.IsNumber()) {
-    out.push_back(v.As<Napi::Number>().Int64Value());
-    return out;
-  }
-  Napi::Array arr = v.As<Napi::Array>();
-  out.reserve(arr.Length());
-  for (uint32_t j = 0; j < arr.Length(); j++) out.push_back(arr.Get(j).ToNumber().Int64Value());
-  return out;
-}
-std::vector<double> Attrs::fv(const char* k) const {
-  Napi::Array arr = get(k).As<Napi::Array>();
-  std::vector<double> out;
-  out.reserve(arr.Length());
-  for (uint32_t j = 0; j < arr.Length(); j++) out.push_back(arr.Get(j).ToNumber().DoubleValue());
-  return out;
 }
 
 namespace {
@@ -72,19 +39,12 @@ at::Tensor& Unwrap(Napi::Env env, Napi::Value v) {
   return b->t;
 }
 
+/** gmm::dtypeOf for a JS argument: its OpError as a JS TypeError with the engine's prefix. */
 at::ScalarType ParseDtype(Napi::Env env, const std::string& d) {
-  if (d == "float32") return at::kFloat;
-  if (d == "int32") return at::kInt;
-  if (d == "bool") return at::kBool;
-  throw Napi::TypeError::New(env, "gmmseg torch engine: unsupported dtype '" + d + "' (float32, int32, bool)");
-}
-
-const char* DtypeName(at::ScalarType t) {
-  switch (t) {
-    case at::kFloat: return "float32";
-    case at::kInt: return "int32";
-    case at::kBool: return "bool";
-    default: return "unsupported";
+  try {
+    return dtypeOf(d);
+  } catch (const OpError& e) {
+    throw Napi::TypeError::New(env, std::string("gmmseg torch engine: ") + e.what());
   }
 }
 
@@ -153,11 +113,11 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   Tensors in;
   in.reserve(arr.Length());
   for (uint32_t j = 0; j < arr.Length(); j++) in.push_back(Unwrap(env, arr.Get(j)));
-  Attrs attrs(env, info[2]);
+  Attrs attrs(env, info[2], it->first, it->second.attrs);
   Tensors out;
   try {
     c10::InferenceMode guard;
-    out = it->second(in, attrs);
+    out = it->second.fn(in, attrs);
     for (auto& t : out) t = Normalize(t);
   } catch (const c10::Error& e) {
     throw Napi::Error::New(env, "gmmseg torch engine: kernel '" + name + "' failed: " + e.what_without_backtrace());
@@ -171,7 +131,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Array shape = Napi::Array::New(env, out[j].dim());
     for (int64_t d = 0; d < out[j].dim(); d++) shape.Set(static_cast<uint32_t>(d), Napi::Number::New(env, static_cast<double>(out[j].size(d))));
     res.Set(static_cast<uint32_t>(3 * j + 1), shape);
-    res.Set(static_cast<uint32_t>(3 * j + 2), Napi::String::New(env, DtypeName(out[j].scalar_type())));
+    res.Set(static_cast<uint32_t>(3 * j + 2), Napi::String::New(env, dtypeName(out[j].scalar_type())));
     res.Set(static_cast<uint32_t>(3 * j), Wrap(env, std::move(out[j])));
   }
   return res;
@@ -183,6 +143,29 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   uint32_t j = 0;
   for (auto& kv : registry()) a.Set(j++, Napi::String::New(info.Env(), kv.first));
   return a;
+}
+
+/** ops() → [{name, attrs: [{key, type, optional}]}]: every registered op with its GMM_OP attribute declaration. */
+Napi::Value Ops(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array ops = Napi::Array::New(env);
+  uint32_t j = 0;
+  for (auto& kv : registry()) {
+    Napi::Array attrs = Napi::Array::New(env, kv.second.attrs.size());
+    for (size_t k = 0; k < kv.second.attrs.size(); k++) {
+      const AttrSpec& spec = kv.second.attrs[k];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("key", spec.key);
+      o.Set("type", spec.type);
+      o.Set("optional", spec.optional);
+      attrs.Set(static_cast<uint32_t>(k), o);
+    }
+    Napi::Object op = Napi::Object::New(env);
+    op.Set("name", kv.first);
+    op.Set("attrs", attrs);
+    ops.Set(j++, op);
+  }
+  return ops;
 }
 
 /** setThreads(n) / threads(): intra-op thread count. */
@@ -234,6 +217,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("free", Napi::Function::New(env, Free));
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("kernels", Napi::Function::New(env, Kernels));
+  exports.Set("ops", Napi::Function::New(env, Ops));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("info", Napi::Function::New(env, Info));

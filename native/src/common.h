@@ -1,5 +1,7 @@
 // Shared declarations of the gmmseg native engine: the tensor box handed to JavaScript, attribute access, the op
-// registry and the device. Every op file includes this header and registers its ops with GMM_OP.
+// registry and the device. Every op file includes this header and registers its ops with GMM_OP, which also declares
+// the op's attributes (keys and types): the kernel contract that src/engine/torch/kernel-contract.ts mirrors and that
+// tests/unit/engine/kernel-contract.test.ts compares with the addon's ops() export.
 #pragma once
 #include <ATen/ATen.h>
 #include <napi.h>
@@ -13,10 +15,25 @@ namespace gmm {
 
 using Tensors = std::vector<at::Tensor>;
 
-/** Read-only view of a kernel's attribute object (a plain JS object; missing keys throw naming the key). */
+/** One declared attribute of an op: key, type (int, float, bool, string, int[], float[]), whether it may be absent. */
+struct AttrSpec {
+  std::string key;
+  std::string type;
+  bool optional = false;
+};
+
+/** An op's declared attributes, parsed from its GMM_OP spec "key:type,key?:type,…" ("" = no attributes). */
+std::vector<AttrSpec> parseAttrSpecs(const char* spec);
+
+/**
+ * Read-only view of a kernel's attribute object (a plain JS object). Every read is checked against the op's
+ * declaration: an undeclared key, or a key read with another type than declared, is an OpError naming op and key, so
+ * the C++ side cannot drift from its GMM_OP declaration; a missing required key throws naming the key.
+ */
 class Attrs {
  public:
-  Attrs(Napi::Env env, Napi::Value v) : env_(env), obj_(v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(env)) {}
+  Attrs(Napi::Env env, Napi::Value v, const std::string& op, const std::vector<AttrSpec>& specs)
+      : env_(env), obj_(v.IsObject() ? v.As<Napi::Object>() : Napi::Object::New(env)), op_(op), specs_(specs) {}
   bool has(const char* k) const;
   int64_t i(const char* k) const;
   double f(const char* k) const;
@@ -26,18 +43,30 @@ class Attrs {
   std::vector<double> fv(const char* k) const;
 
  private:
-  Napi::Value get(const char* k) const;
+  /** Throws unless `k` is declared with type `type` (nullptr: any type). */
+  void declared(const char* k, const char* type) const;
+  Napi::Value get(const char* k, const char* type) const;
   Napi::Env env_;
   Napi::Object obj_;
+  const std::string& op_;
+  const std::vector<AttrSpec>& specs_;
 };
 
 /** An op: inputs (in the kernel's input order) and attributes → outputs. */
 using OpFn = std::function<Tensors(const Tensors&, const Attrs&)>;
 
-std::unordered_map<std::string, OpFn>& registry();
+/** A registered op: its function and its declared attributes. */
+struct OpDef {
+  OpFn fn;
+  std::vector<AttrSpec> attrs;
+};
+
+std::unordered_map<std::string, OpDef>& registry();
 
 struct Registrar {
-  Registrar(const char* name, OpFn fn) { registry()[name] = std::move(fn); }
+  Registrar(const char* name, OpFn fn, const char* spec) {
+    registry()[name] = OpDef{std::move(fn), parseAttrSpecs(spec)};
+  }
 };
 
 /** The device tensors live on (CPU, or CUDA when built against a CUDA libtorch and selected). */
@@ -56,8 +85,11 @@ inline void require(bool ok, const std::string& msg) {
   if (!ok) throw OpError(msg);
 }
 
-/** A tfjs dtype name ('float32', 'int32', 'bool') as a libtorch scalar type; OpError otherwise. */
+/** A tfjs dtype name ('float32', 'int32', 'bool') as a libtorch scalar type; OpError otherwise. The only parser. */
 at::ScalarType dtypeOf(const std::string& d);
+
+/** The tfjs dtype name of a libtorch scalar type (the inverse of dtypeOf; "unsupported" for other types). */
+const char* dtypeName(at::ScalarType t);
 
 /** A tfjs fused activation (linear, relu, relu6, elu, sigmoid, leakyrelu, prelu) applied in place to a fresh `y`. */
 at::Tensor activate(at::Tensor y, const std::string& act, const at::Tensor& prelu, double alpha);
@@ -66,8 +98,13 @@ at::Tensor activate(at::Tensor y, const std::string& act, const at::Tensor& prel
 
 #define GMM_CAT_(a, b) a##b
 #define GMM_CAT(a, b) GMM_CAT_(a, b)
-/** Defines and registers an op: GMM_OP(Name) { return {in[0] + in[1]}; } with `in` (Tensors) and `a` (Attrs). */
-#define GMM_OP(name)                                                                   \
-  static gmm::Tensors GMM_CAT(op_, name)(const gmm::Tensors& in, const gmm::Attrs& a); \
-  static gmm::Registrar GMM_CAT(reg_, name)(#name, GMM_CAT(op_, name));              \
+/**
+ * Defines and registers an op with `in` (Tensors) and `a` (Attrs): GMM_OP(Name) { … } for an op without attributes,
+ * GMM_OP(Name, "axis:int[],keepDims?:bool") { … } with its attributes declared as key[?]:type ('?' = may be absent;
+ * types int, float, bool, string, int[], float[]). Adjacent string literals concatenate, so shared attribute groups
+ * can be macros (GMM_OP(Conv2D, GMM_CONV_GEOMETRY)).
+ */
+#define GMM_OP(name, ...)                                                                   \
+  static gmm::Tensors GMM_CAT(op_, name)(const gmm::Tensors& in, const gmm::Attrs& a);      \
+  static gmm::Registrar GMM_CAT(reg_, name)(#name, GMM_CAT(op_, name), "" __VA_ARGS__);   \
   static gmm::Tensors GMM_CAT(op_, name)(const gmm::Tensors& in, [[maybe_unused]] const gmm::Attrs& a)

@@ -11,8 +11,12 @@
 // convolution, the rest (tfjs 'same' with an even total pad) is applied to the input with constant_pad_nd first, and
 // the input gradient is cropped back by the adjoint constant_pad_nd.
 #include <map>
+#include <tuple>
 
 #include "common.h"
+
+/** Attributes of every convolution op: geometry (see above), NCHW layout, depthwise (groups = input channels). */
+#define GMM_CONV_GEOMETRY "stride:int[],dilation:int[],pad:int[],nchw?:bool,depthwise?:bool"
 
 using gmm::activate;
 
@@ -91,19 +95,33 @@ std::vector<int64_t> paddedInputSizes(at::IntArrayRef s, const Geometry& g) {
 int64_t groupsOf(const Geometry& g, int64_t inChannels) { return g.depthwise ? inChannels : 1; }
 
 /**
+ * Most shape donors kept (the cache below is emptied when a new one would exceed it). A cap exists because the keys
+ * come from the data: every distinct input shape (batch size, image size, sliding-window crops at the borders,
+ * multi-scale inference) adds an entry, and a long-running process (the HTTP server) would otherwise keep a tensor
+ * per shape it ever saw for good. The donors are never written, so their cost is address space and allocator
+ * bookkeeping rather than resident memory; 256 is far above the distinct backward shapes of one network (about one
+ * per convolution layer), so a training run never refills it, while a stream of new shapes cannot grow it forever.
+ */
+constexpr size_t kMaxShapeDonors = 256;
+
+/** Everything a shape donor is made from: sizes, dtype, memory format and the device it lives on. */
+using DonorKey = std::tuple<std::vector<int64_t>, at::ScalarType, at::MemoryFormat, c10::DeviceType, c10::DeviceIndex>;
+
+/**
  * An uninitialised tensor of `sizes` whose only use is to tell convolution_backward the input's shape and layout. On
- * the CPU these are cached per shape and never written, so they cost no physical memory: a fresh input-sized
- * allocation per call made glibc return and re-fault the heap top each call (4× slower input gradients here).
+ * the CPU these are cached (by everything in {@link DonorKey}) and never written, so they cost no physical memory: a
+ * fresh input-sized allocation per call made glibc return and re-fault the heap top each call (4× slower input
+ * gradients here). On other devices, whose caching allocators make a fresh allocation cheap but whose untouched
+ * memory is still reserved, a fresh tensor is made per call.
  */
 at::Tensor shapeDonor(const std::vector<int64_t>& sizes, at::ScalarType dtype, at::MemoryFormat fmt) {
-  if (!gmm::device().is_cpu()) return at::empty(sizes, gmm::opts(dtype).memory_format(fmt));
-  static std::map<std::vector<int64_t>, at::Tensor> cache;
-  std::vector<int64_t> key(sizes);
-  key.push_back(static_cast<int64_t>(dtype));
-  key.push_back(static_cast<int64_t>(fmt));
+  const at::Device dev = gmm::device();
+  if (!dev.is_cpu()) return at::empty(sizes, gmm::opts(dtype).memory_format(fmt));
+  static std::map<DonorKey, at::Tensor> cache;
+  DonorKey key{sizes, dtype, fmt, dev.type(), dev.index()};
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  if (cache.size() >= 256) cache.clear();
+  if (cache.size() >= kMaxShapeDonors) cache.clear();
   return cache[key] = at::empty(sizes, gmm::opts(dtype).memory_format(fmt));
 }
 
@@ -127,7 +145,7 @@ at::Tensor channelBias(const at::Tensor& bias, int64_t outChannels, bool nchw) {
 }  // namespace
 
 /** Conv2D / DepthwiseConv2dNative: in = [x, filter]. */
-GMM_OP(Conv2D) {
+GMM_OP(Conv2D, GMM_CONV_GEOMETRY) {
   Geometry g = geometry(a);
   return {outputTF(convForward(in[0], in[1], at::Tensor(), g), g)};
 }
@@ -137,7 +155,7 @@ GMM_OP(Conv2D) {
  * activation, leakyreluAlpha. A per-channel bias goes into the convolution; other shapes broadcast like tfjs's add
  * (NCHW: a 1-D bias is per channel, as in tfjs).
  */
-GMM_OP(FusedConv2D) {
+GMM_OP(FusedConv2D, GMM_CONV_GEOMETRY ",hasBias:bool,hasPrelu:bool,activation?:string,leakyreluAlpha?:float") {
   Geometry g = geometry(a);
   size_t k = 2;
   at::Tensor bias = a.b("hasBias") ? in.at(k++) : at::Tensor();
@@ -152,7 +170,7 @@ GMM_OP(FusedConv2D) {
 }
 
 /** Conv2DBackpropInput / DepthwiseConv2dNativeBackpropInput: in = [dy, filter]; attrs inputShape (tfjs layout). */
-GMM_OP(Conv2DBackpropInput) {
+GMM_OP(Conv2DBackpropInput, GMM_CONV_GEOMETRY ",inputShape:int[]") {
   Geometry g = geometry(a);
   at::Tensor dy = g.nchw ? in[0].contiguous() : in[0].permute({0, 3, 1, 2}).contiguous(kCL);
   at::Tensor w = weightTorch(in[1], g);
@@ -171,7 +189,7 @@ GMM_OP(Conv2DBackpropInput) {
 }
 
 /** Conv2DBackpropFilter / DepthwiseConv2dNativeBackpropFilter: in = [x, dy]; attrs filterShape (tfjs layout). */
-GMM_OP(Conv2DBackpropFilter) {
+GMM_OP(Conv2DBackpropFilter, GMM_CONV_GEOMETRY ",filterShape:int[]") {
   Geometry g = geometry(a);
   at::Tensor xt = inputNCHW(in[0], g);
   at::Tensor dy = g.nchw ? in[1].contiguous() : in[1].permute({0, 3, 1, 2}).contiguous(kCL);

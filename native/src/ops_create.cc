@@ -19,10 +19,10 @@ int32_t toInt32(double v) {
 }  // namespace
 
 /** Fill {shape, value, dtype}. */
-GMM_OP(Fill) { return {at::full(a.iv("shape"), a.f("value"), gmm::opts(dtypeOf(a.s("dtype"))))}; }
+GMM_OP(Fill, "shape:int[],value:float,dtype:string") { return {at::full(a.iv("shape"), a.f("value"), gmm::opts(dtypeOf(a.s("dtype"))))}; }
 
 /** Range {start, step, n, dtype}: n values start, start + step, … (count and step sign resolved by the caller). */
-GMM_OP(Range) {
+GMM_OP(Range, "start:float,step:float,n:int,dtype:string") {
   const double start = a.f("start"), step = a.f("step");
   const int64_t n = a.i("n");
   const auto dt = dtypeOf(a.s("dtype"));
@@ -43,7 +43,7 @@ GMM_OP(Range) {
 }
 
 /** LinSpace {start, stop, num}: float32 values from start in steps of (stop − start) / (num − 1). */
-GMM_OP(LinSpace) {
+GMM_OP(LinSpace, "start:float,stop:float,num:int") {
   const double start = a.f("start"), stop = a.f("stop");
   const int64_t num = a.i("num");
   at::Tensor t = at::empty({std::max<int64_t>(num, 0)}, at::TensorOptions().dtype(at::kFloat));

@@ -10,6 +10,9 @@
 
 #include "common.h"
 
+/** Attributes of the pool ops: window, stride and [top, bottom, left, right] pads (bottom/right may be negative). */
+#define GMM_POOL_GEOMETRY "kernel:int[],stride:int[],pad:int[]"
+
 namespace {
 
 using gmm::Attrs;
@@ -150,7 +153,7 @@ at::Tensor windowCounts(int64_t h, int64_t w, const Pool& p, at::ScalarType dtyp
 }  // namespace
 
 /** ResizeBilinear: in = [images]; attrs size [h, w], alignCorners, halfPixelCenters. */
-GMM_OP(ResizeBilinear) {
+GMM_OP(ResizeBilinear, "size:int[],alignCorners:bool,halfPixelCenters:bool") {
   ResizeAttrs r = resizeAttrs(a, "size");
   const at::Tensor& x = in[0];
   if (torchBilinear(r)) return {toNHWC(at::upsample_bilinear2d(toNCHW(x), std::vector<int64_t>{r.oh, r.ow}, r.alignCorners))};
@@ -159,7 +162,7 @@ GMM_OP(ResizeBilinear) {
 }
 
 /** ResizeBilinearGrad: in = [dy]; attrs imageShape [N, H, W, C], alignCorners, halfPixelCenters. The exact adjoint. */
-GMM_OP(ResizeBilinearGrad) {
+GMM_OP(ResizeBilinearGrad, "imageShape:int[],alignCorners:bool,halfPixelCenters:bool") {
   auto shape = a.iv("imageShape");
   gmm::require(shape.size() == 4, "ResizeBilinearGrad: imageShape needs 4 values");
   const at::Tensor& dy = in[0];
@@ -173,7 +176,7 @@ GMM_OP(ResizeBilinearGrad) {
 }
 
 /** ResizeNearestNeighbor: in = [images]; attrs size [h, w], alignCorners, halfPixelCenters. */
-GMM_OP(ResizeNearestNeighbor) {
+GMM_OP(ResizeNearestNeighbor, "size:int[],alignCorners:bool,halfPixelCenters:bool") {
   ResizeAttrs r = resizeAttrs(a, "size");
   const at::Tensor& x = in[0];
   gmm::require(x.dim() == 4, "ResizeNearestNeighbor: images must be rank 4");
@@ -182,7 +185,7 @@ GMM_OP(ResizeNearestNeighbor) {
 }
 
 /** ResizeNearestNeighborGrad: in = [dy]; attrs imageShape, alignCorners, halfPixelCenters. The exact adjoint. */
-GMM_OP(ResizeNearestNeighborGrad) {
+GMM_OP(ResizeNearestNeighborGrad, "imageShape:int[],alignCorners:bool,halfPixelCenters:bool") {
   auto shape = a.iv("imageShape");
   gmm::require(shape.size() == 4, "ResizeNearestNeighborGrad: imageShape needs 4 values");
   const at::Tensor& dy = in[0];
@@ -195,7 +198,7 @@ GMM_OP(ResizeNearestNeighborGrad) {
 }
 
 /** MaxPool: in = [x]; attrs kernel, stride, pad [t, b, l, r]. Padding never wins (−inf). */
-GMM_OP(MaxPool) {
+GMM_OP(MaxPool, GMM_POOL_GEOMETRY) {
   Pool p = pool(a);
   at::Tensor x = toNCHW(in[0]);
   if (p.hasResidual()) x = at::constant_pad_nd(x, p.residual, -INFINITY).contiguous(kCL);
@@ -203,7 +206,7 @@ GMM_OP(MaxPool) {
 }
 
 /** MaxPoolGrad: in = [dy, x]; the gradient goes to the first maximum of each window (as tfjs). */
-GMM_OP(MaxPoolGrad) {
+GMM_OP(MaxPoolGrad, GMM_POOL_GEOMETRY) {
   Pool p = pool(a);
   at::Tensor dy = toNCHW(in[0]);
   at::Tensor x = toNCHW(in[1]);
@@ -215,7 +218,7 @@ GMM_OP(MaxPoolGrad) {
 }
 
 /** AvgPool: in = [x]; the mean over the window's pixels inside the input (padding not counted, as tfjs). */
-GMM_OP(AvgPool) {
+GMM_OP(AvgPool, GMM_POOL_GEOMETRY) {
   Pool p = pool(a);
   at::Tensor x = toNCHW(in[0]);
   if (!p.hasResidual()) return {toNHWC(at::avg_pool2d(x, p.kernel, p.stride, p.padding, false, false))};
@@ -224,7 +227,7 @@ GMM_OP(AvgPool) {
 }
 
 /** AvgPoolGrad: in = [dy, x]; the exact adjoint of AvgPool (each window spreads dy / its pixel count). */
-GMM_OP(AvgPoolGrad) {
+GMM_OP(AvgPoolGrad, GMM_POOL_GEOMETRY) {
   Pool p = pool(a);
   at::Tensor dy = toNCHW(in[0]);
   at::Tensor x = toNCHW(in[1]);

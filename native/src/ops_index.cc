@@ -57,7 +57,7 @@ at::Tensor flatIndices(const at::Tensor& indices, int64_t K, const std::vector<i
  * GatherV2 {axis, batchDims} (both normalised to be non-negative): x, indices (int32) →
  * x.shape[:axis] + indices.shape[batchDims:] + x.shape[axis+1:].
  */
-GMM_OP(GatherV2) {
+GMM_OP(GatherV2, "axis:int,batchDims:int") {
   const at::Tensor& x = in[0];
   const at::Tensor& indices = in[1];
   const int64_t axis = a.i("axis");
@@ -89,7 +89,7 @@ GMM_OP(GatherV2) {
 }
 
 /** GatherNd {strides, sliceSize, shape}: params, indices [..., K] (int32) → shape = indices.shape[:-1] + params.shape[K:]. */
-GMM_OP(GatherNd) {
+GMM_OP(GatherNd, "shape:int[],sliceSize:int,strides:int[]") {
   const at::Tensor& params = in[0];
   const at::Tensor& indices = in[1];
   const int64_t sliceSize = a.i("sliceSize");
@@ -102,7 +102,7 @@ GMM_OP(GatherNd) {
 }
 
 /** ScatterNd {shape, strides, sliceSize}: zeros of `shape` plus every update at its index (duplicates summed). */
-GMM_OP(ScatterNd) {
+GMM_OP(ScatterNd, "shape:int[],sliceSize:int,strides:int[]") {
   const at::Tensor& indices = in[0];
   const at::Tensor& updates = in[1];
   auto shape = a.iv("shape");
@@ -123,7 +123,7 @@ GMM_OP(ScatterNd) {
  * TensorScatterUpdate {strides, sliceSize}: a copy of `tensor` with the slices at `indices` replaced by `updates`
  * (with duplicate indices, which update wins is unspecified, as in TensorFlow).
  */
-GMM_OP(TensorScatterUpdate) {
+GMM_OP(TensorScatterUpdate, "sliceSize:int,strides:int[]") {
   const at::Tensor& tensor = in[0];
   const at::Tensor& indices = in[1];
   const at::Tensor& updates = in[2];
@@ -144,7 +144,7 @@ GMM_OP(TensorScatterUpdate) {
  * UnsortedSegmentSum {numSegments}: x [ids.shape…, rest…], segmentIds (int32) → [numSegments, rest…]; ids outside
  * [0, numSegments) are dropped (TensorFlow semantics). The dtype is x's.
  */
-GMM_OP(UnsortedSegmentSum) {
+GMM_OP(UnsortedSegmentSum, "numSegments:int") {
   const at::Tensor& x = in[0];
   const at::Tensor& ids = in[1];
   const int64_t numSegments = a.i("numSegments");
@@ -166,7 +166,7 @@ GMM_OP(UnsortedSegmentSum) {
 }
 
 /** OneHot {depth, onValue, offValue, dtype}: indices (int32) → [indices.shape…, depth]; out-of-range rows are all off. */
-GMM_OP(OneHot) {
+GMM_OP(OneHot, "depth:int,onValue:float,offValue:float,dtype:string") {
   const at::Tensor& indices = in[0];
   const int64_t depth = a.i("depth");
   const auto dt = dtypeOf(a.s("dtype"));

@@ -41,10 +41,10 @@ bool broadcastsInto(const at::Tensor& small, const at::Tensor& big) {
 }  // namespace
 
 /** BatchMatMul: in = [a, b]; attrs transposeA, transposeB. */
-GMM_OP(BatchMatMul) { return {matmul(in[0], in[1], a.b("transposeA"), a.b("transposeB")).contiguous()}; }
+GMM_OP(BatchMatMul, "transposeA:bool,transposeB:bool") { return {matmul(in[0], in[1], a.b("transposeA"), a.b("transposeB")).contiguous()}; }
 
 /** _FusedMatMul: in = [a, b, bias?, prelu?] (attrs hasBias, hasPrelu), activation, leakyreluAlpha. */
-GMM_OP(_FusedMatMul) {
+GMM_OP(_FusedMatMul, "transposeA:bool,transposeB:bool,hasBias:bool,hasPrelu:bool,activation?:string,leakyreluAlpha?:float") {
   size_t k = 2;
   at::Tensor bias = a.b("hasBias") ? in.at(k++) : at::Tensor();
   at::Tensor prelu = a.b("hasPrelu") ? in.at(k++) : at::Tensor();
@@ -66,4 +66,4 @@ GMM_OP(_FusedMatMul) {
 }
 
 /** Einsum: in = the operands; attrs equation. */
-GMM_OP(Einsum) { return {at::einsum(a.s("equation"), in).contiguous()}; }
+GMM_OP(Einsum, "equation:string") { return {at::einsum(a.s("equation"), in).contiguous()}; }

@@ -30,7 +30,7 @@ void apply(at::Tensor& out, const at::Tensor& p, Op op) {
 }  // namespace
 
 /** FusedBatchNorm: in = [x, mean, variance, offset?, scale?] (attrs hasOffset, hasScale), varianceEpsilon. */
-GMM_OP(FusedBatchNorm) {
+GMM_OP(FusedBatchNorm, "hasOffset:bool,hasScale:bool,varianceEpsilon?:float") {
   size_t k = 3;
   at::Tensor offset = a.b("hasOffset") ? in.at(k++) : at::Tensor();
   at::Tensor scale = a.b("hasScale") ? in.at(k++) : at::Tensor();

@@ -7,6 +7,11 @@
 
 #include "common.h"
 
+/** Attributes of the reductions: sorted, distinct, non-negative axes; keepDims (absent = false). */
+#define GMM_REDUCTION "axis:int[],keepDims?:bool"
+/** Attributes of Cumsum/Cumprod: the axis; exclusive and reverse (absent = false). */
+#define GMM_CUMULATIVE "axis:int,exclusive?:bool,reverse?:bool"
+
 namespace {
 
 using gmm::Attrs;
@@ -109,7 +114,7 @@ at::Tensor cumulative(const at::Tensor& x0, const Attrs& a, double identity, F f
 
 }  // namespace
 
-GMM_OP(Sum) {
+GMM_OP(Sum, GMM_REDUCTION) {
   const at::Tensor& x = in[0];
   Reduction r = parse(x, a);
   if (r.axes.empty()) return {unreduced(x, sumType(x))};
@@ -118,7 +123,7 @@ GMM_OP(Sum) {
 }
 
 // Mean: float32 out for every input dtype; mean over an empty axis is 0 (the cpu kernel sums x / 0 over nothing).
-GMM_OP(Mean) {
+GMM_OP(Mean, GMM_REDUCTION) {
   at::Tensor x = in[0].is_floating_point() ? in[0] : in[0].to(at::kFloat);
   Reduction r = parse(x, a);
   if (r.axes.empty()) return {x};
@@ -136,10 +141,10 @@ static at::Tensor extremum(const at::Tensor& x0, const Reduction& r, bool isMax)
   at::Tensor y = isMax ? at::amax(x, r.axes, r.keepDims) : at::amin(x, r.axes, r.keepDims);
   return y.scalar_type() == dt ? y : y.to(dt);
 }
-GMM_OP(Max) { return {extremum(in[0], parse(in[0], a), true)}; }
-GMM_OP(Min) { return {extremum(in[0], parse(in[0], a), false)}; }
+GMM_OP(Max, GMM_REDUCTION) { return {extremum(in[0], parse(in[0], a), true)}; }
+GMM_OP(Min, GMM_REDUCTION) { return {extremum(in[0], parse(in[0], a), false)}; }
 
-GMM_OP(Prod) {
+GMM_OP(Prod, GMM_REDUCTION) {
   at::Tensor x = in[0].scalar_type() == at::kBool ? in[0].to(at::kInt) : in[0];
   Reduction r = parse(x, a);
   if (r.axes.empty()) return {x};
@@ -159,31 +164,31 @@ static at::Tensor logicalReduce(const at::Tensor& x0, const Reduction& r, bool i
   }
   return eachAxis(x, r, [isAll](const at::Tensor& t, int64_t ax, bool keep) { return isAll ? at::all(t, ax, keep) : at::any(t, ax, keep); });
 }
-GMM_OP(Any) { return {logicalReduce(in[0], parse(in[0], a), false)}; }
-GMM_OP(All) { return {logicalReduce(in[0], parse(in[0], a), true)}; }
+GMM_OP(Any, GMM_REDUCTION) { return {logicalReduce(in[0], parse(in[0], a), false)}; }
+GMM_OP(All, GMM_REDUCTION) { return {logicalReduce(in[0], parse(in[0], a), true)}; }
 
 // ArgMax/ArgMin(axis): int32 indices; ties → the first index (ATen's argmax/argmin return the first too).
-GMM_OP(ArgMax) { return {argReduce(in[0], oneAxis(in[0], a, "axis"), true)}; }
-GMM_OP(ArgMin) { return {argReduce(in[0], oneAxis(in[0], a, "axis"), false)}; }
+GMM_OP(ArgMax, "axis:int") { return {argReduce(in[0], oneAxis(in[0], a, "axis"), true)}; }
+GMM_OP(ArgMin, "axis:int") { return {argReduce(in[0], oneAxis(in[0], a, "axis"), false)}; }
 
 // Softmax(dim) over logits; float32 out.
-GMM_OP(Softmax) {
+GMM_OP(Softmax, "dim:int") {
   at::Tensor x = in[0].is_floating_point() ? in[0] : in[0].to(at::kFloat);
   if (x.dim() == 0) return {at::ones_like(x)};
   return {at::softmax(x, oneAxis(x, a, "dim"))};
 }
 
 // Cumsum/Cumprod(axis, exclusive, reverse); int32/bool inputs give int32.
-GMM_OP(Cumsum) {
+GMM_OP(Cumsum, GMM_CUMULATIVE) {
   return {cumulative(in[0], a, 0, [](const at::Tensor& t, int64_t ax) { return at::cumsum(t, ax, t.scalar_type()); })};
 }
-GMM_OP(Cumprod) {
+GMM_OP(Cumprod, GMM_CUMULATIVE) {
   return {cumulative(in[0], a, 1, [](const at::Tensor& t, int64_t ax) { return at::cumprod(t, ax, t.scalar_type()); })};
 }
 
 // TopK(k, sorted) along the last axis: values (x's dtype) and int32 indices, largest first, ties → lower index first
 // (a stable descending sort gives exactly tfjs's order; tfjs's unsorted order is unspecified, so it is sorted too).
-GMM_OP(TopK) {
+GMM_OP(TopK, "k:int") {
   const at::Tensor& x = in[0];
   gmm::require(x.dim() >= 1, "TopK: input must have rank ≥ 1");
   int64_t k = a.i("k");

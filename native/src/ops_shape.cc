@@ -32,17 +32,17 @@ at::Tensor mirrorIndex(int64_t n, int64_t before, int64_t after, bool symmetric)
 }  // namespace
 
 /** Reshape {shape}: a view whenever the input's strides allow (always for the dense tensors tfjs hands over). */
-GMM_OP(Reshape) { return {in[0].reshape(a.iv("shape"))}; }
+GMM_OP(Reshape, "shape:int[]") { return {in[0].reshape(a.iv("shape"))}; }
 
 /**
  * Transpose {perm}: a permuted view; consumers that need a dense layout make it themselves. Measured on CPU against
  * returning a contiguous copy: the view is never slower when followed by a reshape, an elementwise op or a matmul
  * (the copy just moves into the consumer) and avoids the copy entirely when the consumer handles strides.
  */
-GMM_OP(Transpose) { return {in[0].permute(a.iv("perm"))}; }
+GMM_OP(Transpose, "perm:int[]") { return {in[0].permute(a.iv("perm"))}; }
 
 /** Slice {begin, size}: explicit per-dimension begin and size (no -1); a view. */
-GMM_OP(Slice) {
+GMM_OP(Slice, "begin:int[],size:int[]") {
   at::Tensor x = in[0];
   auto begin = a.iv("begin");
   auto size = a.iv("size");
@@ -59,7 +59,7 @@ GMM_OP(Slice) {
  * (non-zero) stride, all canonical (every selected index is in range); `shape` is the final shape (new axes added,
  * shrunk axes removed). Negative strides take the positive-stride slice of the same elements and flip it.
  */
-GMM_OP(StridedSlice) {
+GMM_OP(StridedSlice, "begin:int[],count:int[],strides:int[],shape:int[]") {
   at::Tensor x = in[0];
   auto begin = a.iv("begin");
   auto count = a.iv("count");
@@ -84,7 +84,7 @@ GMM_OP(StridedSlice) {
 }
 
 /** Concat {axis}: inputs of one dtype (cast to the first input's dtype like the cpu backend), empty ones included. */
-GMM_OP(Concat) {
+GMM_OP(Concat, "axis:int") {
   gmm::require(!in.empty(), "Concat: no inputs");
   const auto dtype = in[0].scalar_type();
   std::vector<at::Tensor> ts;
@@ -94,7 +94,7 @@ GMM_OP(Concat) {
 }
 
 /** Pack {axis}: stacks equally shaped inputs along a new axis. */
-GMM_OP(Pack) {
+GMM_OP(Pack, "axis:int") {
   gmm::require(!in.empty(), "Pack: no inputs");
   int64_t axis = a.i("axis");
   if (axis < 0) axis += in[0].dim() + 1;
@@ -102,27 +102,27 @@ GMM_OP(Pack) {
 }
 
 /** Unpack {axis}: one output per index along `axis` (views). */
-GMM_OP(Unpack) { return at::unbind(in[0], normAxis(a.i("axis"), in[0].dim())); }
+GMM_OP(Unpack, "axis:int") { return at::unbind(in[0], normAxis(a.i("axis"), in[0].dim())); }
 
 /** SplitV {sizes, axis}: explicit sizes (no -1); views. */
-GMM_OP(SplitV) { return at::split_with_sizes(in[0], a.iv("sizes"), normAxis(a.i("axis"), in[0].dim())); }
+GMM_OP(SplitV, "sizes:int[],axis:int") { return at::split_with_sizes(in[0], a.iv("sizes"), normAxis(a.i("axis"), in[0].dim())); }
 
 /** Tile {reps}: one repeat count per dimension. */
-GMM_OP(Tile) {
+GMM_OP(Tile, "reps:int[]") {
   auto reps = a.iv("reps");
   gmm::require(static_cast<int64_t>(reps.size()) == in[0].dim(), "Tile: reps must have one entry per dimension");
   return {in[0].repeat(reps)};
 }
 
 /** Reverse {dims}: normalised, distinct dimensions. */
-GMM_OP(Reverse) {
+GMM_OP(Reverse, "dims:int[]") {
   auto dims = a.iv("dims");
   if (dims.empty() || in[0].dim() == 0) return {in[0]};  // tensors are immutable: aliasing is safe
   return {at::flip(in[0], dims)};
 }
 
 /** PadV2 {paddings: [before0, after0, before1, after1, …], value}. */
-GMM_OP(PadV2) {
+GMM_OP(PadV2, "paddings:int[],value:float") {
   const at::Tensor& x = in[0];
   auto p = a.iv("paddings");
   gmm::require(static_cast<int64_t>(p.size()) == 2 * x.dim(), "PadV2: paddings must have two entries per dimension");
@@ -140,7 +140,7 @@ GMM_OP(PadV2) {
 }
 
 /** MirrorPad {paddings: [before0, after0, …], mode: reflect | symmetric}: one index_select per padded dimension. */
-GMM_OP(MirrorPad) {
+GMM_OP(MirrorPad, "paddings:int[],mode:string") {
   at::Tensor x = in[0];
   auto p = a.iv("paddings");
   const std::string mode = a.s("mode");
@@ -157,7 +157,7 @@ GMM_OP(MirrorPad) {
  * SpaceToBatchND {blockShape, paddings: [before0, after0, …] (one pair per block dimension)}: x [B, s1…sM, rest…] →
  * [B·∏b, s1/b1 … sM/bM, rest…] with the block offsets outermost, as TensorFlow lays it out.
  */
-GMM_OP(SpaceToBatchND) {
+GMM_OP(SpaceToBatchND, "blockShape:int[],paddings:int[]") {
   at::Tensor x = in[0];
   auto block = a.iv("blockShape");
   auto p = a.iv("paddings");
@@ -196,7 +196,7 @@ GMM_OP(SpaceToBatchND) {
 }
 
 /** BatchToSpaceND {blockShape, crops: [begin0, end0, …]}: the inverse of SpaceToBatchND, then the crop (a view). */
-GMM_OP(BatchToSpaceND) {
+GMM_OP(BatchToSpaceND, "blockShape:int[],crops:int[]") {
   const at::Tensor& x = in[0];
   auto block = a.iv("blockShape");
   auto crops = a.iv("crops");
@@ -228,7 +228,7 @@ GMM_OP(BatchToSpaceND) {
 }
 
 /** DepthToSpace {blockSize, dataFormat NHWC}: [B, H, W, bs·bs·C] → [B, H·bs, W·bs, C]. */
-GMM_OP(DepthToSpace) {
+GMM_OP(DepthToSpace, "blockSize:int,dataFormat:string") {
   const at::Tensor& x = in[0];
   gmm::require(a.s("dataFormat") == "NHWC", "DepthToSpace: only the NHWC data format is supported (as on the tfjs cpu backend)");
   gmm::require(x.dim() == 4, "DepthToSpace: input must be 4-D");

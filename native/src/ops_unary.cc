@@ -91,7 +91,7 @@ GMM_OP(Relu) { return {at::relu(in[0].scalar_type() == at::kBool ? in[0].to(at::
 // min(max(0, x), 6) with NaN propagating (ATen's clamp propagates NaN).
 GMM_OP(Relu6) { return {at::clamp(in[0].scalar_type() == at::kBool ? in[0].to(at::kInt) : in[0], 0, 6)}; }
 // tfjs: NaN → NaN, x > 0 → 1, else alpha. clamp(x, 1, 1) is 1 for every number and NaN for NaN.
-GMM_OP(Step) {
+GMM_OP(Step, "alpha:float") {
   const at::Tensor& x = in[0];
   double alpha = a.f("alpha");
   if (!x.is_floating_point()) {
@@ -102,7 +102,7 @@ GMM_OP(Step) {
   if (alpha == 0) return {at::clamp(x, 0, 1).ceil_()};
   return {at::where(at::le(x, 0), scalarLike(x, alpha), at::clamp(x, 1, 1))};
 }
-GMM_OP(LeakyRelu) {
+GMM_OP(LeakyRelu, "alpha:float") {
   at::Tensor x = in[0].is_floating_point() ? in[0] : in[0].to(at::kFloat);
   return {at::leaky_relu(x, a.f("alpha"))};
 }
@@ -118,7 +118,7 @@ GMM_OP(EluGrad) {
   const at::Tensor& y = in[1];
   return {at::where(at::ge(y, 0), dy, at::mul(dy, at::add(y, 1))).to(at::kFloat)};
 }
-GMM_OP(ClipByValue) {
+GMM_OP(ClipByValue, "clipValueMin:float,clipValueMax:float") {
   const at::Tensor& x = in[0];
   double lo = a.f("clipValueMin"), hi = a.f("clipValueMax");
   if (x.is_floating_point()) return {at::clamp(x, lo, hi)};
@@ -134,13 +134,12 @@ GMM_OP(LogicalNot) { return {at::logical_not(in[0])}; }
 
 // ---- dtype and constants ----
 // Cast(dtype): float → int32 truncates toward zero (NaN/±Inf → 0, like an Int32Array store); → bool is x ≠ 0.
-GMM_OP(Cast) {
+GMM_OP(Cast, "dtype:string") {
   const at::Tensor& x = in[0];
-  std::string d = a.s("dtype");
-  if (d == "float32") return {x.scalar_type() == at::kFloat ? x : x.to(at::kFloat)};
-  if (d == "int32") return {jsInt32(x)};
-  if (d == "bool") return {x.scalar_type() == at::kBool ? x : at::ne(x, 0)};
-  throw gmm::OpError("Cast: unsupported dtype '" + d + "' (float32, int32, bool)");
+  const at::ScalarType d = gmm::dtypeOf(a.s("dtype"));
+  if (d == at::kFloat) return {x.scalar_type() == at::kFloat ? x : x.to(at::kFloat)};
+  if (d == at::kInt) return {jsInt32(x)};
+  return {x.scalar_type() == at::kBool ? x : at::ne(x, 0)};
 }
 GMM_OP(ZerosLike) { return {at::zeros_like(in[0])}; }
 GMM_OP(OnesLike) { return {at::ones_like(in[0])}; }

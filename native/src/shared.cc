@@ -1,4 +1,5 @@
-// Helpers shared by several op files (declared in common.h).
+// Helpers shared by several op files and the N-API entry points (declared in common.h): the one tfjs dtype parser
+// (and its inverse) and fused activations.
 #include "common.h"
 
 namespace gmm {
@@ -8,6 +9,15 @@ at::ScalarType dtypeOf(const std::string& d) {
   if (d == "int32") return at::kInt;
   if (d == "bool") return at::kBool;
   throw OpError("unsupported dtype '" + d + "' (float32, int32, bool)");
+}
+
+const char* dtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kInt: return "int32";
+    case at::kBool: return "bool";
+    default: return "unsupported";
+  }
 }
 
 /** tfjs activation (NHWC or NCHW tensor) in place on a fresh output; prelu weights broadcast like tfjs. */

@@ -3,13 +3,13 @@
  * reference): run the same computation on each engine and compare every output — shape exactly, values exactly where the cpu result is int32, otherwise
  * within a tolerance (default rtol 1e-4, atol 1e-4: wasm kernels sum in float32 inside XNNPACK, the cpu ones in
  * float64). Dtypes are not compared: some cpu kernels (UnsortedSegmentSum) return float32 for int32 inputs.
- * Also the random-array helpers the engine tests share.
+ * Also the seeded random-array helpers the engine tests share (float32, int32 and bool test arrays).
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, type EngineName } from '../../src/engine/engine.js';
 import { torchAvailability } from '../../src/engine/torch/init.js';
-import { normal, type Rng } from '../../src/random.js';
+import { normal, randInt, uniform, type Rng } from '../../src/random.js';
 import { expectClose, type Tolerance } from './close.js';
 
 /** Default cpu-vs-wasm tolerance. */
@@ -31,6 +31,62 @@ export function randArr(rng: Rng, shape: number[]): Arr {
 /** A float32 tensor of `a` on the active engine. */
 export function toTensor(a: Arr): tf.Tensor {
   return tf.tensor(a.values, a.shape);
+}
+
+/** A test array of any engine dtype, created once and turned into a tensor on each engine by {@link typedTensor}. */
+export interface TypedArr {
+  values: Float32Array | Int32Array | Uint8Array;
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool';
+}
+
+/** Number of elements of `shape`. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+/** float32 normal values times `scale`; the first elements are `first` (special values), the rest are drawn. */
+export function floatArr(rng: Rng, shape: number[], scale = 1, first: readonly number[] = []): TypedArr {
+  const values = new Float32Array(sizeOf(shape));
+  for (let i = 0; i < values.length; i++) values[i] = i < first.length ? (first[i] as number) : scale * normal(rng);
+  return { values, shape, dtype: 'float32' };
+}
+
+/** Integers drawn uniformly from [lo, hi], as `dtype` (float32 arrays of integers have many exact ties). */
+export function intArr(
+  rng: Rng,
+  shape: number[],
+  lo: number,
+  hi: number,
+  dtype: 'int32' | 'float32' = 'int32',
+): TypedArr {
+  const values = dtype === 'int32' ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+  for (let i = 0; i < values.length; i++) values[i] = lo + randInt(rng, hi - lo + 1);
+  return { values, shape, dtype };
+}
+
+/** bool values, each true with probability `pTrue`. */
+export function boolArr(rng: Rng, shape: number[], pTrue = 0.5): TypedArr {
+  const values = new Uint8Array(sizeOf(shape));
+  for (let i = 0; i < values.length; i++) values[i] = uniform(rng) < pTrue ? 1 : 0;
+  return { values, shape, dtype: 'bool' };
+}
+
+/** A tensor of `d` (its dtype) on the active engine. */
+export function typedTensor(d: TypedArr): tf.Tensor {
+  return tf.tensor(d.values, d.shape, d.dtype);
+}
+
+/** float32 (normal), int32 (in [-50, 49]) and bool versions of one shape, each as a tensor factory. */
+export function allDtypes(rng: Rng, shape: number[]): [string, () => tf.Tensor][] {
+  const f = randArr(rng, shape);
+  const i = intArr(rng, shape, -50, 49);
+  const b = boolArr(rng, shape);
+  return [
+    ['float32', () => toTensor(f)],
+    ['int32', () => typedTensor(i)],
+    ['bool', () => typedTensor(b)],
+  ];
 }
 
 interface Output {

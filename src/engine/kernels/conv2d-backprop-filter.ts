@@ -12,23 +12,15 @@
  * Caveat: taps the forward pass never read are multiplied by zero, so a non-finite value there gives NaN.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asTensor, assertFloat32, assertRank4, assertShapeEquals, explicitPad, filterGradAxis, runKernel, WASM } from './kernel-util.js';
+import { asTensor, convGradSetup, explicitPad, filterGradAxis, runKernel, WASM } from './kernel-util.js';
+import type { WasmKernelArgs } from './kernel-util.js';
 
 const NAME = 'Conv2DBackpropFilter';
 
 /** Kernel function: inputs {x, dy}, attrs as the cpu backend's kernel receives them. */
-export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.Tensor {
-  const x = args.inputs['x'] as tf.TensorInfo;
-  const dy = args.inputs['dy'] as tf.TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  assertFloat32(NAME, { x, dy });
-  const xShape = assertRank4(NAME, 'x', x);
-  assertRank4(NAME, 'dy', dy);
-  const format = tf.backend_util.convertConv2DDataFormat(dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode, false, format);
+export function conv2dBackpropFilterWasm(args: WasmKernelArgs): tf.Tensor {
+  const { inputs: [x, dy], info } = convGradSetup(NAME, args, 'filter', false);
   const channelsLast = info.dataFormat === 'channelsLast';
-  const { batchSize: b, outHeight: ho, outWidth: wo, outChannels: co } = info;
-  assertShapeEquals(NAME, 'dy', dy.shape, channelsLast ? [b, ho, wo, co] : [b, co, ho, wo]);
   return tf.tidy(() => {
     // x → [Ci, H, W, B]; dy → [Ho, Wo, B, Co].
     const xT = tf.transpose(asTensor(x, args.backend), channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0]);

@@ -10,22 +10,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { correlateForFilterGrad } from './conv2d-backprop-filter.js';
-import { asTensor, assertFloat32, assertRank4, assertShapeEquals, WASM } from './kernel-util.js';
+import { asTensor, convGradSetup, WASM, type WasmKernelArgs } from './kernel-util.js';
 
 const NAME = 'DepthwiseConv2dNativeBackpropFilter';
 
 /** Kernel function: inputs {x, dy}, attrs {strides, dilations, pad, dimRoundingMode, filterShape}. */
-export function depthwiseBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.Tensor {
-  const x = args.inputs['x'] as tf.TensorInfo;
-  const dy = args.inputs['dy'] as tf.TensorInfo;
-  const { strides, dilations, pad, dimRoundingMode, filterShape } = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  assertFloat32(NAME, { x, dy });
-  const xShape = assertRank4(NAME, 'x', x);
-  assertRank4(NAME, 'dy', dy);
-  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true);
+export function depthwiseBackpropFilterWasm(args: WasmKernelArgs): tf.Tensor {
+  const { inputs: [x, dy], info } = convGradSetup(NAME, args, 'filter', true);
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, outChannels: cm } = info;
   const m = cm / c;
-  assertShapeEquals(NAME, 'dy', dy.shape, [b, ho, wo, cm]);
   return tf.tidy(() => {
     const xT = tf.reshape(tf.transpose(asTensor(x, args.backend), [1, 2, 0, 3]), [1, h, w, b * c]);
     const dyT = tf.reshape(tf.transpose(asTensor(dy, args.backend), [1, 2, 0, 3]), [ho, wo, b * c, m]);

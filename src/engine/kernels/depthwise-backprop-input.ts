@@ -8,22 +8,15 @@
  * partial sums per input channel are added. Dilations > 1 are supported with their mathematical meaning.
  */
 import * as tf from '@tensorflow/tfjs';
-import { asTensor, assertFloat32, assertRank4, assertShapeEquals, explicitPad, runKernel, WASM } from './kernel-util.js';
+import { asTensor, convGradSetup, explicitPad, runKernel, WASM, type WasmKernelArgs } from './kernel-util.js';
 
 const NAME = 'DepthwiseConv2dNativeBackpropInput';
 
 /** Kernel function: inputs {dy, filter}, attrs {strides, dilations, pad, dimRoundingMode, inputShape}. */
-export function depthwiseBackpropInputWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.Tensor {
-  const dy = args.inputs['dy'] as tf.TensorInfo;
-  const filter = args.inputs['filter'] as tf.TensorInfo;
-  const { strides, dilations, pad, dimRoundingMode, inputShape } = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  assertFloat32(NAME, { dy, filter });
-  assertRank4(NAME, 'dy', dy);
-  const filterShape = assertRank4(NAME, 'filter', filter);
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true);
+export function depthwiseBackpropInputWasm(args: WasmKernelArgs): tf.Tensor {
+  const { inputs: [dy, filter], info } = convGradSetup(NAME, args, 'input', true);
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, outChannels: cm } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
-  assertShapeEquals(NAME, 'dy', dy.shape, [b, ho, wo, cm]);
   return tf.tidy(() => {
     // Dilated dy has Ho·sh rows: (Ho − 1)·sh + 1 meaningful ones and sh − 1 trailing zero rows (same for columns).
     let dilated = asTensor(dy, args.backend);

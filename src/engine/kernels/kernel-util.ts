@@ -48,6 +48,63 @@ export function assertShapeEquals(kernel: string, name: string, actual: readonly
   }
 }
 
+/** Arguments of a kernel function in this folder. */
+export interface WasmKernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+}
+
+/** The attributes the conv gradient kernels read (tfjs's Conv2DBackprop* and DepthwiseConv2dNativeBackprop* ones). */
+interface ConvGradAttrs {
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape?: [number, number, number, number];
+  inputShape?: [number, number, number, number];
+}
+
+/** A conv gradient kernel's inputs in their kernel order and the forward convolution's geometry. */
+export interface ConvGradSetup {
+  /** 'filter': [x, dy]; 'input': [dy, filter]. */
+  inputs: [tf.TensorInfo, tf.TensorInfo];
+  info: tf.backend_util.Conv2DInfo;
+}
+
+/**
+ * The shared preamble of the conv gradient kernels: checks that both inputs are float32 and rank 4, computes tfjs's
+ * Conv2DInfo of the forward convolution (x's shape from input x or attr inputShape, the filter's from input filter or
+ * attr filterShape) and checks dy's shape against it. `of` names the gradient: 'filter' (inputs x, dy) or 'input'
+ * (inputs dy, filter). Depthwise kernels are NHWC only (tfjs gives them no dataFormat).
+ */
+export function convGradSetup(
+  kernel: string,
+  args: WasmKernelArgs,
+  of: 'filter' | 'input',
+  depthwise: boolean,
+): ConvGradSetup {
+  const names = of === 'filter' ? (['x', 'dy'] as const) : (['dy', 'filter'] as const);
+  const first = args.inputs[names[0]] as tf.TensorInfo;
+  const second = args.inputs[names[1]] as tf.TensorInfo;
+  const a = args.attrs as unknown as ConvGradAttrs;
+  assertFloat32(kernel, { [names[0]]: first, [names[1]]: second });
+  const firstShape = assertRank4(kernel, names[0], first);
+  const secondShape = assertRank4(kernel, names[1], second);
+  const xShape = of === 'filter' ? firstShape : (a.inputShape as [number, number, number, number]);
+  const filterShape = of === 'filter' ? (a.filterShape as [number, number, number, number]) : secondShape;
+  const format = depthwise ? undefined : tf.backend_util.convertConv2DDataFormat(a.dataFormat as 'NHWC' | 'NCHW');
+  // tfjs's Conv2DBackpropFilter has no dilations (its gradient is only taken for dilation 1).
+  const dilations = depthwise || of === 'input' ? (a.dilations ?? 1) : 1;
+  const { strides, pad, dimRoundingMode } = a;
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise, format);
+  const { batchSize: b, outHeight: ho, outWidth: wo, outChannels: co } = info;
+  const dy = of === 'filter' ? second : first;
+  assertShapeEquals(kernel, 'dy', dy.shape, info.dataFormat === 'channelsLast' ? [b, ho, wo, co] : [b, co, ho, wo]);
+  return { inputs: [first, second], info };
+}
+
 /**
  * Padding of one spatial axis for the "filter gradient as a correlation" trick.
  *

@@ -11,6 +11,12 @@ import { fileURLToPath } from 'node:url';
 /** Opaque handle of a native tensor. */
 export type Handle = { readonly __nativeTensor: unique symbol };
 
+/** A native op as the addon declares it: name and attributes (type: int, float, bool, string, int[], float[]). */
+export interface NativeOpDecl {
+  name: string;
+  attrs: { key: string; type: string; optional: boolean }[];
+}
+
 /** The addon's functions (native/src/addon.cc). */
 export interface TorchAddon {
   fromArray(values: Float32Array | Int32Array | Uint8Array, shape: readonly number[], dtype: string): Handle;
@@ -18,7 +24,10 @@ export interface TorchAddon {
   free(h: Handle): void;
   /** Runs a kernel: returns [handle, shape, dtype] triples, flattened. */
   run(kernel: string, inputs: Handle[], attrs: object): unknown[];
+  /** Names of the registered native ops. */
   kernels(): string[];
+  /** Every registered native op with its declared attributes (GMM_OP's spec; the kernel contract's native half). */
+  ops(): NativeOpDecl[];
   setThreads(n: number): void;
   threads(): number;
   info(): { torchVersion: string; cudaAvailable: boolean; device: string };

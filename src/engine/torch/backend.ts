@@ -7,8 +7,9 @@
  * the NCHW tensor, so convolutions see channels-last tensors without copies (native/src/ops_conv.cc).
  */
 import * as tf from '@tensorflow/tfjs';
-import { EngineError } from '../../errors.js';
+import { EngineFallbackError } from '../fallback-error.js';
 import type { Handle, TorchAddon } from './addon.js';
+import type { AttrsOf, NativeKernel } from './kernel-contract.js';
 
 interface TensorData {
   handle: Handle;
@@ -24,7 +25,7 @@ function typed(values: tf.backend_util.BackendValues | null, dtype: tf.DataType,
   if (dtype === 'float32') return values instanceof Float32Array ? values : values ? Float32Array.from(values as ArrayLike<number>) : new Float32Array(size);
   if (dtype === 'int32') return values instanceof Int32Array ? values : values ? Int32Array.from(values as ArrayLike<number>) : new Int32Array(size);
   if (dtype === 'bool') return values instanceof Uint8Array ? values : values ? Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0)) : new Uint8Array(size);
-  throw new EngineError(`the torch engine does not support ${dtype} tensors; use --engine wasm`);
+  throw new EngineFallbackError(`the torch engine does not support ${dtype} tensors`, 'torch');
 }
 
 export class TorchBackend extends tf.KernelBackend {
@@ -107,8 +108,15 @@ export class TorchBackend extends tf.KernelBackend {
     return this.data.get(info.dataId).handle;
   }
 
-  /** Runs native kernel `kernel` on `inputs` with `attrs`; returns its outputs as new tensors of this backend. */
-  run(kernel: string, inputs: readonly tf.TensorInfo[], attrs: object = {}): tf.TensorInfo[] {
+  /**
+   * Runs native op `kernel` on `inputs` with `attrs` (typed by the kernel contract); returns its outputs as new
+   * tensors of this backend.
+   */
+  run<K extends NativeKernel>(
+    kernel: K,
+    inputs: readonly tf.TensorInfo[],
+    attrs: AttrsOf<K> = {} as AttrsOf<K>,
+  ): tf.TensorInfo[] {
     const r = this.addon.run(kernel, inputs.map((t) => this.handle(t)), attrs);
     const outs: tf.TensorInfo[] = [];
     for (let i = 0; i < r.length; i += 3) {
@@ -122,7 +130,11 @@ export class TorchBackend extends tf.KernelBackend {
   }
 
   /** {@link run} for single-output kernels. */
-  run1(kernel: string, inputs: readonly tf.TensorInfo[], attrs: object = {}): tf.TensorInfo {
+  run1<K extends NativeKernel>(
+    kernel: K,
+    inputs: readonly tf.TensorInfo[],
+    attrs: AttrsOf<K> = {} as AttrsOf<K>,
+  ): tf.TensorInfo {
     return this.run(kernel, inputs, attrs)[0] as tf.TensorInfo;
   }
 }

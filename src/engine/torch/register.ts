@@ -1,10 +1,10 @@
 /**
  * Registers the `torch` backend and its kernels with tfjs. Every tfjs kernel without a native implementation gets a
- * kernel that fails with the kernel's name and how to fall back, so an unsupported kernel is never a crash or a wrong
- * result.
+ * kernel that fails with the kernel's name and the engine to fall back to (EngineFallbackError), so an unsupported
+ * kernel is never a crash or a wrong result.
  */
 import * as tf from '@tensorflow/tfjs';
-import { EngineError } from '../../errors.js';
+import { EngineFallbackError } from '../fallback-error.js';
 import type { TorchAddon } from './addon.js';
 import { TorchBackend } from './backend.js';
 import { customKernel, TORCH } from './kernel-def.js';
@@ -27,7 +27,7 @@ export function registerTorchBackend(addon: TorchAddon): void {
     if (native.has(k.kernelName)) continue;
     tf.registerKernel(
       customKernel(k.kernelName, () => {
-        throw new EngineError(`kernel '${k.kernelName}' is not implemented on the native torch engine; run with --engine wasm (or GMMSEG_ENGINE=wasm) instead`);
+        throw new EngineFallbackError(`kernel '${k.kernelName}' is not implemented on the native torch engine`, TORCH);
       }),
     );
   }

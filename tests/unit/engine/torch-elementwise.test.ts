@@ -13,8 +13,8 @@
  */
 import test from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, normal, randInt, uniform, type Rng } from '../../../src/random.js';
-import { compareEngines, torchSkip } from '../../helpers/backends.js';
+import { createRng, randInt, type Rng } from '../../../src/random.js';
+import { boolArr, compareEngines, floatArr, intArr, sizeOf, torchSkip, typedTensor, type TypedArr as Data } from '../../helpers/backends.js';
 import type { Tolerance } from '../../helpers/close.js';
 
 const ON = ['torch'] as const;
@@ -23,43 +23,22 @@ const TRANS: Tolerance = { rtol: 2e-5, atol: 1e-6 };
 const GRAD: Tolerance = { rtol: 1e-4, atol: 1e-5 };
 const skip = torchSkip();
 
-interface Data {
-  values: Float32Array | Int32Array | Uint8Array;
-  shape: number[];
-  dtype: 'float32' | 'int32' | 'bool';
-}
-
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 100, -100, 1e-30, 3e9, -3e9];
 
-const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
-
 /** Normal values times `scale`; with `specials`, the first elements are {@link SPECIAL}. */
-function floats(rng: Rng, shape: number[], scale = 3, specials = false): Data {
-  const values = new Float32Array(size(shape));
-  for (let i = 0; i < values.length; i++) values[i] = specials && i < SPECIAL.length ? (SPECIAL[i] as number) : scale * normal(rng);
-  return { values, shape, dtype: 'float32' };
-}
+const floats = (rng: Rng, shape: number[], scale = 3, specials = false): Data =>
+  floatArr(rng, shape, scale, specials ? SPECIAL : []);
 
 /** Values on a half-integer grid (many exact ties and halves). */
 function grid(rng: Rng, shape: number[]): Data {
-  const values = new Float32Array(size(shape));
+  const values = new Float32Array(sizeOf(shape));
   for (let i = 0; i < values.length; i++) values[i] = randInt(rng, 13) / 2 - 3;
   return { values, shape, dtype: 'float32' };
 }
 
-function ints(rng: Rng, shape: number[], lo: number, hi: number): Data {
-  const values = new Int32Array(size(shape));
-  for (let i = 0; i < values.length; i++) values[i] = lo + randInt(rng, hi - lo + 1);
-  return { values, shape, dtype: 'int32' };
-}
-
-function bools(rng: Rng, shape: number[]): Data {
-  const values = new Uint8Array(size(shape));
-  for (let i = 0; i < values.length; i++) values[i] = uniform(rng) < 0.5 ? 1 : 0;
-  return { values, shape, dtype: 'bool' };
-}
-
-const T = (d: Data): tf.Tensor => tf.tensor(d.values, d.shape, d.dtype);
+const ints = (rng: Rng, shape: number[], lo: number, hi: number): Data => intArr(rng, shape, lo, hi);
+const bools = (rng: Rng, shape: number[]): Data => boolArr(rng, shape);
+const T = typedTensor;
 
 type Unary = (x: tf.Tensor) => tf.Tensor;
 type Binary = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;

@@ -13,7 +13,7 @@ import test from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, type EngineName } from '../../../src/engine/engine.js';
 import { createRng, randInt, type Rng } from '../../../src/random.js';
-import { compareEngines, randArr, toTensor as T, torchSkip } from '../../helpers/backends.js';
+import { allDtypes, compareEngines, intArr, randArr, toTensor as T, torchSkip, typedTensor } from '../../helpers/backends.js';
 import type { Tolerance } from '../../helpers/close.js';
 
 const EXACT: Tolerance = { rtol: 0, atol: 0 };
@@ -23,22 +23,6 @@ const skip = torchSkip();
 
 function ints(rng: Rng, n: number, lo: number, hi: number): number[] {
   return Array.from({ length: n }, () => lo + randInt(rng, hi - lo));
-}
-function intT(rng: Rng, shape: number[]): () => tf.Tensor {
-  const v = ints(rng, shape.reduce((p, d) => p * d, 1), -50, 50);
-  return () => tf.tensor(v, shape, 'int32');
-}
-function boolT(rng: Rng, shape: number[]): () => tf.Tensor {
-  const v = Uint8Array.from(ints(rng, shape.reduce((p, d) => p * d, 1), 0, 2));
-  return () => tf.tensor(v, shape, 'bool');
-}
-function allTypes(rng: Rng, shape: number[]): [string, () => tf.Tensor][] {
-  const f = randArr(rng, shape);
-  return [
-    ['float32', () => T(f)],
-    ['int32', intT(rng, shape)],
-    ['bool', boolT(rng, shape)],
-  ];
 }
 
 async function exact(what: string, compute: (engine: EngineName) => tf.Tensor | tf.Tensor[]): Promise<void> {
@@ -66,7 +50,7 @@ test('GatherV2 matches cpu (axes incl. negative, batchDims, repeated and 2-D ind
     { axis: 2, batchDims: 2, idx: ints(rng, 40, 0, 3), idxShape: [4, 5, 2] },
     { axis: 3, batchDims: -1, idx: ints(rng, 20, 0, 2), idxShape: [4, 5] },
   ];
-  for (const [dt, x] of allTypes(rng, shape)) {
+  for (const [dt, x] of allDtypes(rng, shape)) {
     for (const c of cases) {
       await exact(`gather ${dt} axis ${c.axis} batchDims ${c.batchDims} indices [${c.idxShape}]`, () =>
         tf.gather(x(), tf.tensor(c.idx, c.idxShape, 'int32'), c.axis, c.batchDims),
@@ -82,7 +66,7 @@ test('GatherV2 matches cpu (axes incl. negative, batchDims, repeated and 2-D ind
 
 test('GatherNd matches cpu (full and partial index depth, batch of index dims, int32, bool; bad indices throw)', { skip }, async () => {
   const rng = createRng(402);
-  for (const [dt, x] of allTypes(rng, [4, 3, 5])) {
+  for (const [dt, x] of allDtypes(rng, [4, 3, 5])) {
     await exact(`gatherND ${dt} K=3`, () => tf.gatherND(x(), tf.tensor2d([0, 0, 0, 3, 2, 4, 1, 1, 1, 3, 2, 4], [4, 3], 'int32')));
     await exact(`gatherND ${dt} K=2 indices [2,2,2]`, () => tf.gatherND(x(), tf.tensor3d([0, 1, 3, 2, 2, 0, 0, 1], [2, 2, 2], 'int32')));
     await exact(`gatherND ${dt} K=1`, () => tf.gatherND(x(), tf.tensor2d([3, 0, 3], [3, 1], 'int32')));
@@ -104,10 +88,10 @@ test('ScatterNd and TensorScatterUpdate match cpu (duplicates summed, K=1 and K=
   await compareEngines('scatterND float [2,3,2] indices', () => tf.scatterND(tf.tensor3d(idx3, [2, 3, 2], 'int32'), tf.ones([2, 3, 5]), [3, 3, 5]), SUM_TOL, TORCH);
   await throwsOnBoth('scatterND out of range', () => tf.scatterND(tf.tensor2d([3, 0], [1, 2], 'int32'), tf.ones([1]), [3, 3]), /Invalid indices: 3,0 does not index into 3,3/);
 
-  for (const [dt, x] of allTypes(rng, [5, 3, 2])) {
-    const upd3 = allTypes(rng, [3, 3, 2]).find((c) => c[0] === dt)?.[1] as () => tf.Tensor;
+  for (const [dt, x] of allDtypes(rng, [5, 3, 2])) {
+    const upd3 = allDtypes(rng, [3, 3, 2]).find((c) => c[0] === dt)?.[1] as () => tf.Tensor;
     await exact(`tensorScatterUpdate ${dt} K=1`, () => tf.tensorScatterUpdate(x(), tf.tensor2d([4, 0, 2], [3, 1], 'int32'), upd3()));
-    const upd1 = allTypes(rng, [4]).find((c) => c[0] === dt)?.[1] as () => tf.Tensor;
+    const upd1 = allDtypes(rng, [4]).find((c) => c[0] === dt)?.[1] as () => tf.Tensor;
     await exact(`tensorScatterUpdate ${dt} K=3`, () => tf.tensorScatterUpdate(x(), tf.tensor2d([0, 0, 0, 4, 2, 1, 1, 1, 0, 3, 2, 1], [4, 3], 'int32'), upd1()));
   }
 });
@@ -118,7 +102,8 @@ test('UnsortedSegmentSum matches cpu (float32, int32, repeated, negative and out
   const ids = [0, 5, 2, 2, -1, 7, 0, 5, 5];
   await compareEngines('unsortedSegmentSum float [9,4,3]', () => tf.unsortedSegmentSum(T(x), tf.tensor1d(ids, 'int32'), 6), SUM_TOL, TORCH);
   await compareEngines('unsortedSegmentSum float 1-D', () => tf.unsortedSegmentSum(T(randArr(createRng(4041), [9])), tf.tensor1d(ids, 'int32'), 3), SUM_TOL, TORCH);
-  const xi = intT(rng, [9, 2]);
+  const xiArr = intArr(rng, [9, 2], -50, 49);
+  const xi = (): tf.Tensor => typedTensor(xiArr);
   await exact('unsortedSegmentSum int32', () => tf.unsortedSegmentSum(xi(), tf.tensor1d(ids, 'int32'), 8));
   const big = randArr(rng, [500, 16]);
   const bigIds = ints(rng, 500, 0, 40);

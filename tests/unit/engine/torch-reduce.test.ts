@@ -12,8 +12,8 @@
  */
 import test from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { createRng, normal, randInt, uniform, type Rng } from '../../../src/random.js';
-import { compareEngines, torchSkip } from '../../helpers/backends.js';
+import { createRng, type Rng } from '../../../src/random.js';
+import { boolArr, compareEngines, floatArr, intArr, torchSkip, typedTensor, type TypedArr as Data } from '../../helpers/backends.js';
 import type { Tolerance } from '../../helpers/close.js';
 
 const ON = ['torch'] as const;
@@ -21,38 +21,11 @@ const RED: Tolerance = { rtol: 1e-5, atol: 1e-5 };
 const GRAD: Tolerance = { rtol: 1e-4, atol: 1e-5 };
 const skip = torchSkip();
 
-interface Data {
-  values: Float32Array | Int32Array | Uint8Array;
-  shape: number[];
-  dtype: 'float32' | 'int32' | 'bool';
-}
-
-const size = (shape: number[]): number => shape.reduce((p, d) => p * d, 1);
-
-function floats(rng: Rng, shape: number[], scale = 1): Data {
-  const values = new Float32Array(size(shape));
-  for (let i = 0; i < values.length; i++) values[i] = scale * normal(rng);
-  return { values, shape, dtype: 'float32' };
-}
-
+const floats = (rng: Rng, shape: number[], scale = 1): Data => floatArr(rng, shape, scale);
 /** Integers in [lo, hi] as float32 (many ties). */
-function tied(rng: Rng, shape: number[], lo: number, hi: number): Data {
-  const values = new Float32Array(size(shape));
-  for (let i = 0; i < values.length; i++) values[i] = lo + randInt(rng, hi - lo + 1);
-  return { values, shape, dtype: 'float32' };
-}
-
-function ints(rng: Rng, shape: number[], lo: number, hi: number): Data {
-  const values = new Int32Array(size(shape));
-  for (let i = 0; i < values.length; i++) values[i] = lo + randInt(rng, hi - lo + 1);
-  return { values, shape, dtype: 'int32' };
-}
-
-function bools(rng: Rng, shape: number[], pTrue = 0.5): Data {
-  const values = new Uint8Array(size(shape));
-  for (let i = 0; i < values.length; i++) values[i] = uniform(rng) < pTrue ? 1 : 0;
-  return { values, shape, dtype: 'bool' };
-}
+const tied = (rng: Rng, shape: number[], lo: number, hi: number): Data => intArr(rng, shape, lo, hi, 'float32');
+const ints = (rng: Rng, shape: number[], lo: number, hi: number): Data => intArr(rng, shape, lo, hi);
+const bools = boolArr;
 
 /** `d` with NaN written at `indices`. */
 function withNaN(d: Data, indices: number[]): Data {
@@ -61,7 +34,7 @@ function withNaN(d: Data, indices: number[]): Data {
   return { ...d, values };
 }
 
-const T = (d: Data): tf.Tensor => tf.tensor(d.values, d.shape, d.dtype);
+const T = typedTensor;
 
 /** undefined: every axis (tfjs's default, null inside the op). */
 type Axis = number | number[] | undefined;

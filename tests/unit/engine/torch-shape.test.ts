@@ -11,8 +11,8 @@
 import test from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { EngineName } from '../../../src/engine/engine.js';
-import { createRng, randInt, type Rng } from '../../../src/random.js';
-import { compareEngines, randArr, toTensor as T, torchSkip, type Arr } from '../../helpers/backends.js';
+import { createRng } from '../../../src/random.js';
+import { allDtypes, compareEngines, randArr, toTensor as T, torchSkip } from '../../helpers/backends.js';
 import type { Tolerance } from '../../helpers/close.js';
 
 const EXACT: Tolerance = { rtol: 0, atol: 0 };
@@ -20,32 +20,13 @@ const GRAD_TOL: Tolerance = { rtol: 1e-5, atol: 1e-6 };
 const TORCH = ['torch'] as const;
 const skip = torchSkip();
 
-/** Same shape and values as `a`, as int32 in [-50, 50) or bool. */
-function intT(rng: Rng, shape: number[]): () => tf.Tensor {
-  const v = Int32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => randInt(rng, 100) - 50);
-  return () => tf.tensor(v, shape, 'int32');
-}
-function boolT(rng: Rng, shape: number[]): () => tf.Tensor {
-  const v = Uint8Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => randInt(rng, 2));
-  return () => tf.tensor(v, shape, 'bool');
-}
-/** float32, int32 and bool versions of one shape. */
-function allTypes(rng: Rng, shape: number[]): [string, () => tf.Tensor][] {
-  const f: Arr = randArr(rng, shape);
-  return [
-    ['float32', () => T(f)],
-    ['int32', intT(rng, shape)],
-    ['bool', boolT(rng, shape)],
-  ];
-}
-
 async function exact(what: string, compute: (engine: EngineName) => tf.Tensor | tf.Tensor[]): Promise<void> {
   await compareEngines(what, compute, EXACT, TORCH);
 }
 
 test('Reshape, ExpandDims and squeeze match cpu (-1, rank changes, empty, views, int32, bool)', { skip }, async () => {
   const rng = createRng(301);
-  for (const [dt, x] of allTypes(rng, [3, 5, 7])) {
+  for (const [dt, x] of allDtypes(rng, [3, 5, 7])) {
     await exact(`reshape ${dt} [3,5,7]→[-1,7]`, () => tf.reshape(x(), [-1, 7]));
     await exact(`reshape ${dt} [3,5,7]→[105]`, () => tf.reshape(x(), [105]));
     await exact(`reshape ${dt} [3,5,7]→[7,1,-1,3]`, () => tf.reshape(x(), [7, 1, -1, 3]));
@@ -72,7 +53,7 @@ test('Transpose matches cpu (ranks 2–5, all kinds of perms, views fed to other
     [[4, 0, 3], [2, 1, 0]],
   ];
   for (const [shape, perm] of cases) {
-    for (const [dt, x] of allTypes(rng, shape)) {
+    for (const [dt, x] of allDtypes(rng, shape)) {
       await exact(`transpose ${dt} [${shape}] perm [${perm}]`, () => tf.transpose(x(), perm));
     }
   }
@@ -84,7 +65,7 @@ test('Transpose matches cpu (ranks 2–5, all kinds of perms, views fed to other
 
 test('Slice matches cpu (number and partial begin/size, -1 sizes, empty, views, int32, bool)', { skip }, async () => {
   const rng = createRng(303);
-  for (const [dt, x] of allTypes(rng, [5, 6, 7])) {
+  for (const [dt, x] of allDtypes(rng, [5, 6, 7])) {
     await exact(`slice ${dt} full spec`, () => tf.slice(x(), [1, 2, 3], [3, 2, 4]));
     await exact(`slice ${dt} size -1`, () => tf.slice(x(), [2, 0, 5], [-1, 4, -1]));
     await exact(`slice ${dt} begin number`, () => tf.slice(x(), 3));
@@ -99,7 +80,7 @@ test('Slice matches cpu (number and partial begin/size, -1 sizes, empty, views, 
 test('Concat matches cpu (2–5 inputs, negative axes, empty inputs, views, int32, bool)', { skip }, async () => {
   const rng = createRng(305);
   for (const dt of ['float32', 'int32', 'bool']) {
-    const pick = (shape: number[]): (() => tf.Tensor) => (allTypes(rng, shape).find((c) => c[0] === dt) as [string, () => tf.Tensor])[1];
+    const pick = (shape: number[]): (() => tf.Tensor) => (allDtypes(rng, shape).find((c) => c[0] === dt) as [string, () => tf.Tensor])[1];
     const a = pick([2, 3, 5]);
     const b = pick([2, 4, 5]);
     const c = pick([2, 1, 5]);
@@ -117,7 +98,7 @@ test('Concat matches cpu (2–5 inputs, negative axes, empty inputs, views, int3
 
 test('Pack, Unpack and SplitV match cpu (negative axes, -1 sizes, single input, int32, bool)', { skip }, async () => {
   const rng = createRng(306);
-  for (const [dt, x] of allTypes(rng, [3, 4, 5])) {
+  for (const [dt, x] of allDtypes(rng, [3, 4, 5])) {
     const parts = (): tf.Tensor[] => [x(), tf.reverse(x(), 0), tf.reverse(x(), 2)];
     for (const axis of [0, 1, 3, -1, -2, -4]) await exact(`stack ${dt} axis ${axis}`, () => tf.stack(parts(), axis));
     await exact(`stack ${dt} single`, () => tf.stack([x()], 1));
@@ -139,9 +120,9 @@ test('Tile and Reverse match cpu (ranks 1–4, reps 0/1/n, several and negative 
     [[2, 3], [0, 2]],
   ];
   for (const [shape, reps] of tiles) {
-    for (const [dt, x] of allTypes(rng, shape)) await exact(`tile ${dt} [${shape}] reps [${reps}]`, () => tf.tile(x(), reps));
+    for (const [dt, x] of allDtypes(rng, shape)) await exact(`tile ${dt} [${shape}] reps [${reps}]`, () => tf.tile(x(), reps));
   }
-  for (const [dt, x] of allTypes(rng, [3, 4, 5, 2])) {
+  for (const [dt, x] of allDtypes(rng, [3, 4, 5, 2])) {
     for (const dims of [[0], [1, 2], [-1], [0, 1, 2, 3], [3, -1], []] as number[][]) {
       await exact(`reverse ${dt} dims [${dims}]`, () => tf.reverse(x(), dims));
     }
@@ -152,7 +133,7 @@ test('Tile and Reverse match cpu (ranks 1–4, reps 0/1/n, several and negative 
 
 test('PadV2 and MirrorPad match cpu (asymmetric, constant values, both modes at their limits, int32, bool)', { skip }, async () => {
   const rng = createRng(308);
-  for (const [dt, x] of allTypes(rng, [3, 4, 5])) {
+  for (const [dt, x] of allDtypes(rng, [3, 4, 5])) {
     await exact(`pad ${dt} zeros`, () => tf.pad(x(), [[1, 0], [0, 2], [3, 1]]));
     await exact(`pad ${dt} value 1`, () => tf.pad(x(), [[0, 0], [2, 2], [0, 0]], 1));
     await exact(`pad ${dt} no padding`, () => tf.pad(x(), [[0, 0], [0, 0], [0, 0]]));
@@ -178,7 +159,7 @@ test('SpaceToBatchND, BatchToSpaceND, DepthToSpace and Diag match cpu', { skip }
     [[2, 3, 4, 2, 3], [3, 2], [[2, 1], [1, 1]]],
   ];
   for (const [shape, block, pads] of s2b) {
-    for (const [dt, x] of allTypes(rng, shape)) {
+    for (const [dt, x] of allDtypes(rng, shape)) {
       await exact(`spaceToBatchND ${dt} [${shape}] block [${block}] pads ${JSON.stringify(pads)}`, () => tf.spaceToBatchND(x(), block, pads));
     }
   }
@@ -188,7 +169,7 @@ test('SpaceToBatchND, BatchToSpaceND, DepthToSpace and Diag match cpu', { skip }
     [[6, 4, 2], [3], [[1, 2]]],
   ];
   for (const [shape, block, crops] of b2s) {
-    for (const [dt, x] of allTypes(rng, shape)) {
+    for (const [dt, x] of allDtypes(rng, shape)) {
       await exact(`batchToSpaceND ${dt} [${shape}] block [${block}] crops ${JSON.stringify(crops)}`, () => tf.batchToSpaceND(x(), block, crops));
     }
   }
@@ -196,7 +177,7 @@ test('SpaceToBatchND, BatchToSpaceND, DepthToSpace and Diag match cpu', { skip }
   const d3 = randArr(rng, [1, 2, 2, 18]);
   await exact('depthToSpace block 2', () => tf.depthToSpace(T(d2) as tf.Tensor4D, 2));
   await exact('depthToSpace block 3', () => tf.depthToSpace(T(d3) as tf.Tensor4D, 3));
-  for (const [dt, x] of allTypes(rng, [2, 3])) await exact(`diag ${dt} [2,3]`, () => tf.diag(x()));
+  for (const [dt, x] of allDtypes(rng, [2, 3])) await exact(`diag ${dt} [2,3]`, () => tf.diag(x()));
   await exact('diag 1-D', () => tf.diag(tf.tensor1d([1, -2, 3])));
 });
 

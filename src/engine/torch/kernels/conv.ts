@@ -112,33 +112,45 @@ function fusedKernel(kernelName: string, depthwise: boolean): tf.KernelConfig {
   });
 }
 
-function backpropInputKernel(kernelName: string, depthwise: boolean): tf.KernelConfig {
-  return customKernel(kernelName, ({ inputs, attrs, backend }) => {
-    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
-    const i = info(kernelName, a.inputShape, filter.shape, a, depthwise);
-    const geo = convGeometry(i, spatial(dy, i));
-    return backend.run1('Conv2DBackpropInput', [dy, filter], { ...geo, depthwise, inputShape: a.inputShape });
-  });
+/**
+ * Native geometry of a gradient kernel: the forward convolution of an x of `xShape` with a filter of `filterShape`,
+ * with dy's spatial size as the output size.
+ */
+function gradGeometry(
+  kernelName: string,
+  xShape: number[],
+  filterShape: number[],
+  dy: tf.TensorInfo,
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): ConvGeometry & { depthwise: boolean } {
+  const i = info(kernelName, xShape, filterShape, attrs, depthwise);
+  return { ...convGeometry(i, spatial(dy, i)), depthwise };
 }
 
-function backpropFilterKernel(kernelName: string, depthwise: boolean): tf.KernelConfig {
+/** A gradient kernel: of the input (inputs dy, filter; attr inputShape) or filter (inputs x, dy; attr filterShape). */
+function backpropKernel(kernelName: string, depthwise: boolean, of: 'input' | 'filter'): tf.KernelConfig {
   return customKernel(kernelName, ({ inputs, attrs, backend }) => {
-    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const a = attrs as unknown as ConvAttrs & { filterShape: number[] };
-    const i = info(kernelName, x.shape, a.filterShape, a, depthwise);
-    const geo = convGeometry(i, spatial(dy, i));
-    return backend.run1('Conv2DBackpropFilter', [x, dy], { ...geo, depthwise, filterShape: a.filterShape });
+    const dy = inputs.dy as tf.TensorInfo;
+    const a = attrs as unknown as ConvAttrs & { inputShape: number[]; filterShape: number[] };
+    if (of === 'input') {
+      const filter = inputs.filter as tf.TensorInfo;
+      const geo = gradGeometry(kernelName, a.inputShape, filter.shape, dy, a, depthwise);
+      return backend.run1('Conv2DBackpropInput', [dy, filter], { ...geo, inputShape: a.inputShape });
+    }
+    const x = inputs.x as tf.TensorInfo;
+    const geo = gradGeometry(kernelName, x.shape, a.filterShape, dy, a, depthwise);
+    return backend.run1('Conv2DBackpropFilter', [x, dy], { ...geo, filterShape: a.filterShape });
   });
 }
 
 export const convKernelConfigs: tf.KernelConfig[] = [
   forwardKernel('Conv2D', false),
   fusedKernel('FusedConv2D', false),
-  backpropInputKernel('Conv2DBackpropInput', false),
-  backpropFilterKernel('Conv2DBackpropFilter', false),
+  backpropKernel('Conv2DBackpropInput', false, 'input'),
+  backpropKernel('Conv2DBackpropFilter', false, 'filter'),
   forwardKernel('DepthwiseConv2dNative', true),
   fusedKernel('FusedDepthwiseConv2D', true),
-  backpropInputKernel('DepthwiseConv2dNativeBackpropInput', true),
-  backpropFilterKernel('DepthwiseConv2dNativeBackpropFilter', true),
+  backpropKernel('DepthwiseConv2dNativeBackpropInput', true, 'input'),
+  backpropKernel('DepthwiseConv2dNativeBackpropFilter', true, 'filter'),
 ];

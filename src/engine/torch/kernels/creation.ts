@@ -26,7 +26,7 @@ export function storedValue(v: number, dtype: tf.DataType): number {
 export const creationKernelConfigs: tf.KernelConfig[] = [
   nativeKernel('Fill', [], (attrs) => {
     const dtype = (attrs.dtype ?? tf.util.inferDtype(attrs.value as number)) as tf.DataType;
-    return { shape: attrs.shape, value: storedValue(Number(attrs.value), dtype), dtype };
+    return { shape: attrs.shape as number[], value: storedValue(Number(attrs.value), dtype), dtype };
   }),
   customKernel('Range', ({ attrs, backend }) => {
     const { start, stop, step, dtype } = attrs as unknown as tf.RangeAttrs;

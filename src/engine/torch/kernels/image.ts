@@ -27,7 +27,7 @@ function poolAttrs(xShape: number[], attrs: tf.NamedAttrMap, dy?: tf.TensorInfo)
   return { kernel: [info.filterHeight, info.filterWidth], stride: g.stride, pad: g.pad };
 }
 
-function resizeGrad(kernelName: string): tf.KernelConfig {
+function resizeGrad(kernelName: 'ResizeBilinearGrad' | 'ResizeNearestNeighborGrad'): tf.KernelConfig {
   return customKernel(kernelName, ({ inputs, attrs, backend }) => {
     const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
     return backend.run1(kernelName, [dy], { imageShape: images.shape, alignCorners: !!attrs.alignCorners, halfPixelCenters: !!attrs.halfPixelCenters });

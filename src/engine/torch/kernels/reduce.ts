@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeKernel } from '../kernel-def.js';
 
+type ReductionOp = 'Sum' | 'Mean' | 'Max' | 'Min' | 'Prod' | 'Any' | 'All';
+
 /** Sorted, distinct, non-negative axes of `axis` (null/undefined: every axis) for a tensor of `shape`. */
 export function reductionAxes(axis: unknown, shape: number[]): number[] {
   const axes = axis == null ? shape.map((_, i) => i) : tf.util.parseAxisParam(axis as number | number[], shape);
@@ -22,15 +24,15 @@ function xShape(inputs: tf.NamedTensorInfoMap, name = 'x'): number[] {
 }
 
 /** A reduction kernel whose axes live in attribute `axisKey` ('axis', or Max's 'reductionIndices'). */
-function reduction(name: string, axisKey = 'axis'): tf.KernelConfig {
+function reduction(name: ReductionOp, axisKey = 'axis'): tf.KernelConfig {
   return nativeKernel(name, ['x'], (attrs, inputs) => ({ axis: reductionAxes(attrs[axisKey], xShape(inputs)), keepDims: Boolean(attrs.keepDims) }));
 }
 
-function argReduction(name: string): tf.KernelConfig {
+function argReduction(name: 'ArgMax' | 'ArgMin'): tf.KernelConfig {
   return nativeKernel(name, ['x'], (attrs, inputs) => ({ axis: singleAxis(attrs.axis ?? 0, xShape(inputs)) }));
 }
 
-function cumulative(name: string): tf.KernelConfig {
+function cumulative(name: 'Cumsum' | 'Cumprod'): tf.KernelConfig {
   return nativeKernel(name, ['x'], (attrs, inputs) => {
     const shape = xShape(inputs);
     return { axis: shape.length === 0 ? 0 : singleAxis(attrs.axis ?? 0, shape), exclusive: Boolean(attrs.exclusive), reverse: Boolean(attrs.reverse) };
@@ -53,5 +55,6 @@ export const reduceKernelConfigs: tf.KernelConfig[] = [
   }),
   cumulative('Cumsum'),
   cumulative('Cumprod'),
-  nativeKernel('TopK', ['x'], (attrs) => ({ k: Number(attrs.k), sorted: attrs.sorted !== false })),
+  // The native TopK always sorts (tfjs leaves the unsorted order unspecified), so `sorted` is not sent.
+  nativeKernel('TopK', ['x'], (attrs) => ({ k: Number(attrs.k) })),
 ];

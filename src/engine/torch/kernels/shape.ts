@@ -97,7 +97,7 @@ export const shapeKernelConfigs: tf.KernelConfig[] = [
     if (list.length === 1) return backend.run1('Reshape', [first], { shape: expandedShape(first.shape, axis) });
     return backend.run1('Pack', list, { axis });
   }),
-  customKernel('Unpack', ({ inputs, attrs, backend }) => backend.run('Unpack', [inputs.value as tf.TensorInfo], { axis: attrs.axis })),
+  customKernel('Unpack', ({ inputs, attrs, backend }) => backend.run('Unpack', [inputs.value as tf.TensorInfo], { axis: attrs.axis as number })),
   customKernel('SplitV', ({ inputs, attrs, backend }) => {
     const x = inputs.x as tf.TensorInfo;
     const axis = util.parseAxisParam(attrs.axis as number, x.shape)[0] as number;
@@ -118,9 +118,9 @@ export const shapeKernelConfigs: tf.KernelConfig[] = [
     paddings: flatPairs(attrs.paddings),
     value: storedValue(Number(attrs.constantValue), (inputs.x as tf.TensorInfo).dtype),
   })),
-  nativeKernel('MirrorPad', ['x'], (attrs) => ({ paddings: flatPairs(attrs.paddings), mode: attrs.mode })),
-  nativeKernel('SpaceToBatchND', ['x'], (attrs) => ({ blockShape: attrs.blockShape, paddings: flatPairs(attrs.paddings) })),
-  nativeKernel('BatchToSpaceND', ['x'], (attrs) => ({ blockShape: attrs.blockShape, crops: flatPairs(attrs.crops) })),
+  nativeKernel('MirrorPad', ['x'], (attrs) => ({ paddings: flatPairs(attrs.paddings), mode: attrs.mode as string })),
+  nativeKernel('SpaceToBatchND', ['x'], (attrs) => ({ blockShape: attrs.blockShape as number[], paddings: flatPairs(attrs.paddings) })),
+  nativeKernel('BatchToSpaceND', ['x'], (attrs) => ({ blockShape: attrs.blockShape as number[], crops: flatPairs(attrs.crops) })),
   nativeKernel('DepthToSpace', ['x']),
   nativeKernel('Diag', ['x']),
 ];
