@@ -14,12 +14,12 @@ import type { TrainState } from '../../../src/train/trainer.js';
 
 await initEngine();
 const scenes = await buildDigitScenes({ seed: 2, width: 64, height: 64, trainCount: 4, testCount: 2, anomalyCount: 1 });
-const TINY = { embedDim: 8, width: [8, 8, 16, 16], asppChannels: 8, lowLevelChannels: 4, decoderChannels: 8 };
-const cfg = makeTrainConfig({ steps: 4, batchSize: 1, cropSize: [64, 64], warmupSteps: 1, learningRate: 1e-3, checkpointEvery: 2, validateEvery: 2, seed: 5 });
+const TINY = { embedDim: 16, channels: 16 };
+const cfg = makeTrainConfig({ steps: 4, batchSize: 2, cropSize: [64, 64], warmupSteps: 1, learningRate: 1e-3, checkpointEvery: 2, validateEvery: 2, seed: 5 });
 
 async function fresh(): Promise<TrainState> {
   const head = { kind: 'gmm' as const, gmm: { componentsPerClass: 2, memoryPerComponent: 16, gmmUpdateEvery: 1 } };
-  const model = await createSegModel({ classes: scenes.train.classes, extractor: { kind: 'deeplab', config: TINY }, head }, createRng(cfg.seed));
+  const model = await createSegModel({ classes: scenes.train.classes, extractor: { kind: 'mbv3', config: TINY }, head }, createRng(cfg.seed));
   return { step: 0, model, optimizer: createAdamWState() };
 }
 
