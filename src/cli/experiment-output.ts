@@ -12,7 +12,13 @@ import { writeFileAtomic } from './fs-io.js';
 export type { RunMeta } from '../report/experiment.js';
 
 /** Writes everything into `dir`; returns the written paths. */
-export async function writeExperimentOutputs(dir: string, outcomes: readonly HeadOutcome[], meta: RunMeta, anomalySet: Dataset, pictures = 4): Promise<string[]> {
+export async function writeExperimentOutputs(
+  dir: string,
+  outcomes: readonly HeadOutcome[],
+  meta: RunMeta,
+  anomalySet: Dataset,
+  pictures = 4,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for await (const f of experimentFiles(outcomes, meta, anomalySet, pictures)) {

@@ -32,7 +32,9 @@ function flagTable(): Map<string, { kinds: string[]; value: unknown }> {
 
 /** Adds one flag per extractor setting. */
 export function addExtractorOptions(cmd: Command): Command {
-  for (const [key, { kinds, value }] of flagTable()) addConfigOptions(cmd, { [key]: value }, `${kinds.join('/')} extractor`);
+  for (const [key, { kinds, value }] of flagTable()) {
+    addConfigOptions(cmd, { [key]: value }, `${kinds.join('/')} extractor`);
+  }
   return cmd;
 }
 
@@ -44,7 +46,8 @@ export function extractorOverrides(flags: Record<string, unknown>, kind: string)
   for (const key of Object.keys(given)) {
     if (key in family.defaults) continue;
     const own = Object.keys(family.defaults).filter((k) => table.has(k)).map((k) => `--${kebab(k)}`);
-    throw new ValueError(`--${kebab(key)} is a setting of the ${table.get(key)?.kinds.join('/')} extractor, not of '${kind}'; ${kind} settings: ${own.join(', ') || '(none)'}`);
+    const owners = table.get(key)?.kinds.join('/');
+    throw new ValueError(`--${kebab(key)} is a setting of the ${owners} extractor, not of '${kind}'; ${kind} settings: ${own.join(', ') || '(none)'}`);
   }
   return given;
 }

@@ -64,7 +64,9 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
   if (flags.head !== 'gmm' && flags.head !== 'softmax') throw new ValueError(`--head must be gmm or softmax, got '${flags.head}'`);
   const engine = await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
   const trainOverrides = configOverrides(flags, DEFAULT_TRAIN_CONFIG) as Partial<TrainConfig>;
-  const resumed = flags.resume ? await resumeFromCheckpoint(await readModelFile(flags.resume), trainOverrides, `--resume ${flags.resume}`) : undefined;
+  const resumed = flags.resume
+    ? await resumeFromCheckpoint(await readModelFile(flags.resume), trainOverrides, `--resume ${flags.resume}`)
+    : undefined;
   const cfg = resumed?.config ?? makeTrainConfig(trainOverrides);
   const gmmOverrides = configOverrides(flags, DEFAULT_GMM_CONFIG) as Partial<GmmConfig>;
   if (resumed && Object.keys(gmmOverrides).length > 0) io.err(`gmmseg train: note: GMM flags (${Object.keys(gmmOverrides).join(', ')}) are ignored with --resume; the checkpoint's GMM config is used\n`);
@@ -77,9 +79,12 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
     state = resumed.state;
     io.out(`resuming from ${flags.resume} at step ${state.step}\n`);
   } else {
-    const extractor = { kind: flags.extractor, config: { ...extractorOverrides(flags, flags.extractor), embedDim: gmmOverrides.embedDim ?? DEFAULT_GMM_CONFIG.embedDim } };
+    // --embed-dim (a GMM setting) also sizes the extractor's output, for either head
+    const embedDim = gmmOverrides.embedDim ?? DEFAULT_GMM_CONFIG.embedDim;
+    const extractor = { kind: flags.extractor, config: { ...extractorOverrides(flags, flags.extractor), embedDim } };
     const head = flags.head === 'gmm' ? { kind: 'gmm' as const, gmm: gmmOverrides } : { kind: 'softmax' as const };
-    state = { step: 0, model: await createSegModel({ classes: train.classes, extractor, head }, createRng(cfg.seed)), optimizer: createAdamWState() };
+    const model = await createSegModel({ classes: train.classes, extractor, head }, createRng(cfg.seed));
+    state = { step: 0, model, optimizer: createAdamWState() };
   }
   if (state.model.classes.length !== train.classes.length) throw new ValueError(`--resume ${flags.resume}: the checkpoint has ${state.model.classes.length} classes, ${train.name} has ${train.classes.length}`);
   const ckDir = flags.checkpointDir ?? path.dirname(flags.out);
@@ -100,14 +105,17 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
       onEvent: (e) => reportEvent(e, { io, progress, cfg, startStep }),
     });
   } catch (e) {
-    if (e instanceof TrainingDivergedError) throw new GmmsegError(`${e.message}; last good checkpoint: ${lastCheckpoint}; try a lower --learning-rate or a longer --warmup-steps`);
-    throw e;
+    if (!(e instanceof TrainingDivergedError)) throw e;
+    const hint = 'try a lower --learning-rate or a longer --warmup-steps';
+    throw new GmmsegError(`${e.message}; last good checkpoint: ${lastCheckpoint}; ${hint}`);
   }
   progress.stop();
   const metrics: Record<string, unknown> = { trainSeconds: run.trainSeconds, steps: cfg.steps, dataset: train.name };
-  if (val && run.validation?.segmentation) Object.assign(metrics, { valDataset: val.name, valMiou: run.validation.segmentation.miou });
+  const valMiou = run.validation?.segmentation?.miou;
+  if (val && valMiou !== undefined) Object.assign(metrics, { valDataset: val.name, valMiou });
   const calibration = run.calibration ? calibrationRecord(run.calibration) : undefined;
-  await writeModelFile(flags.out, segModelToFile(run.state.model, { train: cfg, metrics, ...(calibration ? { calibration } : {}) }));
+  const file = segModelToFile(run.state.model, { train: cfg, metrics, ...(calibration ? { calibration } : {}) });
+  await writeModelFile(flags.out, file);
   io.out(`wrote ${flags.out} and ${ckPath}\n`);
 }
 

@@ -53,7 +53,9 @@ export const EXTRACTOR_LOADERS: Readonly<Record<string, ExtractorLoader>> = Obje
 );
 
 function named(t: tf.Tensor): NamedTensor {
-  return t.dtype === 'int32' ? { dtype: 'int32', shape: [...t.shape], data: Int32Array.from(t.dataSync()) } : { dtype: 'float32', shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
+  const shape = [...t.shape];
+  if (t.dtype === 'int32') return { dtype: 'int32', shape, data: Int32Array.from(t.dataSync()) };
+  return { dtype: 'float32', shape, data: Float32Array.from(t.dataSync()) };
 }
 
 /** What an extractor expects as input. */
@@ -63,8 +65,10 @@ export function preprocessingRecord(extractor: Extractor): PreprocessingRecord {
 
 /** The nested config of a model. */
 export function modelConfig(model: SegModel, train?: Record<string, unknown>): ModelConfig {
-  const head: HeadSection = model.head.kind === 'gmm' ? { kind: 'gmm', config: model.head.state.config } : { kind: 'softmax', config: model.head.head.config };
-  const config: ModelConfig = { head, extractor: { kind: model.extractor.kind, config: { ...model.extractor.config } } };
+  const head: HeadSection =
+    model.head.kind === 'gmm' ? { kind: 'gmm', config: model.head.state.config } : { kind: 'softmax', config: model.head.head.config };
+  const extractor = { kind: model.extractor.kind, config: { ...model.extractor.config } };
+  const config: ModelConfig = { head, extractor };
   if (train !== undefined) config.train = { ...train };
   return config;
 }
@@ -118,15 +122,22 @@ export interface LoadedSegModel {
  * Rebuilds a model (trainable variables when `trainable`) from a decoded file.
  * @param loaders extractor kind → loader (default: the registry's)
  */
-export async function segModelFromFile(file: ModelFile, loaders: Readonly<Record<string, ExtractorLoader>> = EXTRACTOR_LOADERS, trainable = false): Promise<LoadedSegModel> {
+export async function segModelFromFile(
+  file: ModelFile,
+  loaders: Readonly<Record<string, ExtractorLoader>> = EXTRACTOR_LOADERS,
+  trainable = false,
+): Promise<LoadedSegModel> {
   const sections = modelSections(file);
   const { head: headCfg, extractor: exCfg } = sections.config;
   const loader = Object.hasOwn(loaders, exCfg.kind) ? loaders[exCfg.kind] : undefined;
-  if (!loader) throw new FormatError(`model uses extractor '${exCfg.kind}', which this build cannot load; known: ${Object.keys(loaders).join(', ')}`);
+  if (!loader) {
+    const known = Object.keys(loaders).join(', ');
+    throw new FormatError(`model uses extractor '${exCfg.kind}', which this build cannot load; known: ${known}`);
+  }
   const exTensors: Record<string, tf.Tensor> = {};
   for (const [k, t] of Object.entries(file.tensors)) {
     if (!k.startsWith('extractor.')) continue;
-    const name = k.startsWith('extractor.state.') ? k.slice('extractor.state.'.length) : k.slice('extractor.'.length);
+    const name = k.slice(k.startsWith('extractor.state.') ? 'extractor.state.'.length : 'extractor.'.length);
     exTensors[name] = tf.tensor(t.data, t.shape, t.dtype === 'uint8' ? 'int32' : t.dtype);
   }
   const extractor = await loader(exCfg.config, exTensors);
@@ -135,9 +146,13 @@ export async function segModelFromFile(file: ModelFile, loaders: Readonly<Record
   const headFile: ModelFile = { ...file, config: { ...headCfg.config } };
   let head: SegHead;
   if (headCfg.kind === 'gmm') {
-    head = { kind: 'gmm', state: checkpointed ? headStateFromModel(headFile, trainable) : inferenceHeadState(headFile, trainable) };
+    const state = checkpointed ? headStateFromModel(headFile, trainable) : inferenceHeadState(headFile, trainable);
+    head = { kind: 'gmm', state };
   } else head = { kind: 'softmax', head: softmaxFromFile(headFile, trainable) };
-  if (extractor.embedDim !== headCfg.config.embedDim) throw new FormatError(`model head expects embedding size ${headCfg.config.embedDim} but its extractor produces ${extractor.embedDim}`);
+  if (extractor.embedDim !== headCfg.config.embedDim) {
+    const want = headCfg.config.embedDim;
+    throw new FormatError(`model head expects embedding size ${want} but its extractor produces ${extractor.embedDim}`);
+  }
   const model: SegModel = { classes: [...file.classes], extractor, head };
   const train = sections.config.train ?? {};
   if (!checkpointed) return { model, train, sections };
@@ -146,7 +161,9 @@ export async function segModelFromFile(file: ModelFile, loaders: Readonly<Record
 
 function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
   const tensors: Record<string, tf.Tensor> = {};
-  for (const [k, t] of Object.entries(file.tensors)) if (k.startsWith('head.')) tensors[k.slice('head.'.length)] = tf.tensor(t.data, t.shape, 'float32');
+  for (const [k, t] of Object.entries(file.tensors)) {
+    if (k.startsWith('head.')) tensors[k.slice('head.'.length)] = tf.tensor(t.data, t.shape, 'float32');
+  }
   try {
     const head = loadSoftmaxHead(file.config, tensors);
     if (!trainable) for (const v of Object.values(head.params)) v.trainable = false;

@@ -22,7 +22,10 @@ import type { ConfigValue, Extractor } from './types.js';
 export type ExtractorSettings = Record<string, ConfigValue>;
 
 /** Rebuilds an extractor of one kind from its stored config and tensors (params and state, without prefixes). */
-export type ExtractorLoader = (config: Record<string, ConfigValue>, tensors: Record<string, tf.Tensor>) => Promise<Extractor>;
+export type ExtractorLoader = (
+  config: Record<string, ConfigValue>,
+  tensors: Record<string, tf.Tensor>,
+) => Promise<Extractor>;
 
 /** One extractor family. */
 export interface ExtractorFamily {

@@ -31,18 +31,25 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 /** The model file of one head, with its metrics (non-finite numbers as null) and its calibration. */
 export function headModelBytes(o: HeadOutcome, meta: RunMeta, anomalySet: Dataset): Uint8Array {
   const metrics = { ...headReport(o), dataset: anomalySet.name, command: meta.command, engine: meta.engine };
-  return encodeModel(segModelToFile(o.model, { metrics: finiteOrNull(metrics), calibration: calibrationRecord(o.calibration), train: meta.train }));
+  const calibration = calibrationRecord(o.calibration);
+  return encodeModel(segModelToFile(o.model, { metrics: finiteOrNull(metrics), calibration, train: meta.train }));
 }
 
 /** Every file of the report folder, in writing order. */
-export async function* experimentFiles(outcomes: readonly HeadOutcome[], meta: RunMeta, anomalySet: Dataset, pictures = 4): AsyncGenerator<OutputFile> {
+export async function* experimentFiles(
+  outcomes: readonly HeadOutcome[],
+  meta: RunMeta,
+  anomalySet: Dataset,
+  pictures = 4,
+): AsyncGenerator<OutputFile> {
   for (const o of outcomes) yield { name: `${o.head}.gmmseg`, bytes: headModelBytes(o, meta, anomalySet) };
   yield { name: 'report.json', bytes: text(`${JSON.stringify(reportJson(outcomes, meta), null, 2)}\n`) };
   yield { name: 'report.md', bytes: text(reportMarkdown(outcomes, meta, outcomes[0]?.model.classes ?? [])) };
   const roc: CurveSeries[] = [];
   const pr: CurveSeries[] = [];
   for (const o of outcomes) {
-    for (const [k, m] of Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics & { table: TieTable }][]) {
+    const scores = Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics & { table: TieTable }][];
+    for (const [k, m] of scores) {
       roc.push(rocSeries(`${o.head}: ${SCORE_LABEL[k]}`, m.table));
       pr.push(prSeries(`${o.head}: ${SCORE_LABEL[k]}`, m.table));
     }
@@ -54,23 +61,32 @@ export async function* experimentFiles(outcomes: readonly HeadOutcome[], meta: R
   yield { name: 'pr.png', bytes: await curvesPng(pr, 'pr', size) };
   for (const o of outcomes) {
     for (let i = 0; i < Math.min(pictures, anomalySet.length); i++) {
-      yield { name: `example-${o.head}-${i}.png`, bytes: encodeRgbPng(await examplePicture(o, anomalySet, i, meta.predict)) };
+      const picture = await examplePicture(o, anomalySet, i, meta.predict);
+      yield { name: `example-${o.head}-${i}.png`, bytes: encodeRgbPng(picture) };
     }
   }
 }
 
 /** image | class map | heat map (fixed scale from the calibration) | overlay with flagged regions outlined. */
-export async function examplePicture(o: HeadOutcome, ds: Dataset, i: number, predict: PredictOptions): Promise<RgbImage> {
+export async function examplePicture(
+  o: HeadOutcome,
+  ds: Dataset,
+  i: number,
+  predict: PredictOptions,
+): Promise<RgbImage> {
   const s = await ds.get(i);
   const p = predictImage(o.model, s.image, predict);
   const scores = p.scores[o.calibration.score] as Float32Array;
   const { width, height } = s.image;
-  const heat = heatmap({ width, height, data: scores }, scaleFromCalibration(o.calibration.threshold, o.calibration.inlierMedian));
+  const scale = scaleFromCalibration(o.calibration.threshold, o.calibration.inlierMedian);
+  const heat = heatmap({ width, height, data: scores }, scale);
   const classes = colorizeLabels({ width, height, data: p.classMap }, paletteFor(o.model.classes));
   const flagged = thresholdMask(scores, o.calibration.threshold);
-  return sideBySide([s.image, classes, heat, outlineMask(overlay(s.image, heat, 0.5, flagged), flagged, OUTLINE_RGB)]);
+  const outlined = outlineMask(overlay(s.image, heat, 0.5, flagged), flagged, OUTLINE_RGB);
+  return sideBySide([s.image, classes, heat, outlined]);
 }
 
 function finiteOrNull(o: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as Record<string, unknown>;
+  const json = JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+  return JSON.parse(json) as Record<string, unknown>;
 }

@@ -23,7 +23,12 @@ export interface RunMeta {
 }
 
 /** Display names of the anomaly scores. */
-export const SCORE_LABEL: Record<AnomalyScoreName, string> = { gmm: 'GMM −max log p(x|c)', msp: 'max softmax (MSP)', maxLogit: 'max logit', energy: 'energy' };
+export const SCORE_LABEL: Record<AnomalyScoreName, string> = {
+  gmm: 'GMM −max log p(x|c)',
+  msp: 'max softmax (MSP)',
+  maxLogit: 'max logit',
+  energy: 'energy',
+};
 
 /** Plain numbers of a metrics object (drops the tie table). */
 function metricsOf(m: AnomalyMetrics): { ap: number; fpr95: number; auroc: number } {
@@ -57,12 +62,18 @@ export function reportJson(outcomes: readonly HeadOutcome[], meta: RunMeta): Rec
 /** The Markdown report. */
 export function reportMarkdown(outcomes: readonly HeadOutcome[], meta: RunMeta, classes: readonly string[]): string {
   const anomaly: AnomalyRow[] = [];
-  for (const o of outcomes) for (const [k, m] of Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics][]) anomaly.push({ model: o.head, score: SCORE_LABEL[k], ...metricsOf(m) });
+  for (const o of outcomes) {
+    for (const [k, m] of Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics][]) {
+      anomaly.push({ model: o.head, score: SCORE_LABEL[k], ...metricsOf(m) });
+    }
+  }
   const closedSet = outcomes.flatMap((o) => {
     const seg = o.closedSet.segmentation;
-    return seg ? [{ model: o.head, miou: seg.miou, accuracy: seg.accuracy, iou: Array.from(seg.iou, (v) => (Number.isNaN(v) ? null : v)) }] : [];
+    const iou = seg ? Array.from(seg.iou, (v) => (Number.isNaN(v) ? null : v)) : [];
+    return seg ? [{ model: o.head, miou: seg.miou, accuracy: seg.accuracy, iou }] : [];
   });
-  const report: EvalReport = { title: meta.title, engine: meta.engine, machine: meta.machine, command: meta.command, seconds: meta.seconds, classes, closedSet, anomaly };
+  const { title, engine, machine, command, seconds } = meta;
+  const report: EvalReport = { title, engine, machine, command, seconds, classes, closedSet, anomaly };
   return formatReport(report);
 }
 
@@ -70,7 +81,10 @@ export function reportMarkdown(outcomes: readonly HeadOutcome[], meta: RunMeta, 
 export function summaryTable(outcomes: readonly HeadOutcome[]): string {
   const rows = ['| head | mIoU (%) | anomaly score | AP (%) | FPR95 (%) | AUROC (%) |', '|---|---:|---|---:|---:|---:|'];
   for (const o of outcomes) {
-    for (const [name, m] of Object.entries(o.anomaly.anomaly)) rows.push(`| ${o.head} | ${pct(o.closedSet.segmentation?.miou)} | ${name}${name === o.calibration.score ? ' (primary)' : ''} | ${pct(m.ap)} | ${pct(m.fpr95)} | ${pct(m.auroc)} |`);
+    for (const [name, m] of Object.entries(o.anomaly.anomaly)) {
+      const score = `${name}${name === o.calibration.score ? ' (primary)' : ''}`;
+      rows.push(`| ${o.head} | ${pct(o.closedSet.segmentation?.miou)} | ${score} | ${pct(m.ap)} | ${pct(m.fpr95)} | ${pct(m.auroc)} |`);
+    }
   }
   return `${rows.join('\n')}\n`;
 }

@@ -13,7 +13,12 @@ import { primaryScore, type SegModel } from '../model/seg-model.js';
 export type ScoreCalibration = InlierCalibration & { score: AnomalyScoreName; dataset: string };
 
 /** Threshold of `score` at `INLIER_TPR` of the inlier pixels of `ds`. */
-export async function calibrate(model: SegModel, ds: Dataset, score: AnomalyScoreName, predict: PredictOptions): Promise<InlierCalibration> {
+export async function calibrate(
+  model: SegModel,
+  ds: Dataset,
+  score: AnomalyScoreName,
+  predict: PredictOptions,
+): Promise<InlierCalibration> {
   const inliers: number[] = [];
   for (let i = 0; i < ds.length; i++) {
     const s = await ds.get(i);
@@ -27,12 +32,17 @@ export async function calibrate(model: SegModel, ds: Dataset, score: AnomalyScor
 }
 
 /** Calibrates the model's primary score (GMM: 'gmm', softmax: 'msp') on `ds`. */
-export async function calibratePrimary(model: SegModel, ds: Dataset, predict: PredictOptions): Promise<ScoreCalibration> {
+export async function calibratePrimary(
+  model: SegModel,
+  ds: Dataset,
+  predict: PredictOptions,
+): Promise<ScoreCalibration> {
   const score = primaryScore(model.head.kind);
   return { ...(await calibrate(model, ds, score, predict)), score, dataset: ds.name };
 }
 
 /** The record stored in a model file's `calibration` section. */
 export function calibrationRecord(c: ScoreCalibration): CalibrationRecord {
-  return { score: c.score, threshold: c.threshold, inlierMedian: c.inlierMedian, targetTpr: c.targetTpr, dataset: c.dataset };
+  const { score, threshold, inlierMedian, targetTpr, dataset } = c;
+  return { score, threshold, inlierMedian, targetTpr, dataset };
 }

@@ -18,10 +18,15 @@ export function checkpointFile(state: TrainState, config: TrainConfig): ModelFil
  * The training state of a decoded checkpoint and its stored training config (overrides applied; validated).
  * @param source names the file in errors
  */
-export async function resumeFromCheckpoint(file: ModelFile, overrides: Partial<TrainConfig>, source: string): Promise<{ state: TrainState; config: TrainConfig }> {
+export async function resumeFromCheckpoint(
+  file: ModelFile,
+  overrides: Partial<TrainConfig>,
+  source: string,
+): Promise<{ state: TrainState; config: TrainConfig }> {
   const loaded = await segModelFromFile(file, undefined, true);
   if (!loaded.checkpoint) throw new ValueError(`${source}: not a checkpoint (it has no training state)`);
-  const state: TrainState = { step: loaded.checkpoint.step, model: loaded.model, optimizer: loaded.checkpoint.optimizer };
+  const { step, optimizer } = loaded.checkpoint;
+  const state: TrainState = { step, model: loaded.model, optimizer };
   // A resumed run keeps the checkpoint's training config (so it continues bit for bit); overrides given now win.
   return { state, config: makeTrainConfig({ ...loaded.train, ...overrides }) };
 }

@@ -62,8 +62,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
   let frozen: readonly FrozenEntry[] | undefined;
   for (const head of opts.heads) {
     const rng = createRng(opts.trainConfig.seed);
-    const spec = { classes: opts.classes, extractor: opts.extractor, head: head === 'gmm' ? { kind: head, gmm: opts.gmm } : { kind: head } };
-    const model = await createSegModel(spec, rng);
+    const headSpec = head === 'gmm' ? { kind: head, gmm: opts.gmm } : { kind: head };
+    const model = await createSegModel({ classes: opts.classes, extractor: opts.extractor, head: headSpec }, rng);
     const run = await runTraining({
       state: { step: 0, model, optimizer: createAdamWState() },
       config: opts.trainConfig,
@@ -76,11 +76,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
       },
     });
     frozen = run.frozen;
-    const ev = (ds: Dataset): Promise<EvalResult> => evaluateModel(run.state.model, ds, opts.predict, (done, total) => emit({ kind: 'eval', head, dataset: ds.name, done, total }));
+    const ev = (ds: Dataset): Promise<EvalResult> =>
+      evaluateModel(run.state.model, ds, opts.predict, (done, total) => emit({ kind: 'eval', head, dataset: ds.name, done, total }));
     const closedSet = await ev(opts.closedTest);
     const anomaly = await ev(opts.anomalyTest);
     const calibration = run.calibration as ScoreCalibration;
-    out.push({ head, model: run.state.model, closedSet, anomaly, calibration, trainSeconds: run.trainSeconds, finalLoss: run.finalLoss });
+    const { trainSeconds, finalLoss } = run;
+    out.push({ head, model: run.state.model, closedSet, anomaly, calibration, trainSeconds, finalLoss });
   }
   return out;
 }

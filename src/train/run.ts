@@ -58,7 +58,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   const { config: cfg, train } = opts;
   const emit = opts.onEvent ?? (() => undefined);
   const predict = opts.predict ?? { mode: 'whole' };
-  const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) => emit({ kind: 'cache', done, total })))) : undefined;
+  const cache = (): Promise<FrozenEntry[]> =>
+    buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) => emit({ kind: 'cache', done, total }));
+  const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
   const data = frozen ? { dataset: train, frozen } : { dataset: train };
   const head = opts.state.model.head.kind;
   const t0 = performance.now();
@@ -67,16 +69,20 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   let validation: { step: number; result: EvalResult } | undefined;
   const validate = async (): Promise<EvalResult | undefined> => {
     if (!opts.validation) return undefined;
-    if (validation?.step !== state.step) validation = { step: state.step, result: await evaluateModel(state.model, opts.validation, predict) };
+    if (validation?.step !== state.step) {
+      validation = { step: state.step, result: await evaluateModel(state.model, opts.validation, predict) };
+    }
     return validation.result;
   };
   while (state.step < cfg.steps) {
     const r = await trainStep(state, data, cfg);
     state = r.state;
     finalLoss = r.losses.loss;
-    emit({ kind: 'step', head, step: state.step, total: cfg.steps, losses: r.losses, seconds: (performance.now() - t0) / 1000 });
-    if (opts.onCheckpoint && cfg.checkpointEvery > 0 && state.step % cfg.checkpointEvery === 0) await opts.onCheckpoint(state);
-    if (opts.validation && cfg.validateEvery > 0 && state.step % cfg.validateEvery === 0) {
+    const seconds = (performance.now() - t0) / 1000;
+    emit({ kind: 'step', head, step: state.step, total: cfg.steps, losses: r.losses, seconds });
+    const every = (n: number): boolean => n > 0 && state.step % n === 0;
+    if (opts.onCheckpoint && every(cfg.checkpointEvery)) await opts.onCheckpoint(state);
+    if (opts.validation && every(cfg.validateEvery)) {
       emit({ kind: 'validation', step: state.step, result: (await validate()) as EvalResult });
     }
   }
