@@ -38,11 +38,16 @@ export function addExtractorOptions(cmd: Command): Command {
   return cmd;
 }
 
+/** The extractor settings given as flags, whatever the family. */
+export function givenExtractorFlags(flags: Record<string, unknown>): Record<string, unknown> {
+  return configOverrides(flags, Object.fromEntries([...flagTable()].map(([k, r]) => [k, r.value])));
+}
+
 /** The extractor settings given as flags, checked against the family `kind` (unknown kind: ValueError). */
 export function extractorOverrides(flags: Record<string, unknown>, kind: string): Record<string, unknown> {
   const family = extractorFamily(kind);
   const table = flagTable();
-  const given = configOverrides(flags, Object.fromEntries([...table].map(([k, r]) => [k, r.value])));
+  const given = givenExtractorFlags(flags);
   for (const key of Object.keys(given)) {
     if (key in family.defaults) continue;
     const own = Object.keys(family.defaults).filter((k) => table.has(k)).map((k) => `--${kebab(k)}`);

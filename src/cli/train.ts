@@ -20,7 +20,7 @@ import { DEFAULT_TRAIN_CONFIG, makeTrainConfig, type TrainConfig } from '../trai
 import { TrainingDivergedError, type TrainState } from '../train/trainer.js';
 import { addConfigOptions, configOverrides } from './config-flags.js';
 import { openDataset } from './datasets.js';
-import { addExtractorOptions, extractorOverrides } from './extractor-flags.js';
+import { addExtractorOptions, extractorOverrides, givenExtractorFlags } from './extractor-flags.js';
 import { readModelFile, writeModelFile } from './fs-io.js';
 import { addEngineOption, processIo, runUserCommand } from './command-io.js';
 import type { CommandIo } from './inspect.js';
@@ -70,6 +70,10 @@ async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
   const cfg = resumed?.config ?? makeTrainConfig(trainOverrides);
   const gmmOverrides = configOverrides(flags, DEFAULT_GMM_CONFIG) as Partial<GmmConfig>;
   if (resumed && Object.keys(gmmOverrides).length > 0) io.err(`gmmseg train: note: GMM flags (${Object.keys(gmmOverrides).join(', ')}) are ignored with --resume; the checkpoint's GMM config is used\n`);
+  const exFlags = Object.keys(givenExtractorFlags(flags));
+  if (resumed && exFlags.length > 0) {
+    io.err(`gmmseg train: note: extractor flags (${exFlags.join(', ')}) are ignored with --resume; the checkpoint's extractor is used\n`);
+  }
   const req = { root: flags.root, skipBad: flags.skipBad, seed: cfg.seed };
   const train = await openDataset(flags.dataset, { ...req, split: flags.split });
   const val = flags.valSplit ? await openDataset(flags.dataset, { ...req, split: flags.valSplit }) : undefined;

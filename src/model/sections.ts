@@ -116,11 +116,6 @@ export function fromFlatLayout(flat: Record<string, unknown>): Record<string, un
   return out;
 }
 
-/** Validates a section for writing; throws ValueError naming the section. */
-export function checkSection<S extends z.ZodTypeAny>(schema: S, value: unknown, what: string): z.infer<S> {
-  return parseWith(schema, value, `invalid ${what}`);
-}
-
 function decodeWith<S extends z.ZodTypeAny>(schema: S, raw: unknown, what: string): z.infer<S> {
   try {
     return parseWith(schema, raw, `invalid ${what}`);

@@ -17,10 +17,11 @@ import { createRunningMemory } from '../gmm/running-stats.js';
 import { headFromModel, headStateFromModel, headTensors } from './head-model.js';
 import type { ModelFile, NamedTensor } from './model-types.js';
 import {
-  calibrationSchema, checkSection, INPUT_ENCODING, parseCalibration, parseModelConfig, parsePreprocessing,
+  calibrationSchema, INPUT_ENCODING, parseCalibration, parseModelConfig, parsePreprocessing,
   type CalibrationRecord, type HeadSection, type ModelConfig, type ModelSections, type PreprocessingRecord,
 } from './sections.js';
 import type { SegHead, SegModel } from './seg-model.js';
+import { parseWith } from '../validation.js';
 
 export type { ExtractorLoader } from '../nn/registry.js';
 
@@ -88,7 +89,7 @@ export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFi
     for (const [k, v] of Object.entries(optimizer.m)) tensors[`optimizer.m.${k}`] = named(v);
     for (const [k, v] of Object.entries(optimizer.v)) tensors[`optimizer.v.${k}`] = named(v);
   }
-  const calibration = opts.calibration ? checkSection(calibrationSchema, opts.calibration, 'calibration') : {};
+  const calibration = opts.calibration ? parseWith(calibrationSchema, opts.calibration, 'invalid calibration') : {};
   return {
     config: modelConfig(model, opts.train),
     classes: [...model.classes],
