@@ -14,6 +14,7 @@ import { loadSoftmaxHead, type SoftmaxHead } from '../nn/softmax-head.js';
 import type { Extractor } from '../nn/types.js';
 import type { HeadState } from '../gmm/head.js';
 import { createRunningMemory } from '../gmm/running-stats.js';
+import { parseWith } from '../validation.js';
 import { headFromModel, headStateFromModel, headTensors } from './head-model.js';
 import type { ModelFile, NamedTensor } from './model-types.js';
 import {
@@ -21,7 +22,6 @@ import {
   type CalibrationRecord, type HeadSection, type ModelConfig, type ModelSections, type PreprocessingRecord,
 } from './sections.js';
 import type { SegHead, SegModel } from './seg-model.js';
-import { parseWith } from '../validation.js';
 
 export type { ExtractorLoader } from '../nn/registry.js';
 
