@@ -6,18 +6,18 @@
  * Writes the usual report folder (models, report.json/md, curves, pictures).
  */
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
-import { table } from '../src/cli/demo.js';
-import { createProgress } from '../src/cli/progress.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { firstSamples } from '../src/data/subset.js';
 import { initEngine, parseEngineName } from '../src/engine/engine.js';
-import { createMbv3Extractor } from '../src/nn/mbv3-extractor.js';
-import { runExperiment } from '../src/train/experiment.js';
+import type { GmmConfig } from '../src/gmm/config.js';
+import { experimentFiles } from '../src/report/experiment-files.js';
+import { summaryTable, type RunMeta } from '../src/report/experiment.js';
+import { runExperiment, type ExperimentEvent } from '../src/train/experiment.js';
 import { makeTrainConfig } from '../src/train/train-config.js';
 
 const args = process.argv.slice(2);
@@ -40,24 +40,30 @@ const t0 = performance.now();
 const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((s) => openCamVid(camvid, s)));
 const protocol = await openCamVidAnomaly(camvid, { seed: 0 });
 const cfg = makeTrainConfig({ steps, batchSize: Number(flag('--batch') ?? 4), cacheFrozen: true, learningRate: 1e-3, headLrMultiplier: 10, warmupSteps: Math.floor(steps / 10), seed: 0 });
-const gmm = { componentsPerClass: 5, memoryPerComponent: 8000, meanMomentum: 0.99, gmmUpdateEvery: 1 };
+const gmm: Partial<GmmConfig> = { componentsPerClass: 5, memoryPerComponent: 8000, meanMomentum: 0.99, gmmUpdateEvery: 1 };
 process.stdout.write(`bench:camvid: engine ${engine}; ${steps} steps per head; CamVid at ${camvid}\n`);
-const progress = createProgress(true, { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) });
+/** A line per phase and every tenth of it (stderr). */
+function progress(e: ExperimentEvent): void {
+  const label = e.kind === 'cache' ? 'frozen maps' : e.kind === 'step' ? `train ${e.head}` : `eval ${e.head} ${e.dataset}`;
+  const done = e.kind === 'step' ? e.step : e.done;
+  const loss = e.kind === 'step' ? ` loss ${e.losses.loss.toFixed(4)}` : '';
+  if (done === 1 || done === e.total || done % Math.max(1, Math.floor(e.total / 10)) === 0) process.stderr.write(`  ${label} ${done}/${e.total}${loss}\n`);
+}
 const outcomes = await runExperiment({
   classes: [...train.classes],
   train: quick ? firstSamples(train, 96) : train,
   closedTest: quick ? firstSamples(test, 40) : test,
   anomalyTest: quick ? firstSamples(protocol.anomaly, 40) : protocol.anomaly,
   calibration: quick ? firstSamples(val, 20) : val,
-  createExtractor: (rng) => createMbv3Extractor({ embedDim: 64, channels: 128, rng }),
-  train_: cfg,
+  extractor: { kind: 'mbv3', config: { embedDim: 64, channels: 128 } },
+  trainConfig: cfg,
   gmm,
   heads: ['gmm', 'softmax'],
   predict: { mode: 'whole' },
-  onEvent: progress.event,
+  onEvent: progress,
 });
-progress.stop();
 const seconds = (performance.now() - t0) / 1000;
-const meta = { title: 'CamVid: GMM vs softmax head on a frozen COCO MobileNetV3', engine, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, command: `npm run bench:camvid -- ${args.join(' ')}`.trim(), seconds, train: { ...cfg, gmm }, predict: { mode: 'whole' as const } };
-await writeExperimentOutputs(out, outcomes, meta, protocol.anomaly);
-process.stdout.write(`\n${table(outcomes)}\n${(seconds / 60).toFixed(1)} min on ${engine} (${meta.machine}); report in ${out}/report.md\n`);
+const meta: RunMeta = { title: 'CamVid: GMM vs softmax head on a frozen COCO MobileNetV3', engine, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, command: `npm run bench:camvid -- ${args.join(' ')}`.trim(), seconds, train: cfg, gmm, predict: { mode: 'whole' } };
+await mkdir(out, { recursive: true });
+for await (const f of experimentFiles(outcomes, meta, protocol.anomaly)) await writeFile(path.join(out, f.name), f.bytes);
+process.stdout.write(`\n${summaryTable(outcomes)}\n${(seconds / 60).toFixed(1)} min on ${engine} (${meta.machine}); report in ${out}/report.md\n`);

@@ -8,7 +8,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { cpus } from 'node:os';
 import { buildDigitScenes } from '../data/digit-scenes.js';
 import { engineSummary, initEngine, parseEngineName } from '../engine/engine.js';
-import { createMbv3Extractor } from '../nn/mbv3-extractor.js';
+import type { GmmConfig } from '../gmm/config.js';
+import { summaryTable } from '../report/experiment.js';
 import { runExperiment, type HeadOutcome } from '../train/experiment.js';
 import { makeTrainConfig, type TrainConfig } from '../train/train-config.js';
 import { writeExperimentOutputs } from './experiment-output.js';
@@ -52,8 +53,11 @@ export function demoBudget(o: DemoOptions): { train: TrainConfig; trainImages: n
 /** Digits 56–98 px tall on the 128 px canvases: large enough for the stride-8 frozen maps to resolve them. */
 export const DEMO_DIGIT_SCALE = [2.0, 3.5] as const;
 
+/** The frozen COCO MobileNetV3 with a 128-channel light decoder and 64-dimensional embeddings. */
+export const DEMO_EXTRACTOR = { kind: 'mbv3', config: { embedDim: 64, channels: 128 } };
+
 /** GMM settings for a short budget: means move within hundreds of steps instead of the reference's 80k iterations. */
-export const DEMO_GMM = { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, chunkRows: 65536 };
+export const DEMO_GMM: Partial<GmmConfig> = { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, chunkRows: 65536 };
 
 function posInt(name: string) {
   return (v: string): number => {
@@ -91,8 +95,8 @@ async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
     closedTest: scenes.test,
     anomalyTest: scenes.anomaly,
     calibration: validation,
-    createExtractor: (rng) => createMbv3Extractor({ embedDim: 64, channels: 128, rng }),
-    train_: train,
+    extractor: DEMO_EXTRACTOR,
+    trainConfig: train,
     gmm: DEMO_GMM,
     heads: ['gmm', 'softmax'],
     predict: { mode: 'whole' },
@@ -100,17 +104,7 @@ async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
   });
   progress.stop();
   const seconds = (performance.now() - t0) / 1000;
-  const meta = { title: 'gmmseg demo: GMM vs softmax head on a frozen COCO MobileNetV3 (DigitScenes)', engine, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, command: `gmmseg demo${opts.quick ? ' --quick' : ''} --seed ${opts.seed}`, seconds, train: { ...train, gmm: DEMO_GMM }, predict: { mode: 'whole' as const } };
+  const meta = { title: 'gmmseg demo: GMM vs softmax head on a frozen COCO MobileNetV3 (DigitScenes)', engine, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, command: `gmmseg demo${opts.quick ? ' --quick' : ''} --seed ${opts.seed}`, seconds, train, gmm: DEMO_GMM, predict: { mode: 'whole' as const } };
   const written = await writeExperimentOutputs(opts.out, outcomes, meta, scenes.anomaly);
-  io.out(`\n${table(outcomes)}\n${seconds.toFixed(0)} s on ${engine}; wrote ${written.length} files into ${opts.out}\n`);
-}
-
-/** The printed summary table. */
-export function table(outcomes: readonly HeadOutcome[]): string {
-  const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : (100 * v).toFixed(2));
-  const rows = ['| head | mIoU (%) | anomaly score | AP (%) | FPR95 (%) | AUROC (%) |', '|---|---:|---|---:|---:|---:|'];
-  for (const o of outcomes) {
-    for (const [name, m] of Object.entries(o.anomaly.anomaly)) rows.push(`| ${o.head} | ${pct(o.closedSet.segmentation?.miou)} | ${name}${name === o.calibration.score ? ' (primary)' : ''} | ${pct(m.ap)} | ${pct(m.fpr95)} | ${pct(m.auroc)} |`);
-  }
-  return `${rows.join('\n')}\n`;
+  io.out(`\n${summaryTable(outcomes)}\n${seconds.toFixed(0)} s on ${engine}; wrote ${written.length} files into ${opts.out}\n`);
 }

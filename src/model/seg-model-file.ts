@@ -1,55 +1,87 @@
 /**
  * A segmentation model (extractor + head) and, for checkpoints, its training state ↔ the `.gmmseg` model file.
  *
- * Flat config keys: `headKind`, `extractorKind`, the GMM keys (GMM head), `extractor.<key>` for the extractor's
- * config and `train.<key>` for the training config used. Tensors: `extractor.<param>`, `extractor.state.<name>`
- * (batch-norm statistics), the head's (`head.*`, `gmm.*`), and in checkpoints `optimizer.m.<var>`, `optimizer.v.<var>`,
- * `optimizer.step` and `train.step`.
+ * Sections (typed in `sections.ts`): `config` = `{ head: {kind, config}, extractor: {kind, config}, train? }`,
+ * `calibration`, `preprocessing` (derived from the extractor), `metrics`. Tensors: `extractor.<param>`,
+ * `extractor.state.<name>` (batch-norm statistics), the head's (`head.*`, `gmm.*`), and in checkpoints
+ * `optimizer.m.<var>`, `optimizer.v.<var>`, `optimizer.step` and `train.step`. Files of the older flat-config layout
+ * load too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError } from '../errors.js';
+import { EXTRACTOR_FAMILIES, type ExtractorLoader } from '../nn/registry.js';
 import { loadSoftmaxHead, type SoftmaxHead } from '../nn/softmax-head.js';
-import type { ConfigValue, Extractor } from '../nn/types.js';
-import type { AdamWState } from '../train/adamw.js';
+import type { Extractor } from '../nn/types.js';
 import type { HeadState } from '../gmm/head.js';
 import { createRunningMemory } from '../gmm/running-stats.js';
+import { parseWith } from '../validation.js';
 import { headFromModel, headStateFromModel, headTensors } from './head-model.js';
 import type { ModelFile, NamedTensor } from './model-types.js';
+import {
+  calibrationSchema, INPUT_ENCODING, parseCalibration, parseModelConfig, parsePreprocessing,
+  type CalibrationRecord, type HeadSection, type ModelConfig, type ModelSections, type PreprocessingRecord,
+} from './sections.js';
 import type { SegHead, SegModel } from './seg-model.js';
 
-/** Rebuilds an extractor of one kind from its config and tensors (params and state, without prefixes). */
-export type ExtractorLoader = (config: Record<string, ConfigValue>, tensors: Record<string, tf.Tensor>) => Promise<Extractor>;
+export type { ExtractorLoader } from '../nn/registry.js';
+
+/** Optimizer state saved in a checkpoint: step count and first/second moments per variable name. */
+export interface OptimizerSnapshot {
+  step: number;
+  m: Record<string, tf.Tensor>;
+  v: Record<string, tf.Tensor>;
+}
+
+/** Training state saved in a checkpoint (the GMM memory is saved with the head state). */
+export interface CheckpointState {
+  step: number;
+  optimizer: OptimizerSnapshot;
+}
 
 /** Extra sections of a saved model. */
 export interface SaveOptions {
-  preprocessing?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
-  calibration?: Record<string, unknown>;
+  calibration?: CalibrationRecord;
+  /** The training config used (stored as the config's `train` part). */
   train?: Record<string, unknown>;
-  /** Checkpoint content: optimizer state and training step (the GMM memory is saved with the head state). */
-  checkpoint?: { step: number; optimizer: AdamWState };
+  /** Checkpoint content: optimizer state and training step. */
+  checkpoint?: CheckpointState;
 }
 
+/** Loaders by extractor kind, from the registry (the one deserialisation table). */
+export const EXTRACTOR_LOADERS: Readonly<Record<string, ExtractorLoader>> = Object.fromEntries(
+  Object.values(EXTRACTOR_FAMILIES).map((f) => [f.kind, f.load]),
+);
+
 function named(t: tf.Tensor): NamedTensor {
-  return t.dtype === 'int32' ? { dtype: 'int32', shape: [...t.shape], data: Int32Array.from(t.dataSync()) } : { dtype: 'float32', shape: [...t.shape], data: Float32Array.from(t.dataSync()) };
+  const shape = [...t.shape];
+  if (t.dtype === 'int32') return { dtype: 'int32', shape, data: Int32Array.from(t.dataSync()) };
+  return { dtype: 'float32', shape, data: Float32Array.from(t.dataSync()) };
+}
+
+/** What an extractor expects as input. */
+export function preprocessingRecord(extractor: Extractor): PreprocessingRecord {
+  return { input: INPUT_ENCODING, sizeMultiple: extractor.sizeMultiple, stride: extractor.stride };
+}
+
+/** The nested config of a model. */
+export function modelConfig(model: SegModel, train?: Record<string, unknown>): ModelConfig {
+  const head: HeadSection =
+    model.head.kind === 'gmm' ? { kind: 'gmm', config: model.head.state.config } : { kind: 'softmax', config: model.head.head.config };
+  const extractor = { kind: model.extractor.kind, config: { ...model.extractor.config } };
+  const config: ModelConfig = { head, extractor };
+  if (train !== undefined) config.train = { ...train };
+  return config;
 }
 
 /** The model file of a segmentation model (with the training state when `opts.checkpoint` is given). */
 export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFile {
   const ex = model.extractor;
-  const config: Record<string, unknown> = { headKind: model.head.kind, extractorKind: ex.kind };
-  for (const [k, v] of Object.entries(ex.config)) config[`extractor.${k}`] = v;
-  for (const [k, v] of Object.entries(opts.train ?? {})) config[`train.${k}`] = v;
   const tensors: Record<string, NamedTensor> = {};
   for (const [k, v] of Object.entries(ex.params)) tensors[`extractor.${k}`] = named(v);
   for (const [k, v] of Object.entries(ex.state)) tensors[`extractor.state.${k}`] = named(v);
-  if (model.head.kind === 'gmm') {
-    Object.assign(config, model.head.state.config);
-    Object.assign(tensors, headTensors(model.head.state, opts.checkpoint !== undefined));
-  } else {
-    Object.assign(config, model.head.head.config);
-    for (const [k, v] of Object.entries(model.head.head.params)) tensors[`head.${k}`] = named(v);
-  }
+  if (model.head.kind === 'gmm') Object.assign(tensors, headTensors(model.head.state, opts.checkpoint !== undefined));
+  else for (const [k, v] of Object.entries(model.head.head.params)) tensors[`head.${k}`] = named(v);
   if (opts.checkpoint) {
     const { step, optimizer } = opts.checkpoint;
     tensors['train.step'] = { dtype: 'int32', shape: [], data: Int32Array.of(step) };
@@ -57,52 +89,84 @@ export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFi
     for (const [k, v] of Object.entries(optimizer.m)) tensors[`optimizer.m.${k}`] = named(v);
     for (const [k, v] of Object.entries(optimizer.v)) tensors[`optimizer.v.${k}`] = named(v);
   }
-  return { config, classes: [...model.classes], preprocessing: opts.preprocessing ?? {}, metrics: opts.metrics ?? {}, calibration: opts.calibration ?? {}, tensors };
+  const calibration = opts.calibration ? parseWith(calibrationSchema, opts.calibration, 'invalid calibration') : {};
+  return {
+    config: modelConfig(model, opts.train),
+    classes: [...model.classes],
+    preprocessing: { ...preprocessingRecord(ex) },
+    metrics: opts.metrics ?? {},
+    calibration: { ...calibration },
+    tensors,
+  };
+}
+
+/** The typed sections of a decoded file (older flat configs converted). Throws FormatError. */
+export function modelSections(file: ModelFile): ModelSections {
+  const out: ModelSections = { config: parseModelConfig(file.config) };
+  const calibration = parseCalibration(file.calibration);
+  const preprocessing = parsePreprocessing(file.preprocessing);
+  if (calibration) out.calibration = calibration;
+  if (preprocessing) out.preprocessing = preprocessing;
+  return out;
 }
 
 /** Loaded model, plus the checkpoint state when the file has one. */
 export interface LoadedSegModel {
   model: SegModel;
-  checkpoint?: { step: number; optimizer: AdamWState };
+  checkpoint?: CheckpointState;
+  /** The stored training config (empty when none). */
   train: Record<string, unknown>;
+  sections: ModelSections;
 }
 
 /**
  * Rebuilds a model (trainable variables when `trainable`) from a decoded file.
- * @param loaders extractor kind → loader (the one deserialisation registry)
+ * @param loaders extractor kind → loader (default: the registry's)
  */
-export async function segModelFromFile(file: ModelFile, loaders: Record<string, ExtractorLoader>, trainable = false): Promise<LoadedSegModel> {
-  const headKind = file.config['headKind'];
-  const kind = String(file.config['extractorKind']);
-  const loader = loaders[kind];
-  if (headKind !== 'gmm' && headKind !== 'softmax') throw new FormatError(`model config 'headKind' is ${JSON.stringify(headKind)}; expected 'gmm' or 'softmax'`);
-  if (!loader) throw new FormatError(`model uses extractor '${kind}', which this build cannot load; known: ${Object.keys(loaders).join(', ')}`);
-  const exConfig: Record<string, ConfigValue> = {};
-  const train: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(file.config)) {
-    if (k.startsWith('extractor.')) exConfig[k.slice(10)] = v as ConfigValue;
-    if (k.startsWith('train.')) train[k.slice(6)] = v;
+export async function segModelFromFile(
+  file: ModelFile,
+  loaders: Readonly<Record<string, ExtractorLoader>> = EXTRACTOR_LOADERS,
+  trainable = false,
+): Promise<LoadedSegModel> {
+  const sections = modelSections(file);
+  const { head: headCfg, extractor: exCfg } = sections.config;
+  const loader = Object.hasOwn(loaders, exCfg.kind) ? loaders[exCfg.kind] : undefined;
+  if (!loader) {
+    const known = Object.keys(loaders).join(', ');
+    throw new FormatError(`model uses extractor '${exCfg.kind}', which this build cannot load; known: ${known}`);
   }
   const exTensors: Record<string, tf.Tensor> = {};
-  for (const [k, t] of Object.entries(file.tensors)) if (k.startsWith('extractor.')) exTensors[k.startsWith('extractor.state.') ? k.slice(16) : k.slice(10)] = tf.tensor(t.data, t.shape, t.dtype === 'uint8' ? 'int32' : t.dtype);
-  const extractor = await loader(exConfig, exTensors);
+  for (const [k, t] of Object.entries(file.tensors)) {
+    if (!k.startsWith('extractor.')) continue;
+    const name = k.slice(k.startsWith('extractor.state.') ? 'extractor.state.'.length : 'extractor.'.length);
+    exTensors[name] = tf.tensor(t.data, t.shape, t.dtype === 'uint8' ? 'int32' : t.dtype);
+  }
+  const extractor = await loader(exCfg.config, exTensors);
   Object.values(exTensors).forEach((t) => t.dispose());
   const checkpointed = file.tensors['train.step'] !== undefined;
+  const headFile: ModelFile = { ...file, config: { ...headCfg.config } };
   let head: SegHead;
-  if (headKind === 'gmm') {
-    head = { kind: 'gmm', state: checkpointed ? headStateFromModel(file, trainable) : inferenceHeadState(file, trainable) };
-  } else head = { kind: 'softmax', head: softmaxFromFile(file, trainable) };
-  if (extractor.embedDim !== (headKind === 'gmm' ? Number(file.config['embedDim']) : extractor.embedDim)) throw new FormatError(`model head expects embedding size ${String(file.config['embedDim'])} but its extractor produces ${extractor.embedDim}`);
+  if (headCfg.kind === 'gmm') {
+    const state = checkpointed ? headStateFromModel(headFile, trainable) : inferenceHeadState(headFile, trainable);
+    head = { kind: 'gmm', state };
+  } else head = { kind: 'softmax', head: softmaxFromFile(headFile, trainable) };
+  if (extractor.embedDim !== headCfg.config.embedDim) {
+    const want = headCfg.config.embedDim;
+    throw new FormatError(`model head expects embedding size ${want} but its extractor produces ${extractor.embedDim}`);
+  }
   const model: SegModel = { classes: [...file.classes], extractor, head };
-  if (!checkpointed) return { model, train };
-  return { model, train, checkpoint: { step: scalar(file, 'train.step'), optimizer: optimizerState(file) } };
+  const train = sections.config.train ?? {};
+  if (!checkpointed) return { model, train, sections };
+  return { model, train, sections, checkpoint: { step: scalar(file, 'train.step'), optimizer: optimizerState(file) } };
 }
 
 function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
   const tensors: Record<string, tf.Tensor> = {};
-  for (const [k, t] of Object.entries(file.tensors)) if (k.startsWith('head.')) tensors[k.slice(5)] = tf.tensor(t.data, t.shape, 'float32');
+  for (const [k, t] of Object.entries(file.tensors)) {
+    if (k.startsWith('head.')) tensors[k.slice('head.'.length)] = tf.tensor(t.data, t.shape, 'float32');
+  }
   try {
-    const head = loadSoftmaxHead({ embedDim: file.config['embedDim'], classes: file.config['classes'] }, tensors);
+    const head = loadSoftmaxHead(file.config, tensors);
     if (!trainable) for (const v of Object.values(head.params)) v.trainable = false;
     return head;
   } finally {
@@ -121,12 +185,12 @@ function inferenceHeadState(file: ModelFile, trainable: boolean): HeadState {
   return { ...head, memory, memoryVersion: memory.version, step: 0 };
 }
 
-function optimizerState(file: ModelFile): AdamWState {
+function optimizerState(file: ModelFile): OptimizerSnapshot {
   const m: Record<string, tf.Tensor> = {};
   const v: Record<string, tf.Tensor> = {};
   for (const [k, t] of Object.entries(file.tensors)) {
-    if (k.startsWith('optimizer.m.')) m[k.slice(12)] = tf.tensor(t.data, t.shape, 'float32');
-    if (k.startsWith('optimizer.v.')) v[k.slice(12)] = tf.tensor(t.data, t.shape, 'float32');
+    if (k.startsWith('optimizer.m.')) m[k.slice('optimizer.m.'.length)] = tf.tensor(t.data, t.shape, 'float32');
+    if (k.startsWith('optimizer.v.')) v[k.slice('optimizer.v.'.length)] = tf.tensor(t.data, t.shape, 'float32');
   }
   return { step: scalar(file, 'optimizer.step'), m, v };
 }

@@ -53,3 +53,11 @@ export function headVariables(head: SegHead): Record<string, tf.Variable> {
   }
   return out;
 }
+
+/**
+ * The default anomaly score of a head: the GMM likelihood score for a GMM head, the maximum softmax probability for
+ * a softmax head. Training calibrates it; prediction reads it when the user names no other.
+ */
+export function primaryScore(kind: SegHead['kind']): 'gmm' | 'msp' {
+  return kind === 'gmm' ? 'gmm' : 'msp';
+}

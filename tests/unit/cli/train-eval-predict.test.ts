@@ -25,8 +25,8 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
   assert.equal(t2.err, '');
   assert.match(t2.out, /resuming from .* at step 2/);
   assert.match(t2.out, /step 3\/3 loss/);
-  const resumedConfig = decodeModel(await readFile(path.join(dir, 'm3.gmmseg'))).config;
-  assert.deepEqual([resumedConfig['train.batchSize'], resumedConfig['train.cropSize'], resumedConfig['train.steps']], [2, [128, 128], 3]);
+  const resumedTrain = decodeModel(await readFile(path.join(dir, 'm3.gmmseg'))).config['train'] as Record<string, unknown>;
+  assert.deepEqual([resumedTrain['batchSize'], resumedTrain['cropSize'], resumedTrain['steps']], [2, [128, 128], 3]);
   const e = await run(evalCommand, ['eval', '--model', model, '--dataset', 'digit-scenes', '--split', 'test', '--anomaly-dataset', 'digit-scenes', '--out', path.join(dir, 'ev')]);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /## Anomaly segmentation/);

@@ -1,0 +1,48 @@
+/**
+ * Threshold calibration after training: the head's primary anomaly score on the inlier (labelled) pixels of a
+ * validation set, thresholded at the inlier true-positive rate `INLIER_TPR`; the record stored in the model file.
+ */
+import { IGNORE_INDEX, INLIER_TPR } from '../constants.js';
+import type { Dataset } from '../data/sample.js';
+import { calibrateOnInliers, type InlierCalibration } from '../infer/calibrate.js';
+import { predictImage, type AnomalyScoreName, type PredictOptions } from '../infer/predict.js';
+import type { CalibrationRecord } from '../model/sections.js';
+import { primaryScore, type SegModel } from '../model/seg-model.js';
+
+/** A calibration with its score and validation set. */
+export type ScoreCalibration = InlierCalibration & { score: AnomalyScoreName; dataset: string };
+
+/** Threshold of `score` at `INLIER_TPR` of the inlier pixels of `ds`. */
+export async function calibrate(
+  model: SegModel,
+  ds: Dataset,
+  score: AnomalyScoreName,
+  predict: PredictOptions,
+): Promise<InlierCalibration> {
+  const inliers: number[] = [];
+  for (let i = 0; i < ds.length; i++) {
+    const s = await ds.get(i);
+    const scores = predictImage(model, s.image, predict).scores[score];
+    if (!scores) continue;
+    s.label.data.forEach((v, p) => {
+      if (v !== IGNORE_INDEX) inliers.push(scores[p] as number);
+    });
+  }
+  return calibrateOnInliers(Float64Array.from(inliers), INLIER_TPR);
+}
+
+/** Calibrates the model's primary score (GMM: 'gmm', softmax: 'msp') on `ds`. */
+export async function calibratePrimary(
+  model: SegModel,
+  ds: Dataset,
+  predict: PredictOptions,
+): Promise<ScoreCalibration> {
+  const score = primaryScore(model.head.kind);
+  return { ...(await calibrate(model, ds, score, predict)), score, dataset: ds.name };
+}
+
+/** The record stored in a model file's `calibration` section. */
+export function calibrationRecord(c: ScoreCalibration): CalibrationRecord {
+  const { score, threshold, inlierMedian, targetTpr, dataset } = c;
+  return { score, threshold, inlierMedian, targetTpr, dataset };
+}

@@ -1,0 +1,97 @@
+/**
+ * One training run: the step loop from a (fresh or resumed) state to `config.steps`, the checkpoint cadence (through
+ * an async handler: this module never writes files), periodic and final validation, and the final threshold
+ * calibration of the head's primary anomaly score at `INLIER_TPR`. Progress goes out as typed events. `gmmseg train`,
+ * the GMM-vs-softmax experiment and the benchmarks all train through {@link runTraining}.
+ */
+import type { Dataset } from '../data/sample.js';
+import type { PredictOptions } from '../infer/predict.js';
+import type { SegHead } from '../model/seg-model.js';
+import type { FrozenEntry } from './batch.js';
+import { calibratePrimary, type ScoreCalibration } from './calibration.js';
+import { evaluateModel, type EvalResult } from './evaluate.js';
+import { buildFrozenCache } from './frozen-cache.js';
+import type { TrainConfig } from './train-config.js';
+import { trainStep, type StepLosses, type TrainState } from './trainer.js';
+
+/** Progress of a run. */
+export type RunEvent =
+  | { kind: 'cache'; done: number; total: number }
+  | { kind: 'step'; head: SegHead['kind']; step: number; total: number; losses: StepLosses; seconds: number }
+  | { kind: 'validation'; step: number; result: EvalResult };
+
+/** Inputs of a run. */
+export interface TrainRunOptions {
+  /** The state to start from: step 0 for a new model, a checkpoint's step when resuming. Consumed. */
+  state: TrainState;
+  config: TrainConfig;
+  train: Dataset;
+  /** Validated every `config.validateEvery` steps and at the end (closed-set mIoU). */
+  validation?: Dataset;
+  /** Inlier images for the final threshold calibration. */
+  calibration?: Dataset;
+  /** How validation and calibration predict (default whole images). */
+  predict?: PredictOptions;
+  /** Frozen-backbone maps already computed (with `cacheFrozen`); built from `train` when absent. */
+  frozen?: readonly FrozenEntry[];
+  /** Called every `config.checkpointEvery` steps and once at the end with the state to save. */
+  onCheckpoint?: (state: TrainState) => Promise<void>;
+  onEvent?: (e: RunEvent) => void;
+}
+
+/** What a run produced. */
+export interface TrainRunResult {
+  state: TrainState;
+  /** Loss of the last step (NaN when no step ran). */
+  finalLoss: number;
+  /** Wall time of the step loop (with checkpoints and periodic validation). */
+  trainSeconds: number;
+  /** The frozen maps used (for the next run on the same data and backbone). */
+  frozen?: readonly FrozenEntry[];
+  /** Validation at the last step. */
+  validation?: EvalResult;
+  calibration?: ScoreCalibration;
+}
+
+/** Runs training to `config.steps`; TrainingDivergedError when the loss stops being finite. */
+export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
+  const { config: cfg, train } = opts;
+  const emit = opts.onEvent ?? (() => undefined);
+  const predict = opts.predict ?? { mode: 'whole' };
+  const cache = (): Promise<FrozenEntry[]> =>
+    buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) => emit({ kind: 'cache', done, total }));
+  const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
+  const data = frozen ? { dataset: train, frozen } : { dataset: train };
+  const head = opts.state.model.head.kind;
+  const t0 = performance.now();
+  let state = opts.state;
+  let finalLoss = NaN;
+  let validation: { step: number; result: EvalResult } | undefined;
+  const validate = async (): Promise<EvalResult | undefined> => {
+    if (!opts.validation) return undefined;
+    if (validation?.step !== state.step) {
+      validation = { step: state.step, result: await evaluateModel(state.model, opts.validation, predict) };
+    }
+    return validation.result;
+  };
+  while (state.step < cfg.steps) {
+    const r = await trainStep(state, data, cfg);
+    state = r.state;
+    finalLoss = r.losses.loss;
+    const seconds = (performance.now() - t0) / 1000;
+    emit({ kind: 'step', head, step: state.step, total: cfg.steps, losses: r.losses, seconds });
+    const every = (n: number): boolean => n > 0 && state.step % n === 0;
+    if (opts.onCheckpoint && every(cfg.checkpointEvery)) await opts.onCheckpoint(state);
+    if (opts.validation && every(cfg.validateEvery)) {
+      emit({ kind: 'validation', step: state.step, result: (await validate()) as EvalResult });
+    }
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const out: TrainRunResult = { state, finalLoss, trainSeconds };
+  if (frozen) out.frozen = frozen;
+  const finalValidation = await validate();
+  if (finalValidation) out.validation = finalValidation;
+  if (opts.calibration) out.calibration = await calibratePrimary(state.model, opts.calibration, predict);
+  if (opts.onCheckpoint) await opts.onCheckpoint(state);
+  return out;
+}

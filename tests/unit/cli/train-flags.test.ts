@@ -1,0 +1,27 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { trainCommand } from '../../../src/cli/train.js';
+import { runCli as run } from '../../helpers/cli.js';
+
+const out = path.join(tmpdir(), 'gmmseg-never', 'x.gmmseg');
+
+test('train: extractor settings are flags generated from the registry (with the families that have them)', () => {
+  const help = trainCommand().helpInformation().replace(/\s+/g, ' ');
+  assert.match(help, /--channels <value> mbv3\/segformer extractor config 'channels' \(default 128\)/);
+  assert.match(help, /--width <value> deeplab extractor config 'width' \(default \[32,64,128,256\]\)/);
+  assert.doesNotMatch(help, /--scales/);
+  assert.equal(help.match(/--embed-dim/g)?.length, 1, '--embed-dim stays the GMM flag');
+});
+
+test('train: an extractor flag the chosen family lacks is one clear error line', async () => {
+  const r = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--extractor', 'deeplab', '--channels', '64', '--out', out, '--steps', '1']);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, "gmmseg train: --channels is a setting of the mbv3/segformer extractor, not of 'deeplab'; deeplab settings: --width, --aspp-channels, --rates, --low-level-channels, --decoder-channels, --dropout\n");
+  const bad = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--channels', '0', '--out', out, '--steps', '1']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^gmmseg train: invalid mbv3 extractor config: 'channels'/);
+  const unknown = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--extractor', 'vgg', '--out', out, '--steps', '1']);
+  assert.match(unknown.err, /^gmmseg train: unknown extractor 'vgg'; valid: mbv3, deeplab, segformer\n$/);
+});

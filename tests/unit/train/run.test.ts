@@ -1,0 +1,74 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { INLIER_TPR } from '../../../src/constants.js';
+import { buildDigitScenes } from '../../../src/data/digit-scenes.js';
+import { initEngine } from '../../../src/engine/engine.js';
+import { createSegModel } from '../../../src/model/create-seg-model.js';
+import { decodeModel, encodeModel } from '../../../src/model/format.js';
+import { createRng } from '../../../src/random.js';
+import { createAdamWState } from '../../../src/train/adamw.js';
+import { checkpointFile, resumeFromCheckpoint } from '../../../src/train/checkpoint.js';
+import { runTraining, type RunEvent } from '../../../src/train/run.js';
+import { makeTrainConfig } from '../../../src/train/train-config.js';
+import type { TrainState } from '../../../src/train/trainer.js';
+
+await initEngine();
+const scenes = await buildDigitScenes({ seed: 2, width: 64, height: 64, trainCount: 4, testCount: 2, anomalyCount: 1 });
+const TINY = { embedDim: 16, channels: 16 };
+const cfg = makeTrainConfig({ steps: 4, batchSize: 2, cropSize: [64, 64], warmupSteps: 1, learningRate: 1e-3, checkpointEvery: 2, validateEvery: 2, seed: 5 });
+
+async function fresh(): Promise<TrainState> {
+  const head = { kind: 'gmm' as const, gmm: { componentsPerClass: 2, memoryPerComponent: 16, gmmUpdateEvery: 1 } };
+  const model = await createSegModel({ classes: scenes.train.classes, extractor: { kind: 'mbv3', config: TINY }, head }, createRng(cfg.seed));
+  return { step: 0, model, optimizer: createAdamWState() };
+}
+
+const losses = (events: RunEvent[]): number[] => events.flatMap((e) => (e.kind === 'step' ? [e.losses.loss] : []));
+
+test('runTraining: steps, checkpoint cadence through the handler, periodic validation, final calibration', async () => {
+  const events: RunEvent[] = [];
+  const checkpoints: number[] = [];
+  const r = await runTraining({
+    state: await fresh(), config: cfg, train: scenes.train, validation: scenes.test, calibration: scenes.test,
+    onCheckpoint: async (s) => void checkpoints.push(s.step),
+    onEvent: (e) => events.push(e),
+  });
+  assert.equal(r.state.step, 4);
+  assert.deepEqual(checkpoints, [2, 4, 4], 'every 2 steps and once at the end');
+  assert.deepEqual(events.map((e) => (e.kind === 'validation' ? `v${e.step}` : e.kind === 'step' ? `s${e.step}` : e.kind)), ['s1', 's2', 'v2', 's3', 's4', 'v4']);
+  assert.ok(losses(events).every(Number.isFinite));
+  assert.equal(r.finalLoss, losses(events)[3]);
+  assert.ok(r.validation?.segmentation && r.validation.segmentation.miou >= 0);
+  assert.equal(r.calibration?.score, 'gmm');
+  assert.equal(r.calibration?.targetTpr, INLIER_TPR);
+  assert.equal(r.calibration?.dataset, scenes.test.name);
+  assert.ok(Number.isFinite(r.calibration?.threshold));
+});
+
+test('runTraining: a run resumed from its checkpoint file continues bit for bit', async () => {
+  const straight: RunEvent[] = [];
+  await runTraining({ state: await fresh(), config: cfg, train: scenes.train, onEvent: (e) => straight.push(e) });
+  const half: RunEvent[] = [];
+  let saved: Uint8Array | undefined;
+  const interrupt = new Error('interrupted after the checkpoint at step 2');
+  const first = runTraining({
+    state: await fresh(), config: cfg, train: scenes.train, onEvent: (e) => half.push(e),
+    onCheckpoint: async (s) => {
+      saved = encodeModel(checkpointFile(s, cfg));
+      throw interrupt;
+    },
+  });
+  await assert.rejects(first, interrupt);
+  const resumed = await resumeFromCheckpoint(decodeModel(saved as Uint8Array), {}, 'test checkpoint');
+  assert.equal(resumed.state.step, 2);
+  assert.deepEqual(resumed.config, cfg);
+  const rest: RunEvent[] = [];
+  await runTraining({ state: resumed.state, config: resumed.config, train: scenes.train, onEvent: (e) => rest.push(e) });
+  assert.deepEqual([...losses(half), ...losses(rest)], losses(straight));
+});
+
+test('resumeFromCheckpoint refuses an inference model file', async () => {
+  const { segModelToFile } = await import('../../../src/model/seg-model-file.js');
+  const file = segModelToFile((await fresh()).model);
+  await assert.rejects(resumeFromCheckpoint(file, {}, 'm.gmmseg'), /m.gmmseg: not a checkpoint/);
+});
