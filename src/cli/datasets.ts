@@ -8,6 +8,7 @@ import { openCityscapes } from '../data/cityscapes.js';
 import { buildDigitScenes } from '../data/digit-scenes.js';
 import { openFishyscapes } from '../data/fishyscapes.js';
 import { openFolder } from '../data/folder.js';
+import { openCamVidHeldOut } from '../data/held-out.js';
 import { openRoadAnomaly } from '../data/road-anomaly.js';
 import type { Dataset } from '../data/sample.js';
 import { openSmiyc } from '../data/smiyc.js';
@@ -20,6 +21,8 @@ export interface DatasetRequest {
   split: string;
   skipBad: boolean;
   seed: number;
+  /** Class names held out by `camvid-heldout` (default Pedestrian, Bicyclist). */
+  heldOut?: string[];
 }
 
 type Opener = (r: DatasetRequest) => Promise<Dataset>;
@@ -34,6 +37,8 @@ const digitSplit = async (r: DatasetRequest): Promise<Dataset> => {
 export const DATASETS: Record<string, Opener> = {
   'digit-scenes': digitSplit,
   camvid: (r) => openCamVid(r.root, r.split as 'train' | 'val' | 'test', { skipBad: r.skipBad }),
+  // train/val/test: closed set without the held-out classes; 'anomaly' (--anomaly-dataset): test, held-out = 1
+  'camvid-heldout': (r) => openCamVidHeldOut(r.root, r.split, { skipBad: r.skipBad, heldOut: r.heldOut }),
   'camvid-anomaly': async (r) => (await openCamVidAnomaly(r.root, { seed: r.seed, skipBad: r.skipBad })).anomaly,
   cityscapes: (r) => openCityscapes(r.root, r.split, { skipBad: r.skipBad }),
   ade20k: (r) => openAde20k(r.root, r.split as 'train' | 'val', { skipBad: r.skipBad }),
