@@ -6,6 +6,10 @@
  *   concat (map order) → fusion 1×1 conv (no bias) → BN → ReLU → Dropout2d(p) in training
  *   → projection 1×1 conv (no bias) → BN → ReLU to `embedDim` (skipped when channels == embedDim, as the reference)
  *
+ * `projectionActivation: 'none'` drops the projection's final ReLU (a deliberate, measured deviation: see the README —
+ * with the ReLU about half the embedding's outputs are exactly 0 and the GMM likelihood loses the information the
+ * fusion map had). 'relu' is the reference and the default.
+ *
  * Convs feeding a BN carry no bias (MMCV ConvModule `bias='auto'`), He-normal initialised (fan-out, as mmseg). Names:
  * `decoder.lateral{i}.conv.weight`, `decoder.lateral{i}.bn.{weight,bias}`, `decoder.fuse.*`, `decoder.proj.*`;
  * running statistics `decoder.*.bn.{running_mean,running_var}` in `state`.
@@ -30,6 +34,8 @@ export interface LightDecoderConfig {
   dropout: number;
   /** BN momentum, PyTorch convention (default 0.1). */
   bnMomentum: number;
+  /** Activation at the end of the projection block: 'relu' (reference) or 'none' (linear embedding). */
+  projectionActivation?: 'relu' | 'none';
 }
 
 export const DEFAULT_DECODER = { channels: 128, embedDim: 64, dropout: 0.1, bnMomentum: 0.1 } as const;
@@ -57,6 +63,10 @@ export function validateDecoderConfig(config: LightDecoderConfig, fn: string): v
   posInt(config.embedDim, 'embedDim');
   if (!(config.dropout >= 0 && config.dropout < 1)) throw new ValueError(`${fn}: 'dropout' must be in [0, 1), got ${config.dropout}`);
   if (!(config.bnMomentum > 0 && config.bnMomentum <= 1)) throw new ValueError(`${fn}: 'bnMomentum' must be in (0, 1], got ${config.bnMomentum}`);
+  const act = config.projectionActivation;
+  if (act !== undefined && act !== 'relu' && act !== 'none') {
+    throw new ValueError(`${fn}: 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
+  }
 }
 
 /** Creates a decoder with He-initialised convs drawn from `rng` in a fixed order (laterals, fuse, proj). */
@@ -118,12 +128,14 @@ export function lightDecoderForward(dec: LightDecoder, maps: tf.Tensor4D[], ctx:
   }
   const size: [number, number] = [first.shape[1], first.shape[2]];
   return tf.tidy(() => {
-    const block = (x: tf.Tensor4D, name: string): tf.Tensor4D =>
-      tf.relu(batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, ctx.training, { momentum: config.bnMomentum }));
+    const block = (x: tf.Tensor4D, name: string, relu = true): tf.Tensor4D => {
+      const z = batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, ctx.training, { momentum: config.bnMomentum });
+      return relu ? tf.relu(z) : z;
+    };
     const laterals = maps.map((m, i) => resizeBilinear(block(m, `decoder.lateral${i}`), size));
     let y = block(laterals.length === 1 ? (laterals[0] as tf.Tensor4D) : tf.concat(laterals, 3), 'decoder.fuse');
     if (ctx.training && config.dropout > 0) y = dropout2d(y, config.dropout, ctx.seed as number);
-    return hasProjection(config) ? block(y, 'decoder.proj') : y;
+    return hasProjection(config) ? block(y, 'decoder.proj', config.projectionActivation !== 'none') : y;
   });
 }
 

@@ -1,0 +1,95 @@
+/**
+ * Final refit of a trained GMM head: with the extractor frozen at its final weights, embed the labelled pixels of a
+ * dataset exactly as inference does (whole image resized to the size multiple; labels picked at the feature grid by
+ * PyTorch-nearest), keep a seeded uniform sample of at most `perClass` rows per class, and refit each class's mixture
+ * by Sinkhorn EM ({@link refitClassMixture}). Classes with fewer than K sampled rows keep their online parameters.
+ *
+ * A deliberate addition to the reference (which uses the online statistics as they are at the end of training); see the
+ * README's measurement. Pure with respect to the model: returns a new model sharing the extractor and head norms.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { resizeImageBilinear } from '../data/augment.js';
+import type { Dataset } from '../data/sample.js';
+import { ValueError } from '../errors.js';
+import { classRows, createClassReservoir, offerRows } from '../gmm/class-reservoir.js';
+import { embedFeatures } from '../gmm/embed.js';
+import { nearestResizeLabels } from '../gmm/labels.js';
+import { refitClassMixture } from '../gmm/refit.js';
+import type { SegModel } from '../model/seg-model.js';
+import { createRng } from '../random.js';
+
+/** Settings of {@link refitGmmHead}. */
+export interface RefitHeadOptions {
+  /** Most sampled rows per class (uniform reservoir over all labelled pixels of the set). */
+  perClass: number;
+  /** EM iterations. */
+  iterations: number;
+  /** Variance floor of the refit (σ = sqrt(v + floor)); the head's own `stdFloorVariance` when omitted. */
+  stdFloorVariance?: number;
+  seed: number;
+  /** Progress callback (images done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What the refit did. */
+export interface RefitReport {
+  /** Labelled feature-grid pixels seen per class. */
+  pixelsPerClass: number[];
+  /** Rows the mixtures were fitted on per class (0: kept its online parameters). */
+  rowsPerClass: number[];
+}
+
+/** Refits every class's mixture of a GMM model on `ds` (labelled images); returns the new model and a report. */
+export async function refitGmmHead(model: SegModel, ds: Dataset, opts: RefitHeadOptions): Promise<{ model: SegModel; report: RefitReport }> {
+  if (model.head.kind !== 'gmm') throw new ValueError('refitGmmHead: the model has a softmax head; only a GMM head can be refitted');
+  const state = model.head.state;
+  const { classes: C, componentsPerClass: K, embedDim: D } = state.config;
+  if (ds.classes.length !== C) throw new ValueError(`refitGmmHead: dataset '${ds.name}' has ${ds.classes.length} classes, the model ${C}`);
+  const rng = createRng(opts.seed);
+  const res = createClassReservoir(C, D, opts.perClass);
+  for (let i = 0; i < ds.length; i++) {
+    const s = await ds.get(i);
+    const { feats, h, w } = embedImage(model, s.image);
+    offerRows(res, feats, nearestResizeLabels(s.label.data, 1, s.image.height, s.image.width, h, w), rng);
+    opts.onProgress?.(i + 1, ds.length);
+  }
+  const means = new Float32Array(state.gmm.means);
+  const stds = new Float32Array(state.gmm.stds);
+  const rowsPerClass: number[] = [];
+  const refit = {
+    componentsPerClass: K,
+    iterations: opts.iterations,
+    stdFloorVariance: opts.stdFloorVariance ?? state.config.stdFloorVariance,
+    sinkhorn: { iterations: state.config.sinkhornIterations, epsilon: state.config.sinkhornEpsilon },
+  };
+  for (let c = 0; c < C; c++) {
+    const x = classRows(res, c);
+    const n = x.length / D;
+    rowsPerClass.push(n >= K ? n : 0);
+    if (n < K) continue;
+    const fit = refitClassMixture(x, D, refit, rng);
+    means.set(fit.means, c * K * D);
+    stds.set(fit.stds, c * K * D);
+  }
+  const head = { kind: 'gmm' as const, state: { ...state, gmm: { means, stds } } };
+  return { model: { ...model, head }, report: { pixelsPerClass: Array.from(res.seen), rowsPerClass } };
+}
+
+/** The head's embedding (feature LayerNorm + L2) of one image as inference computes it: [h·w, D] and the grid size. */
+function embedImage(model: SegModel, image: { width: number; height: number; data: Uint8Array }): { feats: Float32Array; h: number; w: number } {
+  if (model.head.kind !== 'gmm') throw new ValueError('embedImage: not a GMM head');
+  const { norms, config } = model.head.state;
+  const m = model.extractor.sizeMultiple;
+  const H = Math.max(m, Math.round(image.height / m) * m);
+  const W = Math.max(m, Math.round(image.width / m) * m);
+  const input = H === image.height && W === image.width ? image : resizeImageBilinear(image, W, H);
+  const e = tf.tidy(() => {
+    const f = model.extractor.forward(tf.tensor4d(Float32Array.from(input.data), [1, H, W, 3]), { training: false });
+    const flat = tf.reshape(f, [-1, f.shape[3]]) as tf.Tensor2D;
+    return tf.reshape(embedFeatures(flat, norms.featNormWeight, norms.featNormBias, config.layerNormEps), f.shape);
+  });
+  const [, h, w] = e.shape;
+  const feats = e.dataSync() as Float32Array; // read outside the tidy: a typed array returned from it gets walked
+  e.dispose();
+  return { feats, h: h as number, w: w as number };
+}
