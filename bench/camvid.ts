@@ -44,7 +44,7 @@ const gmm: Partial<GmmConfig> = { componentsPerClass: 5, memoryPerComponent: 800
 process.stdout.write(`bench:camvid: engine ${engine}; ${steps} steps per head; CamVid at ${camvid}\n`);
 /** A line per phase and every tenth of it (stderr). */
 function progress(e: ExperimentEvent): void {
-  const label = e.kind === 'cache' ? 'frozen maps' : e.kind === 'step' ? `train ${e.head}` : `eval ${e.head} ${e.dataset}`;
+  const label = e.kind === 'cache' ? 'frozen maps' : e.kind === 'refit' ? 'refit GMM' : e.kind === 'step' ? `train ${e.head}` : `eval ${e.head} ${e.dataset}`;
   const done = e.kind === 'step' ? e.step : e.done;
   const loss = e.kind === 'step' ? ` loss ${e.losses.loss.toFixed(4)}` : '';
   if (done === 1 || done === e.total || done % Math.max(1, Math.floor(e.total / 10)) === 0) process.stderr.write(`  ${label} ${done}/${e.total}${loss}\n`);

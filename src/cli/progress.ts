@@ -27,7 +27,7 @@ export function createProgress(enabled: boolean, io: CommandIo): Progress {
   };
   return {
     event: (e) => {
-      const label = e.kind === 'cache' ? 'frozen maps' : e.kind === 'step' ? `train ${e.head}` : `eval ${e.head} ${e.dataset}`;
+      const label = e.kind === 'cache' ? 'frozen maps' : e.kind === 'refit' ? 'refit GMM' : e.kind === 'step' ? `train ${e.head}` : `eval ${e.head} ${e.dataset}`;
       const done = e.kind === 'step' ? e.step : e.done;
       if (label !== current) start(label, e.total);
       const extra = e.kind === 'step' ? `loss ${e.losses.loss.toFixed(4)} lr ${e.losses.learningRate.toExponential(1)}` : '';

@@ -22,6 +22,7 @@ export type HeadKind = SegHead['kind'];
 /** Progress events. */
 export type ExperimentEvent =
   | { kind: 'cache'; done: number; total: number }
+  | { kind: 'refit'; done: number; total: number }
   | { kind: 'step'; head: HeadKind; step: number; total: number; losses: StepLosses }
   | { kind: 'eval'; head: HeadKind; dataset: string; done: number; total: number };
 

@@ -10,6 +10,7 @@ import type { SegHead } from '../model/seg-model.js';
 import type { FrozenEntry } from './batch.js';
 import { calibratePrimary, type ScoreCalibration } from './calibration.js';
 import { evaluateModel, type EvalResult } from './evaluate.js';
+import { refitGmmHead, type RefitReport } from './refit-head.js';
 import { buildFrozenCache } from './frozen-cache.js';
 import type { TrainConfig } from './train-config.js';
 import { trainStep, type StepLosses, type TrainState } from './trainer.js';
@@ -18,7 +19,8 @@ import { trainStep, type StepLosses, type TrainState } from './trainer.js';
 export type RunEvent =
   | { kind: 'cache'; done: number; total: number }
   | { kind: 'step'; head: SegHead['kind']; step: number; total: number; losses: StepLosses; seconds: number }
-  | { kind: 'validation'; step: number; result: EvalResult };
+  | { kind: 'validation'; step: number; result: EvalResult }
+  | { kind: 'refit'; done: number; total: number };
 
 /** Inputs of a run. */
 export interface TrainRunOptions {
@@ -51,6 +53,8 @@ export interface TrainRunResult {
   /** Validation at the last step. */
   validation?: EvalResult;
   calibration?: ScoreCalibration;
+  /** What the final refit of the mixtures did (GMM head with `refitPixelsPerClass` > 0). */
+  refit?: RefitReport;
 }
 
 /** Runs training to `config.steps`; TrainingDivergedError when the loss stops being finite. */
@@ -86,8 +90,18 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
       emit({ kind: 'validation', step: state.step, result: (await validate()) as EvalResult });
     }
   }
+  let refit: RefitReport | undefined;
+  if (cfg.refitPixelsPerClass > 0 && head === 'gmm') {
+    const r = await refitGmmHead(state.model, train, {
+      perClass: cfg.refitPixelsPerClass, iterations: cfg.refitIterations, stdFloorVariance: cfg.refitStdFloorVariance,
+      seed: cfg.seed, onProgress: (done, total) => emit({ kind: 'refit', done, total }),
+    });
+    state = { ...state, model: r.model };
+    refit = r.report;
+  }
   const trainSeconds = (performance.now() - t0) / 1000;
   const out: TrainRunResult = { state, finalLoss, trainSeconds };
+  if (refit) out.refit = refit;
   if (frozen) out.frozen = frozen;
   const finalValidation = await validate();
   if (finalValidation) out.validation = finalValidation;

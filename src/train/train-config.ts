@@ -48,6 +48,15 @@ export const trainConfigSchema = z
     checkpointEvery: z.number().int().min(0),
     /** Seed of everything random in training (init, order, augmentation, dropout). */
     seed: z.number().int().min(0),
+    /**
+     * After the last step, refit the GMM's mixtures by Sinkhorn EM on at most this many training pixels per class,
+     * embedded by the final extractor (0 = off: the online statistics as they are, like the reference).
+     */
+    refitPixelsPerClass: z.number().int().min(0),
+    /** EM iterations of that refit. */
+    refitIterations: z.number().int().positive(),
+    /** Variance floor of the refit: σ = sqrt(v + floor). */
+    refitStdFloorVariance: z.number().min(0),
   })
   .strict()
   .refine((c) => c.scaleRange[0] <= c.scaleRange[1], { message: 'scaleRange must be [low, high] with low ≤ high', path: ['scaleRange'] });
@@ -74,6 +83,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   validateEvery: 0,
   checkpointEvery: 0,
   seed: 0,
+  refitPixelsPerClass: 0,
+  refitIterations: 10,
+  refitStdFloorVariance: 0.01,
 };
 
 /** Defaults merged with overrides, validated; errors name the key. */

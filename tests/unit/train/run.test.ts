@@ -72,3 +72,20 @@ test('resumeFromCheckpoint refuses an inference model file', async () => {
   const file = segModelToFile((await fresh()).model);
   await assert.rejects(resumeFromCheckpoint(file, {}, 'm.gmmseg'), /m.gmmseg: not a checkpoint/);
 });
+
+test('runTraining with refitPixelsPerClass: the final model carries the refitted mixtures, the run reports them', async () => {
+  const refitCfg = makeTrainConfig({ ...cfg, steps: 2, checkpointEvery: 0, validateEvery: 0, refitPixelsPerClass: 40, refitIterations: 3, refitStdFloorVariance: 1e-4 });
+  const events: RunEvent[] = [];
+  const plain = await runTraining({ state: await fresh(), config: { ...refitCfg, refitPixelsPerClass: 0 }, train: scenes.train });
+  const r = await runTraining({ state: await fresh(), config: refitCfg, train: scenes.train, onEvent: (e) => events.push(e) });
+  assert.ok(r.refit && plain.refit === undefined);
+  assert.deepEqual(events.filter((e) => e.kind === 'refit').map((e) => (e.kind === 'refit' ? e.done : 0)), [1, 2, 3, 4]);
+  if (r.state.model.head.kind !== 'gmm' || plain.state.model.head.kind !== 'gmm') throw new Error('unreachable');
+  const refitted = r.refit.rowsPerClass.findIndex((n) => n > 0);
+  assert.ok(refitted >= 0, 'background has labelled pixels');
+  const D = 16;
+  const K = 2;
+  const block = (a: Float32Array): number[] => Array.from(a.subarray(refitted * K * D, (refitted + 1) * K * D));
+  assert.notDeepEqual(block(r.state.model.head.state.gmm.stds), block(plain.state.model.head.state.gmm.stds));
+  assert.ok(block(r.state.model.head.state.gmm.stds).some((s) => s < 0.1), 'the refit floor (σ ≥ 0.01), not the head floor');
+});
