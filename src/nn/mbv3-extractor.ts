@@ -42,6 +42,8 @@ export interface Mbv3ExtractorOptions {
   dropout?: number;
   /** Default 'frozen'. */
   backboneMode?: Mbv3BackboneMode;
+  /** End of the decoder's projection block: 'relu' (reference, default) or 'none' (linear embedding). */
+  projectionActivation?: 'relu' | 'none';
 }
 
 /** The flat config stored with a model. */
@@ -54,6 +56,8 @@ export interface Mbv3Config {
   bnMomentum: number;
   /** Present (and 'trainable') only for a trainable backbone. */
   backboneMode?: 'trainable';
+  /** Present (and 'none') only for a linear projection (older files and the reference: ReLU). */
+  projectionActivation?: 'none';
 }
 
 /** Creates a new extractor with freshly initialised decoder parameters. */
@@ -68,6 +72,7 @@ export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<E
     dropout: opts.dropout ?? DEFAULT_DECODER.dropout,
     bnMomentum: DEFAULT_DECODER.bnMomentum,
     ...(opts.backboneMode === 'trainable' ? { backboneMode: 'trainable' as const } : {}),
+    ...(opts.projectionActivation === 'none' ? { projectionActivation: 'none' as const } : {}),
   };
   const decCfg = decoderConfig(config);
   validateDecoderConfig(decCfg, 'createMbv3Extractor');
@@ -119,12 +124,13 @@ export async function loadMbv3Extractor(config: Record<string, ConfigValue>, ten
 }
 
 function decoderConfig(c: Mbv3Config): LightDecoderConfig {
-  return { inChannels: mbv3Channels(c.scales), channels: c.channels, embedDim: c.embedDim, dropout: c.dropout, bnMomentum: c.bnMomentum };
+  const act = c.projectionActivation === 'none' ? { projectionActivation: 'none' as const } : {};
+  return { inChannels: mbv3Channels(c.scales), channels: c.channels, embedDim: c.embedDim, dropout: c.dropout, bnMomentum: c.bnMomentum, ...act };
 }
 
 /** Validates a stored config (unknown keys are errors). */
 export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string): Mbv3Config {
-  const keys = ['backbone', 'scales', 'channels', 'embedDim', 'dropout', 'bnMomentum', 'backboneMode'];
+  const keys = ['backbone', 'scales', 'channels', 'embedDim', 'dropout', 'bnMomentum', 'backboneMode', 'projectionActivation'];
   const unknown = Object.keys(config).filter((k) => !keys.includes(k));
   if (unknown.length > 0) throw new FormatError(`${fn}: unknown mbv3 config keys: ${unknown.join(', ')}`);
   const num = (k: string): number => {
@@ -142,7 +148,13 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
   }
   const mode = config.backboneMode ?? 'frozen';
   if (mode !== 'frozen' && mode !== 'trainable') throw new FormatError(`${fn}: config 'backboneMode' must be 'frozen' or 'trainable', got ${JSON.stringify(mode)}`);
-  const cfg: Mbv3Config = { backbone: MBV3_BACKBONE_ID, scales: [...(scales as Mbv3Scale[])], channels: num('channels'), embedDim: num('embedDim'), dropout: num('dropout'), bnMomentum: num('bnMomentum'), ...(mode === 'trainable' ? { backboneMode: mode } : {}) };
+  const act = config.projectionActivation ?? 'relu';
+  if (act !== 'relu' && act !== 'none') throw new FormatError(`${fn}: config 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
+  const cfg: Mbv3Config = {
+    backbone: MBV3_BACKBONE_ID, scales: [...(scales as Mbv3Scale[])], channels: num('channels'), embedDim: num('embedDim'),
+    dropout: num('dropout'), bnMomentum: num('bnMomentum'), ...(mode === 'trainable' ? { backboneMode: mode } : {}),
+    ...(act === 'none' ? { projectionActivation: act } : {}),
+  };
   try {
     validateDecoderConfig(decoderConfig(cfg), fn);
   } catch (err) {

@@ -50,6 +50,10 @@ export const mbv3SettingsSchema = z
     channels: posInt.default(DEFAULT_DECODER.channels),
     dropout: z.number().min(0).lt(1).default(DEFAULT_DECODER.dropout),
     scales: z.array(z.enum(MBV3_SCALES)).min(1).default(['s8', 's32']),
+    /** 'frozen' (the COCO GraphModel, maps cacheable) or 'trainable' (own layers, fine-tuned at the base lr). */
+    backboneMode: z.enum(['frozen', 'trainable']).default('frozen'),
+    /** End of the decoder's projection: 'relu' (reference) or 'none' (linear embedding). */
+    projectionActivation: z.enum(['relu', 'none']).default('relu'),
   })
   .strict();
 

@@ -207,3 +207,20 @@ test('no tensor leaks: eval and training forwards add only their output; dispose
   assert.equal(tf.memory().numTensors, before);
   x.dispose();
 });
+
+test("projectionActivation 'none': a linear embedding (negative values), stored in the config, reloaded identically", async () => {
+  const lin = await createMbv3Extractor({ embedDim: 16, channels: 32, rng: createRng(1), projectionActivation: 'none' });
+  assert.equal(lin.config['projectionActivation'], 'none');
+  assert.equal(ex.config['projectionActivation'], undefined, 'the reference ReLU stores nothing (older files unchanged)');
+  const x = testImages(1, 64, 96, 9);
+  const y = lin.forward(x, { training: false });
+  const yRelu = ex.forward(x, { training: false });
+  const v = y.dataSync();
+  assert.ok(v.some((a) => a < 0), 'no final ReLU');
+  assert.ok(yRelu.dataSync().every((a) => a >= 0), 'reference: ReLU output');
+  const tensors = { ...lin.params, ...lin.state } as Record<string, tf.Tensor>;
+  const back = await loadMbv3Extractor(lin.config, tensors);
+  expectClose(back.forward(x, { training: false }).dataSync(), v, SAME, 'reloaded');
+  await assert.rejects(loadMbv3Extractor({ ...lin.config, projectionActivation: 'gelu' }, tensors), /'relu' or 'none'/);
+  tf.dispose([x, y, yRelu]);
+});
