@@ -42,5 +42,5 @@ function camvidCodec() {
   for (let c = 0; c < CAMVID_CLASSES.length; c++) lut[c] = c;
   lut[CAMVID_UNLABELLED] = IGNORE_INDEX;
   lut[IGNORE_INDEX] = IGNORE_INDEX;
-  return lutCodec('semantic', lut, '0..10, or 11 / 255 (unlabelled)');
+  return lutCodec('semantic', lut, `0..10, or ${CAMVID_UNLABELLED} / ${IGNORE_INDEX} (unlabelled)`);
 }

@@ -65,8 +65,8 @@ function cityscapesCodec(): LabelCodec {
   const idLut = lutFrom(LABEL_ID_TO_TRAIN_ID, INVALID);
   for (let id = 0; id <= 33; id++) if (idLut[id] === INVALID) idLut[id] = IGNORE_INDEX;
   idLut[IGNORE_INDEX] = IGNORE_INDEX;
-  const fromTrainIds = lutCodec('semantic', trainLut, '0..18 or 255 (ignore)');
-  const fromLabelIds = lutCodec('semantic', idLut, 'labelIds 0..33 (or 255)');
+  const fromTrainIds = lutCodec('semantic', trainLut, `0..18 or ${IGNORE_INDEX} (ignore)`);
+  const fromLabelIds = lutCodec('semantic', idLut, `labelIds 0..33 (or ${IGNORE_INDEX})`);
   return {
     kind: 'semantic',
     map: (raw, width, file) => (file.endsWith('_labelIds.png') ? fromLabelIds : fromTrainIds).map(raw, width, file),

@@ -7,6 +7,7 @@
  * - `raw` adds `labels` (base64 of the `[H·W]` uint8 class indices) and `scores` (base64 of the `[H·W]`
  *   little-endian float32 anomaly scores).
  */
+import { OUTLINE_RGB } from '../constants.js';
 import { encodeRgbPng } from '../data/image-io.js';
 import type { RgbImage } from '../data/sample.js';
 import { heatmap, type HeatScale } from '../infer/heatmap.js';
@@ -39,8 +40,8 @@ export interface MapSources {
   heatScale: HeatScale;
 }
 
-/** Colour of the outline drawn around flagged regions (as `gmmseg predict`). */
-export const OUTLINE_COLOR: Rgb = [0, 255, 255];
+/** Colour of the outline drawn around flagged regions (as `gmmseg predict`): `OUTLINE_RGB` of `src/constants.ts`. */
+export const OUTLINE_COLOR: Rgb = OUTLINE_RGB;
 
 /** Opacity of the heat map over the photo in the overlay. */
 export const OVERLAY_ALPHA = 0.5;
