@@ -98,5 +98,6 @@ export function thresholdAtTpr(table: TieTable, tpr = INLIER_TPR): TprOperatingP
   if (j < 0) throw new ValueError(`${fn}: TPR never reached ${tpr}; the tie table's counts are inconsistent`);
   const tp = sw.tp[j] as number;
   const fp = sw.fp[j] as number;
-  return { threshold: sw.thresholds[j] as number, tpr: tp / P, fpr: N > 0 ? fp / N : NaN, index: sw.index[j] as number };
+  const threshold = sw.thresholds[j] as number;
+  return { threshold, tpr: tp / P, fpr: N > 0 ? fp / N : NaN, index: sw.index[j] as number };
 }

@@ -7,8 +7,8 @@
  * Scores: higher = more anomalous; every run of equal scores is one operating point (ties collapsed).
  *
  * Sufficient statistic: a {@link TieTable} (`tie-sweep.ts`, with the one walk over it) — the distinct scores in
- * descending order with the number of positive and negative pixels at each. It is mergeable across images and workers ({@link mergeTieTables}),
- * and its size is the number of distinct scores (≤ 65 536 for float16 maps), so a dataset can be evaluated
+ * descending order with the number of positive and negative pixels at each. It is mergeable across images and
+ * workers ({@link mergeTieTables}), and its size is the number of distinct scores (≤ 65 536 for float16 maps), so a dataset can be evaluated
  * exactly without holding all pixels when the scores are quantised; otherwise use `binned.ts`.
  *
  * Undefined cases throw a `ValueError`: no valid pixel, or only one class present (AUROC, AP and FPR95 all

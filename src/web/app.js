@@ -8,7 +8,8 @@ import { base64ToBytes, base64ToFloat32, callService, loadConfig, segmentImage, 
 import { heatRgba } from './colormap.js';
 import { findRegions, formatPercent, overlayRgba, thresholdMask } from './regions.js';
 import {
-  context2d, downloadCanvas, drawSource, formatScore, loadImage, putRgba, readRgba, renderClassLegend, renderHeatLegend, renderRegions, swatch,
+  context2d, downloadCanvas, drawSource, formatScore, loadImage, putRgba, readRgba, renderClassLegend, renderHeatLegend,
+  renderRegions, swatch,
 } from './view.js';
 
 /** @typedef {import('./api.js').ModelInfo} ModelInfo */
@@ -30,13 +31,16 @@ const $button = (id) => /** @type {HTMLButtonElement} */ ($(id));
 const $canvas = (id) => /** @type {HTMLCanvasElement} */ ($(id));
 
 const ui = {
-  status: $('status'), error: $('error'), dropZone: $('drop-zone'), fileInput: $input('file-input'), fileHint: $('file-hint'),
+  status: $('status'), error: $('error'), dropZone: $('drop-zone'), fileInput: $input('file-input'),
+  fileHint: $('file-hint'),
   threshold: $input('threshold'), thresholdValue: $('threshold-value'), thresholdReset: $button('threshold-reset'),
-  fraction: $('anomaly-fraction'), regionCount: $('region-count'), regions: /** @type {HTMLOListElement} */ ($('regions')), regionsMore: $('regions-more'),
+  fraction: $('anomaly-fraction'), regionCount: $('region-count'),
+  regions: /** @type {HTMLOListElement} */ ($('regions')), regionsMore: $('regions-more'),
   panels: $('panels'), hover: $('hover-info'), classLegend: $('class-legend'), heatBar: $('heat-bar'), heatTicks: $('heat-ticks'),
   /** @type {Record<PanelName, HTMLCanvasElement>} */
   canvases: {
-    original: $canvas('canvas-original'), classes: $canvas('canvas-classes'), heat: $canvas('canvas-heat'), overlay: $canvas('canvas-overlay'),
+    original: $canvas('canvas-original'), classes: $canvas('canvas-classes'), heat: $canvas('canvas-heat'),
+    overlay: $canvas('canvas-overlay'),
   },
 };
 
@@ -320,7 +324,9 @@ function wireEvents() {
     canvas.addEventListener('pointerleave', () => ui.panels.classList.remove('hovering'));
   }
   /** @type {[string, PanelName, string][]} */
-  const downloads = [['download-classes', 'classes', 'classes'], ['download-heat', 'heat', 'anomaly'], ['download-overlay', 'overlay', 'overlay']];
+  const downloads = [
+    ['download-classes', 'classes', 'classes'], ['download-heat', 'heat', 'anomaly'], ['download-overlay', 'overlay', 'overlay'],
+  ];
   for (const [id, key, suffix] of downloads) {
     $(id).addEventListener('click', () => {
       if (state.result) downloadCanvas(ui.canvases[key], `${state.result.name}.${suffix}.png`);

@@ -53,8 +53,9 @@ test('sweepTies equals a brute-force count over the pixels at every distinct sco
       const t = s.thresholds[j] as number;
       const at = (lab: number, keep: (v: number) => boolean): number =>
         scores.filter((v, i) => labels[i] === lab && keep(v)).length;
-      expectClose([s.tp[j] as number, s.fp[j] as number], [at(1, (v) => v >= t), at(0, (v) => v >= t)], EXACT, `cum ${j}`);
-      expectClose([s.pos[j] as number, s.neg[j] as number], [at(1, (v) => v === t), at(0, (v) => v === t)], EXACT, `at ${j}`);
+      const [above, equal] = [(v: number): boolean => v >= t, (v: number): boolean => v === t];
+      expectClose([s.tp[j] as number, s.fp[j] as number], [at(1, above), at(0, above)], EXACT, `cum ${j}`);
+      expectClose([s.pos[j] as number, s.neg[j] as number], [at(1, equal), at(0, equal)], EXACT, `at ${j}`);
     }
   }
 });

@@ -19,7 +19,8 @@ test('scanValidScores: labels 0/1 counted, others void; NaN, over-limit, min and
 });
 
 test('scanValidScores rejects maps of different lengths, naming the function', () => {
-  assert.throws(() => scanValidScores([1, 2], [0], 'myFn'), (e: unknown) => e instanceof ShapeError && /^myFn: 'scores' has 2/.test(e.message));
+  const named = (e: unknown): boolean => e instanceof ShapeError && /^myFn: 'scores' has 2/.test(e.message);
+  assert.throws(() => scanValidScores([1, 2], [0], 'myFn'), named);
 });
 
 test('splitValidScores: sorted per class, cast applied, −0 turned into +0', () => {
