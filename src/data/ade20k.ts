@@ -52,5 +52,5 @@ export function reduceZeroLabelCodec(numClasses: number) {
   lut[0] = IGNORE_INDEX;
   for (let v = 1; v <= numClasses; v++) lut[v] = v - 1;
   lut[IGNORE_INDEX] = IGNORE_INDEX;
-  return lutCodec('semantic', lut, `0 (unlabelled), 1..${numClasses} or 255`);
+  return lutCodec('semantic', lut, `0 (unlabelled), 1..${numClasses} or ${IGNORE_INDEX}`);
 }

@@ -15,6 +15,15 @@ export const CAMVID_CLASSES: readonly string[] = [
   'Sky', 'Building', 'Pole', 'Road', 'Pavement', 'Tree', 'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist',
 ];
 
+/**
+ * The colours `[r, g, b]` of the 11 classes, in {@link CAMVID_CLASSES} order: SegNet's `label_colors.txt` of the
+ * 32-class release, merged classes (Sky = (128, 128, 128), …, Bicyclist = (0, 128, 192)).
+ */
+export const CAMVID_PALETTE: readonly (readonly [number, number, number])[] = [
+  [128, 128, 128], [128, 0, 0], [192, 192, 128], [128, 64, 128], [0, 0, 192], [128, 128, 0],
+  [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0], [0, 128, 192],
+];
+
 /** Label id of the Road class (used by the anomaly protocol to place objects). */
 export const CAMVID_ROAD = 3;
 
@@ -42,5 +51,5 @@ function camvidCodec() {
   for (let c = 0; c < CAMVID_CLASSES.length; c++) lut[c] = c;
   lut[CAMVID_UNLABELLED] = IGNORE_INDEX;
   lut[IGNORE_INDEX] = IGNORE_INDEX;
-  return lutCodec('semantic', lut, '0..10, or 11 / 255 (unlabelled)');
+  return lutCodec('semantic', lut, `0..10, or ${CAMVID_UNLABELLED} / ${IGNORE_INDEX} (unlabelled)`);
 }

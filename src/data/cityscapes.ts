@@ -17,6 +17,16 @@ export const CITYSCAPES_CLASSES: readonly string[] = [
   'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle',
 ];
 
+/**
+ * The colours `[r, g, b]` of the 19 classes, in {@link CITYSCAPES_CLASSES} order, as in cityscapesScripts `labels.py`
+ * (road = (128, 64, 128), …, bicycle = (119, 11, 32)).
+ */
+export const CITYSCAPES_PALETTE: readonly (readonly [number, number, number])[] = [
+  [128, 64, 128], [244, 35, 232], [70, 70, 70], [102, 102, 156], [190, 153, 153], [153, 153, 153],
+  [250, 170, 30], [220, 220, 0], [107, 142, 35], [152, 251, 152], [70, 130, 180], [220, 20, 60],
+  [255, 0, 0], [0, 0, 142], [0, 0, 70], [0, 60, 100], [0, 80, 100], [0, 0, 230], [119, 11, 32],
+];
+
 /** labelId → trainId for the 19 evaluated classes; every other id (0..33) maps to 255. */
 export const LABEL_ID_TO_TRAIN_ID: readonly (readonly [number, number])[] = [
   [7, 0], [8, 1], [11, 2], [12, 3], [13, 4], [17, 5], [19, 6], [20, 7], [21, 8], [22, 9],
@@ -65,8 +75,8 @@ function cityscapesCodec(): LabelCodec {
   const idLut = lutFrom(LABEL_ID_TO_TRAIN_ID, INVALID);
   for (let id = 0; id <= 33; id++) if (idLut[id] === INVALID) idLut[id] = IGNORE_INDEX;
   idLut[IGNORE_INDEX] = IGNORE_INDEX;
-  const fromTrainIds = lutCodec('semantic', trainLut, '0..18 or 255 (ignore)');
-  const fromLabelIds = lutCodec('semantic', idLut, 'labelIds 0..33 (or 255)');
+  const fromTrainIds = lutCodec('semantic', trainLut, `0..18 or ${IGNORE_INDEX} (ignore)`);
+  const fromLabelIds = lutCodec('semantic', idLut, `labelIds 0..33 (or ${IGNORE_INDEX})`);
   return {
     kind: 'semantic',
     map: (raw, width, file) => (file.endsWith('_labelIds.png') ? fromLabelIds : fromTrainIds).map(raw, width, file),

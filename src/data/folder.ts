@@ -33,7 +33,7 @@ export function parseClassList(text: string, file: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
   if (classes.length === 0) throw new FormatError(`openFolder: class list '${file}' names no classes`);
   if (classes.length > IGNORE_INDEX) {
-    throw new FormatError(`openFolder: class list '${file}' names ${classes.length} classes; at most ${IGNORE_INDEX} fit (255 = ignore)`);
+    throw new FormatError(`openFolder: class list '${file}' names ${classes.length} classes; at most ${IGNORE_INDEX} fit (${IGNORE_INDEX} = ignore)`);
   }
   const seen = new Set<string>();
   for (const c of classes) {

@@ -47,7 +47,7 @@ export function classIndexCodec(numClasses: number): LabelCodec {
   const lut = new Int16Array(256).fill(INVALID);
   for (let c = 0; c < numClasses; c++) lut[c] = c;
   lut[IGNORE_INDEX] = IGNORE_INDEX;
-  return lutCodec('semantic', lut, `0..${numClasses - 1} or 255 (ignore)`);
+  return lutCodec('semantic', lut, `0..${numClasses - 1} or ${IGNORE_INDEX} (ignore)`);
 }
 
 /** Anomaly masks already in the common encoding: 0 inlier, 1 anomaly, 255 void. */
@@ -56,7 +56,7 @@ export function anomalyMaskCodec(): LabelCodec {
   lut[0] = 0;
   lut[1] = 1;
   lut[IGNORE_INDEX] = IGNORE_INDEX;
-  return lutCodec('anomaly', lut, '0 (inlier), 1 (anomaly) or 255 (void)');
+  return lutCodec('anomaly', lut, `0 (inlier), 1 (anomaly) or ${IGNORE_INDEX} (void)`);
 }
 
 /** A lookup table from `[raw, mapped]` pairs; every other raw value gets `fill`. */

@@ -10,7 +10,7 @@
  * Every problem is a `FormatError` naming the file (the `name` argument) and what is wrong.
  */
 import { FormatError } from '../errors.js';
-import { float16Bits, fromFloat16Bits } from '../metrics/float16.js';
+import { float16Bits, fromFloat16Bits } from '../float16.js';
 
 export type NpyDtype =
   | 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'

@@ -8,10 +8,11 @@
  *   truth: their `label` is all 255.
  * - `anomaly.data`, when present, is `[H, W]` uint8: 0 = inlier, 1 = anomaly, 255 = void.
  */
+import { IGNORE_INDEX } from '../constants.js';
 import { ValueError } from '../errors.js';
 
-/** The ignore / void value of every label map and anomaly mask. */
-export const IGNORE_INDEX = 255;
+/** The ignore / void value of every label map and anomaly mask (re-exported from `src/constants.ts`). */
+export { IGNORE_INDEX };
 
 /** An RGB image `data [H, W, 3]` uint8. */
 export interface RgbImage {

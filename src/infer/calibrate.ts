@@ -4,7 +4,7 @@
  * 1. {@link calibrateOnInliers} — "95% TPR on inlier validation pixels" (inliers are the positives of
  *    inlier detection): given the scores of the N inlier pixels (label 0; for a closed-set validation
  *    split, every non-ignored pixel), sorted ascending s₍₁₎ ≤ … ≤ s₍N₎, the threshold is
- *      thr = s₍k₎  with  k = the smallest integer such that k / N ≥ tpr  (tpr = 0.95 by default),
+ *      thr = s₍k₎  with  k = the smallest integer such that k / N ≥ tpr  (tpr = `INLIER_TPR` = 0.95 by default),
  *    the lower empirical quantile (numpy `quantile(…, method='inverted_cdf')`). It is always one of the
  *    inlier scores. With the project's rule "anomalous ⇔ score > thr" at least k of the N inliers — at least
  *    95% — are kept as inliers; ties at s₍k₎ are all kept (so the achieved rate can exceed 95%, reported as
@@ -18,8 +18,9 @@
  *
  * NaN or infinite scores are rejected; an empty set of scores is a ValueError.
  */
+import { INLIER_TPR } from '../constants.js';
 import { ValueError } from '../errors.js';
-import type { TieTable } from '../metrics/ranking.js';
+import { firstAtTpr, sweepTies, type TieTable } from '../metrics/tie-sweep.js';
 
 /** The result of calibrating on inlier validation pixels. */
 export interface InlierCalibration {
@@ -67,7 +68,7 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 /** Calibrates the anomaly threshold on inlier validation scores `[N]` (module comment, rule 1). */
-export function calibrateOnInliers(inlierScores: ArrayLike<number>, tpr = 0.95): InlierCalibration {
+export function calibrateOnInliers(inlierScores: ArrayLike<number>, tpr = INLIER_TPR): InlierCalibration {
   const fn = 'calibrateOnInliers';
   checkRate(tpr, 'tpr', fn);
   const n = inlierScores.length;
@@ -87,25 +88,16 @@ export function calibrateOnInliers(inlierScores: ArrayLike<number>, tpr = 0.95):
 }
 
 /** The first operating point with anomaly TPR ≥ `tpr` (module comment, rule 2); needs anomaly pixels. */
-export function thresholdAtTpr(table: TieTable, tpr = 0.95): TprOperatingPoint {
+export function thresholdAtTpr(table: TieTable, tpr = INLIER_TPR): TprOperatingPoint {
   const fn = 'thresholdAtTpr';
   checkRate(tpr, 'tpr', fn);
-  let P = 0;
-  let N = 0;
-  for (let k = 0; k < table.thresholds.length; k++) {
-    P += table.pos[k] as number;
-    N += table.neg[k] as number;
-  }
+  const sw = sweepTies(table);
+  const { numPos: P, numNeg: N } = sw;
   if (P === 0) throw new ValueError(`${fn}: the tie table has no anomaly pixel (label 1); a TPR threshold needs anomaly-labelled validation pixels`);
-  let tp = 0;
-  let fp = 0;
-  for (let k = 0; k < table.thresholds.length; k++) {
-    const dp = table.pos[k] as number;
-    const dn = table.neg[k] as number;
-    if (dp === 0 && dn === 0) continue;
-    tp += dp;
-    fp += dn;
-    if (tp / P >= tpr) return { threshold: table.thresholds[k] as number, tpr: tp / P, fpr: N > 0 ? fp / N : NaN, index: k };
-  }
-  throw new ValueError(`${fn}: TPR never reached ${tpr}; the tie table's counts are inconsistent`);
+  const j = firstAtTpr(sw, tpr);
+  if (j < 0) throw new ValueError(`${fn}: TPR never reached ${tpr}; the tie table's counts are inconsistent`);
+  const tp = sw.tp[j] as number;
+  const fp = sw.fp[j] as number;
+  const threshold = sw.thresholds[j] as number;
+  return { threshold, tpr: tp / P, fpr: N > 0 ? fp / N : NaN, index: sw.index[j] as number };
 }

@@ -1,10 +1,9 @@
 /**
  * Class palettes and label-map colourisation (pure; the CLI writes the PNG bytes).
  *
- * - {@link CITYSCAPES_PALETTE}: the 19 trainId colours of the Cityscapes scripts (`labels.py`), in
- *   `CITYSCAPES_CLASSES` order (road = (128, 64, 128), …, bicycle = (119, 11, 32)).
- * - {@link CAMVID_PALETTE}: the 11-class CamVid colours of SegNet (`label_colors.txt` of the 32-class
- *   release, merged classes), in `CAMVID_CLASSES` order (Sky = (128, 128, 128), …, Bicyclist = (0, 128, 192)).
+ * - {@link paletteFor}: the colours of a model's classes: the palette of the first known class list (`known`,
+ *   e.g. `DATASET_PALETTES` of `data/palettes.ts`: Cityscapes, CamVid) whose names match `classes` (same order,
+ *   case-insensitive), else the generic one. This module knows no dataset; the caller passes the list.
  * - {@link genericPalette}: a deterministic palette for any number of classes C: colour c has hue
  *   frac(c · φ⁻¹) (golden-ratio steps, so neighbouring indices are far apart on the colour wheel),
  *   saturation 0.65/0.9/0.5 and value 0.95/0.75/0.85 cycling with c mod 3, converted HSV → RGB and rounded.
@@ -13,10 +12,9 @@
  * Colourisation: label values 0..C−1 take `palette[value]`; the ignore value 255 and negative values
  * (int32 maps) take `ignoreColor` (black by default); any other value is a bug and throws a ValueError.
  */
+import { IGNORE_INDEX } from '../constants.js';
+import type { RgbImage } from '../data/sample.js';
 import { ShapeError, ValueError } from '../errors.js';
-import { CAMVID_CLASSES } from '../data/camvid.js';
-import { CITYSCAPES_CLASSES } from '../data/cityscapes.js';
-import { IGNORE_INDEX, type RgbImage } from '../data/sample.js';
 import { assertLength } from '../shape.js';
 
 /** One colour, `[r, g, b]` in 0..255. */
@@ -32,18 +30,11 @@ export interface IndexMap {
   data: Uint8Array | Int32Array;
 }
 
-/** Cityscapes 19 evaluation classes (trainId order), as in cityscapesScripts `labels.py`. */
-export const CITYSCAPES_PALETTE: Palette = [
-  [128, 64, 128], [244, 35, 232], [70, 70, 70], [102, 102, 156], [190, 153, 153], [153, 153, 153],
-  [250, 170, 30], [220, 220, 0], [107, 142, 35], [152, 251, 152], [70, 130, 180], [220, 20, 60],
-  [255, 0, 0], [0, 0, 142], [0, 0, 70], [0, 60, 100], [0, 80, 100], [0, 0, 230], [119, 11, 32],
-];
-
-/** CamVid 11 classes (Sky, Building, Pole, Road, Pavement, Tree, SignSymbol, Fence, Car, Pedestrian, Bicyclist). */
-export const CAMVID_PALETTE: Palette = [
-  [128, 128, 128], [128, 0, 0], [192, 192, 128], [128, 64, 128], [0, 0, 192], [128, 128, 0],
-  [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0], [0, 128, 192],
-];
+/** A class list `[C]` with its colours `[C]` (e.g. a dataset's, see `data/palettes.ts`). */
+export interface KnownPalette {
+  classes: readonly string[];
+  palette: Palette;
+}
 
 /** Default colour of ignore / void pixels. */
 export const IGNORE_COLOR: Rgb = [0, 0, 0];
@@ -81,11 +72,10 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((n, i) => n.toLowerCase() === (b[i] as string).toLowerCase());
 }
 
-/** The dataset palette when `classes` are the Cityscapes or CamVid classes (case-insensitive), else the generic one. */
-export function paletteFor(classes: readonly string[]): Palette {
-  if (sameNames(classes, CITYSCAPES_CLASSES)) return CITYSCAPES_PALETTE;
-  if (sameNames(classes, CAMVID_CLASSES)) return CAMVID_PALETTE;
-  return genericPalette(Math.max(1, classes.length));
+/** The palette of the first `known` class list equal to `classes` (case-insensitive), else the generic one. */
+export function paletteFor(classes: readonly string[], known: readonly KnownPalette[] = []): Palette {
+  const match = known.find((k) => sameNames(classes, k.classes));
+  return match !== undefined ? match.palette : genericPalette(Math.max(1, classes.length));
 }
 
 function checkColor(c: Rgb, argName: string, fnName: string): void {
@@ -111,7 +101,7 @@ export function colorizeLabels(map: IndexMap, palette: Palette, ignoreColor: Rgb
     else if (v === IGNORE_INDEX || v < 0) c = ignoreColor;
     else {
       throw new ValueError(
-        `${fn}: 'map' has value ${v} at pixel (${i % map.width}, ${Math.floor(i / map.width)}); expected a class in 0..${C - 1}, 255 or a negative ignore value`,
+        `${fn}: 'map' has value ${v} at pixel (${i % map.width}, ${Math.floor(i / map.width)}); expected a class in 0..${C - 1}, ${IGNORE_INDEX} or a negative ignore value`,
       );
     }
     out[i * 3] = c[0];

@@ -21,8 +21,11 @@
  *   TP_b/(TP_b+FP_b); the recall added in bin b is pᵦ/P either way, so |AP_binned − AP_exact| ≤ Σᵦ (pᵦ/P)(hi_b − lo_b).
  * When every distinct score has its own bin, the binned tie table is the exact one and the results are identical.
  */
+import { INLIER_TPR } from '../constants.js';
 import { ShapeError, ValueError } from '../errors.js';
-import { assertBothClasses, metricsFromTieTable, type AnomalyMetrics, type TieTable } from './ranking.js';
+import { assertBothClasses, metricsFromTieTable, type AnomalyMetrics } from './ranking.js';
+import { firstAtTpr, sweepTies, type TieTable } from './tie-sweep.js';
+import { scanValidScores } from './valid-scores.js';
 
 /** Histogram of positive / negative valid pixels over fixed edges. */
 export interface ScoreHistogram {
@@ -52,21 +55,8 @@ export interface ScoreRange {
 
 /** First pass: min and max of the valid scores (NaN/∞ valid scores are an error). */
 export function scoreRange(scores: ArrayLike<number>, labels: ArrayLike<number>): ScoreRange {
-  checkLengths(scores, labels, 'scoreRange');
-  let min = Infinity;
-  let max = -Infinity;
-  let bad = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as number;
-    if (l !== 0 && l !== 1) continue;
-    const s = scores[i] as number;
-    if (!Number.isFinite(s)) {
-      bad++;
-      continue;
-    }
-    if (s < min) min = s;
-    if (s > max) max = s;
-  }
+  const { nan, over, min, max } = scanValidScores(scores, labels, 'scoreRange');
+  const bad = nan + over;
   if (bad > 0) throw new ValueError(`scoreRange: 'scores' has ${bad} NaN or infinite values among the valid pixels; anomaly scores must be finite`);
   return { min, max };
 }
@@ -128,19 +118,14 @@ function binOf(e: Float64Array, s: number, guessScale: number): number {
  * error, checked before anything is added (so a failed call leaves `h` unchanged).
  */
 export function accumulateHistogram(h: ScoreHistogram, scores: ArrayLike<number>, labels: ArrayLike<number>): ScoreHistogram {
-  checkLengths(scores, labels, 'accumulateHistogram');
   const e = h.edges;
   const lo = e[0] as number;
   const hi = e[e.length - 1] as number;
-  let nan = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as number;
-    if (l !== 0 && l !== 1) continue;
+  const { nan, min, max } = scanValidScores(scores, labels, 'accumulateHistogram');
+  if (min < lo || max > hi) {
+    const i = firstOutside(scores, labels, lo, hi);
     const s = scores[i] as number;
-    if (Number.isNaN(s)) nan++;
-    else if (s < lo || s > hi) {
-      throw new ValueError(`accumulateHistogram: score ${s} at flat index ${i} is outside the bin edges [${lo}, ${hi}]; take the edges from a first pass over all scores (scoreRange)`);
-    }
+    throw new ValueError(`accumulateHistogram: score ${s} at flat index ${i} is outside the bin edges [${lo}, ${hi}]; take the edges from a first pass over all scores (scoreRange)`);
   }
   if (nan > 0) throw new ValueError(`accumulateHistogram: 'scores' has ${nan} NaN values among the valid pixels; anomaly scores must be finite`);
   const scale = (e.length - 1) / (hi - lo);
@@ -180,32 +165,25 @@ export function histogramToTieTable(h: ScoreHistogram): TieTable {
 
 /** The bounds of the module comment, evaluated on the histogram's own counts. */
 export function binnedErrorBounds(h: ScoreHistogram): BinnedErrorBounds {
-  const t = histogramToTieTable(h);
-  let P = 0;
-  let N = 0;
-  for (let k = 0; k < t.pos.length; k++) {
-    P += t.pos[k] as number;
-    N += t.neg[k] as number;
-  }
+  const sw = sweepTies(histogramToTieTable(h));
+  const { numPos: P, numNeg: N } = sw;
   assertBothClasses(P, N, 'binnedErrorBounds');
   let auroc = 0;
   let ap = 0;
-  let fpr95 = NaN;
-  let tp = 0;
-  let fp = 0;
-  for (let k = 0; k < t.pos.length; k++) {
-    const p = t.pos[k] as number;
-    const n = t.neg[k] as number;
+  for (let j = 0; j < sw.tp.length; j++) {
+    const p = sw.pos[j] as number;
+    const n = sw.neg[j] as number;
+    const tp = j > 0 ? (sw.tp[j - 1] as number) : 0;
+    const fp = j > 0 ? (sw.fp[j - 1] as number) : 0;
     auroc += (p * n) / (2 * P * N);
     if (p > 0) {
       const lo = (tp + 1) / (tp + 1 + fp + n);
       const hi = (tp + p) / (tp + p + fp);
       ap += (p / P) * (hi - lo);
     }
-    tp += p;
-    fp += n;
-    if (Number.isNaN(fpr95) && tp / P >= 0.95) fpr95 = n / N;
   }
+  const at = firstAtTpr(sw, INLIER_TPR);
+  const fpr95 = at >= 0 ? (sw.neg[at] as number) / N : NaN;
   return { auroc, ap, fpr95 };
 }
 
@@ -215,8 +193,13 @@ export function binnedMetrics(h: ScoreHistogram): AnomalyMetrics & { bounds: Bin
   return { ...m, bounds: binnedErrorBounds(h) };
 }
 
-function checkLengths(scores: ArrayLike<number>, labels: ArrayLike<number>, fnName: string): void {
-  if (scores.length !== labels.length) {
-    throw new ShapeError(`${fnName}: 'scores' has ${scores.length} values but 'labels' has ${labels.length}; they must match pixel for pixel`);
+/** Flat index of the first valid score outside [lo, hi] (−1 if none; NaN is never outside). */
+function firstOutside(scores: ArrayLike<number>, labels: ArrayLike<number>, lo: number, hi: number): number {
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i] as number;
+    if (l !== 0 && l !== 1) continue;
+    const s = scores[i] as number;
+    if (s < lo || s > hi) return i;
   }
+  return -1;
 }

@@ -4,11 +4,12 @@
  * index are excluded; the matrix is the sufficient statistic for IoU / accuracy and adds across images and
  * workers with {@link mergeConfusion}.
  */
+import { IGNORE_INDEX } from '../constants.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { assertInt } from '../shape.js';
 
-/** Default ignore index (Cityscapes / mmsegmentation convention). */
-export const DEFAULT_IGNORE_INDEX = 255;
+/** Default ignore index (Cityscapes / mmsegmentation convention): `IGNORE_INDEX` of `src/constants.ts`. */
+export const DEFAULT_IGNORE_INDEX = IGNORE_INDEX;
 
 /** Confusion counts. `counts[label · C + pred]`. */
 export interface Confusion {

@@ -1,30 +1,25 @@
 /**
  * Exact pixel-level anomaly metrics (the Fishyscapes / scikit-learn definitions, anchors.md §1.2):
  * AUROC (trapezoid on the ROC points), AP = Σ (Rₙ − Rₙ₋₁)·Pₙ (sklearn `average_precision_score`, no
- * interpolation) and FPR at the first operating point with TPR ≥ 0.95.
+ * interpolation) and FPR at the first operating point with TPR ≥ 0.95 (`INLIER_TPR`).
  *
  * Labels: 1 = anomaly (positive), 0 = inlier (negative), any other value = void (dropped).
  * Scores: higher = more anomalous; every run of equal scores is one operating point (ties collapsed).
  *
- * Sufficient statistic: a {@link TieTable} — the distinct scores in descending order with the number of
- * positive and negative pixels at each. It is mergeable across images and workers ({@link mergeTieTables}),
- * and its size is the number of distinct scores (≤ 65 536 for float16 maps), so a dataset can be evaluated
+ * Sufficient statistic: a {@link TieTable} (`tie-sweep.ts`, with the one walk over it) — the distinct scores in
+ * descending order with the number of positive and negative pixels at each. It is mergeable across images and
+ * workers ({@link mergeTieTables}), and its size is the number of distinct scores (≤ 65 536 for float16 maps), so a dataset can be evaluated
  * exactly without holding all pixels when the scores are quantised; otherwise use `binned.ts`.
  *
  * Undefined cases throw a `ValueError`: no valid pixel, or only one class present (AUROC, AP and FPR95 all
  * need both anomaly and inlier pixels), and non-finite scores (NaN counted and named, like sklearn's check).
  */
-import { ShapeError, ValueError } from '../errors.js';
+import { INLIER_TPR } from '../constants.js';
+import { ValueError } from '../errors.js';
+import { firstAtTpr, sweepTies, type TieTable } from './tie-sweep.js';
+import { scanValidScores, splitValidScores } from './valid-scores.js';
 
-/** Distinct thresholds (descending) with the count of positive / negative pixels having exactly that score. */
-export interface TieTable {
-  /** Distinct scores, strictly descending. [K] */
-  thresholds: Float64Array;
-  /** Positive (label 1) pixel count per threshold. [K] */
-  pos: Float64Array;
-  /** Negative (label 0) pixel count per threshold. [K] */
-  neg: Float64Array;
-}
+export type { TieTable } from './tie-sweep.js';
 
 /** The three pixel metrics plus the counts they were computed from. Fractions in [0, 1]. */
 export interface AnomalyMetrics {
@@ -50,43 +45,15 @@ export function splitByLabel(
   fnName: string,
   opts: RankingOptions = {},
 ): { pos: Float64Array; neg: Float64Array; void: number } {
-  if (scores.length !== labels.length) {
-    throw new ShapeError(`${fnName}: 'scores' has ${scores.length} values but 'labels' has ${labels.length}; they must match pixel for pixel`);
-  }
-  let np = 0;
-  let nn = 0;
-  let nan = 0;
-  let inf = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as number;
-    if (l !== 0 && l !== 1) continue;
-    const s = scores[i] as number;
-    if (Number.isNaN(s)) nan++;
-    else if (!Number.isFinite(s)) inf++;
-    if (l === 1) np++;
-    else nn++;
-  }
+  const scan = scanValidScores(scores, labels, fnName);
+  const { numPos: np, numNeg: nn, nan, over: inf } = scan;
   if (nan > 0 || inf > 0) {
     throw new ValueError(
       `${fnName}: 'scores' has ${nan} NaN and ${inf} infinite values among the ${np + nn} valid pixels; ` +
         'anomaly scores must be finite',
     );
   }
-  const pos = new Float64Array(np);
-  const neg = new Float64Array(nn);
-  let ip = 0;
-  let ineg = 0;
-  const cast = opts.castFloat32 === true;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as number;
-    if (l !== 0 && l !== 1) continue;
-    let s = (scores[i] as number) + 0; // −0 → +0, so equal scores sort together
-    if (cast) s = Math.fround(s);
-    if (l === 1) pos[ip++] = s;
-    else neg[ineg++] = s;
-  }
-  pos.sort();
-  neg.sort();
+  const { pos, neg } = splitValidScores(scores, labels, scan, opts.castFloat32 === true ? Math.fround : undefined);
   return { pos, neg, void: labels.length - np - nn };
 }
 
@@ -183,36 +150,24 @@ export function assertBothClasses(numPos: number, numNeg: number, fnName: string
  * skipped). Identical to sklearn `roc_auc_score` / `average_precision_score` and to the Fishyscapes evaluator.
  */
 export function metricsFromTieTable(t: TieTable, fnName = 'metricsFromTieTable'): AnomalyMetrics {
-  let P = 0;
-  let N = 0;
-  for (let k = 0; k < t.thresholds.length; k++) {
-    P += t.pos[k] as number;
-    N += t.neg[k] as number;
-  }
+  const sw = sweepTies(t);
+  const { numPos: P, numNeg: N } = sw;
   assertBothClasses(P, N, fnName);
   const auc = new Sum();
   const ap = new Sum();
-  let tp = 0;
-  let fp = 0;
-  let fpr95 = NaN;
-  let tpr95Threshold = NaN;
-  for (let k = 0; k < t.thresholds.length; k++) {
-    const dp = t.pos[k] as number;
-    const dn = t.neg[k] as number;
-    if (dp === 0 && dn === 0) continue;
-    const tpPrev = tp;
-    const fpPrev = fp;
-    tp += dp;
-    fp += dn;
+  for (let j = 0; j < sw.tp.length; j++) {
+    const tp = sw.tp[j] as number;
+    const fp = sw.fp[j] as number;
+    const tpPrev = j > 0 ? (sw.tp[j - 1] as number) : 0;
+    const fpPrev = j > 0 ? (sw.fp[j - 1] as number) : 0;
     // ROC trapezoid between (fpPrev/N, tpPrev/P) and (fp/N, tp/P).
-    if (dn > 0) auc.add(((fp / N - fpPrev / N) * (tp / P + tpPrev / P)) / 2);
+    if ((sw.neg[j] as number) > 0) auc.add(((fp / N - fpPrev / N) * (tp / P + tpPrev / P)) / 2);
     // AP step: recall increase times precision at this threshold.
-    if (dp > 0) ap.add((tp / P - tpPrev / P) * (tp / (tp + fp)));
-    if (Number.isNaN(fpr95) && tp / P >= 0.95) {
-      fpr95 = fp / N;
-      tpr95Threshold = t.thresholds[k] as number;
-    }
+    if ((sw.pos[j] as number) > 0) ap.add((tp / P - tpPrev / P) * (tp / (tp + fp)));
   }
+  const at = firstAtTpr(sw, INLIER_TPR);
+  const fpr95 = at >= 0 ? (sw.fp[at] as number) / N : NaN;
+  const tpr95Threshold = at >= 0 ? (sw.thresholds[at] as number) : NaN;
   return { auroc: auc.value, ap: ap.value, fpr95, tpr95Threshold, numPos: P, numNeg: N };
 }
 

@@ -26,14 +26,22 @@
  * float16: a 10⁻³ AP effect). We reproduce NumPy 1.23's scalar introsort exactly ({@link argsortNumpy});
  * newer NumPy builds with SIMD sorts order ties differently, so the official code's own output then varies.
  */
-import { ShapeError, ValueError } from '../errors.js';
+import { ValueError } from '../errors.js';
+import { FLOAT16_OVERFLOW, float16Sub, toFloat16 } from '../float16.js';
 import { componentFrameStats, SMIYC_ANOMALY_TRACK, type ComponentFrameStats, type ComponentOptions } from './components.js';
-import { FLOAT16_OVERFLOW, float16Sub, toFloat16 } from './float16.js';
 import { argsortNumpy, histogramSorted, linspace, pairwiseSum, quantileLinear, searchSorted, trapz, uniqueSorted } from './numpy-compat.js';
 import { assertBothClasses, type AnomalyMetrics } from './ranking.js';
+import { scanValidScores, splitValidScores } from './valid-scores.js';
 
 /** `PixBinaryClass.num_bins`. */
 export const SMIYC_NUM_BINS = 768;
+
+/**
+ * TPR level of the official FPR95 (`curves_from_cmats`: `np.searchsorted(tpr, 0.95)`). The same level as
+ * `INLIER_TPR`, but fixed by the benchmark's code, so it stays its own constant: SMIYC numbers must not follow a
+ * change of the project's default.
+ */
+const SMIYC_TPR_LEVEL = 0.95;
 
 /** One frame's binned counts, from the highest bin down (the official `binary_confusion_matrix` result). */
 export interface SmiycFrameBins {
@@ -56,39 +64,14 @@ export interface SmiycPixelMetrics extends AnomalyMetrics {
 
 /** Float16 scores of the valid pixels split by class, sorted ascending. */
 function frameScores(scores: ArrayLike<number>, labels: ArrayLike<number>): { pos: Float64Array; neg: Float64Array } {
-  if (scores.length !== labels.length) {
-    throw new ShapeError(`smiycFrameBins: 'scores' has ${scores.length} values but 'labels' has ${labels.length}; they must match pixel for pixel`);
-  }
-  let np = 0;
-  let nn = 0;
-  let nan = 0;
-  let big = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as number;
-    if (l !== 0 && l !== 1) continue;
-    const s = scores[i] as number;
-    if (Number.isNaN(s)) nan++;
-    else if (Math.abs(s) >= FLOAT16_OVERFLOW) big++;
-    if (l === 1) np++;
-    else nn++;
-  }
+  const scan = scanValidScores(scores, labels, 'smiycFrameBins', FLOAT16_OVERFLOW);
+  const { numPos: np, numNeg: nn, nan, over: big } = scan;
   if (nan > 0) throw new ValueError(`smiycFrameBins: 'scores' has ${nan} NaN values among the ${np + nn} valid pixels; anomaly scores must be finite`);
   if (big > 0) {
     throw new ValueError(`smiycFrameBins: ${big} valid scores have magnitude ≥ ${FLOAT16_OVERFLOW} and overflow float16 (the SMIYC storage format); rescale the scores`);
   }
   if (np + nn === 0) throw new ValueError('smiycFrameBins: the frame has no valid pixel (labels 0 or 1); the SMIYC evaluator cannot bin it');
-  const pos = new Float64Array(np);
-  const neg = new Float64Array(nn);
-  let ip = 0;
-  let ineg = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as number;
-    if (l !== 0 && l !== 1) continue;
-    const s = toFloat16(scores[i] as number) + 0;
-    if (l === 1) pos[ip++] = s;
-    else neg[ineg++] = s;
-  }
-  return { pos: pos.sort(), neg: neg.sort() };
+  return splitValidScores(scores, labels, scan, toFloat16);
 }
 
 /** Per-frame binning of `binary_confusion_matrix(..., bin_strategy='percentiles')`. Scores are cast to float16. */
@@ -194,7 +177,7 @@ function curvesFromCmats(thrAll: Float64Array, tpAll: Float64Array, fpAll: Float
     precision[i] = t + f > 0 ? t / (t + f) : 1;
     f1[i] = (2 * t) / (2 * t + f + fnI);
   }
-  const i95 = searchSorted(tpr, 0.95, 'left');
+  const i95 = searchSorted(tpr, SMIYC_TPR_LEVEL, 'left');
   const fpr95 = i95 < n ? (fpr[i95] as number) : 1.0;
   const tpr95Threshold = i95 < n ? (thr[i95] as number) : 0.0;
   let ix = -1;

@@ -24,7 +24,8 @@
  */
 import sharp from 'sharp';
 import { ValueError } from '../errors.js';
-import { assertBothClasses, type TieTable } from '../metrics/ranking.js';
+import { assertBothClasses } from '../metrics/ranking.js';
+import { sweepTies, type TieSweep, type TieTable } from '../metrics/tie-sweep.js';
 
 /** sklearn `roc_curve` output. [K + 1] each. */
 export interface RocCurve {
@@ -61,30 +62,16 @@ export interface FigureSize {
   title?: string;
 }
 
-/** Cumulative counts at each non-empty tie-table entry, descending threshold order. */
-function cumulative(table: TieTable, fnName: string): { thr: number[]; tp: number[]; fp: number[]; P: number; N: number } {
-  const thr: number[] = [];
-  const tp: number[] = [];
-  const fp: number[] = [];
-  let a = 0;
-  let b = 0;
-  for (let k = 0; k < table.thresholds.length; k++) {
-    const dp = table.pos[k] as number;
-    const dn = table.neg[k] as number;
-    if (dp === 0 && dn === 0) continue;
-    a += dp;
-    b += dn;
-    thr.push(table.thresholds[k] as number);
-    tp.push(a);
-    fp.push(b);
-  }
-  assertBothClasses(a, b, fnName);
-  return { thr, tp, fp, P: a, N: b };
+/** The tie table's sweep (cumulative counts at each non-empty entry, descending), with both classes present. */
+function cumulative(table: TieTable, fnName: string): TieSweep {
+  const sw = sweepTies(table);
+  assertBothClasses(sw.numPos, sw.numNeg, fnName);
+  return sw;
 }
 
 /** sklearn `roc_curve(y, s, drop_intermediate=False)` from a tie table. */
 export function rocCurve(table: TieTable): RocCurve {
-  const { thr, tp, fp, P, N } = cumulative(table, 'rocCurve');
+  const { thresholds: thr, tp, fp, numPos: P, numNeg: N } = cumulative(table, 'rocCurve');
   const K = thr.length;
   const out: RocCurve = { fpr: new Float64Array(K + 1), tpr: new Float64Array(K + 1), thresholds: new Float64Array(K + 1) };
   out.thresholds[0] = Infinity;
@@ -98,7 +85,7 @@ export function rocCurve(table: TieTable): RocCurve {
 
 /** sklearn `precision_recall_curve(y, s, drop_intermediate=False)` from a tie table. */
 export function prCurve(table: TieTable): PrCurve {
-  const { thr, tp, fp, P } = cumulative(table, 'prCurve');
+  const { thresholds: thr, tp, fp, numPos: P } = cumulative(table, 'prCurve');
   const K = thr.length;
   const out: PrCurve = { precision: new Float64Array(K + 1), recall: new Float64Array(K + 1), thresholds: new Float64Array(K) };
   for (let k = 0; k < K; k++) {

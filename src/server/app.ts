@@ -9,6 +9,7 @@ import type { Writable } from 'node:stream';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { DATASET_PALETTES } from '../data/palettes.js';
 import { currentEngine } from '../engine/engine.js';
 import { anomalySettings } from '../infer/anomaly-settings.js';
 import { paletteFor } from '../infer/palette.js';
@@ -64,7 +65,8 @@ export async function buildServer(args: BuildServerOptions): Promise<FastifyInst
   const modelName = args.modelName ?? 'the model';
   const settings = anomalySettings(args.model.head.kind, args.file.calibration, { ...(options.score !== undefined ? { score: options.score } : {}), ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) }, modelName);
   const engine = currentEngine();
-  const ctx: SegmentContext = { model: args.model, palette: paletteFor(args.model.classes), settings, engine, minRegionArea: options.minRegionArea, maxRegions: options.maxRegions };
+  const palette = paletteFor(args.model.classes, DATASET_PALETTES);
+  const ctx: SegmentContext = { model: args.model, palette, settings, engine, minRegionArea: options.minRegionArea, maxRegions: options.maxRegions };
   const queue = new WorkQueue(options.queueSize);
   const app = Fastify({
     logger: { level: options.logLevel, stream: args.logStream ?? process.stderr },

@@ -5,6 +5,7 @@
  *   heat scale the service uses, the calibration and metrics stored in the model file (metrics null when none), the
  *   engine and the request limits.
  */
+import { DATASET_PALETTES } from '../data/palettes.js';
 import type { AnomalySettings } from '../infer/anomaly-settings.js';
 import type { HeatScale } from '../infer/heatmap.js';
 import { paletteFor, type Rgb } from '../infer/palette.js';
@@ -50,7 +51,7 @@ export function healthBody(engine: string, queue: WorkQueue): HealthBody {
 
 /** The model description (computed once: it never changes while the service runs). */
 export function modelInfo(model: SegModel, file: ModelFile, settings: AnomalySettings, engine: string, options: ServeOptions): ModelInfo {
-  const palette = paletteFor(model.classes);
+  const palette = paletteFor(model.classes, DATASET_PALETTES);
   return {
     classes: model.classes.map((name, index) => ({ index, name, color: palette[index] as Rgb })),
     head: model.head.kind,

@@ -2,16 +2,17 @@
  * The optional pictures and raw arrays of a segmentation answer, each a string in the JSON reply:
  * - `classes`: colour class map PNG (the model's palette), as a `data:image/png;base64,…` URL;
  * - `heat`: anomaly heat map PNG (inferno, the model's fixed heat scale), data URL;
- * - `overlay`: the heat map blended at 50 % over the photo where flagged, flagged regions outlined in cyan — the
- *   picture `gmmseg predict` writes as `*.overlay.png` — data URL;
+ * - `overlay`: the heat map blended at 50 % over the photo where flagged, flagged regions outlined in cyan
+ *   (`OUTLINE_RGB`) — the picture `gmmseg predict` writes as `*.overlay.png` — data URL;
  * - `raw` adds `labels` (base64 of the `[H·W]` uint8 class indices) and `scores` (base64 of the `[H·W]`
  *   little-endian float32 anomaly scores).
  */
+import { OUTLINE_RGB } from '../constants.js';
 import { encodeRgbPng } from '../data/image-io.js';
 import type { RgbImage } from '../data/sample.js';
 import { heatmap, type HeatScale } from '../infer/heatmap.js';
 import { outlineMask, overlay } from '../infer/overlay.js';
-import { colorizeLabels, type Palette, type Rgb } from '../infer/palette.js';
+import { colorizeLabels, type Palette } from '../infer/palette.js';
 
 /** Map names a client may ask for in `?maps=`. */
 export const MAP_NAMES = ['classes', 'heat', 'overlay', 'raw'] as const;
@@ -39,9 +40,6 @@ export interface MapSources {
   heatScale: HeatScale;
 }
 
-/** Colour of the outline drawn around flagged regions (as `gmmseg predict`). */
-export const OUTLINE_COLOR: Rgb = [0, 255, 255];
-
 /** Opacity of the heat map over the photo in the overlay. */
 export const OVERLAY_ALPHA = 0.5;
 
@@ -53,7 +51,7 @@ export function encodeMaps(src: MapSources, names: ReadonlySet<MapName>): Encode
   if (names.has('heat') || names.has('overlay')) {
     const heat = heatmap({ width, height, data: src.scores }, src.heatScale);
     if (names.has('heat')) out.heat = pngDataUrl(heat);
-    if (names.has('overlay')) out.overlay = pngDataUrl(outlineMask(overlay(src.image, heat, OVERLAY_ALPHA, src.flagged), src.flagged, OUTLINE_COLOR));
+    if (names.has('overlay')) out.overlay = pngDataUrl(outlineMask(overlay(src.image, heat, OVERLAY_ALPHA, src.flagged), src.flagged, OUTLINE_RGB));
   }
   if (names.has('raw')) {
     out.labels = base64(src.classMap);

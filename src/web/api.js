@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The page's client of the gmmseg HTTP service: where the service is (config.json), its JSON answers, and its
  * JSON errors turned into one readable message. Inference always runs in the service; the page never loads a model.
@@ -7,6 +8,25 @@
  */
 
 /** @typedef {{mode: string, service: string}} PageConfig */
+
+/** @typedef {{min: number, max: number}} HeatScale fixed score range of the heat colours */
+
+/** @typedef {{index: number, name: string, color: number[]}} ModelClass one class of the model, with its colour */
+
+/**
+ * The answer of GET /v1/model (src/server/info.ts `ModelInfo`); `limits` is read defensively.
+ * @typedef {{classes: ModelClass[], head: string, extractor: string, score: string, threshold: number,
+ *   heatScale: HeatScale, engine: string, limits?: {maxBodyBytes: number, maxImagePixels: number}}} ModelInfo
+ */
+
+/**
+ * The answer of POST /v1/segment?maps=classes,heat,raw (src/server/segment.ts `SegmentResponse`): the class and
+ * heat PNGs as data URLs, the raw labels (uint8) and scores (float32 LE) as base64.
+ * @typedef {{width: number, height: number, engine: string,
+ *   timingMs?: {decode: number, predict: number, total: number},
+ *   classes: {index: number, fraction: number}[],
+ *   maps: {classes: string, heat: string, labels: string, scores: string}}} SegmentReply
+ */
 
 const DEFAULT_CONFIG = { mode: 'service', service: '' };
 
@@ -21,8 +41,11 @@ export class ServiceError extends Error {
   constructor(status, code, message, retryAfter) {
     super(message);
     this.name = 'ServiceError';
+    /** @type {number} */
     this.status = status;
+    /** @type {string} */
     this.code = code;
+    /** @type {number | undefined} */
     this.retryAfter = retryAfter;
   }
 
@@ -113,7 +136,7 @@ export async function callService(base, path, init = {}, timeoutMs = 120000) {
  * @param {URL} base
  * @param {File} file
  * @param {string[]} maps e.g. ['classes', 'heat', 'raw']
- * @returns {Promise<any>}
+ * @returns {Promise<SegmentReply>} (its `maps` hold what was asked for)
  */
 export function segmentImage(base, file, maps) {
   const type = file.type !== '' ? file.type : 'application/octet-stream';

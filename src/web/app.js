@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The gmmseg page: send an image to the service, draw its class map and anomaly heat map, and recompute the
  * flagged regions, anomaly fraction and overlay in the page whenever the threshold slider moves (from the raw
@@ -7,48 +8,78 @@ import { base64ToBytes, base64ToFloat32, callService, loadConfig, segmentImage, 
 import { heatRgba } from './colormap.js';
 import { findRegions, formatPercent, overlayRgba, thresholdMask } from './regions.js';
 import {
-  downloadCanvas, drawSource, formatScore, loadImage, putRgba, readRgba, renderClassLegend, renderHeatLegend, renderRegions, swatch,
+  context2d, downloadCanvas, drawSource, formatScore, loadImage, putRgba, readRgba, renderClassLegend, renderHeatLegend,
+  renderRegions, swatch,
 } from './view.js';
 
-const $ = (id) => /** @type {any} */ (document.getElementById(id));
+/** @typedef {import('./api.js').ModelInfo} ModelInfo */
+/** @typedef {import('./api.js').SegmentReply} SegmentReply */
+/** @typedef {import('./regions.js').Region} Region */
+/** @typedef {'original' | 'classes' | 'heat' | 'overlay'} PanelName */
+
+/**
+ * The page's element with this id (index.html has every id this script uses).
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** @param {string} id */
+const $input = (id) => /** @type {HTMLInputElement} */ ($(id));
+/** @param {string} id */
+const $button = (id) => /** @type {HTMLButtonElement} */ ($(id));
+/** @param {string} id */
+const $canvas = (id) => /** @type {HTMLCanvasElement} */ ($(id));
 
 const ui = {
-  status: $('status'), error: $('error'), dropZone: $('drop-zone'), fileInput: $('file-input'), fileHint: $('file-hint'),
-  threshold: $('threshold'), thresholdValue: $('threshold-value'), thresholdReset: $('threshold-reset'),
-  fraction: $('anomaly-fraction'), regionCount: $('region-count'), regions: $('regions'), regionsMore: $('regions-more'),
+  status: $('status'), error: $('error'), dropZone: $('drop-zone'), fileInput: $input('file-input'),
+  fileHint: $('file-hint'),
+  threshold: $input('threshold'), thresholdValue: $('threshold-value'), thresholdReset: $button('threshold-reset'),
+  fraction: $('anomaly-fraction'), regionCount: $('region-count'),
+  regions: /** @type {HTMLOListElement} */ ($('regions')), regionsMore: $('regions-more'),
   panels: $('panels'), hover: $('hover-info'), classLegend: $('class-legend'), heatBar: $('heat-bar'), heatTicks: $('heat-ticks'),
-  canvases: { original: $('canvas-original'), classes: $('canvas-classes'), heat: $('canvas-heat'), overlay: $('canvas-overlay') },
+  /** @type {Record<PanelName, HTMLCanvasElement>} */
+  canvases: {
+    original: $canvas('canvas-original'), classes: $canvas('canvas-classes'), heat: $canvas('canvas-heat'),
+    overlay: $canvas('canvas-overlay'),
+  },
 };
 
 /** Everything the page knows. */
 const state = {
   /** @type {URL | null} */ base: null,
   serviceLabel: '',
-  /** @type {any} */ model: null,
+  /** @type {ModelInfo | null} */ model: null,
   threshold: 0,
   requestSeq: 0,
   /** @type {null | {name: string, width: number, height: number, labels: Uint8Array, scores: Float32Array,
-   *   photo: Uint8ClampedArray, heat: Uint8ClampedArray, overlay: Uint8ClampedArray | null}} */
+   *   photo: Uint8ClampedArray<ArrayBuffer>, heat: Uint8ClampedArray<ArrayBuffer>,
+   *   overlay: Uint8ClampedArray<ArrayBuffer> | null}} */
   result: null,
   pendingFrame: 0,
 };
 
+/**
+ * @param {string} text
+ * @param {'ok' | 'busy' | 'down'} kind
+ */
 function setStatus(text, kind) {
   ui.status.textContent = text;
   ui.status.dataset.state = kind;
 }
 
+/** @param {string} message empty: hide the error line */
 function showError(message) {
   ui.error.textContent = message;
   ui.error.hidden = message === '';
 }
 
+/** @param {unknown} e */
 function describe(e) {
   return e instanceof ServiceError ? e.describe() : `Unexpected error in the page: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 function readyStatus() {
-  return `Inference: gmmseg service at ${state.serviceLabel}, engine ${state.model.engine}`;
+  return `Inference: gmmseg service at ${state.serviceLabel}, engine ${/** @type {ModelInfo} */ (state.model).engine}`;
 }
 
 async function init() {
@@ -61,7 +92,7 @@ async function init() {
     return;
   }
   try {
-    state.model = await callService(state.base, 'v1/model', {}, 30000);
+    state.model = /** @type {ModelInfo} */ (await callService(state.base, 'v1/model', {}, 30000));
   } catch (e) {
     setStatus(`Inference: gmmseg service at ${state.serviceLabel} is not available`, 'down');
     showError(describe(e));
@@ -76,6 +107,10 @@ async function init() {
   setStatus(`${readyStatus()} · ${m.classes.length} classes, ${m.head} head, score ${m.score}`, 'ok');
 }
 
+/**
+ * @param {import('./api.js').HeatScale} scale
+ * @param {number} threshold
+ */
 function setupThreshold(scale, threshold) {
   const min = Math.min(scale.min, threshold);
   const max = Math.max(scale.max, threshold);
@@ -85,12 +120,16 @@ function setupThreshold(scale, threshold) {
   setThreshold(threshold);
 }
 
-/** Sets the threshold and redraws what depends on it (once per animation frame). */
+/**
+ * Sets the threshold and redraws what depends on it (once per animation frame). Called once the model is known.
+ * @param {number} t
+ */
 function setThreshold(t) {
+  const model = /** @type {ModelInfo} */ (state.model);
   state.threshold = t;
   ui.thresholdValue.textContent = formatScore(t);
   ui.threshold.setAttribute('aria-valuetext', `threshold ${formatScore(t)}`);
-  renderHeatLegend(ui.heatBar, ui.heatTicks, state.model.heatScale, t);
+  renderHeatLegend(ui.heatBar, ui.heatTicks, model.heatScale, t);
   if (state.pendingFrame === 0) {
     state.pendingFrame = requestAnimationFrame(() => {
       state.pendingFrame = 0;
@@ -117,13 +156,16 @@ function applyThreshold() {
   renderRegions(ui.regions, ui.regionsMore, regions, highlightRegion);
 }
 
-/** Outlines one region's bounding box on the overlay (null: plain overlay). */
+/**
+ * Outlines one region's bounding box on the overlay (null: plain overlay).
+ * @param {Region | null} region
+ */
 function highlightRegion(region) {
   const r = state.result;
   if (!r || !r.overlay) return;
   putRgba(ui.canvases.overlay, r.overlay, r.width, r.height);
   if (!region) return;
-  const ctx = ui.canvases.overlay.getContext('2d');
+  const ctx = context2d(ui.canvases.overlay);
   const b = region.bbox;
   const lw = Math.max(1, Math.round(Math.max(r.width, r.height) / 256));
   ctx.lineWidth = lw;
@@ -131,6 +173,7 @@ function highlightRegion(region) {
   ctx.strokeRect(b.x - lw / 2, b.y - lw / 2, b.width + lw, b.height + lw);
 }
 
+/** @param {File} file */
 async function handleFile(file) {
   if (!state.model || !state.base) return;
   showError('');
@@ -149,7 +192,8 @@ async function handleFile(file) {
     const roundTrip = performance.now() - t0;
     await showResult(file, res);
     if (seq !== state.requestSeq) return;
-    const tm = res.timingMs || {};
+    // An answer without timings shows NaN ms rather than failing.
+    const tm = /** @type {NonNullable<SegmentReply['timingMs']>} */ (res.timingMs || {});
     setStatus(`Inference: gmmseg service at ${state.serviceLabel}, engine ${res.engine} · ${file.name} ${res.width}×${res.height}: ` +
       `${Math.round(roundTrip)} ms round trip (service: decode ${Math.round(tm.decode)} ms, predict ${Math.round(tm.predict)} ms, total ${Math.round(tm.total)} ms)`, 'ok');
   } catch (e) {
@@ -161,7 +205,12 @@ async function handleFile(file) {
   }
 }
 
+/**
+ * @param {File} file
+ * @param {SegmentReply} res
+ */
 async function showResult(file, res) {
+  const model = /** @type {ModelInfo} */ (state.model);
   const { width, height } = res;
   const n = width * height;
   const labels = base64ToBytes(res.maps.labels);
@@ -173,17 +222,22 @@ async function showResult(file, res) {
   await drawOriginal(file, width, height);
   state.result = {
     name: file.name.replace(/\.[^.]*$/, '') || 'image', width, height, labels, scores,
-    photo: readRgba(ui.canvases.original), heat: heatRgba(scores, state.model.heatScale), overlay: null,
+    photo: readRgba(ui.canvases.original), heat: heatRgba(scores, model.heatScale), overlay: null,
   };
-  renderClassLegend(ui.classLegend, state.model.classes, new Map(res.classes.map((c) => [c.index, c.fraction])));
+  renderClassLegend(ui.classLegend, model.classes, new Map(res.classes.map((c) => [c.index, c.fraction])));
   ui.panels.classList.add('has-result');
   ui.panels.dataset.image = file.name;
   ui.fileHint.textContent = `Showing ${file.name} (${width}×${height}); drop or choose another image`;
-  for (const id of ['download-classes', 'download-heat', 'download-overlay']) $(id).disabled = false;
+  for (const id of ['download-classes', 'download-heat', 'download-overlay']) $button(id).disabled = false;
   applyThreshold();
 }
 
-/** The photo as the service saw it (EXIF orientation not applied, like the service's decoder). */
+/**
+ * The photo as the service saw it (EXIF orientation not applied, like the service's decoder).
+ * @param {File} file
+ * @param {number} width
+ * @param {number} height
+ */
 async function drawOriginal(file, width, height) {
   const canvas = ui.canvases.original;
   try {
@@ -193,23 +247,27 @@ async function drawOriginal(file, width, height) {
   } catch {
     canvas.width = width;
     canvas.height = height;
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const ctx = context2d(canvas, { willReadFrequently: true });
     ctx.fillStyle = '#808080';
     ctx.fillRect(0, 0, width, height);
     showError(`${file.name}: this browser cannot display the image itself; the maps come from the service.`);
   }
 }
 
-/** The hover read-out and the position markers on every panel. */
+/**
+ * The hover read-out and the position markers on every panel.
+ * @param {PointerEvent} event
+ */
 function onPointer(event) {
   const r = state.result;
-  const canvas = event.currentTarget;
+  const canvas = /** @type {HTMLCanvasElement} */ (event.currentTarget);
   if (!r) return;
+  const model = /** @type {ModelInfo} */ (state.model); // set before any result
   const rect = canvas.getBoundingClientRect();
   const x = Math.min(r.width - 1, Math.max(0, Math.floor(((event.clientX - rect.left) / rect.width) * r.width)));
   const y = Math.min(r.height - 1, Math.max(0, Math.floor(((event.clientY - rect.top) / rect.height) * r.height)));
   const i = y * r.width + x;
-  const cls = state.model.classes.find((c) => c.index === r.labels[i]);
+  const cls = model.classes.find((c) => c.index === r.labels[i]);
   const score = r.scores[i];
   const flagged = score > state.threshold;
   Object.assign(ui.hover.dataset, { x: String(x), y: String(y), class: cls ? cls.name : '', classIndex: String(r.labels[i]), score: String(score), flagged: String(flagged) });
@@ -220,7 +278,7 @@ function onPointer(event) {
     ` · anomaly score ${formatScore(score)} ${flagged ? '> threshold: flagged' : '≤ threshold'}`,
   );
   ui.panels.classList.add('hovering');
-  for (const m of ui.panels.querySelectorAll('.marker')) {
+  for (const m of /** @type {NodeListOf<HTMLElement>} */ (ui.panels.querySelectorAll('.marker'))) {
     m.style.left = `${((x + 0.5) / r.width) * 100}%`;
     m.style.top = `${((y + 0.5) / r.height) * 100}%`;
   }
@@ -256,15 +314,20 @@ function wireEvents() {
     if (Number.isFinite(t) && state.model) setThreshold(t);
   });
   ui.thresholdReset.addEventListener('click', () => {
-    ui.threshold.value = String(state.model.threshold);
-    setThreshold(state.model.threshold);
+    const model = /** @type {ModelInfo} */ (state.model); // the button is enabled once the model is known
+    ui.threshold.value = String(model.threshold);
+    setThreshold(model.threshold);
   });
   for (const canvas of Object.values(ui.canvases)) {
     canvas.addEventListener('pointermove', onPointer);
     canvas.addEventListener('pointerdown', onPointer);
     canvas.addEventListener('pointerleave', () => ui.panels.classList.remove('hovering'));
   }
-  for (const [id, key, suffix] of [['download-classes', 'classes', 'classes'], ['download-heat', 'heat', 'anomaly'], ['download-overlay', 'overlay', 'overlay']]) {
+  /** @type {[string, PanelName, string][]} */
+  const downloads = [
+    ['download-classes', 'classes', 'classes'], ['download-heat', 'heat', 'anomaly'], ['download-overlay', 'overlay', 'overlay'],
+  ];
+  for (const [id, key, suffix] of downloads) {
     $(id).addEventListener('click', () => {
       if (state.result) downloadCanvas(ui.canvases[key], `${state.result.name}.${suffix}.png`);
     });

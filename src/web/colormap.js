@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The anomaly heat-map colours, mirroring src/infer/heatmap.ts (the service's heat maps) exactly:
  *   t = (clamp(score, min, max) − min) / (max − min),  index = min(255, ⌊256·t⌋),  colour = INFERNO[index].
@@ -57,7 +58,7 @@ export function heatColor(score, scale) {
  * RGBA pixels [H·W·4] (opaque) of a score map [H·W] on a fixed scale.
  * @param {Float32Array} scores
  * @param {{min: number, max: number}} scale
- * @returns {Uint8ClampedArray}
+ * @returns {Uint8ClampedArray<ArrayBuffer>}
  */
 export function heatRgba(scores, scale) {
   const out = new Uint8ClampedArray(scores.length * 4);

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Client-side anomaly regions at any threshold, from the service's raw score map (no new request):
  * - {@link thresholdMask}: 1 where score > t (strictly, the project's rule), else 0;
@@ -9,7 +10,7 @@
  * Pure functions over typed arrays; a unit test runs them in Node.
  */
 
-/** Outline colour of flagged regions (the service's). */
+/** Outline colour of flagged regions: the service's `OUTLINE_RGB` (src/constants.ts; a unit test keeps them equal). */
 export const OUTLINE = [0, 255, 255];
 
 /**
@@ -48,6 +49,7 @@ export function findRegions(mask, scores, width, height) {
   }
   const labels = new Int32Array(mask.length);
   const queue = new Int32Array(mask.length);
+  /** @type {Region[]} */
   const regions = [];
   for (let start = 0; start < mask.length; start++) {
     if (mask[start] === 0 || labels[start] !== 0) continue;
@@ -110,13 +112,13 @@ export function maskContour(mask, width, height) {
 
 /**
  * The overlay RGBA [H·W·4] (see the module comment).
- * @param {Uint8ClampedArray} photo RGBA [H·W·4]
+ * @param {Uint8ClampedArray<ArrayBuffer>} photo RGBA [H·W·4]
  * @param {Uint8ClampedArray} heat RGBA [H·W·4]
  * @param {Uint8Array} mask [H·W]
  * @param {number} width
  * @param {number} height
  * @param {number} [alpha]
- * @returns {Uint8ClampedArray}
+ * @returns {Uint8ClampedArray<ArrayBuffer>}
  */
 export function overlayRgba(photo, heat, mask, width, height, alpha = 0.5) {
   const n = width * height;

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Drawing and DOM rendering of the page: canvases, the class and heat legends, the region list.
  * No state lives here; app.js owns it.
@@ -18,9 +19,19 @@ export function formatScore(s) {
 }
 
 /**
+ * The canvas's 2D context (a page canvas never gets another kind of context, so it is always there).
+ * @param {HTMLCanvasElement} canvas
+ * @param {CanvasRenderingContext2DSettings} [settings]
+ * @returns {CanvasRenderingContext2D}
+ */
+export function context2d(canvas, settings) {
+  return /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d', settings));
+}
+
+/**
  * Sizes a canvas and puts RGBA pixels on it.
  * @param {HTMLCanvasElement} canvas
- * @param {Uint8ClampedArray} rgba
+ * @param {Uint8ClampedArray<ArrayBuffer>} rgba
  * @param {number} width
  * @param {number} height
  */
@@ -29,7 +40,7 @@ export function putRgba(canvas, rgba, width, height) {
     canvas.width = width;
     canvas.height = height;
   }
-  canvas.getContext('2d').putImageData(new ImageData(rgba, width, height), 0, 0);
+  context2d(canvas).putImageData(new ImageData(rgba, width, height), 0, 0);
 }
 
 /**
@@ -42,7 +53,7 @@ export function putRgba(canvas, rgba, width, height) {
 export function drawSource(canvas, source, width, height) {
   canvas.width = width;
   canvas.height = height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const ctx = context2d(canvas, { willReadFrequently: true });
   ctx.imageSmoothingEnabled = false;
   ctx.clearRect(0, 0, width, height);
   ctx.drawImage(source, 0, 0, width, height);
@@ -63,10 +74,10 @@ export async function loadImage(url) {
 /**
  * The RGBA pixels of a canvas.
  * @param {HTMLCanvasElement} canvas
- * @returns {Uint8ClampedArray}
+ * @returns {Uint8ClampedArray<ArrayBuffer>}
  */
 export function readRgba(canvas) {
-  return canvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height).data;
+  return context2d(canvas, { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height).data;
 }
 
 /**
@@ -124,7 +135,13 @@ export function renderClassLegend(list, classes, shares) {
  */
 export function renderHeatLegend(bar, ticks, scale, threshold) {
   bar.style.background = infernoGradientCss();
+  /** @param {number} v */
   const pos = (v) => (100 * (Math.min(Math.max(v, scale.min), scale.max) - scale.min)) / (scale.max - scale.min);
+  /**
+   * @param {number} value
+   * @param {string} cls
+   * @param {string} label
+   */
   const tick = (value, cls, label) => {
     const t = el('span', `tick ${cls}`, label);
     t.style.left = `${pos(value)}%`;
@@ -160,7 +177,9 @@ export function renderRegions(list, more, regions, onHighlight) {
       li.dataset.area = String(r.area);
       const b = r.bbox;
       li.textContent = `${r.area} px at (${b.x}, ${b.y}), ${b.width}×${b.height} · max ${formatScore(r.maxScore)} · mean ${formatScore(r.meanScore)}`;
-      for (const [ev, arg] of [['mouseenter', r], ['focus', r], ['mouseleave', null], ['blur', null]]) {
+      /** @type {[string, import('./regions.js').Region | null][]} */
+      const events = [['mouseenter', r], ['focus', r], ['mouseleave', null], ['blur', null]];
+      for (const [ev, arg] of events) {
         li.addEventListener(ev, () => onHighlight(arg));
       }
       return li;

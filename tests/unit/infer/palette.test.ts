@@ -1,11 +1,10 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { ShapeError, ValueError } from '../../../src/errors.js';
-import { CAMVID_CLASSES } from '../../../src/data/camvid.js';
-import { CITYSCAPES_CLASSES } from '../../../src/data/cityscapes.js';
+import { CAMVID_CLASSES, CAMVID_PALETTE } from '../../../src/data/camvid.js';
+import { CITYSCAPES_CLASSES, CITYSCAPES_PALETTE } from '../../../src/data/cityscapes.js';
+import { DATASET_PALETTES } from '../../../src/data/palettes.js';
 import {
-  CAMVID_PALETTE,
-  CITYSCAPES_PALETTE,
   colorizeLabels,
   genericPalette,
   hsvToRgb,
@@ -24,9 +23,10 @@ test('dataset palettes have one colour per class and the published colours', () 
   expectClose([...CAMVID_PALETTE[0]!], [128, 128, 128], EXACT, 'camvid sky');
   expectClose([...CAMVID_PALETTE[3]!], [128, 64, 128], EXACT, 'camvid road');
   expectClose([...CAMVID_PALETTE[10]!], [0, 128, 192], EXACT, 'camvid bicyclist');
-  assert.equal(paletteFor(CITYSCAPES_CLASSES), CITYSCAPES_PALETTE);
-  assert.equal(paletteFor(CAMVID_CLASSES.map((c) => c.toUpperCase())), CAMVID_PALETTE);
-  assert.equal(paletteFor(['a', 'b', 'c']).length, 3);
+  assert.equal(paletteFor(CITYSCAPES_CLASSES, DATASET_PALETTES), CITYSCAPES_PALETTE);
+  assert.equal(paletteFor(CAMVID_CLASSES.map((c) => c.toUpperCase()), DATASET_PALETTES), CAMVID_PALETTE);
+  assert.equal(paletteFor(['a', 'b', 'c'], DATASET_PALETTES).length, 3);
+  assert.deepEqual(paletteFor(CITYSCAPES_CLASSES), genericPalette(19), 'without known lists: the generic palette');
 });
 
 test('generic palette: hand-checked first colours, deterministic, distinct for 64 classes', () => {

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import { expectClose } from '../../helpers/close.js';
 import assert from 'node:assert/strict';
-import { toFloat16 } from '../../../src/metrics/float16.js';
+import { toFloat16 } from '../../../src/float16.js';
 import {
   argsortNumpy,
   heapsortSegment,

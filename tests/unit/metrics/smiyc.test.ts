@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { ShapeError, ValueError } from '../../../src/errors.js';
 import { binnedMetrics, type ScoreHistogram } from '../../../src/metrics/binned.js';
-import { castFloat16 } from '../../../src/metrics/float16.js';
+import { castFloat16 } from '../../../src/float16.js';
 import { anomalyMetricsExact } from '../../../src/metrics/ranking.js';
 import {
   smiycAnomalyMetrics,

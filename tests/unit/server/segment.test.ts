@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { FastifyInstance } from 'fastify';
 import { decodeImage, encodeImage } from '../../../src/data/image-io.js';
+import { DATASET_PALETTES } from '../../../src/data/palettes.js';
 import type { RgbImage } from '../../../src/data/sample.js';
 import { heatmap, thresholdMask } from '../../../src/infer/heatmap.js';
 import { outlineMask, overlay } from '../../../src/infer/overlay.js';
@@ -57,7 +58,7 @@ test('raw PNG with every map: sizes, histogram, fraction, regions and pictures a
   assert.deepEqual(labels, p.classMap);
   assert.deepEqual(scores, p.scores.gmm);
   // class histogram
-  const palette = paletteFor(loaded.model.classes);
+  const palette = paletteFor(loaded.model.classes, DATASET_PALETTES);
   assert.equal(r.classes.length, loaded.model.classes.length);
   r.classes.forEach((c, i) => {
     const count = labels.filter((l) => l === i).length;

@@ -5,6 +5,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { DATASET_PALETTES } from '../../../src/data/palettes.js';
 import type { RgbImage } from '../../../src/data/sample.js';
 import { paletteFor } from '../../../src/infer/palette.js';
 import type { ModelInfo } from '../../../src/server/info.js';
@@ -43,7 +44,7 @@ test('GET /healthz and GET /v1/model', async () => {
     assert.deepEqual({ ...h, rssBytes: 0 }, { status: 'ok', engine: loaded.engine, queue: { running: 0, waiting: 0 }, rssBytes: 0 });
     assert.ok(Number.isInteger(h.rssBytes) && h.rssBytes > 1e6);
     const info = (await app.inject({ method: 'GET', url: '/v1/model' })).json() as ModelInfo;
-    const palette = paletteFor(loaded.model.classes);
+    const palette = paletteFor(loaded.model.classes, DATASET_PALETTES);
     assert.deepEqual(info.classes, loaded.model.classes.map((name, index) => ({ index, name, color: [...(palette[index] ?? [])] })));
     const cal = loaded.file.calibration as { score: string; threshold: number; inlierMedian: number };
     assert.deepEqual([info.head, info.extractor, info.score, info.threshold, info.engine], ['gmm', 'mbv3', cal.score, cal.threshold, loaded.engine]);

@@ -7,6 +7,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { OUTLINE_RGB } from '../../../src/constants.js';
 import { heatmap, INFERNO_TABLE, thresholdMask as tsThresholdMask } from '../../../src/infer/heatmap.js';
 import { outlineMask, overlay } from '../../../src/infer/overlay.js';
 import { labelComponents } from '../../../src/metrics/components.js';
@@ -101,7 +102,7 @@ test('flagged mask and 8-connected regions equal the project definitions (strict
   assert.throws(() => rg.findRegions(new Uint8Array(5), new Float32Array(6), 2, 3), /findRegions: mask \(5\) and scores \(6\) must have 2×3 pixels/);
 });
 
-test('overlay equals the service overlay: outlineMask(overlay(photo, heat, 0.5, mask), mask, cyan)', async () => {
+test('overlay equals the service overlay: outlineMask(overlay(photo, heat, 0.5, mask), mask, OUTLINE_RGB)', async () => {
   const rg = await load<RegionsModule>('regions.js');
   const cm = await load<ColormapModule>('colormap.js');
   const [W, H] = [29, 31];
@@ -111,7 +112,8 @@ test('overlay equals the service overlay: outlineMask(overlay(photo, heat, 0.5, 
   const scale = { min: 0.2, max: 1.8 };
   const heat = heatmap({ width: W, height: H, data: scores }, scale);
   const mask = tsThresholdMask(scores, 1);
-  const expected = outlineMask(overlay(photo, heat, 0.5, mask), mask, [0, 255, 255]);
+  assert.deepEqual(rg.OUTLINE, [...OUTLINE_RGB], 'the page outlines in the service colour');
+  const expected = outlineMask(overlay(photo, heat, 0.5, mask), mask, OUTLINE_RGB);
   const got = rg.overlayRgba(toRgba(photo.data), cm.heatRgba(scores, scale), mask, W, H);
   assert.deepEqual(Array.from(got), Array.from(toRgba(expected.data)));
   assert.ok(mask.some((v) => v === 1) && mask.some((v) => v === 0), 'the mask has flagged and unflagged pixels');

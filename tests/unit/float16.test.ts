@@ -1,7 +1,7 @@
 import test from 'node:test';
-import { expectClose } from '../../helpers/close.js';
+import { expectClose } from '../helpers/close.js';
 import assert from 'node:assert/strict';
-import { castFloat16, float16Bits, float16Sub, fromFloat16Bits, toFloat16 } from '../../../src/metrics/float16.js';
+import { castFloat16, float16Bits, float16Sub, fromFloat16Bits, toFloat16 } from '../../src/float16.js';
 
 /** Bit-exact comparison through the project's tolerance helper. */
 const EXACT = { rtol: 0, atol: 0 };

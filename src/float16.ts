@@ -6,6 +6,8 @@
  * `npy_double_to_half` does; for float32 inputs the double value is the float32 value, so this is also
  * NumPy's float32 → float16 cast). Magnitudes ≥ 65520 round to ±Infinity, NaN stays NaN (0x7e00),
  * the sign of zero is kept, and subnormals (multiples of 2⁻²⁴) are produced exactly.
+ *
+ * A leaf module (it imports nothing): `data/npy.ts` (float16 arrays) and `metrics/smiyc.ts` both use it.
  */
 
 /** Largest finite float16 (0x7bff). */
