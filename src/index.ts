@@ -47,6 +47,7 @@ export { predictImage, type Prediction, type PredictOptions, type AnomalyScoreNa
 export { calibrateOnInliers, thresholdAtTpr } from './infer/calibrate.js';
 export { heatmap, scaleFromCalibration, thresholdMask } from './infer/heatmap.js';
 export { colorizeLabels, paletteFor } from './infer/palette.js';
+export { DATASET_PALETTES } from './data/palettes.js';
 export { overlay, outlineMask, sideBySide } from './infer/overlay.js';
 export { createConfusion, accumulateConfusion, mergeConfusion, type Confusion } from './metrics/confusion.js';
 export { segmentationMetrics, type SegmentationMetrics } from './metrics/segmentation.js';

@@ -21,6 +21,7 @@ import { writeFileAtomic } from './fs-io.js';
 import { loadSegModel } from './load-model.js';
 import { addOptions, readOptions, type OptionValues } from './option-table.js';
 import { PREDICT_OPTIONS } from './options.js';
+import { DATASET_PALETTES } from '../data/palettes.js';
 
 type PredictFlags = OptionValues<typeof PREDICT_OPTIONS>;
 
@@ -58,7 +59,7 @@ async function runPredict(images: string[], flags: PredictFlags, io: CommandIo):
     const base = path.join(flags.out, path.basename(img).replace(/\.[^.]+$/, ''));
     const flagged = thresholdMask(scores, threshold);
     const heat = heatmap({ width: image.width, height: image.height, data: scores }, scale);
-    await writeFileAtomic(`${base}.classes.png`, encodeRgbPng(colorizeLabels({ width: image.width, height: image.height, data: p.classMap }, paletteFor(model.classes))));
+    await writeFileAtomic(`${base}.classes.png`, encodeRgbPng(colorizeLabels({ width: image.width, height: image.height, data: p.classMap }, paletteFor(model.classes, DATASET_PALETTES))));
     await writeFileAtomic(`${base}.labels.png`, encodeLabelPng({ width: image.width, height: image.height, data: p.classMap }));
     await writeFileAtomic(`${base}.anomaly.png`, encodeRgbPng(heat));
     const outlined = outlineMask(overlay(image, heat, 0.5, flagged), flagged, OUTLINE_RGB);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseWith } from '../validation.js';
+import { IGNORE_INDEX } from '../constants.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -71,7 +72,7 @@ export const DEFAULT_GMM_CONFIG: GmmConfig = {
   sinkhornEpsilon: 0.05,
   stdFloorVariance: 0.01,
   layerNormEps: 1e-5,
-  ignoreIndex: 255,
+  ignoreIndex: IGNORE_INDEX,
   memoryKind: 'queue',
   classScore: 'max',
   segLossReduction: 'all-pixels',

@@ -18,6 +18,7 @@ import { calibrationRecord } from '../train/calibration.js';
 import type { HeadOutcome } from '../train/experiment.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries, type CurveSeries } from './curves.js';
 import { headReport, reportJson, reportMarkdown, SCORE_LABEL, type RunMeta } from './experiment.js';
+import { DATASET_PALETTES } from '../data/palettes.js';
 
 /** One output file. */
 export interface OutputFile {
@@ -80,7 +81,7 @@ export async function examplePicture(
   const { width, height } = s.image;
   const scale = scaleFromCalibration(o.calibration.threshold, o.calibration.inlierMedian);
   const heat = heatmap({ width, height, data: scores }, scale);
-  const classes = colorizeLabels({ width, height, data: p.classMap }, paletteFor(o.model.classes));
+  const classes = colorizeLabels({ width, height, data: p.classMap }, paletteFor(o.model.classes, DATASET_PALETTES));
   const flagged = thresholdMask(scores, o.calibration.threshold);
   const outlined = outlineMask(overlay(s.image, heat, 0.5, flagged), flagged, OUTLINE_RGB);
   return sideBySide([s.image, classes, heat, outlined]);

@@ -9,6 +9,7 @@ import { accumulateConfusion, createConfusion } from '../metrics/confusion.js';
 import { mergeTieTables, metricsFromTieTable, tieTable, type AnomalyMetrics, type TieTable } from '../metrics/ranking.js';
 import { segmentationMetrics, type SegmentationMetrics } from '../metrics/segmentation.js';
 import type { SegModel } from '../model/seg-model.js';
+import { IGNORE_INDEX } from '../constants.js';
 
 /** What an evaluation measured. */
 export interface EvalResult {
@@ -31,8 +32,8 @@ export async function evaluateModel(model: SegModel, dataset: Dataset, opts: Pre
   for (let i = 0; i < dataset.length; i++) {
     const s = await dataset.get(i);
     const p = predictImage(model, s.image, opts);
-    if (s.label.data.some((v) => v !== 255)) {
-      accumulateConfusion(cm, p.classMap, s.label.data, 255);
+    if (s.label.data.some((v) => v !== IGNORE_INDEX)) {
+      accumulateConfusion(cm, p.classMap, s.label.data, IGNORE_INDEX);
       labelled++;
     }
     if (s.anomaly) {

@@ -21,6 +21,7 @@ import { frozenBatch, loadImageBatch, type FrozenEntry } from './batch.js';
 import { batchIndices, mixSeed } from './data-order.js';
 import { polyLr } from './schedule.js';
 import type { TrainConfig } from './train-config.js';
+import { IGNORE_INDEX } from '../constants.js';
 
 /** Everything that changes during training. */
 export interface TrainState {
@@ -131,7 +132,7 @@ async function microStep(state: TrainState, data: TrainData, cfg: TrainConfig, m
         capture = out.capture;
         return out.loss;
       }
-      return segmentationLoss(softmaxHeadLogits(head.head, input.feats()), labelsT, 255, 'all-pixels');
+      return segmentationLoss(softmaxHeadLogits(head.head, input.feats()), labelsT, IGNORE_INDEX, 'all-pixels');
     }, varList);
     const loss = value.dataSync()[0] as number;
     value.dispose();
