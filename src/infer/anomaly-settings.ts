@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import { parseWith } from '../validation.js';
-import type { SegHead } from '../model/seg-model.js';
+import { primaryScore, type SegHead } from '../model/seg-model.js';
 import { scaleFromCalibration, type HeatScale } from './heatmap.js';
 import type { AnomalyScoreName } from './predict.js';
 
@@ -109,7 +109,7 @@ export function anomalySettings(
 
 /** The requested (or calibrated) score, else the head's default, checked against the head kind. */
 function pickScore(headKind: SegHead['kind'], requested: string | undefined, source: string): AnomalyScoreName {
-  const score = requested ?? (headKind === 'gmm' ? 'gmm' : 'msp');
+  const score = requested ?? primaryScore(headKind);
   if (!isAnomalyScoreName(score)) {
     const valid = ANOMALY_SCORE_NAMES.join(', ');
     throw new ValueError(`${source} is calibrated for an unknown anomaly score '${score}'; valid: ${valid}`);
