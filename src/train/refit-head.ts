@@ -9,7 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { resizeImageBilinear } from '../data/augment.js';
-import type { Dataset } from '../data/sample.js';
+import type { Dataset, RgbImage } from '../data/sample.js';
+import { IGNORE_INDEX } from '../constants.js';
+import { headForward } from '../gmm/head.js';
 import { ValueError } from '../errors.js';
 import { classRows, createClassReservoir, offerRows } from '../gmm/class-reservoir.js';
 import { embedFeatures } from '../gmm/embed.js';
@@ -27,6 +29,11 @@ export interface RefitHeadOptions {
   /** Variance floor of the refit (σ = sqrt(v + floor)); the head's own `stdFloorVariance` when omitted. */
   stdFloorVariance?: number;
   seed: number;
+  /**
+   * Sample only pixels the model classifies correctly (default true), as the online memory does: boundary and
+   * confused pixels would widen the mixtures and blunt the likelihood.
+   */
+  correctOnly?: boolean;
   /** Progress callback (images done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -49,8 +56,10 @@ export async function refitGmmHead(model: SegModel, ds: Dataset, opts: RefitHead
   const res = createClassReservoir(C, D, opts.perClass);
   for (let i = 0; i < ds.length; i++) {
     const s = await ds.get(i);
-    const { feats, h, w } = embedImage(model, s.image);
-    offerRows(res, feats, nearestResizeLabels(s.label.data, 1, s.image.height, s.image.width, h, w), rng);
+    const { feats, pred, h, w } = embedImage(model, s.image);
+    const labels = nearestResizeLabels(s.label.data, 1, s.image.height, s.image.width, h, w);
+    if (opts.correctOnly ?? true) for (let p = 0; p < labels.length; p++) if (labels[p] !== pred[p]) labels[p] = IGNORE_INDEX;
+    offerRows(res, feats, labels, rng);
     opts.onProgress?.(i + 1, ds.length);
   }
   const means = new Float32Array(state.gmm.means);
@@ -75,21 +84,27 @@ export async function refitGmmHead(model: SegModel, ds: Dataset, opts: RefitHead
   return { model: { ...model, head }, report: { pixelsPerClass: Array.from(res.seen), rowsPerClass } };
 }
 
-/** The head's embedding (feature LayerNorm + L2) of one image as inference computes it: [h·w, D] and the grid size. */
-function embedImage(model: SegModel, image: { width: number; height: number; data: Uint8Array }): { feats: Float32Array; h: number; w: number } {
+/**
+ * The head's embedding (feature LayerNorm + L2) of one image as inference computes it, [h·w, D], the predicted class at
+ * the feature grid [h·w] and the grid size.
+ */
+function embedImage(model: SegModel, image: RgbImage): { feats: Float32Array; pred: Int32Array; h: number; w: number } {
   if (model.head.kind !== 'gmm') throw new ValueError('embedImage: not a GMM head');
   const { norms, config } = model.head.state;
   const m = model.extractor.sizeMultiple;
   const H = Math.max(m, Math.round(image.height / m) * m);
   const W = Math.max(m, Math.round(image.width / m) * m);
   const input = H === image.height && W === image.width ? image : resizeImageBilinear(image, W, H);
-  const e = tf.tidy(() => {
+  const state = model.head.state;
+  const [e, p] = tf.tidy(() => {
     const f = model.extractor.forward(tf.tensor4d(Float32Array.from(input.data), [1, H, W, 3]), { training: false });
     const flat = tf.reshape(f, [-1, f.shape[3]]) as tf.Tensor2D;
-    return tf.reshape(embedFeatures(flat, norms.featNormWeight, norms.featNormBias, config.layerNormEps), f.shape);
+    const embedded = tf.reshape(embedFeatures(flat, norms.featNormWeight, norms.featNormBias, config.layerNormEps), f.shape);
+    return [embedded, tf.argMax(headForward(state, f).logits, -1)] as const;
   });
   const [, h, w] = e.shape;
   const feats = e.dataSync() as Float32Array; // read outside the tidy: a typed array returned from it gets walked
-  e.dispose();
-  return { feats, h: h as number, w: w as number };
+  const pred = Int32Array.from(p.dataSync());
+  tf.dispose([e, p]);
+  return { feats, pred, h: h as number, w: w as number };
 }

@@ -26,7 +26,7 @@ test('refitGmmHead: counts every labelled grid pixel, refits classes with ≥ K 
   const model = await gmmModel();
   if (model.head.kind !== 'gmm') throw new Error('unreachable');
   const before = { means: Float32Array.from(model.head.state.gmm.means), stds: Float32Array.from(model.head.state.gmm.stds) };
-  const { model: refit, report } = await refitGmmHead(model, scenes.train, { perClass: 50, iterations: 5, seed: 0 });
+  const { model: refit, report } = await refitGmmHead(model, scenes.train, { perClass: 50, iterations: 5, seed: 0, correctOnly: false });
   // Direct count of the labels picked at the 8×8 feature grid (stride 8 on 64×64 images).
   const direct = new Array<number>(classes.length).fill(0);
   for (let i = 0; i < scenes.train.length; i++) {
@@ -54,4 +54,13 @@ test('refitGmmHead refuses a softmax model and a dataset with another class coun
   const model = await gmmModel();
   const other = { ...scenes.train, classes: ['a', 'b'] };
   await assert.rejects(refitGmmHead(model, other, { perClass: 10, iterations: 1, seed: 0 }), /has 2 classes, the model 11/);
+});
+
+test('refitGmmHead correctOnly (default): only pixels the model classifies correctly are sampled', async () => {
+  const model = await gmmModel();
+  const all = await refitGmmHead(model, scenes.train, { perClass: 50, iterations: 2, seed: 0, correctOnly: false });
+  const correct = await refitGmmHead(model, scenes.train, { perClass: 50, iterations: 2, seed: 0 });
+  const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+  correct.report.pixelsPerClass.forEach((n, c) => assert.ok(n <= (all.report.pixelsPerClass[c] as number)));
+  assert.ok(sum(correct.report.pixelsPerClass) < sum(all.report.pixelsPerClass), 'an untrained model gets some pixels wrong');
 });
