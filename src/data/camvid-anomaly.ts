@@ -14,8 +14,9 @@ import { CAMVID_ROAD, openCamVid } from './camvid.js';
 import { blendLayer, contentBox, crop, fashionAlpha, hsv, luma, newCoverage, resizeBilinear, shadedLayer, voidBand } from './composite.js';
 import { deriveSeed } from './digit-scenes.js';
 import type { FileSource, ReaderOptions } from './files.js';
+import { mappedDataset } from './subset.js';
 import { glyph, loadFashionSubset, type GlyphSet } from './glyphs.js';
-import { checkIndex, IGNORE_INDEX, type Dataset, type LabelMap, type RgbImage, type Sample } from './sample.js';
+import { IGNORE_INDEX, type Dataset, type LabelMap, type RgbImage, type Sample } from './sample.js';
 
 export interface CamVidAnomalyOptions {
   seed?: number;
@@ -54,18 +55,9 @@ export async function buildCamVidAnomaly(base: Dataset, options: CamVidAnomalyOp
   checkConfig(cfg);
   const fashion = await loadFashionSubset(options.files, ...(options.fashionDir ? [options.fashionDir] : []));
   const name = `${base.name}+anomaly`;
-  const anomaly: Dataset = {
-    name,
-    classes: base.classes,
-    length: base.length,
-    hasAnomaly: true,
-    pairs: base.pairs,
-    skipped: base.skipped,
-    get: async (i: number) => {
-      const sample = await base.get(checkIndex(i, base.length, name));
-      return pasteObjects(sample, fashion, createRng(deriveSeed(cfg.seed, ANOMALY_STREAM, i)), cfg);
-    },
-  };
+  const anomaly = mappedDataset(base, { name, hasAnomaly: true }, (sample, i) =>
+    pasteObjects(sample, fashion, createRng(deriveSeed(cfg.seed, ANOMALY_STREAM, i)), cfg),
+  );
   return { closedSet: base, anomaly };
 }
 

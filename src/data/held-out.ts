@@ -16,7 +16,8 @@ import { ValueError } from '../errors.js';
 import { CAMVID_CLASSES, openCamVid, type CamVidSplit } from './camvid.js';
 import type { ReaderOptions } from './files.js';
 import { INVALID, lutCodec, type LabelCodec } from './label-codec.js';
-import { checkIndex, type Dataset, type Sample } from './sample.js';
+import { type Dataset, type Sample } from './sample.js';
+import { mappedDataset } from './subset.js';
 
 /** The held-out classes of the `camvid-heldout` protocol unless the caller names others. */
 export const CAMVID_HELD_OUT_DEFAULT: readonly string[] = ['Pedestrian', 'Bicyclist'];
@@ -63,18 +64,10 @@ export function holdOutClasses(base: Dataset, heldOut: readonly string[]): HeldO
   const labelCodec = lutCodec('semantic', lut(remap), allowed);
   const maskCodec = lutCodec('anomaly', lut(remap.map((_, c) => (ids.includes(c) ? 1 : 0))), allowed);
   const tag = `${base.name}-heldout[${heldOut.join('+')}]`;
-  const view = (name: string, withMask: boolean): Dataset => ({
-    name,
-    classes,
-    length: base.length,
-    hasAnomaly: withMask,
-    pairs: base.pairs,
-    skipped: base.skipped,
-    get: async (i: number) => {
-      const s = await base.get(checkIndex(i, base.length, name));
-      return remapSample(s, `${name}/${s.id}`, labelCodec, withMask ? maskCodec : undefined);
-    },
-  });
+  const view = (name: string, withMask: boolean): Dataset =>
+    mappedDataset(base, { name, classes, hasAnomaly: withMask }, (s) =>
+      remapSample(s, `${name}/${s.id}`, labelCodec, withMask ? maskCodec : undefined),
+    );
   const anomaly = view(`${tag}/anomaly`, true);
   return { closedSet: view(`${tag}/closed`, false), anomaly, heldOut: [...heldOut], remap };
 }

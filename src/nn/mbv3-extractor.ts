@@ -163,17 +163,17 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
   return cfg;
 }
 
+/** What every mbv3 extractor shares: kind, stored config, geometry, its params and BN state. */
+function mbv3Shell(config: Mbv3Config, params: Extractor['params'], state: Extractor['state']) {
+  const shell = { kind: MBV3_KIND, config: { ...config, scales: [...config.scales] }, embedDim: config.embedDim };
+  return { ...shell, stride: 8, sizeMultiple: MBV3_SIZE_MULTIPLE, params, state };
+}
+
 function composeMbv3(config: Mbv3Config, backbone: Mbv3Backbone, decoder: LightDecoder): Extractor {
   const frozenForward = (images: tf.Tensor4D): tf.Tensor4D[] => mbv3FrozenMaps(backbone, images);
   const forwardFromFrozen = (maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D => lightDecoderForward(decoder, maps, ctx);
   return {
-    kind: MBV3_KIND,
-    config: { ...config, scales: [...config.scales] },
-    embedDim: config.embedDim,
-    stride: 8,
-    sizeMultiple: MBV3_SIZE_MULTIPLE,
-    params: decoder.params,
-    state: decoder.state,
+    ...mbv3Shell(config, decoder.params, decoder.state),
     frozenForward,
     forwardFromFrozen,
     forward(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
@@ -194,13 +194,7 @@ function composeMbv3(config: Mbv3Config, backbone: Mbv3Backbone, decoder: LightD
 /** The extractor over a trainable backbone: params = backbone.* + decoder; no frozen front. */
 function composeTrainable(config: Mbv3Config, tb: Mbv3Trainable, decoder: LightDecoder): Extractor {
   return {
-    kind: MBV3_KIND,
-    config: { ...config, scales: [...config.scales] },
-    embedDim: config.embedDim,
-    stride: 8,
-    sizeMultiple: MBV3_SIZE_MULTIPLE,
-    params: { ...tb.params, ...decoder.params },
-    state: decoder.state,
+    ...mbv3Shell(config, { ...tb.params, ...decoder.params }, decoder.state),
     forward(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
       return tf.tidy(() => {
         const maps = mbv3TrainableMaps(tb, images);

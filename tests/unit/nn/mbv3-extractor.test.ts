@@ -15,6 +15,7 @@ import { createMbv3Extractor, loadMbv3Extractor } from '../../../src/nn/mbv3-ext
 import type { Extractor } from '../../../src/nn/types.js';
 import { createRng, normal, uniform } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
+import { centralDifference } from '../../helpers/finite-diff.js';
 
 const SAME = { rtol: 1e-6, atol: 1e-6 };
 let ex: Extractor;
@@ -103,16 +104,7 @@ test('decoder gradients match central differences (eval mode, full forward insid
   // one entry of the s32 branch (through the bilinear upsampling), one of the fusion BN, one of the projection
   for (const [name, idx] of [['decoder.lateral1.conv.weight', 37], ['decoder.fuse.bn.weight', 3], ['decoder.proj.conv.weight', 100]] as const) {
     const p = ex.params[name] as tf.Variable;
-    const orig = p.dataSync().slice() as Float32Array;
-    const at = (delta: number): number => {
-      const v = orig.slice();
-      v[idx] = (v[idx] as number) + delta;
-      tf.tidy(() => p.assign(tf.tensor(v, p.shape)));
-      return tf.tidy(() => loss().dataSync()[0] as number);
-    };
-    const h = 1e-2;
-    const fd = (at(h) - at(-h)) / (2 * h);
-    tf.tidy(() => p.assign(tf.tensor(orig, p.shape)));
+    const fd = centralDifference(p, idx, loss);
     expectClose([(grads[p.name] as tf.Tensor).dataSync()[idx] as number], [fd], { rtol: 2e-2, atol: 2e-2 }, `d loss / d ${name}[${idx}]`);
   }
   tf.dispose([x, wts, value, ...Object.values(grads)]);

@@ -19,6 +19,7 @@ import { parseGraphProgram } from '../../../src/nn/mbv3-graph.js';
 import { createMbv3Trainable, disposeMbv3Trainable, mbv3TrainableMaps, type Mbv3Trainable } from '../../../src/nn/mbv3-trainable.js';
 import { createRng, normal, uniform } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
+import { centralDifference } from '../../helpers/finite-diff.js';
 
 let artifacts: Mbv3Artifacts;
 let frozen: Mbv3Backbone;
@@ -123,16 +124,7 @@ test('a scalar loss on s8 and s32 gives finite gradients, non-zero for early and
   assert.ok(nonZero >= 0.9 * Object.keys(tb.params).length, `${nonZero} non-zero gradients`);
   for (const [name, idx] of [['backbone.MobilenetV3.expanded_conv_1.expand.bias', 5], ['backbone.extern1.bias', 7]] as const) {
     const p = tb.params[name] as tf.Variable;
-    const orig = p.dataSync().slice() as Float32Array;
-    const at = (delta: number): number => {
-      const v = orig.slice();
-      v[idx] = (v[idx] as number) + delta;
-      tf.tidy(() => p.assign(tf.tensor(v, p.shape)));
-      return tf.tidy(() => loss().dataSync()[0] as number);
-    };
-    const h = 1e-2;
-    const fd = (at(h) - at(-h)) / (2 * h);
-    tf.tidy(() => p.assign(tf.tensor(orig, p.shape)));
+    const fd = centralDifference(p, idx, loss);
     const g = (grads[p.name] as tf.Tensor).dataSync();
     expectClose([g[idx] as number], [fd], { rtol: 2e-2, atol: 2e-2 * maxAbs(g) }, `d loss / d ${name}[${idx}]`);
   }
