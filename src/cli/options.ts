@@ -176,12 +176,20 @@ export const GMM_CONFIG_OPTIONS = configOptions(DEFAULT_GMM_CONFIG, 'GMM', ['cla
 /** The extractor setting flags of `gmmseg train` (`--channels`, `--width`, …; see extractor-flags.ts). */
 export const EXTRACTOR_OPTIONS = extractorOptions();
 
-/** The training, GMM and extractor config flags of `gmmseg train`. */
-export const TRAIN_CONFIG_OPTIONS = {
-  ...TRAINING_CONFIG_OPTIONS,
-  ...GMM_CONFIG_OPTIONS,
-  ...EXTRACTOR_OPTIONS,
-};
+/** The training, GMM and extractor config flags of `gmmseg train` (no key in two groups: one flag per setting). */
+export const TRAIN_CONFIG_OPTIONS = disjoint(TRAINING_CONFIG_OPTIONS, GMM_CONFIG_OPTIONS, EXTRACTOR_OPTIONS);
+
+/** The union of config tables; a key in two of them would make one flag set two settings, so it throws (a bug). */
+function disjoint<T>(...tables: Record<string, T>[]): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const table of tables) {
+    for (const [key, spec] of Object.entries(table)) {
+      if (key in out) throw new Error(`option table: config key '${key}' is in two groups`);
+      out[key] = spec;
+    }
+  }
+  return out;
+}
 
 /** `gmmseg demo` (besides the engine flag). */
 export const DEMO_OPTIONS = {
