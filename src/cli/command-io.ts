@@ -2,12 +2,10 @@
  * What every subcommand shares: where it writes, how a user error becomes one line and exit code 1, the engine start
  * and the prediction settings from the shared flags.
  */
-import type { Command } from 'commander';
 import { engineSummary, initEngine, parseEngineName, type EngineName } from '../engine/engine.js';
+import { EngineFallbackError } from '../engine/fallback-error.js';
 import { GmmsegError, ValueError } from '../errors.js';
 import type { PredictOptions } from '../infer/predict.js';
-import { addOptions } from './option-table.js';
-import { ENGINE_OPTIONS } from './options.js';
 
 /** Where a command writes; tests pass their own to capture output. */
 export interface CommandIo {
@@ -28,7 +26,8 @@ export function oneLine(message: string): string {
 
 /**
  * Runs a command body: a GmmsegError (a user mistake, a bad flag value included) is printed as
- * `gmmseg <name>: <message>` on one line with exit code 1; anything else is a bug and propagates with its stack.
+ * `gmmseg <name>: <message>` on one line with exit code 1; anything else is a bug and propagates with its stack. An
+ * EngineFallbackError also says how to choose the fallback engine on the command line.
  *
  * @param format turns the message into the printed line (default {@link oneLine}).
  */
@@ -42,14 +41,10 @@ export async function runUserCommand(
     await body();
   } catch (e) {
     if (!(e instanceof GmmsegError)) throw e;
-    io.err(`gmmseg ${name}: ${format(e.message)}\n`);
+    const hint = e instanceof EngineFallbackError ? ` (or run with --engine ${e.fallback})` : '';
+    io.err(`gmmseg ${name}: ${format(e.message)}${hint}\n`);
     process.exitCode = 1;
   }
-}
-
-/** Adds `--engine` (see {@link ENGINE_OPTIONS}); for commands not yet built from an option table. */
-export function addEngineOption(cmd: Command): Command {
-  return addOptions(cmd, ENGINE_OPTIONS);
 }
 
 /**

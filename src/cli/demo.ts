@@ -4,37 +4,33 @@
  * backbone (each with the same light decoder), evaluates closed-set mIoU and anomaly AP/FPR95/AUROC, and writes
  * `gmm.gmmseg`, `softmax.gmmseg`, the report (JSON + Markdown), ROC/PR curves and example pictures into DIR.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { cpus } from 'node:os';
 import { buildDigitScenes } from '../data/digit-scenes.js';
-import { engineSummary, initEngine, parseEngineName } from '../engine/engine.js';
+import { engineSummary } from '../engine/engine.js';
 import type { GmmConfig } from '../gmm/config.js';
 import { summaryTable } from '../report/experiment.js';
 import { runExperiment, type HeadOutcome } from '../train/experiment.js';
 import { makeTrainConfig, type TrainConfig } from '../train/train-config.js';
 import { writeExperimentOutputs } from './experiment-output.js';
-import { addEngineOption, processIo, runUserCommand } from './command-io.js';
-import type { CommandIo } from './inspect.js';
+import { processIo, runUserCommand, startEngine, type CommandIo } from './command-io.js';
+import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import { DEMO_OPTIONS, ENGINE_OPTIONS } from './options.js';
 import { createProgress } from './progress.js';
 
+/** Every flag of `gmmseg demo`. */
+const DEMO_TABLE = { ...DEMO_OPTIONS, ...ENGINE_OPTIONS };
 
-/** Demo options (flags). */
-export interface DemoOptions {
-  out: string;
-  quick: boolean;
-  steps?: number;
-  trainImages?: number;
-  testImages?: number;
-  seed: number;
-  engine?: string;
-  progress: boolean;
-}
+/** Demo options: the typed flag values. */
+export type DemoOptions = OptionValues<typeof DEMO_TABLE>;
 
 /**
  * The demo's budgets. Both train on cached frozen-backbone maps (flip is the only augmentation: the backbone is frozen,
  * so its maps are computed once per image); the decoder and head learn at 1e-2 (1e-3 × head multiplier 10).
  */
-export function demoBudget(o: DemoOptions): { train: TrainConfig; trainImages: number; testImages: number } {
+export function demoBudget(
+  o: Pick<DemoOptions, 'quick' | 'steps' | 'trainImages' | 'testImages' | 'seed'>,
+): { train: TrainConfig; trainImages: number; testImages: number } {
   const quick = o.quick;
   const steps = o.steps ?? (quick ? 200 : 600);
   const train = makeTrainConfig({
@@ -59,30 +55,19 @@ export const DEMO_EXTRACTOR = { kind: 'mbv3', config: { embedDim: 64, channels: 
 /** GMM settings for a short budget: means move within hundreds of steps instead of the reference's 80k iterations. */
 export const DEMO_GMM: Partial<GmmConfig> = { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, chunkRows: 65536 };
 
-function posInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
-}
-
 /** The `demo` subcommand. */
 export function demoCommand(io: CommandIo = processIo): Command {
-  const cmd = new Command('demo')
-    .description('train GMM and softmax heads on a frozen backbone (embedded DigitScenes data); report mIoU and anomaly AP/FPR95/AUROC')
-    .option('--out <dir>', 'output folder', 'demo-out')
-    .option('--quick', 'smaller budget (under 2 minutes): 200 steps on 120 images', false)
-    .option('--steps <n>', 'training steps per head', posInt('--steps'))
-    .option('--train-images <n>', 'training images', posInt('--train-images'))
-    .option('--test-images <n>', 'test, anomaly and calibration images', posInt('--test-images'))
-    .option('--seed <n>', 'random seed', (v) => posInt('--seed')(v), 1)
-    .option('--no-progress', 'no progress bar');
-  return addEngineOption(cmd).action(async (opts: DemoOptions) => runUserCommand('demo', io, () => runDemo(opts, io)));
+  const cmd = new Command('demo').description(
+    'train GMM and softmax heads on a frozen backbone (embedded DigitScenes data); ' +
+      'report mIoU and anomaly AP/FPR95/AUROC',
+  );
+  return addOptions(cmd, DEMO_TABLE).action(async (raw: Record<string, unknown>) =>
+    runUserCommand('demo', io, () => runDemo(readOptions(DEMO_TABLE, raw), io)),
+  );
 }
 
 async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
-  const engine = await initEngine(opts.engine !== undefined ? parseEngineName(opts.engine, '--engine') : undefined);
+  const engine = await startEngine(opts.engine);
   const { train, trainImages, testImages } = demoBudget(opts);
   io.out(`gmmseg demo: ${engineSummary(engine)}; ${train.steps} steps per head on ${trainImages} DigitScenes images (frozen maps cached${opts.quick ? ', quick budget' : ''})\n`);
   const t0 = performance.now();

@@ -1,23 +1,24 @@
 /**
- * `gmmseg train` flags generated from the extractor registry: one flag per setting of any family (`--channels`,
- * `--width 32,64,128,256`, …), described with the families that have it. A flag given for a family that lacks the
- * setting is a clear error. `embedDim` is not among them: `--embed-dim` (the GMM config's) sizes the extractor too.
+ * `gmmseg train` flags generated from the extractor registry, as entries of the option table: one flag per setting of
+ * any family (`--channels`, `--width 32,64,128,256`, …), described with the families that have it. A flag given for a
+ * family that lacks the setting is a clear error. `embedDim` is not among them: `--embed-dim` (the GMM config's) sizes
+ * the extractor too.
  */
-import type { Command } from 'commander';
 import { ValueError } from '../errors.js';
 import { EXTRACTOR_FAMILIES, extractorFamily } from '../nn/registry.js';
-import { addConfigOptions, configOverrides, kebab } from './config-flags.js';
+import { configOptions, configOverrides, kebab } from './config-flags.js';
+import type { OptionSpec } from './option-table.js';
 
 /** Settings that have another flag. */
 const NOT_FLAGS = ['embedDim'];
 
-/** Values `addConfigOptions` can parse: numbers, booleans and lists of numbers. */
+/** Values `configOptions` can parse: numbers, booleans and lists of numbers. */
 function flaggable(v: unknown): boolean {
   return typeof v === 'number' || typeof v === 'boolean' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
 }
 
 /** Setting → families that have it, and the first family's default. */
-function flagTable(): Map<string, { kinds: string[]; value: unknown }> {
+function settingTable(): Map<string, { kinds: string[]; value: unknown }> {
   const table = new Map<string, { kinds: string[]; value: unknown }>();
   for (const f of Object.values(EXTRACTOR_FAMILIES)) {
     for (const [key, value] of Object.entries(f.defaults)) {
@@ -30,29 +31,35 @@ function flagTable(): Map<string, { kinds: string[]; value: unknown }> {
   return table;
 }
 
-/** Adds one flag per extractor setting. */
-export function addExtractorOptions(cmd: Command): Command {
-  for (const [key, { kinds, value }] of flagTable()) {
-    addConfigOptions(cmd, { [key]: value }, `${kinds.join('/')} extractor`);
+/** The option-table entries of the extractor settings: one optional flag per setting of any family. */
+export function extractorOptions(): Record<string, OptionSpec<unknown, false>> {
+  const table: Record<string, OptionSpec<unknown, false>> = {};
+  for (const [key, { kinds, value }] of settingTable()) {
+    Object.assign(table, configOptions({ [key]: value }, `${kinds.join('/')} extractor`));
   }
-  return cmd;
+  return table;
 }
 
-/** The extractor settings given as flags, whatever the family. */
-export function givenExtractorFlags(flags: Record<string, unknown>): Record<string, unknown> {
-  return configOverrides(flags, Object.fromEntries([...flagTable()].map(([k, r]) => [k, r.value])));
+/** The extractor settings given as flags, whatever the family (text is parsed, typed values pass through). */
+export function givenExtractorFlags(values: Record<string, unknown>): Record<string, unknown> {
+  return configOverrides(values, Object.fromEntries([...settingTable()].map(([k, r]) => [k, r.value])));
 }
 
 /** The extractor settings given as flags, checked against the family `kind` (unknown kind: ValueError). */
-export function extractorOverrides(flags: Record<string, unknown>, kind: string): Record<string, unknown> {
+export function extractorOverrides(values: Record<string, unknown>, kind: string): Record<string, unknown> {
   const family = extractorFamily(kind);
-  const table = flagTable();
-  const given = givenExtractorFlags(flags);
+  const table = settingTable();
+  const given = givenExtractorFlags(values);
   for (const key of Object.keys(given)) {
     if (key in family.defaults) continue;
-    const own = Object.keys(family.defaults).filter((k) => table.has(k)).map((k) => `--${kebab(k)}`);
+    const own = Object.keys(family.defaults)
+      .filter((k) => table.has(k))
+      .map((k) => `--${kebab(k)}`);
     const owners = table.get(key)?.kinds.join('/');
-    throw new ValueError(`--${kebab(key)} is a setting of the ${owners} extractor, not of '${kind}'; ${kind} settings: ${own.join(', ') || '(none)'}`);
+    const settings = own.join(', ') || '(none)';
+    throw new ValueError(
+      `--${kebab(key)} is a setting of the ${owners} extractor, not of '${kind}'; ${kind} settings: ${settings}`,
+    );
   }
   return given;
 }

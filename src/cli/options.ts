@@ -13,6 +13,7 @@ import { LOG_LEVELS } from '../server/options.js';
 import { DEFAULT_TRAIN_CONFIG } from '../train/train-config.js';
 import { configOptions } from './config-flags.js';
 import { DATASETS } from './datasets.js';
+import { extractorOptions } from './extractor-flags.js';
 import {
   custom, integer, nonNegativeInt, number, oneOf, pair, path, positive, positiveInt, text, textList,
 } from './option-kinds.js';
@@ -150,10 +151,7 @@ export const WEB_BUILD_OPTIONS = {
   ),
 };
 
-/**
- * `gmmseg train` (besides the config flags of {@link TRAIN_CONFIG_OPTIONS} and the engine flag). Ready for
- * `cli/train.ts`: `addOptions(cmd, { ...TRAIN_OPTIONS, ...TRAIN_CONFIG_OPTIONS, ...ENGINE_OPTIONS })`.
- */
+/** `gmmseg train` (besides the config flags of {@link TRAIN_CONFIG_OPTIONS} and the engine flag). */
 export const TRAIN_OPTIONS = {
   dataset: option(text('<name>'), DATASET_HELP, { required: true }),
   root: option(path('<dir>'), 'dataset root folder', { default: '.' }),
@@ -169,13 +167,31 @@ export const TRAIN_OPTIONS = {
   skipBad: toggle('leave out unreadable or inconsistent samples (reported)'),
 };
 
-/** The training and GMM config flags of `gmmseg train` (read with `configOverrides(raw, DEFAULT_…_CONFIG)`). */
-export const TRAIN_CONFIG_OPTIONS = {
-  ...configOptions(DEFAULT_TRAIN_CONFIG, 'training'),
-  ...configOptions(DEFAULT_GMM_CONFIG, 'GMM', ['classes']),
-};
+/** The training config flags of `gmmseg train` (`--steps`, `--crop-size`, …): overrides of DEFAULT_TRAIN_CONFIG. */
+export const TRAINING_CONFIG_OPTIONS = configOptions(DEFAULT_TRAIN_CONFIG, 'training');
 
-/** `gmmseg demo` (and the engine flag). Ready for `cli/demo.ts`. */
+/** The GMM config flags of `gmmseg train` (`--mean-momentum`, `--embed-dim`, …): overrides of DEFAULT_GMM_CONFIG. */
+export const GMM_CONFIG_OPTIONS = configOptions(DEFAULT_GMM_CONFIG, 'GMM', ['classes']);
+
+/** The extractor setting flags of `gmmseg train` (`--channels`, `--width`, …; see extractor-flags.ts). */
+export const EXTRACTOR_OPTIONS = extractorOptions();
+
+/** The training, GMM and extractor config flags of `gmmseg train` (no key in two groups: one flag per setting). */
+export const TRAIN_CONFIG_OPTIONS = disjoint(TRAINING_CONFIG_OPTIONS, GMM_CONFIG_OPTIONS, EXTRACTOR_OPTIONS);
+
+/** The union of config tables; a key in two of them would make one flag set two settings, so it throws (a bug). */
+function disjoint<T>(...tables: Record<string, T>[]): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const table of tables) {
+    for (const [key, spec] of Object.entries(table)) {
+      if (key in out) throw new Error(`option table: config key '${key}' is in two groups`);
+      out[key] = spec;
+    }
+  }
+  return out;
+}
+
+/** `gmmseg demo` (besides the engine flag). */
 export const DEMO_OPTIONS = {
   out: option(path('<dir>'), 'output folder', { default: 'demo-out' }),
   quick: toggle('smaller budget (under 2 minutes): 200 steps on 120 images'),

@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { engineSummary, initEngine, parseEngineName } from '../engine/engine.js';
+import { engineSummary } from '../engine/engine.js';
 import { GmmsegError, ValueError } from '../errors.js';
 import { DEFAULT_GMM_CONFIG, type GmmConfig } from '../gmm/config.js';
 import { createSegModel } from '../model/create-seg-model.js';
@@ -16,63 +16,57 @@ import { createAdamWState } from '../train/adamw.js';
 import { calibrationRecord } from '../train/calibration.js';
 import { checkpointFile, resumeFromCheckpoint } from '../train/checkpoint.js';
 import { runTraining, type RunEvent } from '../train/run.js';
-import { DEFAULT_TRAIN_CONFIG, makeTrainConfig, type TrainConfig } from '../train/train-config.js';
+import { makeTrainConfig, type TrainConfig } from '../train/train-config.js';
 import { TrainingDivergedError, type TrainState } from '../train/trainer.js';
-import { addConfigOptions, configOverrides } from './config-flags.js';
+import { processIo, runUserCommand, startEngine, type CommandIo } from './command-io.js';
 import { openDataset } from './datasets.js';
-import { addExtractorOptions, extractorOverrides, givenExtractorFlags } from './extractor-flags.js';
+import { extractorOverrides, givenExtractorFlags } from './extractor-flags.js';
 import { readModelFile, writeModelFile } from './fs-io.js';
-import { addEngineOption, processIo, runUserCommand } from './command-io.js';
-import type { CommandIo } from './inspect.js';
+import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import {
+  ENGINE_OPTIONS, GMM_CONFIG_OPTIONS, TRAIN_CONFIG_OPTIONS, TRAIN_OPTIONS, TRAINING_CONFIG_OPTIONS,
+} from './options.js';
 import { createProgress, type Progress } from './progress.js';
 
-interface TrainFlags extends Record<string, unknown> {
-  dataset: string;
-  root: string;
-  split: string;
-  valSplit?: string;
-  extractor: string;
-  head: string;
-  out: string;
-  checkpointDir?: string;
-  resume?: string;
-  engine?: string;
-  skipBad: boolean;
-}
+/** Every flag of `gmmseg train`. */
+const TRAIN_TABLE = { ...TRAIN_OPTIONS, ...TRAIN_CONFIG_OPTIONS, ...ENGINE_OPTIONS };
+
+/** The typed flag values of `gmmseg train`. */
+type TrainValues = OptionValues<typeof TRAIN_TABLE>;
 
 /** The `train` subcommand. */
 export function trainCommand(io: CommandIo = processIo): Command {
-  const cmd = new Command('train')
-    .description('train a GMM (or softmax) segmentation model; checkpoints are atomic and --resume continues bit for bit')
-    .requiredOption('--dataset <name>', 'dataset format (digit-scenes, camvid, cityscapes, ade20k, voc, folder)')
-    .option('--root <dir>', 'dataset root folder', '.')
-    .option('--split <name>', 'training split', 'train')
-    .option('--val-split <name>', 'validation split (closed-set mIoU and threshold calibration)')
-    .option('--extractor <name>', 'feature extractor: mbv3 (frozen COCO MobileNetV3 + decoder), deeplab, segformer', 'mbv3')
-    .option('--head <kind>', 'classifier head: gmm or softmax', 'gmm')
-    .requiredOption('--out <file>', 'model file to write (.gmmseg)')
-    .option('--checkpoint-dir <dir>', 'folder for checkpoints (default: beside --out)')
-    .option('--resume <checkpoint>', 'continue from a checkpoint file')
-    .option('--skip-bad', 'leave out unreadable or inconsistent samples (reported)', false);
-  addConfigOptions(cmd, DEFAULT_TRAIN_CONFIG, 'training');
-  addConfigOptions(cmd, DEFAULT_GMM_CONFIG, 'GMM', ['classes']);
-  addExtractorOptions(cmd);
-  return addEngineOption(cmd).action(async (flags: TrainFlags) => runUserCommand('train', io, () => runTrain(flags, io)));
+  const cmd = new Command('train').description(
+    'train a GMM (or softmax) segmentation model; checkpoints are atomic and --resume continues bit for bit',
+  );
+  return addOptions(cmd, TRAIN_TABLE).action(async (raw: Record<string, unknown>) =>
+    runUserCommand('train', io, () => runTrain(readOptions(TRAIN_TABLE, raw), io)),
+  );
 }
 
-async function runTrain(flags: TrainFlags, io: CommandIo): Promise<void> {
-  if (flags.head !== 'gmm' && flags.head !== 'softmax') throw new ValueError(`--head must be gmm or softmax, got '${flags.head}'`);
-  const engine = await initEngine(flags.engine !== undefined ? parseEngineName(flags.engine, '--engine') : undefined);
-  const trainOverrides = configOverrides(flags, DEFAULT_TRAIN_CONFIG) as Partial<TrainConfig>;
+/** The config flags of `group` that were given (the others are undefined in `v`). */
+function given(v: TrainValues, group: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = v;
+  return Object.fromEntries(Object.keys(group).flatMap((k) => (values[k] === undefined ? [] : [[k, values[k]]])));
+}
+
+async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
+  const engine = await startEngine(flags.engine);
+  const trainOverrides = given(flags, TRAINING_CONFIG_OPTIONS) as Partial<TrainConfig>;
   const resumed = flags.resume
     ? await resumeFromCheckpoint(await readModelFile(flags.resume), trainOverrides, `--resume ${flags.resume}`)
     : undefined;
   const cfg = resumed?.config ?? makeTrainConfig(trainOverrides);
-  const gmmOverrides = configOverrides(flags, DEFAULT_GMM_CONFIG) as Partial<GmmConfig>;
-  if (resumed && Object.keys(gmmOverrides).length > 0) io.err(`gmmseg train: note: GMM flags (${Object.keys(gmmOverrides).join(', ')}) are ignored with --resume; the checkpoint's GMM config is used\n`);
+  const gmmOverrides = given(flags, GMM_CONFIG_OPTIONS) as Partial<GmmConfig>;
+  const gmmFlags = Object.keys(gmmOverrides);
+  if (resumed && gmmFlags.length > 0) {
+    const why = "are ignored with --resume; the checkpoint's GMM config is used";
+    io.err(`gmmseg train: note: GMM flags (${gmmFlags.join(', ')}) ${why}\n`);
+  }
   const exFlags = Object.keys(givenExtractorFlags(flags));
   if (resumed && exFlags.length > 0) {
-    io.err(`gmmseg train: note: extractor flags (${exFlags.join(', ')}) are ignored with --resume; the checkpoint's extractor is used\n`);
+    const why = "are ignored with --resume; the checkpoint's extractor is used";
+    io.err(`gmmseg train: note: extractor flags (${exFlags.join(', ')}) ${why}\n`);
   }
   const req = { root: flags.root, skipBad: flags.skipBad, seed: cfg.seed };
   const train = await openDataset(flags.dataset, { ...req, split: flags.split });

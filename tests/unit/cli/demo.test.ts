@@ -42,3 +42,18 @@ test('gmmseg demo: a bad engine name is one clear error line and exit code 1', a
   assert.equal(process.exitCode, 1);
   process.exitCode = before;
 });
+
+test('gmmseg demo: --seed and --steps must be positive integers (one line, before the engine starts)', async () => {
+  for (const [flag, value] of [['--seed', '0'], ['--steps', '1.5']] as const) {
+    let out = '';
+    let err = '';
+    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
+    const program = new Command('gmmseg').exitOverride().addCommand(demoCommand(io));
+    const before = process.exitCode;
+    await program.parseAsync(['node', 'gmmseg', 'demo', flag, value, '--out', path.join(tmpdir(), 'never')]);
+    assert.equal(err, `gmmseg demo: ${flag} must be a positive integer, got '${value}'\n`);
+    assert.equal(out, '');
+    assert.equal(process.exitCode, 1);
+    process.exitCode = before;
+  }
+});

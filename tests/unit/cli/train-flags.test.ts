@@ -9,8 +9,8 @@ const out = path.join(tmpdir(), 'gmmseg-never', 'x.gmmseg');
 
 test('train: extractor settings are flags generated from the registry (with the families that have them)', () => {
   const help = trainCommand().helpInformation().replace(/\s+/g, ' ');
-  assert.match(help, /--channels <value> mbv3\/segformer extractor config 'channels' \(default 128\)/);
-  assert.match(help, /--width <value> deeplab extractor config 'width' \(default \[32,64,128,256\]\)/);
+  assert.match(help, /--channels <value> mbv3\/segformer extractor config 'channels' \(default: 128\)/);
+  assert.match(help, /--width <value> deeplab extractor config 'width' \(default: \[32,64,128,256\]\)/);
   assert.doesNotMatch(help, /--scales/);
   assert.equal(help.match(/--embed-dim/g)?.length, 1, '--embed-dim stays the GMM flag');
 });
@@ -24,4 +24,14 @@ test('train: an extractor flag the chosen family lacks is one clear error line',
   assert.match(bad.err, /^gmmseg train: invalid mbv3 extractor config: 'channels'/);
   const unknown = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--extractor', 'vgg', '--out', out, '--steps', '1']);
   assert.match(unknown.err, /^gmmseg train: unknown extractor 'vgg'; valid: mbv3, deeplab, segformer\n$/);
+});
+
+test('train: --head and number flags are checked by the option table before the engine starts', async () => {
+  const base = ['train', '--dataset', 'digit-scenes', '--out', out];
+  const head = await run(trainCommand, [...base, '--head', 'svm']);
+  assert.deepEqual(head, { out: '', err: "gmmseg train: --head must be one of gmm, softmax, got 'svm'\n", code: 1 });
+  const steps = await run(trainCommand, [...base, '--steps', 'many']);
+  assert.deepEqual(steps, { out: '', err: "gmmseg train: --steps must be a number, got 'many'\n", code: 1 });
+  const width = await run(trainCommand, [...base, '--extractor', 'deeplab', '--width', '1,2']);
+  assert.equal(width.err, "gmmseg train: --width must be 4 numbers separated by commas, got '1,2'\n");
 });
