@@ -28,7 +28,9 @@ const flag = (name: string): string | undefined => {
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const camvid = path.resolve(flag('--camvid') ?? path.join(root, '../shared/data/camvid'));
 if (!existsSync(camvid)) {
-  process.stderr.write(`bench:camvid: no CamVid at ${camvid}; pass --camvid PATH (SegNet layout: train/, trainannot/, …)\n`);
+  process.stderr.write(
+    `bench:camvid: no CamVid at ${camvid}; pass --camvid PATH (SegNet layout: train/, trainannot/, …)\n`,
+  );
   process.exit(1);
 }
 const quick = args.includes('--quick');
@@ -39,15 +41,36 @@ const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine
 const t0 = performance.now();
 const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((s) => openCamVid(camvid, s)));
 const protocol = await openCamVidAnomaly(camvid, { seed: 0 });
-const cfg = makeTrainConfig({ steps, batchSize: Number(flag('--batch') ?? 4), cacheFrozen: true, learningRate: 1e-3, headLrMultiplier: 10, warmupSteps: Math.floor(steps / 10), seed: 0 });
-const gmm: Partial<GmmConfig> = { componentsPerClass: 5, memoryPerComponent: 8000, meanMomentum: 0.99, gmmUpdateEvery: 1 };
+const cfg = makeTrainConfig({
+  steps,
+  batchSize: Number(flag('--batch') ?? 4),
+  cacheFrozen: true,
+  learningRate: 1e-3,
+  headLrMultiplier: 10,
+  warmupSteps: Math.floor(steps / 10),
+  seed: 0,
+});
+const gmm: Partial<GmmConfig> = {
+  componentsPerClass: 5,
+  memoryPerComponent: 8000,
+  meanMomentum: 0.99,
+  gmmUpdateEvery: 1,
+};
 process.stdout.write(`bench:camvid: engine ${engine}; ${steps} steps per head; CamVid at ${camvid}\n`);
 /** A line per phase and every tenth of it (stderr). */
 function progress(e: ExperimentEvent): void {
-  const label = e.kind === 'cache' ? 'frozen maps' : e.kind === 'refit' ? 'refit GMM' : e.kind === 'step' ? `train ${e.head}` : `eval ${e.head} ${e.dataset}`;
+  const label =
+    e.kind === 'cache'
+      ? 'frozen maps'
+      : e.kind === 'refit'
+        ? 'refit GMM'
+        : e.kind === 'step'
+          ? `train ${e.head}`
+          : `eval ${e.head} ${e.dataset}`;
   const done = e.kind === 'step' ? e.step : e.done;
   const loss = e.kind === 'step' ? ` loss ${e.losses.loss.toFixed(4)}` : '';
-  if (done === 1 || done === e.total || done % Math.max(1, Math.floor(e.total / 10)) === 0) process.stderr.write(`  ${label} ${done}/${e.total}${loss}\n`);
+  if (done === 1 || done === e.total || done % Math.max(1, Math.floor(e.total / 10)) === 0)
+    process.stderr.write(`  ${label} ${done}/${e.total}${loss}\n`);
 }
 const outcomes = await runExperiment({
   classes: [...train.classes],
@@ -63,7 +86,19 @@ const outcomes = await runExperiment({
   onEvent: progress,
 });
 const seconds = (performance.now() - t0) / 1000;
-const meta: RunMeta = { title: 'CamVid: GMM vs softmax head on a frozen COCO MobileNetV3', engine, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, command: `npm run bench:camvid -- ${args.join(' ')}`.trim(), seconds, train: cfg, gmm, predict: { mode: 'whole' } };
+const meta: RunMeta = {
+  title: 'CamVid: GMM vs softmax head on a frozen COCO MobileNetV3',
+  engine,
+  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+  command: `npm run bench:camvid -- ${args.join(' ')}`.trim(),
+  seconds,
+  train: cfg,
+  gmm,
+  predict: { mode: 'whole' },
+};
 await mkdir(out, { recursive: true });
-for await (const f of experimentFiles(outcomes, meta, protocol.anomaly)) await writeFile(path.join(out, f.name), f.bytes);
-process.stdout.write(`\n${summaryTable(outcomes)}\n${(seconds / 60).toFixed(1)} min on ${engine} (${meta.machine}); report in ${out}/report.md\n`);
+for await (const f of experimentFiles(outcomes, meta, protocol.anomaly))
+  await writeFile(path.join(out, f.name), f.bytes);
+process.stdout.write(
+  `\n${summaryTable(outcomes)}\n${(seconds / 60).toFixed(1)} min on ${engine} (${meta.machine}); report in ${out}/report.md\n`,
+);

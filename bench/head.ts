@@ -29,8 +29,14 @@ const means = Float32Array.from({ length: J * D }, () => normal(rng) / 8);
 const stds = Float32Array.from({ length: J * D }, () => 0.1 + uniform(rng));
 const x = tf.tensor2d(feats, [N, D]);
 const x2 = tf.concat([tf.square(x), x], 1);
-const wD = tf.tensor2d(Float32Array.from({ length: D * J }, () => normal(rng)), [D, J]);
-const w2D = tf.tensor2d(Float32Array.from({ length: 2 * D * J }, () => normal(rng)), [2 * D, J]);
+const wD = tf.tensor2d(
+  Float32Array.from({ length: D * J }, () => normal(rng)),
+  [D, J],
+);
+const w2D = tf.tensor2d(
+  Float32Array.from({ length: 2 * D * J }, () => normal(rng)),
+  [2 * D, J],
+);
 const dt = densityTensors(densityMatrix(means, stds, J, D));
 
 /** Forces completion on any engine by reading one element (reading the whole output would time the copy, not the op). */
@@ -58,7 +64,9 @@ function medians(fns: Record<string, () => tf.Tensor>): Record<string, number> {
       out.dispose();
     }
   }
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.sort((a, b) => a - b)[Math.floor(v.length / 2)] as number]));
+  return Object.fromEntries(
+    Object.entries(times).map(([k, v]) => [k, v.sort((a, b) => a - b)[Math.floor(v.length / 2)] as number]),
+  );
 }
 
 const m = medians({
@@ -87,8 +95,14 @@ const result = {
 if (json) console.log(JSON.stringify(result));
 else {
   console.log(`bench:head  engine ${engine}, N=${N} D=${D} C=${C} K=${K}, median of ${reps}`);
-  console.log(`  head log-density [N, C·K]      ${headMs.toFixed(1)} ms  (${result.headGflops.toFixed(1)} GFLOP/s on its 2D-deep GEMM)`);
+  console.log(
+    `  head log-density [N, C·K]      ${headMs.toFixed(1)} ms  (${result.headGflops.toFixed(1)} GFLOP/s on its 2D-deep GEMM)`,
+  );
   console.log(`  + max over K (class scores)    ${classMaxMs.toFixed(1)} ms`);
-  console.log(`  plain matMul [N,D]×[D,C·K]     ${matmulDMs.toFixed(1)} ms   ratio head/matmul ${result.ratioVsMatmulD.toFixed(2)}`);
-  console.log(`  plain matMul [N,2D]×[2D,C·K]   ${matmul2DMs.toFixed(1)} ms   ratio head/matmul ${result.ratioVsMatmul2D.toFixed(2)}`);
+  console.log(
+    `  plain matMul [N,D]×[D,C·K]     ${matmulDMs.toFixed(1)} ms   ratio head/matmul ${result.ratioVsMatmulD.toFixed(2)}`,
+  );
+  console.log(
+    `  plain matMul [N,2D]×[2D,C·K]   ${matmul2DMs.toFixed(1)} ms   ratio head/matmul ${result.ratioVsMatmul2D.toFixed(2)}`,
+  );
 }

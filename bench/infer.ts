@@ -21,20 +21,32 @@ import { makeTrainConfig } from '../src/train/train-config.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const [width, height, reps] = [Number(flag('--width') ?? 1024), Number(flag('--height') ?? 512), Number(flag('--reps') ?? 5)];
+const [width, height, reps] = [
+  Number(flag('--width') ?? 1024),
+  Number(flag('--height') ?? 512),
+  Number(flag('--reps') ?? 5),
+];
 const engineArg = flag('--engine');
 const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
 
 /** The given (or the demo's) model file, else a 1-step stand-in; `file` is undefined for the stand-in. */
 async function benchModel(): Promise<{ model: SegModel; file?: string }> {
   const given = flag('--model') ?? 'demo-out/gmm.gmmseg';
-  if (existsSync(given)) return { model: (await segModelFromFile(decodeModel(await readFile(given)))).model, file: given };
+  if (existsSync(given))
+    return { model: (await segModelFromFile(decodeModel(await readFile(given)))).model, file: given };
   if (flag('--model')) throw new Error(`bench:infer: --model ${given} does not exist`);
   const scenes = await buildDigitScenes({ seed: 0, trainCount: 8, testCount: 1, anomalyCount: 1 });
   const config = makeTrainConfig({ steps: 1, batchSize: 1, cropSize: [128, 128] });
   const head = { kind: 'gmm' as const, gmm: { componentsPerClass: 5, memoryPerComponent: 64 } };
-  const model = await createSegModel({ classes: scenes.train.classes, extractor: { kind: 'mbv3' }, head }, createRng(config.seed));
-  const run = await runTraining({ state: { step: 0, model, optimizer: createAdamWState() }, config, train: scenes.train });
+  const model = await createSegModel(
+    { classes: scenes.train.classes, extractor: { kind: 'mbv3' }, head },
+    createRng(config.seed),
+  );
+  const run = await runTraining({
+    state: { step: 0, model, optimizer: createAdamWState() },
+    config,
+    train: scenes.train,
+  });
   return { model: run.state.model };
 }
 
@@ -49,5 +61,9 @@ const time = (): number => {
 time();
 const times = Array.from({ length: reps }, time).sort((a, b) => a - b);
 const ms = times[Math.floor(reps / 2)] as number;
-if (args.includes('--json')) console.log(JSON.stringify({ engine, model: file ?? 'untrained-demo-architecture', width, height, ms }));
-else console.log(`bench:infer  ${engineSummary(engine)}; ${file ?? 'demo architecture (1-step model)'}; ${width}×${height}: ${ms.toFixed(0)} ms per image (median of ${reps}; min ${times[0]!.toFixed(0)}, max ${times[reps - 1]!.toFixed(0)})`);
+if (args.includes('--json'))
+  console.log(JSON.stringify({ engine, model: file ?? 'untrained-demo-architecture', width, height, ms }));
+else
+  console.log(
+    `bench:infer  ${engineSummary(engine)}; ${file ?? 'demo architecture (1-step model)'}; ${width}×${height}: ${ms.toFixed(0)} ms per image (median of ${reps}; min ${times[0]!.toFixed(0)}, max ${times[reps - 1]!.toFixed(0)})`,
+  );

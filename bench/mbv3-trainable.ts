@@ -12,7 +12,12 @@ import { createMbv3Extractor } from '../src/nn/mbv3-extractor.js';
 import { createMbv3Trainable, disposeMbv3Trainable, mbv3TrainableMaps } from '../src/nn/mbv3-trainable.js';
 import { createRng } from '../src/random.js';
 
-const [B, H, W, REPS] = [4, 352, 480, 3].map((d, i) => (process.argv[2 + i] ? Number(process.argv[2 + i]) : d)) as [number, number, number, number];
+const [B, H, W, REPS] = [4, 352, 480, 3].map((d, i) => (process.argv[2 + i] ? Number(process.argv[2 + i]) : d)) as [
+  number,
+  number,
+  number,
+  number,
+];
 
 /** Median wall and process-CPU time (ms) of `reps` runs of `f` after one warm-up; `f` must read back its result. */
 function time(f: () => void): [number, number] {
@@ -51,21 +56,48 @@ async function main(): Promise<void> {
       process.stdout.write(`${wall.toFixed(0).padStart(8)} ms wall ${cpu.toFixed(0).padStart(8)} ms cpu  ${what}\n`);
     },
   };
-  rows.push(['frozen GraphModel forward (s8, s32)', time(() => tf.dispose(mbv3FrozenMaps(frozen, images).map((m) => (m.dataSync(), m))))]);
-  rows.push(['trainable backbone forward, no tape', time(() => {
-    const m = mbv3TrainableMaps(tb, images);
-    m.s32.dataSync();
-    tf.dispose(Object.values(m));
-  })]);
-  rows.push(['trainable backbone forward+backward (loss on s8, s32)', time(() => step(() => {
-    const m = mbv3TrainableMaps(tb, images);
-    return tf.add(tf.mean(m.s8), tf.mean(tf.square(m.s32))) as tf.Scalar;
-  }, bbVars))]);
+  rows.push([
+    'frozen GraphModel forward (s8, s32)',
+    time(() => tf.dispose(mbv3FrozenMaps(frozen, images).map((m) => (m.dataSync(), m)))),
+  ]);
+  rows.push([
+    'trainable backbone forward, no tape',
+    time(() => {
+      const m = mbv3TrainableMaps(tb, images);
+      m.s32.dataSync();
+      tf.dispose(Object.values(m));
+    }),
+  ]);
+  rows.push([
+    'trainable backbone forward+backward (loss on s8, s32)',
+    time(() =>
+      step(() => {
+        const m = mbv3TrainableMaps(tb, images);
+        return tf.add(tf.mean(m.s8), tf.mean(tf.square(m.s32))) as tf.Scalar;
+      }, bbVars),
+    ),
+  ]);
   const exT = await createMbv3Extractor({ rng, backboneMode: 'trainable' });
   const exF = await createMbv3Extractor({ rng });
   const maps = exF.frozenForward!(images);
-  rows.push(['frozen extractor: decoder forward+backward on cached maps', time(() => step(() => tf.mean(tf.square(exF.forwardFromFrozen!(maps, { training: true, seed: 1 }))) as tf.Scalar, Object.values(exF.params)))]);
-  rows.push(['trainable extractor: backbone+decoder forward+backward', time(() => step(() => tf.mean(tf.square(exT.forward(images, { training: true, seed: 1 }))) as tf.Scalar, Object.values(exT.params)))]);
+  rows.push([
+    'frozen extractor: decoder forward+backward on cached maps',
+    time(() =>
+      step(
+        () => tf.mean(tf.square(exF.forwardFromFrozen!(maps, { training: true, seed: 1 }))) as tf.Scalar,
+        Object.values(exF.params),
+      ),
+    ),
+  ]);
+  rows.push([
+    'trainable extractor: backbone+decoder forward+backward',
+    time(() =>
+      step(
+        () => tf.mean(tf.square(exT.forward(images, { training: true, seed: 1 }))) as tf.Scalar,
+        Object.values(exT.params),
+      ),
+    ),
+  ]);
   tf.dispose([images, ...maps]);
   exT.dispose();
   exF.dispose();

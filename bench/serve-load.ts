@@ -56,7 +56,8 @@ async function referenceAnswers(settings: LoadSettings): Promise<{ answers: stri
   let engine = '';
   for (const [i, image] of settings.images.entries()) {
     const r = await post(settings.url, image);
-    if (r.status !== 200) throw new Error(`bench serve: the reference request for image ${i} got ${r.status}: ${r.body.slice(0, 500)}`);
+    if (r.status !== 200)
+      throw new Error(`bench serve: the reference request for image ${i} got ${r.status}: ${r.body.slice(0, 500)}`);
     engine = (JSON.parse(r.body) as { engine: string }).engine;
     answers.push(comparable(r.body));
   }
@@ -90,7 +91,17 @@ function sampleMemory(healthUrl: string): { stop: () => Promise<number[]> } {
 /** Runs the load phase (module comment of bench/serve.ts, steps 3 and 4). */
 export async function runClients(settings: LoadSettings): Promise<LoadResult> {
   const { answers, engine } = await referenceAnswers(settings);
-  const result: LoadResult = { engine, wallMs: 0, latenciesMs: [], ok: 0, errors: 0, errorStatuses: {}, wrong: 0, lost: 0, rss: { first: 0, last: 0, max: 0, samples: 0 } };
+  const result: LoadResult = {
+    engine,
+    wallMs: 0,
+    latenciesMs: [],
+    ok: 0,
+    errors: 0,
+    errorStatuses: {},
+    wrong: 0,
+    lost: 0,
+    rss: { first: 0, last: 0, max: 0, samples: 0 },
+  };
   const memory = sampleMemory(settings.healthUrl);
   let next = 0;
   const client = async (): Promise<void> => {

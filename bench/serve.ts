@@ -36,7 +36,8 @@ const flag = (name: string): string | undefined => {
 };
 const intFlag = (name: string, def: number): number => {
   const v = Number(flag(name) ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`bench serve: ${name} must be a positive integer, got '${flag(name)}'`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`bench serve: ${name} must be a positive integer, got '${flag(name)}'`);
   return v;
 };
 const json = args.includes('--json');
@@ -52,13 +53,28 @@ function runCommand(argv: string[]): Promise<void> {
     const child = spawn(process.execPath, [MAIN, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => void (err += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`gmmseg ${argv[0]} exited ${code}: ${err}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`gmmseg ${argv[0]} exited ${code}: ${err}`)),
+    );
   });
 }
 
 /** Starts the service; resolves with the child and its base URL once it prints its listening line. */
-function startServer(model: string): Promise<{ child: ChildProcessWithoutNullStreams; base: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--model', model, '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn']);
+function startServer(
+  model: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; base: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [
+    MAIN,
+    'serve',
+    '--model',
+    model,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
+  ]);
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => void (err = (err + d.toString()).slice(-20_000)));
@@ -78,7 +94,9 @@ async function benchImages(count: number): Promise<{ bytes: Uint8Array; type: st
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const image = (await scenes.anomaly.get(i)).image;
-      return i % 2 === 0 ? { bytes: encodeRgbPng(image), type: 'image/png' } : { bytes: await encodeImage(image, 'jpeg'), type: 'image/jpeg' };
+      return i % 2 === 0
+        ? { bytes: encodeRgbPng(image), type: 'image/png' }
+        : { bytes: await encodeImage(image, 'jpeg'), type: 'image/jpeg' };
     }),
   );
 }
@@ -90,7 +108,23 @@ async function main(): Promise<number> {
     if (model === undefined) {
       model = path.join(dir, 'tiny.gmmseg');
       log('training a tiny model (2 steps, calibrated on digit-scenes/test)…\n');
-      await runCommand(['train', '--dataset', 'digit-scenes', '--crop-size', '128,128', '--batch-size', '2', '--memory-per-component', '64', '--steps', '2', '--val-split', 'test', '--out', model]);
+      await runCommand([
+        'train',
+        '--dataset',
+        'digit-scenes',
+        '--crop-size',
+        '128,128',
+        '--batch-size',
+        '2',
+        '--memory-per-component',
+        '64',
+        '--steps',
+        '2',
+        '--val-split',
+        'test',
+        '--out',
+        model,
+      ]);
     }
     const images = await benchImages(imageCount);
     const server = await startServer(model);
@@ -136,10 +170,16 @@ function report(r: LoadResult, exitCode: number | null, model: string): void {
     return;
   }
   const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
-  log(`gmmseg serve load test: ${clients} clients, ${requests} requests, ${imageCount} images, maps=${maps}, engine ${r.engine}\n`);
-  log(`throughput ${summary.throughputPerSecond.toFixed(2)} req/s over ${summary.wallSeconds.toFixed(1)} s; latency p50 ${summary.latencyMs.p50.toFixed(0)} ms, p99 ${summary.latencyMs.p99.toFixed(0)} ms\n`);
+  log(
+    `gmmseg serve load test: ${clients} clients, ${requests} requests, ${imageCount} images, maps=${maps}, engine ${r.engine}\n`,
+  );
+  log(
+    `throughput ${summary.throughputPerSecond.toFixed(2)} req/s over ${summary.wallSeconds.toFixed(1)} s; latency p50 ${summary.latencyMs.p50.toFixed(0)} ms, p99 ${summary.latencyMs.p99.toFixed(0)} ms\n`,
+  );
   log(`ok ${r.ok}, errors ${r.errors} ${JSON.stringify(r.errorStatuses)}, wrong ${r.wrong}, lost ${r.lost}\n`);
-  log(`server RSS MiB: first ${mb(r.rss.first)}, last ${mb(r.rss.last)}, max ${mb(r.rss.max)} (${r.rss.samples} samples); server exit code ${exitCode}\n`);
+  log(
+    `server RSS MiB: first ${mb(r.rss.first)}, last ${mb(r.rss.last)}, max ${mb(r.rss.max)} (${r.rss.samples} samples); server exit code ${exitCode}\n`,
+  );
 }
 
 process.exitCode = await main();

@@ -23,7 +23,10 @@ const flag = (name: string): string | undefined => {
 const reps = Number(flag('--reps') ?? 10);
 const warmup = Number(flag('--warmup') ?? 2);
 const json = args.includes('--json');
-if (!Number.isInteger(reps) || reps < 1 || !Number.isInteger(warmup) || warmup < 0) throw new Error(`bench torch-kernels: --reps must be a positive integer and --warmup a non-negative one (got ${reps}, ${warmup})`);
+if (!Number.isInteger(reps) || reps < 1 || !Number.isInteger(warmup) || warmup < 0)
+  throw new Error(
+    `bench torch-kernels: --reps must be a positive integer and --warmup a non-negative one (got ${reps}, ${warmup})`,
+  );
 
 interface ConvShape {
   name: string;
@@ -115,9 +118,28 @@ for (const c of CONVS) {
   const dy = tf.randomNormal(dyShape, 0, 1, 'float32', 3);
   const attrs = { strides: c.stride, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
   const shape = `[${c.x}] k${c.k} s${c.stride} → ${c.cout}`;
-  rows.push({ op: `conv fwd ${c.name}`, shape, gflop, ms: time(() => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, 'same')) });
-  rows.push({ op: `conv dx  ${c.name}`, shape, gflop, ms: time(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: c.x }) as tf.Tensor) });
-  rows.push({ op: `conv dw  ${c.name}`, shape, gflop, ms: time(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: fShape }) as tf.Tensor) });
+  rows.push({
+    op: `conv fwd ${c.name}`,
+    shape,
+    gflop,
+    ms: time(() => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.stride, 'same')),
+  });
+  rows.push({
+    op: `conv dx  ${c.name}`,
+    shape,
+    gflop,
+    ms: time(
+      () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { ...attrs, inputShape: c.x }) as tf.Tensor,
+    ),
+  });
+  rows.push({
+    op: `conv dw  ${c.name}`,
+    shape,
+    gflop,
+    ms: time(
+      () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: fShape }) as tf.Tensor,
+    ),
+  });
   tf.dispose([x, f, dy]);
 }
 for (const m of MATS) {
@@ -137,7 +159,9 @@ function torchTimes(): number[] | undefined {
   const spec = JSON.stringify({ convs: CONVS, mats: MATS, reps, warmup, threads: threadCount(process.env), cuda });
   const r = spawnSync(py, ['-c', PYTHON, spec], { encoding: 'utf8' });
   if (r.status !== 0) {
-    console.error(`bench torch-kernels: PyTorch reference failed (${py}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+    console.error(
+      `bench torch-kernels: PyTorch reference failed (${py}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`,
+    );
     return undefined;
   }
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as number[];
@@ -180,12 +204,22 @@ ref?.forEach((t, i) => {
 });
 if (json) console.log(JSON.stringify({ engine: engineSummary('torch'), rows }));
 else {
-  console.log(`bench torch-kernels  ${engineSummary('torch')}, median of ${reps} after ${warmup} warm-up${ref ? '; PyTorch: same libtorch ops, channels-last, symmetric padding k//2' : ''}`);
-  console.log(`${'op'.padEnd(36)}${'shape'.padEnd(32)}${'ms'.padStart(9)}${'GFLOP/s'.padStart(9)}${ref ? `${'torch ms'.padStart(10)}${'ratio'.padStart(7)}` : ''}`);
+  console.log(
+    `bench torch-kernels  ${engineSummary('torch')}, median of ${reps} after ${warmup} warm-up${ref ? '; PyTorch: same libtorch ops, channels-last, symmetric padding k//2' : ''}`,
+  );
+  console.log(
+    `${'op'.padEnd(36)}${'shape'.padEnd(32)}${'ms'.padStart(9)}${'GFLOP/s'.padStart(9)}${ref ? `${'torch ms'.padStart(10)}${'ratio'.padStart(7)}` : ''}`,
+  );
   for (const r of rows) {
-    const torch = r.torchMs === undefined ? '' : `${r.torchMs.toFixed(2).padStart(10)}${(r.ms / r.torchMs).toFixed(2).padStart(7)}`;
-    console.log(`${r.op.padEnd(36)}${r.shape.padEnd(32)}${r.ms.toFixed(2).padStart(9)}${(r.gflop / (r.ms / 1000)).toFixed(0).padStart(9)}${torch}`);
+    const torch =
+      r.torchMs === undefined ? '' : `${r.torchMs.toFixed(2).padStart(10)}${(r.ms / r.torchMs).toFixed(2).padStart(7)}`;
+    console.log(
+      `${r.op.padEnd(36)}${r.shape.padEnd(32)}${r.ms.toFixed(2).padStart(9)}${(r.gflop / (r.ms / 1000)).toFixed(0).padStart(9)}${torch}`,
+    );
   }
-  const total = (k: 'ms' | 'torchMs'): number => rows.filter((r) => r.op.startsWith('conv') && !r.op.includes('no-copy')).reduce((s, r) => s + (r[k] ?? 0), 0);
-  console.log(`bench-network convs, fwd + dx + dw: ${total('ms').toFixed(1)} ms${ref ? ` (PyTorch ${total('torchMs').toFixed(1)} ms, ratio ${(total('ms') / total('torchMs')).toFixed(2)})` : ''}`);
+  const total = (k: 'ms' | 'torchMs'): number =>
+    rows.filter((r) => r.op.startsWith('conv') && !r.op.includes('no-copy')).reduce((s, r) => s + (r[k] ?? 0), 0);
+  console.log(
+    `bench-network convs, fwd + dx + dw: ${total('ms').toFixed(1)} ms${ref ? ` (PyTorch ${total('torchMs').toFixed(1)} ms, ratio ${(total('ms') / total('torchMs')).toFixed(2)})` : ''}`,
+  );
 }

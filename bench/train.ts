@@ -34,8 +34,17 @@ const json = args.includes('--json');
 const steps = Number(flag('--steps') ?? 5);
 const warmup = Number(flag('--warmup') ?? 2);
 const leakSteps = Number(flag('--leak-steps') ?? 0);
-if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(warmup) || warmup < 0 || !Number.isInteger(leakSteps) || leakSteps < 0) {
-  throw new Error(`bench train: --steps must be a positive integer, --warmup and --leak-steps non-negative ones (got ${steps}, ${warmup}, ${leakSteps})`);
+if (
+  !Number.isInteger(steps) ||
+  steps < 1 ||
+  !Number.isInteger(warmup) ||
+  warmup < 0 ||
+  !Number.isInteger(leakSteps) ||
+  leakSteps < 0
+) {
+  throw new Error(
+    `bench train: --steps must be a positive integer, --warmup and --leak-steps non-negative ones (got ${steps}, ${warmup}, ${leakSteps})`,
+  );
 }
 const engineArg = flag('--engine');
 const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
@@ -66,7 +75,10 @@ const lateral4 = conv(rng, 1, STAGES[1]!, DECODER);
 const fuse = conv(rng, 3, DECODER, DECODER);
 const classifier = conv(rng, 1, DECODER, CLASSES);
 
-const x = tf.tensor4d(Float32Array.from({ length: BATCH * SIZE * SIZE * 3 }, () => normal(rng)), [BATCH, SIZE, SIZE, 3]);
+const x = tf.tensor4d(
+  Float32Array.from({ length: BATCH * SIZE * SIZE * 3 }, () => normal(rng)),
+  [BATCH, SIZE, SIZE, 3],
+);
 const labels = tf.tidy(() => {
   const ids = Int32Array.from({ length: BATCH * LABEL_SIZE * LABEL_SIZE }, () => randInt(rng, CLASSES));
   return tf.oneHot(tf.tensor1d(ids, 'int32'), CLASSES);
@@ -101,7 +113,16 @@ const times = Array.from({ length: steps }, () => step()).sort((a, b) => a - b);
 const stepMs = times[Math.floor(times.length / 2)] as number;
 
 /** Memory after warm-up and after `leakSteps` more steps (tensor count must not grow; RSS must level off). */
-function leakCheck(): { steps: number; tensorsBefore: number; tensorsAfter: number; rssMiBBefore: number; rssMiBAfter: number; rssMiBMax: number } | undefined {
+function leakCheck():
+  | {
+      steps: number;
+      tensorsBefore: number;
+      tensorsAfter: number;
+      rssMiBBefore: number;
+      rssMiBAfter: number;
+      rssMiBMax: number;
+    }
+  | undefined {
   if (leakSteps === 0) return undefined;
   const rss = (): number => process.memoryUsage().rss / 2 ** 20;
   const tensorsBefore = tf.memory().numTensors;
@@ -111,7 +132,14 @@ function leakCheck(): { steps: number; tensorsBefore: number; tensorsAfter: numb
     step();
     if (i % 100 === 0) rssMiBMax = Math.max(rssMiBMax, rss());
   }
-  return { steps: leakSteps, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssMiBBefore, rssMiBAfter: rss(), rssMiBMax };
+  return {
+    steps: leakSteps,
+    tensorsBefore,
+    tensorsAfter: tf.memory().numTensors,
+    rssMiBBefore,
+    rssMiBAfter: rss(),
+    rssMiBMax,
+  };
 }
 const leak = leakCheck();
 
@@ -121,9 +149,26 @@ function torchReference(): number | undefined {
   const py = process.env.GMMSEG_TORCH_PYTHON ?? '/usr/bin/python3';
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'train_step_torch.py');
   const device = engine === 'torch' && engineSummary('torch').includes('cuda') ? 'cuda' : 'cpu';
-  const r = spawnSync(py, [script, '--threads', String(threadCount(process.env)), '--steps', String(steps), '--warmup', String(warmup), '--device', device, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(
+    py,
+    [
+      script,
+      '--threads',
+      String(threadCount(process.env)),
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(warmup),
+      '--device',
+      device,
+      '--json',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) {
-    console.error(`bench:train: PyTorch reference failed (${py} ${script}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
+    console.error(
+      `bench:train: PyTorch reference failed (${py} ${script}): ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`,
+    );
     return undefined;
   }
   return (JSON.parse(r.stdout.trim().split('\n').pop() as string) as { stepMs: number }).stepMs;
@@ -131,11 +176,25 @@ function torchReference(): number | undefined {
 const torchStepMs = torchReference();
 const ratio = torchStepMs === undefined ? null : stepMs / torchStepMs;
 
-if (json) console.log(JSON.stringify({ engine, stepMs, torchStepMs: torchStepMs ?? null, ratio, ...(leak ? { leak } : {}) }));
+if (json)
+  console.log(JSON.stringify({ engine, stepMs, torchStepMs: torchStepMs ?? null, ratio, ...(leak ? { leak } : {}) }));
 else {
-  const backprop = engine === 'wasm' ? (wantsNativeBackpropInput() ? ', tfjs-wasm Conv2DBackpropInput' : ', gmmseg Conv2DBackpropInput') : '';
-  console.log(`bench:train  ${engineSummary(engine)}${backprop}, batch ${BATCH}×${SIZE}×${SIZE}×3, median of ${steps} after ${warmup} warm-up`);
-  console.log(`  gmmseg training step   ${stepMs.toFixed(1)} ms   (min ${times[0]!.toFixed(1)}, max ${times[times.length - 1]!.toFixed(1)})`);
-  if (torchStepMs !== undefined) console.log(`  PyTorch training step  ${torchStepMs.toFixed(1)} ms   → ratio ${ratio!.toFixed(2)} (target ≤ 1.3)`);
-  if (leak) console.log(`  ${leak.steps} more steps: tensors ${leak.tensorsBefore} → ${leak.tensorsAfter}; RSS ${leak.rssMiBBefore.toFixed(0)} → ${leak.rssMiBAfter.toFixed(0)} MiB (max ${leak.rssMiBMax.toFixed(0)})`);
+  const backprop =
+    engine === 'wasm'
+      ? wantsNativeBackpropInput()
+        ? ', tfjs-wasm Conv2DBackpropInput'
+        : ', gmmseg Conv2DBackpropInput'
+      : '';
+  console.log(
+    `bench:train  ${engineSummary(engine)}${backprop}, batch ${BATCH}×${SIZE}×${SIZE}×3, median of ${steps} after ${warmup} warm-up`,
+  );
+  console.log(
+    `  gmmseg training step   ${stepMs.toFixed(1)} ms   (min ${times[0]!.toFixed(1)}, max ${times[times.length - 1]!.toFixed(1)})`,
+  );
+  if (torchStepMs !== undefined)
+    console.log(`  PyTorch training step  ${torchStepMs.toFixed(1)} ms   → ratio ${ratio!.toFixed(2)} (target ≤ 1.3)`);
+  if (leak)
+    console.log(
+      `  ${leak.steps} more steps: tensors ${leak.tensorsBefore} → ${leak.tensorsAfter}; RSS ${leak.rssMiBBefore.toFixed(0)} → ${leak.rssMiBAfter.toFixed(0)} MiB (max ${leak.rssMiBMax.toFixed(0)})`,
+    );
 }

@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = path.join(root, 'native');
 const target = path.join(nativeDir, 'gmmseg_torch.node');
-const HOW = 'native torch engine not built; to get it on Debian/Ubuntu: sudo apt-get install -y python3-torch libtorch-dev libopenblas-dev && npm rebuild gmmseg (using the wasm engine meanwhile)';
+const HOW =
+  'native torch engine not built; to get it on Debian/Ubuntu: sudo apt-get install -y python3-torch libtorch-dev libopenblas-dev && npm rebuild gmmseg (using the wasm engine meanwhile)';
 const strict = process.argv.includes('--strict');
 
 function done(msg, ok) {
@@ -31,7 +32,10 @@ function torchConfigFromPython() {
   const pythons = [process.env.GMMSEG_TORCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
   for (const py of pythons) {
     try {
-      const out = execFileSync(py, [path.join(nativeDir, 'torch-config.py')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(py, [path.join(nativeDir, 'torch-config.py')], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       return { source: `${py} (torch ${JSON.parse(out).variables.torch_version})`, gypi: out };
     } catch {
       /* try the next one */
@@ -43,13 +47,31 @@ function torchConfigFromPython() {
 function torchConfigFromSystem() {
   const inc = '/usr/include/torch/csrc/api/include';
   if (!existsSync(inc)) return undefined;
-  const vars = { torch_include_dirs: ['/usr/include', inc], torch_defines: ['_GLIBCXX_USE_CXX11_ABI=1'], torch_libraries: ['-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10', '-Wl,--as-needed'], torch_ldflags: [], torch_version: 'system', torch_cuda: 0 };
+  const vars = {
+    torch_include_dirs: ['/usr/include', inc],
+    torch_defines: ['_GLIBCXX_USE_CXX11_ABI=1'],
+    torch_libraries: ['-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10', '-Wl,--as-needed'],
+    torch_ldflags: [],
+    torch_version: 'system',
+    torch_cuda: 0,
+  };
   return { source: 'system libtorch-dev', gypi: JSON.stringify({ variables: vars }, null, 2) };
 }
 
 function nodeGyp() {
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return process.env.npm_config_node_gyp;
-  const bundled = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp))
+    return process.env.npm_config_node_gyp;
+  const bundled = path.join(
+    path.dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js',
+  );
   return existsSync(bundled) ? bundled : undefined;
 }
 
@@ -66,11 +88,17 @@ const t0 = Date.now();
 console.error(`gmmseg: building the native torch engine against ${config.source} (about a minute)…`);
 // Build against Node's own headers (never download them): npm's nodedir setting, else the running Node's prefix.
 const prefix = path.resolve(path.dirname(process.execPath), '..');
-const nodedir = process.env.npm_config_nodedir || (existsSync(path.join(prefix, 'include', 'node', 'node.h')) ? prefix : undefined);
+const nodedir =
+  process.env.npm_config_nodedir || (existsSync(path.join(prefix, 'include', 'node', 'node.h')) ? prefix : undefined);
 if (!nodedir) done(`Node's C headers not found next to ${process.execPath}. ${HOW}`, false);
 // A fresh tree (install time) is rebuilt from scratch; during development (native/build exists) configure + build
 // recompiles only the changed sources. `--clean` forces a rebuild.
-const gypRun = (args) => spawnSync(process.execPath, [gyp, ...args, `--nodedir=${nodedir}`], { cwd: nativeDir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const gypRun = (args) =>
+  spawnSync(process.execPath, [gyp, ...args, `--nodedir=${nodedir}`], {
+    cwd: nativeDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
 const incremental = existsSync(path.join(nativeDir, 'build', 'Makefile')) && !process.argv.includes('--clean');
 let r = incremental ? gypRun(['configure']) : gypRun(['rebuild', '--jobs', 'max']);
 if (incremental && r.status === 0) r = gypRun(['build', '--jobs', 'max']);
@@ -82,7 +110,11 @@ if (r.status !== 0 || !existsSync(built)) {
   done(`native torch engine build failed (log: ${log}). ${HOW}`, false);
 }
 // Check that the fresh binary loads before it replaces anything.
-const probe = spawnSync(process.execPath, ['-e', `const a=require(${JSON.stringify(built)}); if (a.kernels().length < 1) process.exit(3)`], { encoding: 'utf8' });
+const probe = spawnSync(
+  process.execPath,
+  ['-e', `const a=require(${JSON.stringify(built)}); if (a.kernels().length < 1) process.exit(3)`],
+  { encoding: 'utf8' },
+);
 if (probe.status !== 0) {
   rmSync(target, { force: true });
   done(`native torch engine built but does not load: ${(probe.stderr || '').split('\n')[0]}. ${HOW}`, false);

@@ -16,7 +16,9 @@ const torchBuilt = existsSync(path.join(root, 'native', 'gmmseg_torch.node'));
 let engines = only ? [only] : torchBuilt ? ['torch', 'wasm'] : ['wasm'];
 if (!torchBuilt && (only === undefined || only === 'torch')) {
   const bar = '!'.repeat(100);
-  console.error(`${bar}\nNATIVE TORCH ENGINE NOT BUILT: its tests are not run. Install libtorch (sh scripts/install-system-deps.sh) and run npm rebuild.\n${bar}`);
+  console.error(
+    `${bar}\nNATIVE TORCH ENGINE NOT BUILT: its tests are not run. Install libtorch (sh scripts/install-system-deps.sh) and run npm rebuild.\n${bar}`,
+  );
   engines = engines.filter((e) => e !== 'torch');
 }
 let failed = 0;
@@ -26,7 +28,18 @@ for (const engine of engines) {
   const g = spawnSync(process.execPath, ['dist/tests/golden/run.js'], { cwd: root, env, stdio: 'inherit' });
   console.log(`\n=== engine ${engine}: unit and end-to-end tests ===`);
   const tap = path.join(tmpdir(), `gmmseg-tests-${engine}-${process.pid}.tap`);
-  const u = spawnSync(process.execPath, ['--test', '--test-reporter=dot', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, 'dist/tests/'], { cwd: root, env, stdio: 'inherit' });
+  const u = spawnSync(
+    process.execPath,
+    [
+      '--test',
+      '--test-reporter=dot',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      'dist/tests/',
+    ],
+    { cwd: root, env, stdio: 'inherit' },
+  );
   summarise(engine, tap);
   if (g.status !== 0 || u.status !== 0) {
     failed++;

@@ -38,7 +38,9 @@ export function assertShape(
 export function assertLength(length: number, shape: readonly number[], argName: string, fnName: string): void {
   const want = shape.reduce((a, b) => a * b, 1);
   if (length !== want) {
-    throw new ShapeError(`${fnName}: argument '${argName}' has ${length} values, expected ${want} for shape [${shape.join(', ')}]`);
+    throw new ShapeError(
+      `${fnName}: argument '${argName}' has ${length} values, expected ${want} for shape [${shape.join(', ')}]`,
+    );
   }
 }
 
@@ -47,7 +49,9 @@ export function assertFinite(values: ArrayLike<number>, argName: string, fnName:
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
     if (!Number.isFinite(v)) {
-      throw new ValueError(`${fnName}: argument '${argName}' has a non-finite value ${v} at flat index ${i}; NaN/Inf features are not fed into the GMM`);
+      throw new ValueError(
+        `${fnName}: argument '${argName}' has a non-finite value ${v} at flat index ${i}; NaN/Inf features are not fed into the GMM`,
+      );
     }
   }
 }

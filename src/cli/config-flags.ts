@@ -42,7 +42,10 @@ export function addConfigOptions(
  *
  * @throws ValueError `--crop-size must be 2 numbers separated by commas, got '1'` for text that does not parse.
  */
-export function configOverrides(opts: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
+export function configOverrides(
+  opts: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+): Record<string, unknown> {
   const values = readOptions(configOptions(defaults, 'config'), opts);
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }

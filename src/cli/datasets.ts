@@ -29,7 +29,8 @@ type Opener = (r: DatasetRequest) => Promise<Dataset>;
 
 const digitSplit = async (r: DatasetRequest): Promise<Dataset> => {
   const ds = await buildDigitScenes({ seed: r.seed });
-  if (r.split !== 'train' && r.split !== 'test' && r.split !== 'anomaly') throw new ValueError(`digit-scenes has splits train, test, anomaly; got '${r.split}'`);
+  if (r.split !== 'train' && r.split !== 'test' && r.split !== 'anomaly')
+    throw new ValueError(`digit-scenes has splits train, test, anomaly; got '${r.split}'`);
   return ds[r.split];
 };
 

@@ -28,9 +28,11 @@ export type DemoOptions = OptionValues<typeof DEMO_TABLE>;
  * The demo's budgets. Both train on cached frozen-backbone maps (flip is the only augmentation: the backbone is frozen,
  * so its maps are computed once per image); the decoder and head learn at 1e-2 (1e-3 × head multiplier 10).
  */
-export function demoBudget(
-  o: Pick<DemoOptions, 'quick' | 'steps' | 'trainImages' | 'testImages' | 'seed'>,
-): { train: TrainConfig; trainImages: number; testImages: number } {
+export function demoBudget(o: Pick<DemoOptions, 'quick' | 'steps' | 'trainImages' | 'testImages' | 'seed'>): {
+  train: TrainConfig;
+  trainImages: number;
+  testImages: number;
+} {
   const quick = o.quick;
   const steps = o.steps ?? (quick ? 200 : 600);
   const train = makeTrainConfig({
@@ -53,7 +55,13 @@ export const DEMO_DIGIT_SCALE = [2.0, 3.5] as const;
 export const DEMO_EXTRACTOR = { kind: 'mbv3', config: { embedDim: 64, channels: 128 } };
 
 /** GMM settings for a short budget: means move within hundreds of steps instead of the reference's 80k iterations. */
-export const DEMO_GMM: Partial<GmmConfig> = { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, chunkRows: 65536 };
+export const DEMO_GMM: Partial<GmmConfig> = {
+  componentsPerClass: 5,
+  memoryPerComponent: 2000,
+  meanMomentum: 0.99,
+  gmmUpdateEvery: 1,
+  chunkRows: 65536,
+};
 
 /** The `demo` subcommand. */
 export function demoCommand(io: CommandIo = processIo): Command {
@@ -69,10 +77,26 @@ export function demoCommand(io: CommandIo = processIo): Command {
 async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
   const engine = await startEngine(opts.engine);
   const { train, trainImages, testImages } = demoBudget(opts);
-  io.out(`gmmseg demo: ${engineSummary(engine)}; ${train.steps} steps per head on ${trainImages} DigitScenes images (frozen maps cached${opts.quick ? ', quick budget' : ''})\n`);
+  io.out(
+    `gmmseg demo: ${engineSummary(engine)}; ${train.steps} steps per head on ${trainImages} DigitScenes images (frozen maps cached${opts.quick ? ', quick budget' : ''})\n`,
+  );
   const t0 = performance.now();
-  const scenes = await buildDigitScenes({ seed: opts.seed, trainCount: trainImages, testCount: testImages, anomalyCount: testImages, digitScale: DEMO_DIGIT_SCALE });
-  const validation = (await buildDigitScenes({ seed: opts.seed + 1000, trainCount: 1, testCount: Math.max(4, Math.floor(testImages / 2)), anomalyCount: 1, digitScale: DEMO_DIGIT_SCALE })).test;
+  const scenes = await buildDigitScenes({
+    seed: opts.seed,
+    trainCount: trainImages,
+    testCount: testImages,
+    anomalyCount: testImages,
+    digitScale: DEMO_DIGIT_SCALE,
+  });
+  const validation = (
+    await buildDigitScenes({
+      seed: opts.seed + 1000,
+      trainCount: 1,
+      testCount: Math.max(4, Math.floor(testImages / 2)),
+      anomalyCount: 1,
+      digitScale: DEMO_DIGIT_SCALE,
+    })
+  ).test;
   const progress = createProgress(opts.progress, io);
   const outcomes: HeadOutcome[] = await runExperiment({
     classes: [...scenes.train.classes],
@@ -89,7 +113,18 @@ async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
   });
   progress.stop();
   const seconds = (performance.now() - t0) / 1000;
-  const meta = { title: 'gmmseg demo: GMM vs softmax head on a frozen COCO MobileNetV3 (DigitScenes)', engine, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`, command: `gmmseg demo${opts.quick ? ' --quick' : ''} --seed ${opts.seed}`, seconds, train, gmm: DEMO_GMM, predict: { mode: 'whole' as const } };
+  const meta = {
+    title: 'gmmseg demo: GMM vs softmax head on a frozen COCO MobileNetV3 (DigitScenes)',
+    engine,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    command: `gmmseg demo${opts.quick ? ' --quick' : ''} --seed ${opts.seed}`,
+    seconds,
+    train,
+    gmm: DEMO_GMM,
+    predict: { mode: 'whole' as const },
+  };
   const written = await writeExperimentOutputs(opts.out, outcomes, meta, scenes.anomaly);
-  io.out(`\n${summaryTable(outcomes)}\n${seconds.toFixed(0)} s on ${engine}; wrote ${written.length} files into ${opts.out}\n`);
+  io.out(
+    `\n${summaryTable(outcomes)}\n${seconds.toFixed(0)} s on ${engine}; wrote ${written.length} files into ${opts.out}\n`,
+  );
 }

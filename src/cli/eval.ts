@@ -41,13 +41,34 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   const results: EvalResult[] = [];
   if (flags.dataset) {
     const ds = await openDataset(flags.dataset, { root: flags.root, split: flags.split, skipBad: flags.skipBad, seed });
-    if (ds.classes.length !== model.classes.length) throw new ValueError(`${flags.model} was built for ${model.classes.length} classes (${model.classes.join(', ')}), but ${ds.name} has ${ds.classes.length}`);
+    if (ds.classes.length !== model.classes.length)
+      throw new ValueError(
+        `${flags.model} was built for ${model.classes.length} classes (${model.classes.join(', ')}), but ${ds.name} has ${ds.classes.length}`,
+      );
     results.push(await evaluateModel(model, ds, predict));
   }
-  if (flags.anomalyDataset) results.push(await evaluateModel(model, await openDataset(flags.anomalyDataset, { root: flags.anomalyRoot ?? flags.root, split: 'anomaly', skipBad: flags.skipBad, seed }), predict));
+  if (flags.anomalyDataset)
+    results.push(
+      await evaluateModel(
+        model,
+        await openDataset(flags.anomalyDataset, {
+          root: flags.anomalyRoot ?? flags.root,
+          split: 'anomaly',
+          skipBad: flags.skipBad,
+          seed,
+        }),
+        predict,
+      ),
+    );
   const seconds = (performance.now() - t0) / 1000;
   const closed = results.find((r) => r.segmentation);
-  const anomaly = results.flatMap((r) => (Object.entries(r.anomaly) as [AnomalyScoreName, AnomalyMetrics & { table: TieTable }][]).map(([score, m]) => ({ dataset: r.dataset, score, m })));
+  const anomaly = results.flatMap((r) =>
+    (Object.entries(r.anomaly) as [AnomalyScoreName, AnomalyMetrics & { table: TieTable }][]).map(([score, m]) => ({
+      dataset: r.dataset,
+      score,
+      m,
+    })),
+  );
   const md = formatReport({
     title: `gmmseg eval ${flags.model}`,
     engine,
@@ -55,8 +76,23 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
     command: `gmmseg ${process.argv.slice(2).join(' ')}`,
     seconds,
     classes: model.classes,
-    closedSet: closed?.segmentation ? [{ model: path.basename(flags.model), miou: closed.segmentation.miou, accuracy: closed.segmentation.accuracy, iou: Array.from(closed.segmentation.iou, (v) => (Number.isNaN(v) ? null : v)) }] : [],
-    anomaly: anomaly.map((a) => ({ model: path.basename(flags.model), score: a.score, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc })),
+    closedSet: closed?.segmentation
+      ? [
+          {
+            model: path.basename(flags.model),
+            miou: closed.segmentation.miou,
+            accuracy: closed.segmentation.accuracy,
+            iou: Array.from(closed.segmentation.iou, (v) => (Number.isNaN(v) ? null : v)),
+          },
+        ]
+      : [],
+    anomaly: anomaly.map((a) => ({
+      model: path.basename(flags.model),
+      score: a.score,
+      ap: a.m.ap,
+      fpr95: a.m.fpr95,
+      auroc: a.m.auroc,
+    })),
   });
   io.out(md);
   if (!flags.out) return;
@@ -65,8 +101,17 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
     model: flags.model,
     engine,
     seconds,
-    closedSet: closed?.segmentation ? { dataset: closed.dataset, miou: closed.segmentation.miou, accuracy: closed.segmentation.accuracy, iou: Array.from(closed.segmentation.iou, (v) => (Number.isNaN(v) ? null : v)) } : null,
-    anomaly: Object.fromEntries(anomaly.map((a) => [a.score, { dataset: a.dataset, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc }])),
+    closedSet: closed?.segmentation
+      ? {
+          dataset: closed.dataset,
+          miou: closed.segmentation.miou,
+          accuracy: closed.segmentation.accuracy,
+          iou: Array.from(closed.segmentation.iou, (v) => (Number.isNaN(v) ? null : v)),
+        }
+      : null,
+    anomaly: Object.fromEntries(
+      anomaly.map((a) => [a.score, { dataset: a.dataset, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc }]),
+    ),
   };
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
   await writeFileAtomic(path.join(flags.out, 'report.json'), enc(`${JSON.stringify(json, null, 2)}\n`));

@@ -8,7 +8,12 @@ import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FormatError } from '../errors.js';
 import {
-  PREAMBLE_BYTE_LENGTH, checkFileByteLength, decodeHeader, decodeModel, decodePreamble, encodeModel,
+  PREAMBLE_BYTE_LENGTH,
+  checkFileByteLength,
+  decodeHeader,
+  decodeModel,
+  decodePreamble,
+  encodeModel,
 } from '../model/format.js';
 import type { EncodeOptions } from '../model/format.js';
 import type { ModelFile, ModelHeader } from '../model/model-types.js';

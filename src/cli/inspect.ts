@@ -100,7 +100,12 @@ function tensorTable(header: ModelHeader): string[] {
     rows.push([text(t.name), t.dtype, `[${t.shape.join(', ')}]`, String(elements), formatBytes(t.byteLength)]);
   }
   const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c] as number))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** 288 → '288 B', 1536 → '1.5 KiB'. */

@@ -28,7 +28,17 @@ export type MetricsIo = CommandIo;
 class CliError extends GmmsegError {}
 
 const SCORE_DTYPES: readonly NpyDtype[] = ['float16', 'float32', 'float64'];
-const LABEL_DTYPES: readonly NpyDtype[] = ['uint8', 'int8', 'uint16', 'int16', 'int32', 'uint32', 'int64', 'uint64', 'bool'];
+const LABEL_DTYPES: readonly NpyDtype[] = [
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'int32',
+  'uint32',
+  'int64',
+  'uint64',
+  'bool',
+];
 
 type AnomalyOpts = OptionValues<typeof METRICS_ANOMALY_OPTIONS>;
 type MiouOpts = OptionValues<typeof METRICS_MIOU_OPTIONS>;
@@ -59,7 +69,8 @@ export function metricsCommand(io: MetricsIo = processIo): Command {
 
 function runAnomaly(opts: AnomalyOpts, io: MetricsIo): void {
   const mode = opts.mode;
-  if (opts.bins !== undefined && mode !== 'binned') throw new CliError(`--bins applies only to --mode binned (got --mode ${mode})`);
+  if (opts.bins !== undefined && mode !== 'binned')
+    throw new CliError(`--bins applies only to --mode binned (got --mode ${mode})`);
   const bins = opts.bins ?? DEFAULT_METRICS_BINS;
   const scores = readArray(opts.scores, SCORE_DTYPES, 'scores');
   const labels = readArray(opts.labels, LABEL_DTYPES, 'labels');
@@ -94,7 +105,8 @@ function runAnomaly(opts: AnomalyOpts, io: MetricsIo): void {
       note = `smiyc (float16, ${SMIYC_NUM_BINS} percentile bins per frame, ${frames} frame${frames === 1 ? '' : 's'}); best pixel F1 ${fmt(r.bestF1)} at threshold ${r.bestF1Threshold}`;
     }
   } catch (e) {
-    if (e instanceof GmmsegError && !(e instanceof CliError)) throw new CliError(`${opts.scores} with ${opts.labels}: ${stripFn(e.message)}`);
+    if (e instanceof GmmsegError && !(e instanceof CliError))
+      throw new CliError(`${opts.scores} with ${opts.labels}: ${stripFn(e.message)}`);
     throw e;
   }
   if (opts.json === true) {
@@ -126,10 +138,13 @@ function runMiou(opts: MiouOpts, io: MetricsIo): void {
   for (let i = 0; i < l.length; i++) {
     const v = l[i] as number;
     if (v !== ignore && (v < 0 || v >= C)) {
-      throw new CliError(`${opts.labels}: label value ${v} at flat index ${i} is outside [0, ${C}) and is not the ignore index ${ignore}`);
+      throw new CliError(
+        `${opts.labels}: label value ${v} at flat index ${i} is outside [0, ${C}) and is not the ignore index ${ignore}`,
+      );
     }
     const q = p[i] as number;
-    if (v !== ignore && (q < 0 || q >= C)) throw new CliError(`${opts.pred}: predicted class ${q} at flat index ${i} is outside [0, ${C})`);
+    if (v !== ignore && (q < 0 || q >= C))
+      throw new CliError(`${opts.pred}: predicted class ${q} at flat index ${i} is outside [0, ${C})`);
   }
   let r;
   try {
@@ -143,8 +158,12 @@ function runMiou(opts: MiouOpts, io: MetricsIo): void {
     return;
   }
   const lines = ['class  IoU       accuracy'];
-  r.iou.forEach((v, c) => lines.push(`${String(c).padEnd(6)} ${fmt(v).padEnd(9)} ${fmt(r.classAccuracy[c] as number)}`));
-  lines.push(`mIoU ${fmt(r.miou)} (nan-mean over ${r.iou.filter((v) => !Number.isNaN(v)).length} classes present), pixel accuracy ${fmt(r.accuracy)}, ${r.numPixels} pixels`);
+  r.iou.forEach((v, c) =>
+    lines.push(`${String(c).padEnd(6)} ${fmt(v).padEnd(9)} ${fmt(r.classAccuracy[c] as number)}`),
+  );
+  lines.push(
+    `mIoU ${fmt(r.miou)} (nan-mean over ${r.iou.filter((v) => !Number.isNaN(v)).length} classes present), pixel accuracy ${fmt(r.accuracy)}, ${r.numPixels} pixels`,
+  );
   io.out(`${lines.join('\n')}\n`);
 }
 
@@ -155,17 +174,27 @@ function readArray(path: string, dtypes: readonly NpyDtype[], what: string): Npy
     bytes = readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected an .npy file' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a folder, expected an .npy file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : String((e as Error).message);
     throw new CliError(`cannot read ${what} file ${path}: ${why}`);
   }
   const arr = parseNpy(bytes, path);
-  if (!dtypes.includes(arr.dtype)) throw new CliError(`${path}: ${what} have dtype ${arr.dtype}, expected one of ${dtypes.join(', ')}`);
+  if (!dtypes.includes(arr.dtype))
+    throw new CliError(`${path}: ${what} have dtype ${arr.dtype}, expected one of ${dtypes.join(', ')}`);
   return arr;
 }
 
 function checkSameShape(a: NpyArray, aPath: string, b: NpyArray, bPath: string): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new CliError(`${aPath} has shape (${a.shape.join(', ')}) but ${bPath} has shape (${b.shape.join(', ')}); they must match pixel for pixel`);
+    throw new CliError(
+      `${aPath} has shape (${a.shape.join(', ')}) but ${bPath} has shape (${b.shape.join(', ')}); they must match pixel for pixel`,
+    );
   }
 }
 

@@ -65,7 +65,11 @@ export function option<T>(
   s: OptionSettings & { default: NoInfer<T> },
 ): OptionSpec<T, true>;
 /** A required flag with a value. */
-export function option<T>(kind: OptionKind<T>, help: string, s: OptionSettings & { required: true }): OptionSpec<T, true>;
+export function option<T>(
+  kind: OptionKind<T>,
+  help: string,
+  s: OptionSettings & { required: true },
+): OptionSpec<T, true>;
 /** An optional flag with a value (undefined when not given). */
 export function option<T>(kind: OptionKind<T>, help: string, s?: OptionSettings): OptionSpec<T, false>;
 export function option<T>(

@@ -15,7 +15,17 @@ import { configOptions } from './config-flags.js';
 import { DATASETS } from './datasets.js';
 import { extractorOptions } from './extractor-flags.js';
 import {
-  custom, integer, nonNegativeInt, number, oneOf, pair, path, positive, positiveInt, text, textList,
+  custom,
+  integer,
+  nonNegativeInt,
+  number,
+  oneOf,
+  pair,
+  path,
+  positive,
+  positiveInt,
+  text,
+  textList,
 } from './option-kinds.js';
 import { option, toggle } from './option-table.js';
 import { parseServiceUrl } from './service-url.js';

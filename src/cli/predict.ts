@@ -42,7 +42,11 @@ async function runPredict(images: string[], flags: PredictFlags, io: CommandIo):
     ...(flags.score !== undefined ? { score: flags.score } : {}),
     ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
   };
-  const { score, threshold, heatScale: scale } = anomalySettings(model.head.kind, file.calibration, overrides, flags.model);
+  const {
+    score,
+    threshold,
+    heatScale: scale,
+  } = anomalySettings(model.head.kind, file.calibration, overrides, flags.model);
   await mkdir(flags.out, { recursive: true });
   for (const img of images) {
     let bytes: Uint8Array;
@@ -53,22 +57,48 @@ async function runPredict(images: string[], flags: PredictFlags, io: CommandIo):
     }
     const image = await decodeImage(bytes, img);
     const m = model.extractor.sizeMultiple;
-    if (predict.mode === 'whole' && (image.width % m !== 0 || image.height % m !== 0)) io.err(`note: ${img} is ${image.width}×${image.height}; resized to a multiple of ${m} for the network, outputs at the original size\n`);
+    if (predict.mode === 'whole' && (image.width % m !== 0 || image.height % m !== 0))
+      io.err(
+        `note: ${img} is ${image.width}×${image.height}; resized to a multiple of ${m} for the network, outputs at the original size\n`,
+      );
     const p = predictImage(model, image, predict);
     const scores = p.scores[score] as Float32Array;
     const base = path.join(flags.out, path.basename(img).replace(/\.[^.]+$/, ''));
     const flagged = thresholdMask(scores, threshold);
     const heat = heatmap({ width: image.width, height: image.height, data: scores }, scale);
-    await writeFileAtomic(`${base}.classes.png`, encodeRgbPng(colorizeLabels({ width: image.width, height: image.height, data: p.classMap }, paletteFor(model.classes, DATASET_PALETTES))));
-    await writeFileAtomic(`${base}.labels.png`, encodeLabelPng({ width: image.width, height: image.height, data: p.classMap }));
+    await writeFileAtomic(
+      `${base}.classes.png`,
+      encodeRgbPng(
+        colorizeLabels(
+          { width: image.width, height: image.height, data: p.classMap },
+          paletteFor(model.classes, DATASET_PALETTES),
+        ),
+      ),
+    );
+    await writeFileAtomic(
+      `${base}.labels.png`,
+      encodeLabelPng({ width: image.width, height: image.height, data: p.classMap }),
+    );
     await writeFileAtomic(`${base}.anomaly.png`, encodeRgbPng(heat));
     const outlined = outlineMask(overlay(image, heat, 0.5, flagged), flagged, OUTLINE_RGB);
     await writeFileAtomic(`${base}.overlay.png`, encodeRgbPng(outlined));
-    if (p.classLikelihoods) await writeFileAtomic(`${base}.likelihoods.f32`, new Uint8Array(p.classLikelihoods.buffer.slice(0)));
+    if (p.classLikelihoods)
+      await writeFileAtomic(`${base}.likelihoods.f32`, new Uint8Array(p.classLikelihoods.buffer.slice(0)));
     const hist = model.classes.map(() => 0);
     p.classMap.forEach((c) => (hist[c] = (hist[c] as number) + 1));
-    const summary = { image: img, width: image.width, height: image.height, score, threshold, heatScale: scale, anomalyFraction: flagged.reduce((s, v) => s + v, 0) / flagged.length, classHistogram: Object.fromEntries(model.classes.map((c, i) => [c, (hist[i] as number) / p.classMap.length])) };
+    const summary = {
+      image: img,
+      width: image.width,
+      height: image.height,
+      score,
+      threshold,
+      heatScale: scale,
+      anomalyFraction: flagged.reduce((s, v) => s + v, 0) / flagged.length,
+      classHistogram: Object.fromEntries(model.classes.map((c, i) => [c, (hist[i] as number) / p.classMap.length])),
+    };
     await writeFileAtomic(`${base}.json`, new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
-    io.out(`${img}: anomaly fraction ${(100 * summary.anomalyFraction).toFixed(2)} % (score ${score} > ${threshold.toPrecision(5)}) → ${base}.*\n`);
+    io.out(
+      `${img}: anomaly fraction ${(100 * summary.anomalyFraction).toFixed(2)} % (score ${score} > ${threshold.toPrecision(5)}) → ${base}.*\n`,
+    );
   }
 }

@@ -21,18 +21,34 @@ export function createProgress(enabled: boolean, io: CommandIo): Progress {
     bar?.stop();
     current = label;
     if (tty) {
-      bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} {extra} | eta {eta_formatted}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        {
+          format: `${label} [{bar}] {value}/{total} {extra} | eta {eta_formatted}`,
+          stream: process.stderr,
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(total, 0, { extra: '' });
     } else io.out(`${label}: ${total}\n`);
   };
   return {
     event: (e) => {
-      const label = e.kind === 'cache' ? 'frozen maps' : e.kind === 'refit' ? 'refit GMM' : e.kind === 'step' ? `train ${e.head}` : `eval ${e.head} ${e.dataset}`;
+      const label =
+        e.kind === 'cache'
+          ? 'frozen maps'
+          : e.kind === 'refit'
+            ? 'refit GMM'
+            : e.kind === 'step'
+              ? `train ${e.head}`
+              : `eval ${e.head} ${e.dataset}`;
       const done = e.kind === 'step' ? e.step : e.done;
       if (label !== current) start(label, e.total);
-      const extra = e.kind === 'step' ? `loss ${e.losses.loss.toFixed(4)} lr ${e.losses.learningRate.toExponential(1)}` : '';
+      const extra =
+        e.kind === 'step' ? `loss ${e.losses.loss.toFixed(4)} lr ${e.losses.learningRate.toExponential(1)}` : '';
       if (bar) bar.update(done, { extra });
-      else if (e.kind === 'step' && (done % Math.max(1, Math.floor(e.total / 4)) === 0 || done === e.total)) io.out(`  step ${done}/${e.total} ${extra}\n`);
+      else if (e.kind === 'step' && (done % Math.max(1, Math.floor(e.total / 4)) === 0 || done === e.total))
+        io.out(`  step ${done}/${e.total} ${extra}\n`);
     },
     stop: () => bar?.stop(),
   };

@@ -19,7 +19,9 @@ export function parseServiceUrl(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ValueError(`--service must use http or https, got '${url.protocol}' in '${value}'`);
   }
-  if (url.username !== '' || url.password !== '') throw new ValueError(`--service must not contain a user name or password`);
-  if (url.search !== '' || url.hash !== '') throw new ValueError(`--service must not have a query or fragment, got '${value}'`);
+  if (url.username !== '' || url.password !== '')
+    throw new ValueError(`--service must not contain a user name or password`);
+  if (url.search !== '' || url.hash !== '')
+    throw new ValueError(`--service must not have a query or fragment, got '${value}'`);
   return url.href.replace(/\/+$/, '');
 }

@@ -24,7 +24,11 @@ import { extractorOverrides, givenExtractorFlags } from './extractor-flags.js';
 import { readModelFile, writeModelFile } from './fs-io.js';
 import { addOptions, readOptions, type OptionValues } from './option-table.js';
 import {
-  ENGINE_OPTIONS, GMM_CONFIG_OPTIONS, TRAIN_CONFIG_OPTIONS, TRAIN_OPTIONS, TRAINING_CONFIG_OPTIONS,
+  ENGINE_OPTIONS,
+  GMM_CONFIG_OPTIONS,
+  TRAIN_CONFIG_OPTIONS,
+  TRAIN_OPTIONS,
+  TRAINING_CONFIG_OPTIONS,
 } from './options.js';
 import { createProgress, type Progress } from './progress.js';
 
@@ -84,18 +88,26 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
     const model = await createSegModel({ classes: train.classes, extractor, head }, createRng(cfg.seed));
     state = { step: 0, model, optimizer: createAdamWState() };
   }
-  if (state.model.classes.length !== train.classes.length) throw new ValueError(`--resume ${flags.resume}: the checkpoint has ${state.model.classes.length} classes, ${train.name} has ${train.classes.length}`);
+  if (state.model.classes.length !== train.classes.length)
+    throw new ValueError(
+      `--resume ${flags.resume}: the checkpoint has ${state.model.classes.length} classes, ${train.name} has ${train.classes.length}`,
+    );
   const ckDir = flags.checkpointDir ?? path.dirname(flags.out);
   await mkdir(ckDir, { recursive: true });
   const ckPath = path.join(ckDir, `${path.basename(flags.out, '.gmmseg')}.checkpoint.gmmseg`);
-  io.out(`gmmseg train: ${engineSummary(engine)}; ${flags.head} head on ${flags.extractor}; ${train.name} (${train.length} images); ${cfg.steps} steps\n`);
+  io.out(
+    `gmmseg train: ${engineSummary(engine)}; ${flags.head} head on ${flags.extractor}; ${train.name} (${train.length} images); ${cfg.steps} steps\n`,
+  );
   const progress = createProgress(process.stderr.isTTY === true, io);
   const startStep = state.step;
   let lastCheckpoint = flags.resume ? `${flags.resume} (step ${state.step})` : 'none written yet';
   let run;
   try {
     run = await runTraining({
-      state, config: cfg, train, ...(val ? { validation: val, calibration: val } : {}),
+      state,
+      config: cfg,
+      train,
+      ...(val ? { validation: val, calibration: val } : {}),
       onCheckpoint: async (s) => {
         await writeModelFile(ckPath, checkpointFile(s, cfg));
         lastCheckpoint = `${ckPath} (step ${s.step})`;
@@ -118,7 +130,10 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
 }
 
 /** Progress bar updates, plain step lines when stderr is not a terminal, validation lines. */
-function reportEvent(e: RunEvent, ctx: { io: CommandIo; progress: Progress; cfg: TrainConfig; startStep: number }): void {
+function reportEvent(
+  e: RunEvent,
+  ctx: { io: CommandIo; progress: Progress; cfg: TrainConfig; startStep: number },
+): void {
   const { io, cfg } = ctx;
   if (e.kind === 'validation') {
     io.out(`validation at step ${e.step}: mIoU ${(100 * (e.result.segmentation?.miou ?? NaN)).toFixed(2)} %\n`);
@@ -128,6 +143,8 @@ function reportEvent(e: RunEvent, ctx: { io: CommandIo; progress: Progress; cfg:
   if (e.kind !== 'step' || process.stderr.isTTY) return;
   if (e.step % Math.max(1, Math.floor(cfg.steps / 20)) === 0 || e.step === cfg.steps) {
     const rate = (e.step - ctx.startStep) / e.seconds;
-    io.out(`step ${e.step}/${cfg.steps} loss ${e.losses.loss.toFixed(4)} lr ${e.losses.learningRate.toExponential(2)} ${rate.toFixed(2)} step/s eta ${((cfg.steps - e.step) / rate).toFixed(0)} s\n`);
+    io.out(
+      `step ${e.step}/${cfg.steps} loss ${e.losses.loss.toFixed(4)} lr ${e.losses.learningRate.toExponential(2)} ${rate.toFixed(2)} step/s eta ${((cfg.steps - e.step) / rate).toFixed(0)} s\n`,
+    );
   }
 }

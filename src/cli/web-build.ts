@@ -38,13 +38,20 @@ export async function webFiles(dir: string): Promise<string[]> {
   } catch (e) {
     throw new FormatError(`cannot read the page's folder '${dir}': ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  const files = entries.filter((e) => e.isFile() && !e.name.startsWith('.') && e.name !== 'config.json').map((e) => e.name).sort();
+  const files = entries
+    .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name !== 'config.json')
+    .map((e) => e.name)
+    .sort();
   if (!files.includes('index.html')) throw new FormatError(`'${dir}' has no index.html; is the package complete?`);
   return files;
 }
 
 /** Writes the site into `out` (see the module comment); returns the files written, config.json last. */
-export async function buildWebSite(out: string, service: string, sourceDir: string = webSourceDir()): Promise<string[]> {
+export async function buildWebSite(
+  out: string,
+  service: string,
+  sourceDir: string = webSourceDir(),
+): Promise<string[]> {
   const files = await webFiles(sourceDir);
   const target = path.resolve(out);
   await checkReplaceable(target);
@@ -93,9 +100,12 @@ async function checkReplaceable(target: string): Promise<void> {
   }
   if (entries.length === 0) return;
   const names = entries.map((e) => e.name);
-  const earlierBuild = names.includes('index.html') && names.includes('config.json') && entries.every((e) => e.isFile());
+  const earlierBuild =
+    names.includes('index.html') && names.includes('config.json') && entries.every((e) => e.isFile());
   if (!earlierBuild) {
-    throw new FormatError(`'${target}' is not empty and is not an earlier web-build output; refusing to replace it (choose an empty or new --out)`);
+    throw new FormatError(
+      `'${target}' is not empty and is not an earlier web-build output; refusing to replace it (choose an empty or new --out)`,
+    );
   }
 }
 

@@ -52,7 +52,10 @@ export function resizeLabelNearest(map: LabelMap, width: number, height: number)
   const out = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     const sy = Math.min(Math.floor((y * map.height) / height), map.height - 1);
-    for (let x = 0; x < width; x++) out[y * width + x] = map.data[sy * map.width + Math.min(Math.floor((x * map.width) / width), map.width - 1)] as number;
+    for (let x = 0; x < width; x++)
+      out[y * width + x] = map.data[
+        sy * map.width + Math.min(Math.floor((x * map.width) / width), map.width - 1)
+      ] as number;
   }
   return { width, height, data: out };
 }
@@ -61,7 +64,11 @@ export function resizeLabelNearest(map: LabelMap, width: number, height: number)
 export function rescaleSample(s: Sample, factor: number): Sample {
   const width = Math.max(1, Math.round(s.image.width * factor));
   const height = Math.max(1, Math.round(s.image.height * factor));
-  const out: Sample = { id: s.id, image: resizeImageBilinear(s.image, width, height), label: resizeLabelNearest(s.label, width, height) };
+  const out: Sample = {
+    id: s.id,
+    image: resizeImageBilinear(s.image, width, height),
+    label: resizeLabelNearest(s.label, width, height),
+  };
   if (s.anomaly) out.anomaly = resizeLabelNearest(s.anomaly, width, height);
   return out;
 }
@@ -79,7 +86,11 @@ export function augmentSample(s: Sample, rng: Rng, opts: AugmentOptions): Sample
     if (opts.catMaxRatio >= 1 || cropAcceptable(scaled.label, y0, x0, ch, cw, opts.catMaxRatio)) break;
   }
   const flip = opts.flip && uniform(rng) < 0.5;
-  const out: Sample = { id: s.id, image: cropRgb(scaled.image, y0, x0, ch, cw, flip), label: cropMap(scaled.label, y0, x0, ch, cw, flip, IGNORE_INDEX) };
+  const out: Sample = {
+    id: s.id,
+    image: cropRgb(scaled.image, y0, x0, ch, cw, flip),
+    label: cropMap(scaled.label, y0, x0, ch, cw, flip, IGNORE_INDEX),
+  };
   if (scaled.anomaly) out.anomaly = cropMap(scaled.anomaly, y0, x0, ch, cw, flip, IGNORE_INDEX);
   return out;
 }
@@ -103,7 +114,8 @@ function cropRgb(img: RgbImage, y0: number, x0: number, h: number, w: number, fl
   for (let y = 0; y < Math.min(h, img.height - y0); y++) {
     for (let x = 0; x < Math.min(w, img.width - x0); x++) {
       const dx = flip ? Math.min(w, img.width - x0) - 1 - x : x;
-      for (let c = 0; c < 3; c++) out[(y * w + dx) * 3 + c] = img.data[((y0 + y) * img.width + x0 + x) * 3 + c] as number;
+      for (let c = 0; c < 3; c++)
+        out[(y * w + dx) * 3 + c] = img.data[((y0 + y) * img.width + x0 + x) * 3 + c] as number;
     }
   }
   return { width: w, height: h, data: out };

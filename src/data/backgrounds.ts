@@ -13,7 +13,12 @@ export const BACKGROUND_KINDS = ['noise', 'bricks', 'stripes'] as const;
 /** A random textured background `[H, W, 3]`. */
 export function background(rng: Rng, width: number, height: number): RgbImage {
   const kind = BACKGROUND_KINDS[randInt(rng, BACKGROUND_KINDS.length)] as (typeof BACKGROUND_KINDS)[number];
-  const t = kind === 'noise' ? valueNoise(rng, width, height) : kind === 'bricks' ? bricks(rng, width, height) : stripes(rng, width, height);
+  const t =
+    kind === 'noise'
+      ? valueNoise(rng, width, height)
+      : kind === 'bricks'
+        ? bricks(rng, width, height)
+        : stripes(rng, width, height);
   const base = uniform(rng);
   const a = hsv(base, 0.15 + 0.5 * uniform(rng), 0.25 + 0.6 * uniform(rng));
   const b = hsv((base + 0.1 * normal(rng) + 1) % 1, 0.15 + 0.5 * uniform(rng), 0.25 + 0.6 * uniform(rng));
@@ -34,7 +39,12 @@ export function background(rng: Rng, width: number, height: number): RgbImage {
 function valueNoise(rng: Rng, width: number, height: number): Float32Array {
   const out = new Float32Array(width * height);
   let total = 0;
-  for (const [cell, weight] of [[32, 1], [16, 0.5], [8, 0.25], [4, 0.125]] as const) {
+  for (const [cell, weight] of [
+    [32, 1],
+    [16, 0.5],
+    [8, 0.25],
+    [4, 0.125],
+  ] as const) {
     const gw = Math.ceil(width / cell) + 2;
     const gh = Math.ceil(height / cell) + 2;
     const grid = new Float32Array(gw * gh).map(() => uniform(rng));
@@ -88,7 +98,8 @@ function stripes(rng: Rng, width: number, height: number): Float32Array {
   const sa = Math.sin(angle);
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) out[y * width + x] = 0.5 + 0.5 * Math.sin(((x * ca + y * sa) * 2 * Math.PI) / period + phase);
+    for (let x = 0; x < width; x++)
+      out[y * width + x] = 0.5 + 0.5 * Math.sin(((x * ca + y * sa) * 2 * Math.PI) / period + phase);
   }
   return out;
 }

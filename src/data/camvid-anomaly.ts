@@ -11,7 +11,18 @@
 import { ValueError } from '../errors.js';
 import { createRng, randInt, uniform, type Rng } from '../random.js';
 import { CAMVID_ROAD, openCamVid } from './camvid.js';
-import { blendLayer, contentBox, crop, fashionAlpha, hsv, luma, newCoverage, resizeBilinear, shadedLayer, voidBand } from './composite.js';
+import {
+  blendLayer,
+  contentBox,
+  crop,
+  fashionAlpha,
+  hsv,
+  luma,
+  newCoverage,
+  resizeBilinear,
+  shadedLayer,
+  voidBand,
+} from './composite.js';
 import { deriveSeed } from './digit-scenes.js';
 import type { FileSource, ReaderOptions } from './files.js';
 import { mappedDataset } from './subset.js';
@@ -62,7 +73,10 @@ export async function buildCamVidAnomaly(base: Dataset, options: CamVidAnomalyOp
 }
 
 /** Opens the CamVid test split under `root` and builds the protocol on it. */
-export async function openCamVidAnomaly(root: string, options: CamVidAnomalyOptions & ReaderOptions = {}): Promise<AnomalyProtocol> {
+export async function openCamVidAnomaly(
+  root: string,
+  options: CamVidAnomalyOptions & ReaderOptions = {},
+): Promise<AnomalyProtocol> {
   return buildCamVidAnomaly(await openCamVid(root, 'test', options), options);
 }
 
@@ -107,7 +121,12 @@ export function pasteObjects(sample: Sample, objects: GlyphSet, rng: Rng, cfg: P
     if (band[p]) mask[p] = IGNORE_INDEX;
     if (cov.top[p] || band[p]) label[p] = IGNORE_INDEX;
   }
-  return { id: sample.id, image, label: { width: W, height: H, data: label }, anomaly: { width: W, height: H, data: mask } };
+  return {
+    id: sample.id,
+    image,
+    label: { width: W, height: H, data: label },
+    anomaly: { width: W, height: H, data: mask },
+  };
 }
 
 interface Road {
@@ -124,7 +143,15 @@ function roadPixels(label: LabelMap, roadClass: number): Road {
 }
 
 /** Bottom-centre of the object on a random road pixel (lower half of the frame without road); avoids overlaps. */
-function chooseSpot(rng: Rng, road: Road, W: number, H: number, cfg: PasteConfig, aspect: number, placed: readonly number[][]) {
+function chooseSpot(
+  rng: Rng,
+  road: Road,
+  W: number,
+  H: number,
+  cfg: PasteConfig,
+  aspect: number,
+  placed: readonly number[][],
+) {
   const top = road.top >= 0 ? road.top : Math.floor(H / 2);
   const unit = H / 360;
   let best = { x0: 0, y0: 0, w: 1, h: 1 };
@@ -164,16 +191,21 @@ function sceneLight(image: RgbImage, s: { x0: number; y0: number; w: number; h: 
 }
 
 function overlaps(b: readonly number[], s: { x0: number; y0: number; w: number; h: number }): boolean {
-  return s.x0 < (b[2] as number) && s.x0 + s.w > (b[0] as number) && s.y0 < (b[3] as number) && s.y0 + s.h > (b[1] as number);
+  return (
+    s.x0 < (b[2] as number) && s.x0 + s.w > (b[0] as number) && s.y0 < (b[3] as number) && s.y0 + s.h > (b[1] as number)
+  );
 }
 
 function checkConfig(cfg: PasteConfig): void {
   const [lo, hi] = cfg.objectsPerImage;
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi < lo || hi > 16) {
-    throw new ValueError(`buildCamVidAnomaly: objectsPerImage must be integers 1 <= lo <= hi <= 16, got [${lo}, ${hi}]`);
+    throw new ValueError(
+      `buildCamVidAnomaly: objectsPerImage must be integers 1 <= lo <= hi <= 16, got [${lo}, ${hi}]`,
+    );
   }
   const [a, b] = cfg.objectHeight;
-  if (!(a >= 4 && b >= a && b <= 4096)) throw new ValueError(`buildCamVidAnomaly: objectHeight must be 4 <= lo <= hi, got [${a}, ${b}]`);
+  if (!(a >= 4 && b >= a && b <= 4096))
+    throw new ValueError(`buildCamVidAnomaly: objectHeight must be 4 <= lo <= hi, got [${a}, ${b}]`);
   if (!Number.isInteger(cfg.bandWidth) || cfg.bandWidth < 0 || cfg.bandWidth > 64) {
     throw new ValueError(`buildCamVidAnomaly: bandWidth must be an integer in [0, 64], got ${cfg.bandWidth}`);
   }

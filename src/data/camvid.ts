@@ -12,7 +12,17 @@ import { IGNORE_INDEX, type Dataset } from './sample.js';
 
 /** The 11 CamVid classes in label-id order. */
 export const CAMVID_CLASSES: readonly string[] = [
-  'Sky', 'Building', 'Pole', 'Road', 'Pavement', 'Tree', 'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist',
+  'Sky',
+  'Building',
+  'Pole',
+  'Road',
+  'Pavement',
+  'Tree',
+  'SignSymbol',
+  'Fence',
+  'Car',
+  'Pedestrian',
+  'Bicyclist',
 ];
 
 /**
@@ -20,8 +30,17 @@ export const CAMVID_CLASSES: readonly string[] = [
  * 32-class release, merged classes (Sky = (128, 128, 128), …, Bicyclist = (0, 128, 192)).
  */
 export const CAMVID_PALETTE: readonly (readonly [number, number, number])[] = [
-  [128, 128, 128], [128, 0, 0], [192, 192, 128], [128, 64, 128], [0, 0, 192], [128, 128, 0],
-  [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0], [0, 128, 192],
+  [128, 128, 128],
+  [128, 0, 0],
+  [192, 192, 128],
+  [128, 64, 128],
+  [0, 0, 192],
+  [128, 128, 0],
+  [192, 128, 128],
+  [64, 64, 128],
+  [64, 0, 128],
+  [64, 64, 0],
+  [0, 128, 192],
 ];
 
 /** Label id of the Road class (used by the anomaly protocol to place objects). */
@@ -35,12 +54,21 @@ export type CamVidSplit = 'train' | 'val' | 'test';
 /** Opens one CamVid split. */
 export async function openCamVid(root: string, split: CamVidSplit, options: ReaderOptions = {}): Promise<Dataset> {
   const fn = 'openCamVid';
-  if (!['train', 'val', 'test'].includes(split)) throw new ValueError(`${fn}: split must be train, val or test, got '${split}'`);
+  if (!['train', 'val', 'test'].includes(split))
+    throw new ValueError(`${fn}: split must be train, val or test, got '${split}'`);
   const files = resolveFiles(options.files);
   const base = (await isDir(files, join(root, 'CamVid', split))) ? join(root, 'CamVid') : root;
   const name = `camvid/${split}`;
   const { pairs, skipped } = await pairStems(
-    { files, fn, name, imageDir: join(base, split), labelDir: join(base, `${split}annot`), imageRole: `CamVid ${split} images`, labelRole: `CamVid ${split} labels` },
+    {
+      files,
+      fn,
+      name,
+      imageDir: join(base, split),
+      labelDir: join(base, `${split}annot`),
+      imageRole: `CamVid ${split} images`,
+      labelRole: `CamVid ${split} labels`,
+    },
     options.skipBad,
   );
   return openFileDataset({ name, classes: CAMVID_CLASSES, pairs, skipped, codec: camvidCodec() }, options);

@@ -13,8 +13,25 @@ import { IGNORE_INDEX, type Dataset } from './sample.js';
 
 /** The 19 Cityscapes evaluation classes in trainId order. */
 export const CITYSCAPES_CLASSES: readonly string[] = [
-  'road', 'sidewalk', 'building', 'wall', 'fence', 'pole', 'traffic light', 'traffic sign', 'vegetation', 'terrain',
-  'sky', 'person', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle',
+  'road',
+  'sidewalk',
+  'building',
+  'wall',
+  'fence',
+  'pole',
+  'traffic light',
+  'traffic sign',
+  'vegetation',
+  'terrain',
+  'sky',
+  'person',
+  'rider',
+  'car',
+  'truck',
+  'bus',
+  'train',
+  'motorcycle',
+  'bicycle',
 ];
 
 /**
@@ -22,15 +39,48 @@ export const CITYSCAPES_CLASSES: readonly string[] = [
  * (road = (128, 64, 128), …, bicycle = (119, 11, 32)).
  */
 export const CITYSCAPES_PALETTE: readonly (readonly [number, number, number])[] = [
-  [128, 64, 128], [244, 35, 232], [70, 70, 70], [102, 102, 156], [190, 153, 153], [153, 153, 153],
-  [250, 170, 30], [220, 220, 0], [107, 142, 35], [152, 251, 152], [70, 130, 180], [220, 20, 60],
-  [255, 0, 0], [0, 0, 142], [0, 0, 70], [0, 60, 100], [0, 80, 100], [0, 0, 230], [119, 11, 32],
+  [128, 64, 128],
+  [244, 35, 232],
+  [70, 70, 70],
+  [102, 102, 156],
+  [190, 153, 153],
+  [153, 153, 153],
+  [250, 170, 30],
+  [220, 220, 0],
+  [107, 142, 35],
+  [152, 251, 152],
+  [70, 130, 180],
+  [220, 20, 60],
+  [255, 0, 0],
+  [0, 0, 142],
+  [0, 0, 70],
+  [0, 60, 100],
+  [0, 80, 100],
+  [0, 0, 230],
+  [119, 11, 32],
 ];
 
 /** labelId → trainId for the 19 evaluated classes; every other id (0..33) maps to 255. */
 export const LABEL_ID_TO_TRAIN_ID: readonly (readonly [number, number])[] = [
-  [7, 0], [8, 1], [11, 2], [12, 3], [13, 4], [17, 5], [19, 6], [20, 7], [21, 8], [22, 9],
-  [23, 10], [24, 11], [25, 12], [26, 13], [27, 14], [28, 15], [31, 16], [32, 17], [33, 18],
+  [7, 0],
+  [8, 1],
+  [11, 2],
+  [12, 3],
+  [13, 4],
+  [17, 5],
+  [19, 6],
+  [20, 7],
+  [21, 8],
+  [22, 9],
+  [23, 10],
+  [24, 11],
+  [25, 12],
+  [26, 13],
+  [27, 14],
+  [28, 15],
+  [31, 16],
+  [32, 17],
+  [33, 18],
 ];
 
 export interface CityscapesOptions extends ReaderOptions {
@@ -45,17 +95,25 @@ export async function openCityscapes(root: string, split: string, options: Citys
   const fn = 'openCityscapes';
   const ann = options.annotation ?? 'gtFine';
   const which = options.labels ?? 'auto';
-  if (!['trainIds', 'labelIds', 'auto'].includes(which)) throw new ValueError(`${fn}: labels must be trainIds, labelIds or auto, got '${which}'`);
-  if (!/^[A-Za-z_]+$/.test(split)) throw new ValueError(`${fn}: split must be a folder name such as train/val/test, got '${split}'`);
+  if (!['trainIds', 'labelIds', 'auto'].includes(which))
+    throw new ValueError(`${fn}: labels must be trainIds, labelIds or auto, got '${which}'`);
+  if (!/^[A-Za-z_]+$/.test(split))
+    throw new ValueError(`${fn}: split must be a folder name such as train/val/test, got '${split}'`);
   const files = resolveFiles(options.files);
   const name = `cityscapes/${split}`;
   const imageDir = join(root, 'leftImg8bit', split);
   const labelDir = join(root, ann, split);
-  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, 'Cityscapes images', fn), suffixKey('_leftImg8bit.png'), name);
+  const images = keyedFiles(
+    imageDir,
+    await walkFiles(files, imageDir, 'Cityscapes images', fn),
+    suffixKey('_leftImg8bit.png'),
+    name,
+  );
   const labelRels = await walkFiles(files, labelDir, `Cityscapes ${ann} labels`, fn);
   const trainIds = keyedFiles(labelDir, labelRels, suffixKey(`_${ann}_labelTrainIds.png`), name);
   const labelIds = keyedFiles(labelDir, labelRels, suffixKey(`_${ann}_labelIds.png`), name);
-  const labels = which === 'trainIds' ? trainIds : which === 'labelIds' ? labelIds : new Map([...labelIds, ...trainIds]);
+  const labels =
+    which === 'trainIds' ? trainIds : which === 'labelIds' ? labelIds : new Map([...labelIds, ...trainIds]);
   const wanted = which === 'labelIds' ? 'labelIds' : 'labelTrainIds';
   const { pairs, skipped } = pairByKey({
     name,

@@ -39,7 +39,12 @@ export function resizeBilinear(src: Uint8Array, sw: number, sh: number, dw: numb
 }
 
 /** Tight bounding box `[x0, y0, x1, y1)` of the pixels above `threshold` in a `[h, w]` map, or null if none. */
-export function contentBox(map: Uint8Array, w: number, h: number, threshold: number): [number, number, number, number] | null {
+export function contentBox(
+  map: Uint8Array,
+  w: number,
+  h: number,
+  threshold: number,
+): [number, number, number, number] | null {
   let x0 = w;
   let y0 = h;
   let x1 = -1;
@@ -161,14 +166,16 @@ export function bandAround(z: Uint8Array, width: number, height: number, radius:
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let m = 0;
-      for (let dx = Math.max(0, x - radius); dx <= Math.min(width - 1, x + radius); dx++) m = Math.max(m, z[y * width + dx] as number);
+      for (let dx = Math.max(0, x - radius); dx <= Math.min(width - 1, x + radius); dx++)
+        m = Math.max(m, z[y * width + dx] as number);
       rowMax[y * width + x] = m;
     }
   }
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let m = 0;
-      for (let dy = Math.max(0, y - radius); dy <= Math.min(height - 1, y + radius); dy++) m = Math.max(m, rowMax[dy * width + x] as number);
+      for (let dy = Math.max(0, y - radius); dy <= Math.min(height - 1, y + radius); dy++)
+        m = Math.max(m, rowMax[dy * width + x] as number);
       if (m > (z[y * width + x] as number)) band[y * width + x] = 1;
     }
   }

@@ -14,7 +14,18 @@
 import { ValueError } from '../errors.js';
 import { createRng, randInt, uniform, type Rng } from '../random.js';
 import { background } from './backgrounds.js';
-import { blendLayer, contentBox, crop, fashionAlpha, hsv, luma, newCoverage, resizeBilinear, shadedLayer, voidBand } from './composite.js';
+import {
+  blendLayer,
+  contentBox,
+  crop,
+  fashionAlpha,
+  hsv,
+  luma,
+  newCoverage,
+  resizeBilinear,
+  shadedLayer,
+  voidBand,
+} from './composite.js';
 import type { FileSource } from './files.js';
 import { glyph, loadFashionSubset, loadMnist, type GlyphSet } from './glyphs.js';
 import { checkIndex, IGNORE_INDEX, type Dataset, type RgbImage, type Sample } from './sample.js';
@@ -89,8 +100,12 @@ export async function buildDigitScenes(options: DigitScenesOptions = {}): Promis
     get: async (i: number) => make(checkIndex(i, count, `digit-scenes/${name}`)),
   });
   return {
-    train: split('train', cfg.trainCount, (i) => scene(cfg, mnistTrain, `train-${pad(i)}`, deriveSeed(cfg.seed, STREAM.train, i))),
-    test: split('test', cfg.testCount, (i) => scene(cfg, mnistTest, `test-${pad(i)}`, deriveSeed(cfg.seed, STREAM.test, i))),
+    train: split('train', cfg.trainCount, (i) =>
+      scene(cfg, mnistTrain, `train-${pad(i)}`, deriveSeed(cfg.seed, STREAM.train, i)),
+    ),
+    test: split('test', cfg.testCount, (i) =>
+      scene(cfg, mnistTest, `test-${pad(i)}`, deriveSeed(cfg.seed, STREAM.test, i)),
+    ),
     anomaly: split('anomaly', cfg.anomalyCount, (i) => anomalyScene(cfg, mnistTest, fashion, i)),
   };
 }
@@ -185,14 +200,19 @@ function checkConfig(cfg: Config): Config {
   const ints: (keyof Config)[] = ['width', 'height', 'trainCount', 'testCount', 'anomalyCount', 'bandWidth'];
   for (const k of ints) {
     const v = cfg[k] as number;
-    if (!Number.isInteger(v) || v < 0 || v > 1e6) throw new ValueError(`buildDigitScenes: option '${k}' must be a non-negative integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 1e6)
+      throw new ValueError(`buildDigitScenes: option '${k}' must be a non-negative integer, got ${v}`);
   }
-  if (cfg.width < 32 || cfg.height < 32) throw new ValueError(`buildDigitScenes: width and height must be at least 32, got ${cfg.width}x${cfg.height}`);
+  if (cfg.width < 32 || cfg.height < 32)
+    throw new ValueError(`buildDigitScenes: width and height must be at least 32, got ${cfg.width}x${cfg.height}`);
   for (const k of ['digitsPerImage', 'anomaliesPerImage', 'digitScale', 'anomalyScale'] as const) {
     const [lo, hi] = cfg[k];
     const integral = k === 'digitsPerImage' || k === 'anomaliesPerImage';
     const ok = lo > 0 && hi >= lo && hi <= 64 && (!integral || (Number.isInteger(lo) && Number.isInteger(hi)));
-    if (!ok) throw new ValueError(`buildDigitScenes: option '${k}' must be [lo, hi] with 0 < lo <= hi <= 64${integral ? ' (integers)' : ''}, got [${lo}, ${hi}]`);
+    if (!ok)
+      throw new ValueError(
+        `buildDigitScenes: option '${k}' must be [lo, hi] with 0 < lo <= hi <= 64${integral ? ' (integers)' : ''}, got [${lo}, ${hi}]`,
+      );
   }
   if (!Number.isInteger(cfg.seed)) throw new ValueError(`buildDigitScenes: seed must be an integer, got ${cfg.seed}`);
   return cfg;

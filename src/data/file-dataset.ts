@@ -6,9 +6,26 @@
 import { join } from 'node:path';
 import { FormatError, GmmsegError } from '../errors.js';
 import { decodeImage, decodeLabelPng, imageSize } from './image-io.js';
-import { IMAGE_EXTS, extOf, readBytes, resolveFiles, stripExt, walkFiles, type FileSource, type ReaderOptions } from './files.js';
+import {
+  IMAGE_EXTS,
+  extOf,
+  readBytes,
+  resolveFiles,
+  stripExt,
+  walkFiles,
+  type FileSource,
+  type ReaderOptions,
+} from './files.js';
 import type { LabelCodec } from './label-codec.js';
-import { checkIndex, filledMap, IGNORE_INDEX, type Dataset, type FilePair, type Sample, type SkippedFile } from './sample.js';
+import {
+  checkIndex,
+  filledMap,
+  IGNORE_INDEX,
+  type Dataset,
+  type FilePair,
+  type Sample,
+  type SkippedFile,
+} from './sample.js';
 
 /** What a reader found on disk. */
 export interface FileDatasetSpec {
@@ -54,7 +71,11 @@ export async function openFileDataset(spec: FileDatasetSpec, options: ReaderOpti
 }
 
 /** Reads and decodes one pair into a Sample. */
-export async function loadPair(files: FileSource, pair: FilePair, spec: Pick<FileDatasetSpec, 'name' | 'codec'>): Promise<Sample> {
+export async function loadPair(
+  files: FileSource,
+  pair: FilePair,
+  spec: Pick<FileDatasetSpec, 'name' | 'codec'>,
+): Promise<Sample> {
   const [imageBytes, labelBytes] = await Promise.all([
     readBytes(files, pair.image, 'image', spec.name),
     readBytes(files, pair.label, labelRole(spec.codec), spec.name),
@@ -101,7 +122,12 @@ function fileOf(message: string, pair: FilePair): string {
 }
 
 /** How a reader handles one listing problem: record it under skipBad, else throw. */
-export function listingProblem(skipBad: boolean | undefined, skipped: SkippedFile[], file: string, message: string): void {
+export function listingProblem(
+  skipBad: boolean | undefined,
+  skipped: SkippedFile[],
+  file: string,
+  message: string,
+): void {
   if (!skipBad) throw new FormatError(message);
   skipped.push({ file, reason: message });
 }
@@ -131,7 +157,8 @@ export function pairByKey(args: {
   }
   if (args.orphanLabels !== false) {
     for (const [key, label] of args.labels) {
-      if (!args.images.has(key)) listingProblem(args.skipBad, skipped, label, `${args.name}: label '${label}' has no image`);
+      if (!args.images.has(key))
+        listingProblem(args.skipBad, skipped, label, `${args.name}: label '${label}' has no image`);
     }
   }
   return { pairs, skipped };
@@ -175,7 +202,9 @@ export interface StemLayout {
 }
 
 /** Lists a StemLayout: photos and PNG labels, each keyed by its relative path without extension. */
-export async function listStems(layout: StemLayout): Promise<{ images: Map<string, string>; labels: Map<string, string> }> {
+export async function listStems(
+  layout: StemLayout,
+): Promise<{ images: Map<string, string>; labels: Map<string, string> }> {
   const { files, fn, name, imageDir, labelDir } = layout;
   const images = keyedFiles(imageDir, await walkFiles(files, imageDir, layout.imageRole, fn), imageKey, name);
   const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, layout.labelRole, fn), pngKey, name);
@@ -186,9 +215,18 @@ export async function listStems(layout: StemLayout): Promise<{ images: Map<strin
  * Lists a StemLayout and pairs photos with labels by stem (see pairByKey); a photo without a label names
  * `<labelDir>/<stem>.png` as the file expected.
  */
-export async function pairStems(layout: StemLayout, skipBad: boolean | undefined): Promise<{ pairs: FilePair[]; skipped: SkippedFile[] }> {
+export async function pairStems(
+  layout: StemLayout,
+  skipBad: boolean | undefined,
+): Promise<{ pairs: FilePair[]; skipped: SkippedFile[] }> {
   const { images, labels } = await listStems(layout);
-  return pairByKey({ name: layout.name, images, labels, expectedLabel: (key) => join(layout.labelDir, `${key}.png`), skipBad });
+  return pairByKey({
+    name: layout.name,
+    images,
+    labels,
+    expectedLabel: (key) => join(layout.labelDir, `${key}.png`),
+    skipBad,
+  });
 }
 
 /** Sample id of a photo file (its path without extension), or null for non-image files. */

@@ -25,7 +25,8 @@ export const nodeFiles: FileSource = {
     const buf = await fsp.readFile(path);
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   },
-  readDir: async (path) => (await fsp.readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, isDirectory: d.isDirectory() })),
+  readDir: async (path) =>
+    (await fsp.readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, isDirectory: d.isDirectory() })),
 };
 
 /** Options every reader accepts. */
@@ -55,7 +56,9 @@ export async function listDir(files: FileSource, dir: string, role: string, fn: 
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT') throw new FormatError(`${fn}: missing folder '${dir}' (${role})`);
     if (code === 'ENOTDIR') throw new FormatError(`${fn}: '${dir}' is a file, expected a folder (${role})`);
-    throw new FormatError(`${fn}: cannot list folder '${dir}' (${role}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new FormatError(
+      `${fn}: cannot list folder '${dir}' (${role}): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -90,7 +93,9 @@ export async function readBytes(files: FileSource, path: string, role: string, f
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT') throw new FormatError(`${fn}: missing file '${path}' (${role})`);
-    throw new FormatError(`${fn}: cannot read '${path}' (${role}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new FormatError(
+      `${fn}: cannot read '${path}' (${role}): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 

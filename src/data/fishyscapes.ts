@@ -15,14 +15,27 @@ import type { Dataset } from './sample.js';
 export type FishyscapesSplit = 'LostAndFound' | 'Static';
 
 /** Opens Fishyscapes Lost & Found or Static. */
-export async function openFishyscapes(root: string, split: FishyscapesSplit, options: ReaderOptions = {}): Promise<Dataset> {
+export async function openFishyscapes(
+  root: string,
+  split: FishyscapesSplit,
+  options: ReaderOptions = {},
+): Promise<Dataset> {
   const fn = 'openFishyscapes';
-  if (split !== 'LostAndFound' && split !== 'Static') throw new ValueError(`${fn}: split must be LostAndFound or Static, got '${split}'`);
+  if (split !== 'LostAndFound' && split !== 'Static')
+    throw new ValueError(`${fn}: split must be LostAndFound or Static, got '${split}'`);
   const files = resolveFiles(options.files);
   const base = (await isDir(files, join(root, split))) ? join(root, split) : root;
   const name = `fishyscapes/${split}`;
   const { pairs, skipped } = await pairStems(
-    { files, fn, name, imageDir: join(base, 'original'), labelDir: join(base, 'labels'), imageRole: `Fishyscapes ${split} images`, labelRole: `Fishyscapes ${split} labels` },
+    {
+      files,
+      fn,
+      name,
+      imageDir: join(base, 'original'),
+      labelDir: join(base, 'labels'),
+      imageRole: `Fishyscapes ${split} images`,
+      labelRole: `Fishyscapes ${split} labels`,
+    },
     options.skipBad,
   );
   return openFileDataset({ name, classes: CITYSCAPES_CLASSES, pairs, skipped, codec: anomalyMaskCodec() }, options);

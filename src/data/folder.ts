@@ -19,7 +19,15 @@ export async function openFolder(root: string, options: ReaderOptions = {}): Pro
   const classes = parseClassList(await readText(files, classFile, 'class list', fn), classFile);
   const name = `folder:${root}`;
   const { pairs, skipped } = await pairStems(
-    { files, fn, name, imageDir: join(root, 'images'), labelDir: join(root, 'labels'), imageRole: 'images', labelRole: 'labels' },
+    {
+      files,
+      fn,
+      name,
+      imageDir: join(root, 'images'),
+      labelDir: join(root, 'labels'),
+      imageRole: 'images',
+      labelRole: 'labels',
+    },
     options.skipBad,
   );
   return openFileDataset({ name, classes, pairs, skipped, codec: classIndexCodec(classes.length) }, options);
@@ -33,7 +41,9 @@ export function parseClassList(text: string, file: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
   if (classes.length === 0) throw new FormatError(`openFolder: class list '${file}' names no classes`);
   if (classes.length > IGNORE_INDEX) {
-    throw new FormatError(`openFolder: class list '${file}' names ${classes.length} classes; at most ${IGNORE_INDEX} fit (${IGNORE_INDEX} = ignore)`);
+    throw new FormatError(
+      `openFolder: class list '${file}' names ${classes.length} classes; at most ${IGNORE_INDEX} fit (${IGNORE_INDEX} = ignore)`,
+    );
   }
   const seen = new Set<string>();
   for (const c of classes) {

@@ -21,9 +21,16 @@ export interface ImageSize {
  */
 export async function decodeImage(bytes: Uint8Array, file: string): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const { width, height, channels } = info;
-    const rgb = channels === 3 ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : toRgb(data, channels, width * height);
+    const rgb =
+      channels === 3
+        ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+        : toRgb(data, channels, width * height);
     return { width, height, data: rgb };
   } catch (err) {
     throw new FormatError(`decodeImage: '${file}' is not a readable image (${messageOf(err)})`);
@@ -57,7 +64,8 @@ export function decodeLabelPng(bytes: Uint8Array, file: string): LabelMap {
   }
   const { width, height, channels, depth } = png;
   if (channels !== 1) {
-    const kind = channels === 2 ? 'grey+alpha' : channels === 3 ? 'RGB' : channels === 4 ? 'RGBA' : `${channels}-channel`;
+    const kind =
+      channels === 2 ? 'grey+alpha' : channels === 3 ? 'RGB' : channels === 4 ? 'RGBA' : `${channels}-channel`;
     throw new FormatError(
       `decodeLabelPng: '${file}' is a ${kind} PNG with ${channels} channels; label PNGs must be single-channel class indices (greyscale or palette)`,
     );
@@ -65,12 +73,16 @@ export function decodeLabelPng(bytes: Uint8Array, file: string): LabelMap {
   const n = width * height;
   const data = new Uint8Array(n);
   if (depth === 8) {
-    if (png.data.length < n) throw new FormatError(`decodeLabelPng: '${file}' holds ${png.data.length} values, expected ${n}`);
+    if (png.data.length < n)
+      throw new FormatError(`decodeLabelPng: '${file}' holds ${png.data.length} values, expected ${n}`);
     data.set(png.data.subarray(0, n));
   } else if (depth === 16) {
     for (let i = 0; i < n; i++) {
       const v = png.data[i] as number;
-      if (v > 255) throw new FormatError(`decodeLabelPng: '${file}' is a 16-bit PNG with value ${v} at pixel ${i}; label values must fit in 0..255`);
+      if (v > 255)
+        throw new FormatError(
+          `decodeLabelPng: '${file}' is a 16-bit PNG with value ${v} at pixel ${i}; label values must fit in 0..255`,
+        );
       data[i] = v;
     }
   } else {

@@ -13,12 +13,30 @@ import { FormatError } from '../errors.js';
 import { float16Bits, fromFloat16Bits } from '../float16.js';
 
 export type NpyDtype =
-  | 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'float16' | 'float32' | 'float64';
+  | 'bool'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'float16'
+  | 'float32'
+  | 'float64';
 
 export type NpyData =
-  | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
 
 /** A parsed array: C-order data, its shape, and the dtype it had in the file. */
 export interface NpyArray {
@@ -64,16 +82,19 @@ export function parseNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   const fail = (msg: string): never => {
     throw new FormatError(`${name}: ${msg}`);
   };
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) fail('not a NumPy .npy file (missing the \\x93NUMPY magic)');
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
+    fail('not a NumPy .npy file (missing the \\x93NUMPY magic)');
   const major = bytes[6] as number;
   const minor = bytes[7] as number;
-  if (major < 1 || major > 3 || minor !== 0) fail(`unsupported .npy format version ${major}.${minor} (supported: 1.0, 2.0, 3.0)`);
+  if (major < 1 || major > 3 || minor !== 0)
+    fail(`unsupported .npy format version ${major}.${minor} (supported: 1.0, 2.0, 3.0)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lenBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lenBytes) fail('truncated before the header length');
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lenBytes + headerLen;
-  if (bytes.length < dataStart) fail(`truncated header: declares ${headerLen} bytes, file has ${bytes.length - 8 - lenBytes}`);
+  if (bytes.length < dataStart)
+    fail(`truncated header: declares ${headerLen} bytes, file has ${bytes.length - 8 - lenBytes}`);
   const raw = bytes.subarray(8 + lenBytes, dataStart);
   const text = major === 3 ? new TextDecoder('utf-8').decode(raw) : latin1(raw);
   const header = parseHeader(text, fail);
@@ -81,15 +102,21 @@ export function parseNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   const order = header.descr[0];
   const info = CODES[code];
   if (info === undefined || !['<', '>', '|', '='].includes(order as string)) {
-    fail(`unsupported dtype '${header.descr}' (supported: ${Object.values(CODES).map((c) => c.dtype).join(', ')})`);
+    fail(
+      `unsupported dtype '${header.descr}' (supported: ${Object.values(CODES)
+        .map((c) => c.dtype)
+        .join(', ')})`,
+    );
   }
   const { dtype, size } = info as DtypeInfo;
   const little = order !== '>';
   const count = header.shape.reduce((a, b) => a * b, 1);
   const want = count * size;
   const have = bytes.length - dataStart;
-  if (have < want) fail(`truncated data: shape (${header.shape.join(', ')}) of ${dtype} needs ${want} bytes, file has ${have}`);
-  if (have > want) fail(`${have - want} unexpected bytes after the data of shape (${header.shape.join(', ')}) ${dtype}`);
+  if (have < want)
+    fail(`truncated data: shape (${header.shape.join(', ')}) of ${dtype} needs ${want} bytes, file has ${have}`);
+  if (have > want)
+    fail(`${have - want} unexpected bytes after the data of shape (${header.shape.join(', ')}) ${dtype}`);
   let data = decodeData(bytes.subarray(dataStart), dtype, count, little);
   if (header.fortran && header.shape.length > 1) data = reorder(data, header.shape, false);
   return { dtype, shape: header.shape, data };
@@ -101,9 +128,12 @@ export function encodeNpy(arr: NpyArray, opts: NpyEncodeOptions = {}): Uint8Arra
   if (code === undefined) throw new FormatError(`encodeNpy: unknown dtype '${String(arr.dtype)}'`);
   const { size } = CODES[code] as DtypeInfo;
   const count = arr.shape.reduce((a, b) => a * b, 1);
-  if (arr.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new FormatError(`encodeNpy: invalid shape (${arr.shape.join(', ')})`);
+  if (arr.shape.some((d) => !Number.isInteger(d) || d < 0))
+    throw new FormatError(`encodeNpy: invalid shape (${arr.shape.join(', ')})`);
   if (arr.data.length !== count) {
-    throw new FormatError(`encodeNpy: data has ${arr.data.length} values, shape (${arr.shape.join(', ')}) needs ${count}`);
+    throw new FormatError(
+      `encodeNpy: data has ${arr.data.length} values, shape (${arr.shape.join(', ')}) needs ${count}`,
+    );
   }
   const little = opts.endian !== 'big';
   const fortran = opts.fortranOrder === true;
@@ -179,7 +209,8 @@ function parseHeader(text: string, fail: (msg: string) => never): Header {
       }
     }
     const m = /^(True|False|None|-?\d+L?)/.exec(text.slice(i));
-    if (m === null) fail(`malformed header: unexpected text at position ${i}: ${JSON.stringify(text.slice(i, i + 20))}`);
+    if (m === null)
+      fail(`malformed header: unexpected text at position ${i}: ${JSON.stringify(text.slice(i, i + 20))}`);
     const tok = (m as RegExpExecArray)[1] as string;
     i += tok.length;
     if (tok === 'True') return true;
@@ -205,7 +236,8 @@ function parseHeader(text: string, fail: (msg: string) => never): Header {
   }
   const keys = Object.keys(dict).sort().join(',');
   if (keys !== 'descr,fortran_order,shape') fail(`header keys are {${keys}}, expected {descr, fortran_order, shape}`);
-  if (typeof dict.descr !== 'string') fail(`unsupported dtype ${JSON.stringify(dict.descr)} (structured dtypes are not supported)`);
+  if (typeof dict.descr !== 'string')
+    fail(`unsupported dtype ${JSON.stringify(dict.descr)} (structured dtypes are not supported)`);
   if (typeof dict.fortran_order !== 'boolean') fail("header 'fortran_order' must be True or False");
   const shape = dict.shape;
   if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
@@ -230,17 +262,28 @@ function decodeData(src: Uint8Array, dtype: NpyDtype, count: number, little: boo
       for (let k = 0; k < count; k++) out[k] = src[k] === 0 ? 0 : 1;
       return out;
     }
-    case 'uint8': return Uint8Array.from(src.subarray(0, count));
-    case 'int8': return fill(new Int8Array(count), (o) => v.getInt8(o), 1);
-    case 'int16': return fill(new Int16Array(count), (o) => v.getInt16(o, little), 2);
-    case 'uint16': return fill(new Uint16Array(count), (o) => v.getUint16(o, little), 2);
-    case 'int32': return fill(new Int32Array(count), (o) => v.getInt32(o, little), 4);
-    case 'uint32': return fill(new Uint32Array(count), (o) => v.getUint32(o, little), 4);
-    case 'int64': return fillBig(new BigInt64Array(count), (o) => v.getBigInt64(o, little));
-    case 'uint64': return fillBig(new BigUint64Array(count), (o) => v.getBigUint64(o, little));
-    case 'float16': return fill(new Float32Array(count), (o) => fromFloat16Bits(v.getUint16(o, little)), 2);
-    case 'float32': return fill(new Float32Array(count), (o) => v.getFloat32(o, little), 4);
-    case 'float64': return fill(new Float64Array(count), (o) => v.getFloat64(o, little), 8);
+    case 'uint8':
+      return Uint8Array.from(src.subarray(0, count));
+    case 'int8':
+      return fill(new Int8Array(count), (o) => v.getInt8(o), 1);
+    case 'int16':
+      return fill(new Int16Array(count), (o) => v.getInt16(o, little), 2);
+    case 'uint16':
+      return fill(new Uint16Array(count), (o) => v.getUint16(o, little), 2);
+    case 'int32':
+      return fill(new Int32Array(count), (o) => v.getInt32(o, little), 4);
+    case 'uint32':
+      return fill(new Uint32Array(count), (o) => v.getUint32(o, little), 4);
+    case 'int64':
+      return fillBig(new BigInt64Array(count), (o) => v.getBigInt64(o, little));
+    case 'uint64':
+      return fillBig(new BigUint64Array(count), (o) => v.getBigUint64(o, little));
+    case 'float16':
+      return fill(new Float32Array(count), (o) => fromFloat16Bits(v.getUint16(o, little)), 2);
+    case 'float32':
+      return fill(new Float32Array(count), (o) => v.getFloat32(o, little), 4);
+    case 'float64':
+      return fill(new Float64Array(count), (o) => v.getFloat64(o, little), 8);
   }
 }
 
@@ -249,18 +292,42 @@ function encodeData(v: DataView, off: number, data: NpyData, dtype: NpyDtype, li
   for (let k = 0; k < n; k++) {
     const x = data[k] as number | bigint;
     switch (dtype) {
-      case 'bool': v.setUint8(off + k, x === 0 || x === 0n ? 0 : 1); break;
-      case 'uint8': v.setUint8(off + k, Number(x)); break;
-      case 'int8': v.setInt8(off + k, Number(x)); break;
-      case 'int16': v.setInt16(off + 2 * k, Number(x), little); break;
-      case 'uint16': v.setUint16(off + 2 * k, Number(x), little); break;
-      case 'int32': v.setInt32(off + 4 * k, Number(x), little); break;
-      case 'uint32': v.setUint32(off + 4 * k, Number(x), little); break;
-      case 'int64': v.setBigInt64(off + 8 * k, BigInt(x), little); break;
-      case 'uint64': v.setBigUint64(off + 8 * k, BigInt(x), little); break;
-      case 'float16': v.setUint16(off + 2 * k, float16Bits(Number(x)), little); break;
-      case 'float32': v.setFloat32(off + 4 * k, Number(x), little); break;
-      case 'float64': v.setFloat64(off + 8 * k, Number(x), little); break;
+      case 'bool':
+        v.setUint8(off + k, x === 0 || x === 0n ? 0 : 1);
+        break;
+      case 'uint8':
+        v.setUint8(off + k, Number(x));
+        break;
+      case 'int8':
+        v.setInt8(off + k, Number(x));
+        break;
+      case 'int16':
+        v.setInt16(off + 2 * k, Number(x), little);
+        break;
+      case 'uint16':
+        v.setUint16(off + 2 * k, Number(x), little);
+        break;
+      case 'int32':
+        v.setInt32(off + 4 * k, Number(x), little);
+        break;
+      case 'uint32':
+        v.setUint32(off + 4 * k, Number(x), little);
+        break;
+      case 'int64':
+        v.setBigInt64(off + 8 * k, BigInt(x), little);
+        break;
+      case 'uint64':
+        v.setBigUint64(off + 8 * k, BigInt(x), little);
+        break;
+      case 'float16':
+        v.setUint16(off + 2 * k, float16Bits(Number(x)), little);
+        break;
+      case 'float32':
+        v.setFloat32(off + 4 * k, Number(x), little);
+        break;
+      case 'float64':
+        v.setFloat64(off + 8 * k, Number(x), little);
+        break;
     }
   }
 }

@@ -29,7 +29,12 @@ export async function openRoadAnomaly(root: string, options: ReaderOptions = {})
     const labelRel = `${stripExt(frame)}.labels/labels_semantic.png`;
     const label = join(framesDir, labelRel);
     if (!present.has(frame)) {
-      listingProblem(options.skipBad, skipped, image, `${name}: '${frame}' is listed in '${listFile}' but '${image}' is missing`);
+      listingProblem(
+        options.skipBad,
+        skipped,
+        image,
+        `${name}: '${frame}' is listed in '${listFile}' but '${image}' is missing`,
+      );
     } else if (!present.has(labelRel)) {
       listingProblem(options.skipBad, skipped, image, `${name}: image '${image}' has no label (expected '${label}')`);
     } else {
@@ -58,7 +63,9 @@ function parseFrameList(text: string, file: string): string[] {
   try {
     list = JSON.parse(text);
   } catch (err) {
-    throw new FormatError(`openRoadAnomaly: '${file}' is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new FormatError(
+      `openRoadAnomaly: '${file}' is not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '' || x.includes('..'))) {
     throw new FormatError(`openRoadAnomaly: '${file}' must be a JSON array of image file names relative to frames/`);

@@ -34,18 +34,31 @@ export interface SmiycOptions extends ReaderOptions {
 export async function openSmiyc(root: string, track: SmiycTrack, options: SmiycOptions = {}): Promise<Dataset> {
   const fn = 'openSmiyc';
   const folder = SMIYC_TRACK_FOLDERS[track];
-  if (folder === undefined) throw new ValueError(`${fn}: track must be RoadAnomaly21 or RoadObstacle21, got '${track}'`);
+  if (folder === undefined)
+    throw new ValueError(`${fn}: track must be RoadAnomaly21 or RoadObstacle21, got '${track}'`);
   const split = options.split ?? 'validation';
-  if (split !== 'validation' && split !== 'all') throw new ValueError(`${fn}: split must be validation or all, got '${split}'`);
+  if (split !== 'validation' && split !== 'all')
+    throw new ValueError(`${fn}: split must be validation or all, got '${split}'`);
   const files = resolveFiles(options.files);
   const base = (await isDir(files, join(root, folder))) ? join(root, folder) : root;
   const imageDir = join(base, 'images');
   const labelDir = join(base, 'labels_masks');
   const name = `smiyc/${track}/${split}`;
-  const inSplit = (key: string | null): string | null => (key !== null && (split === 'all' || key.startsWith('validation')) ? key : null);
-  const images = keyedFiles(imageDir, await walkFiles(files, imageDir, `${track} images`, fn), (rel) => inSplit(imageKey(rel)), name);
+  const inSplit = (key: string | null): string | null =>
+    key !== null && (split === 'all' || key.startsWith('validation')) ? key : null;
+  const images = keyedFiles(
+    imageDir,
+    await walkFiles(files, imageDir, `${track} images`, fn),
+    (rel) => inSplit(imageKey(rel)),
+    name,
+  );
   const labelKey = suffixKey(LABEL_SUFFIX);
-  const labels = keyedFiles(labelDir, await walkFiles(files, labelDir, `${track} label masks`, fn), (rel) => inSplit(labelKey(rel)), name);
+  const labels = keyedFiles(
+    labelDir,
+    await walkFiles(files, labelDir, `${track} label masks`, fn),
+    (rel) => inSplit(labelKey(rel)),
+    name,
+  );
   const { pairs, skipped } = pairByKey({
     name,
     images,

@@ -38,9 +38,14 @@ export function parseEngineName(name: string, source: string): EngineName {
  * @param requested explicit engine, or undefined to use `GMMSEG_ENGINE` or the default.
  * @param env the environment to read (defaults to `process.env`).
  */
-export async function initEngine(requested?: EngineName, env: Record<string, string | undefined> = process.env): Promise<EngineName> {
+export async function initEngine(
+  requested?: EngineName,
+  env: Record<string, string | undefined> = process.env,
+): Promise<EngineName> {
   const fromEnv = env[ENGINE_ENV_VAR];
-  const name = requested ?? (fromEnv !== undefined && fromEnv !== '' ? parseEngineName(fromEnv, `$${ENGINE_ENV_VAR}`) : defaultEngine(env));
+  const name =
+    requested ??
+    (fromEnv !== undefined && fromEnv !== '' ? parseEngineName(fromEnv, `$${ENGINE_ENV_VAR}`) : defaultEngine(env));
   // Production mode: skips tfjs debug checks and its console banner ("looks like you are running TensorFlow.js in Node").
   tf.enableProdMode();
   if (name === 'torch') prepareTorch(env);

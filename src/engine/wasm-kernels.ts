@@ -14,7 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilterConfig } from './kernels/conv2d-backprop-filter.js';
-import { conv2dBackpropInputConfig, conv2dBackpropInputFallback, setConv2dBackpropInputFallback } from './kernels/conv2d-backprop-input.js';
+import {
+  conv2dBackpropInputConfig,
+  conv2dBackpropInputFallback,
+  setConv2dBackpropInputFallback,
+} from './kernels/conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig } from './kernels/depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './kernels/depthwise-backprop-input.js';
 import { einsumConfig } from './kernels/einsum.js';

@@ -20,7 +20,10 @@ export const gmmConfigSchema = z
     /** M: ring-buffer length per (class, component), or the averaging window of the running statistics. */
     memoryPerComponent: positiveInt,
     /** S: most new memory entries per component per step (evenly spaced subsample); −1 keeps all. */
-    maxSamplesPerStep: z.number().int().refine((v) => v === -1 || v > 0, 'must be −1 or a positive integer'),
+    maxSamplesPerStep: z
+      .number()
+      .int()
+      .refine((v) => v === -1 || v > 0, 'must be −1 or a positive integer'),
     /** Momentum of the component means (0.999 in the reference): μ ← m·μ + (1−m)·f. */
     meanMomentum: z.number().min(0).max(1),
     /** Momentum of the component standard deviations (0 in the reference: replaced at every update). */

@@ -21,7 +21,12 @@ export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
  * @param feats [N, D] raw extractor output, pixels in (b, y, x) order
  * @returns [N, D] unit vectors
  */
-export function embedFeatures(feats: tf.Tensor2D, featNormWeight: tf.Tensor1D, featNormBias: tf.Tensor1D, eps: number): tf.Tensor2D {
+export function embedFeatures(
+  feats: tf.Tensor2D,
+  featNormWeight: tf.Tensor1D,
+  featNormBias: tf.Tensor1D,
+  eps: number,
+): tf.Tensor2D {
   return tf.tidy(() => l2NormalizeRows(layerNorm(feats, featNormWeight, featNormBias, eps)));
 }
 

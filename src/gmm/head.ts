@@ -30,12 +30,24 @@ export function createHeadState(config: GmmConfig, rng: Rng, trainableNorms = fa
   const raw = Float32Array.from({ length: C * K * D }, () => 0.02 * normal(rng));
   const gmm: GmmParams = { means: normalizeRowsArray(raw, D), stds: new Float32Array(C * K * D).fill(1) };
   const memory = createMemory(config.memoryKind, C * K, config.memoryPerComponent, D, rng);
-  const norms = makeNorms(new Float32Array(D).fill(1), new Float32Array(D), new Float32Array(C).fill(1), new Float32Array(C), trainableNorms);
+  const norms = makeNorms(
+    new Float32Array(D).fill(1),
+    new Float32Array(D),
+    new Float32Array(C).fill(1),
+    new Float32Array(C),
+    trainableNorms,
+  );
   return { config, norms, gmm, memory, memoryVersion: memory.version, step: 0 };
 }
 
 /** Builds LayerNorm parameter tensors (variables when `trainable`). */
-export function makeNorms(featW: Float32Array, featB: Float32Array, classW: Float32Array, classB: Float32Array, trainable: boolean): HeadNorms {
+export function makeNorms(
+  featW: Float32Array,
+  featB: Float32Array,
+  classW: Float32Array,
+  classB: Float32Array,
+  trainable: boolean,
+): HeadNorms {
   const mk = (a: Float32Array): tf.Tensor1D => (trainable ? tf.variable(tf.tensor1d(a), true) : tf.tensor1d(a));
   return { featNormWeight: mk(featW), featNormBias: mk(featB), classNormWeight: mk(classW), classNormBias: mk(classB) };
 }

@@ -20,7 +20,14 @@ export function nearestSourceIndex(i: number, inSize: number, outSize: number): 
  * @param labels [B, H, W]
  * @returns [B, h, w]
  */
-export function nearestResizeLabels(labels: ArrayLike<number>, B: number, H: number, W: number, h: number, w: number): Int32Array {
+export function nearestResizeLabels(
+  labels: ArrayLike<number>,
+  B: number,
+  H: number,
+  W: number,
+  h: number,
+  w: number,
+): Int32Array {
   assertLength(labels.length, [B, H, W], 'labels', 'nearestResizeLabels');
   assertInt(h, 1, 1 << 30, 'h', 'nearestResizeLabels');
   assertInt(w, 1, 1 << 30, 'w', 'nearestResizeLabels');
@@ -44,7 +51,9 @@ export function checkLabels(labels: ArrayLike<number>, classes: number, ignoreIn
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i] as number;
     if (v !== ignoreIndex && !(Number.isInteger(v) && v >= 0 && v < classes)) {
-      throw new ValueError(`${fnName}: label value ${v} at flat index ${i} is neither a class in [0, ${classes}) nor the ignore index ${ignoreIndex}`);
+      throw new ValueError(
+        `${fnName}: label value ${v} at flat index ${i} is neither a class in [0, ${classes}) nor the ignore index ${ignoreIndex}`,
+      );
     }
   }
 }

@@ -39,7 +39,8 @@ export function densityMatrix(means: Float32Array, stds: Float32Array, slots: nu
     let b = logNorm;
     for (let d = 0; d < dim; d++) {
       const s = stds[j * dim + d] as number;
-      if (!(s > 0) || !Number.isFinite(s)) throw new ValueError(`densityMatrix: stds[${j}, ${d}] = ${s}; standard deviations must be finite and > 0`);
+      if (!(s > 0) || !Number.isFinite(s))
+        throw new ValueError(`densityMatrix: stds[${j}, ${d}] = ${s}; standard deviations must be finite and > 0`);
       const mu = means[j * dim + d] as number;
       const prec = 1 / (s * s);
       weights[d * slots + j] = -0.5 * prec;

@@ -24,7 +24,13 @@ export interface MStepOptions {
  * @param classes the classes to update (present in the batch)
  * @returns new means and stds [C, K, D]
  */
-export function mStep(means: Float32Array, stds: Float32Array, memory: ComponentMemory, classes: readonly number[], opts: MStepOptions): { means: Float32Array; stds: Float32Array } {
+export function mStep(
+  means: Float32Array,
+  stds: Float32Array,
+  memory: ComponentMemory,
+  classes: readonly number[],
+  opts: MStepOptions,
+): { means: Float32Array; stds: Float32Array } {
   const { dim, slots } = memory;
   assertLength(means.length, [slots, dim], 'means', 'mStep');
   assertLength(stds.length, [slots, dim], 'stds', 'mStep');
@@ -45,7 +51,8 @@ export function mStep(means: Float32Array, stds: Float32Array, memory: Component
         const f = (mean1[d] as number) * inv;
         newMeans[i] = opts.meanMomentum * (means[i] as number) + (1 - opts.meanMomentum) * f;
         const v = Math.max((mean2[d] as number) - 2 * f * (mean1[d] as number) + f * f, 0);
-        newStds[i] = opts.stdMomentum * (stds[i] as number) + (1 - opts.stdMomentum) * Math.sqrt(v + opts.stdFloorVariance);
+        newStds[i] =
+          opts.stdMomentum * (stds[i] as number) + (1 - opts.stdMomentum) * Math.sqrt(v + opts.stdFloorVariance);
       }
     }
   }

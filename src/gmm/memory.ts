@@ -41,13 +41,32 @@ export function createQueueMemory(slots: number, capacity: number, dim: number, 
  * Wraps existing buffers (e.g. from a model file or fixture) into a queue memory.
  * @param flat [C·K, M, D] or an array of C·K [M, D] buffers
  */
-export function queueFromBuffers(flat: Float32Array | Float32Array[], pointer: Int32Array, capacity: number, dim: number): QueueMemory {
+export function queueFromBuffers(
+  flat: Float32Array | Float32Array[],
+  pointer: Int32Array,
+  capacity: number,
+  dim: number,
+): QueueMemory {
   const slots = pointer.length;
-  const buffers = Array.isArray(flat) ? flat : Array.from({ length: slots }, (_, s) => flat.slice(s * capacity * dim, (s + 1) * capacity * dim));
-  if (Array.isArray(flat)) buffers.forEach((b, s) => assertLength(b.length, [capacity, dim], `buffers[${s}]`, 'queueFromBuffers'));
+  const buffers = Array.isArray(flat)
+    ? flat
+    : Array.from({ length: slots }, (_, s) => flat.slice(s * capacity * dim, (s + 1) * capacity * dim));
+  if (Array.isArray(flat))
+    buffers.forEach((b, s) => assertLength(b.length, [capacity, dim], `buffers[${s}]`, 'queueFromBuffers'));
   else assertLength(flat.length, [slots, capacity, dim], 'memory', 'queueFromBuffers');
-  for (const p of pointer) if (!(p >= 0 && p < capacity)) throw new ValueError(`queueFromBuffers: pointer ${p} outside [0, ${capacity})`);
-  const mem: QueueMemory = { kind: 'queue', slots, capacity, dim, buffers, pointer: new Int32Array(pointer), sum1: new Float64Array(slots * dim), sum2: new Float64Array(slots * dim), version: 0 };
+  for (const p of pointer)
+    if (!(p >= 0 && p < capacity)) throw new ValueError(`queueFromBuffers: pointer ${p} outside [0, ${capacity})`);
+  const mem: QueueMemory = {
+    kind: 'queue',
+    slots,
+    capacity,
+    dim,
+    buffers,
+    pointer: new Int32Array(pointer),
+    sum1: new Float64Array(slots * dim),
+    sum2: new Float64Array(slots * dim),
+    version: 0,
+  };
   for (let s = 0; s < slots; s++) recomputeSums(mem, s);
   return mem;
 }

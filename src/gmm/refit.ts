@@ -62,7 +62,14 @@ export function refitClassMixture(x: Float32Array, dim: number, opts: RefitOptio
  * Component log-densities of every row, [n, K] row-major: −½ Σ_d ((x_d − μ_d)/σ_d)² − Σ_d log σ_d − D/2 · log 2π.
  * Means are used unit-normalised (as the head does).
  */
-export function logDensities(x: Float32Array, n: number, dim: number, means: Float64Array, stds: Float64Array, K: number): Float64Array {
+export function logDensities(
+  x: Float32Array,
+  n: number,
+  dim: number,
+  means: Float64Array,
+  stds: Float64Array,
+  K: number,
+): Float64Array {
   const out = new Float64Array(n * K);
   const c0 = -0.5 * dim * Math.log(2 * Math.PI);
   const unit = normalizedRows(means, K, dim);
@@ -84,8 +91,14 @@ export function logDensities(x: Float32Array, n: number, dim: number, means: Flo
 
 /** The head's M-step on hard assignments, in place: f = normalise(Σ x), v = E[(x − f)²], σ = sqrt(v + floor). */
 function mStepHard(
-  x: Float32Array, n: number, dim: number, assign: Int32Array, K: number, floor: number,
-  means: Float64Array, stds: Float64Array,
+  x: Float32Array,
+  n: number,
+  dim: number,
+  assign: Int32Array,
+  K: number,
+  floor: number,
+  means: Float64Array,
+  stds: Float64Array,
 ): void {
   const s1 = new Float64Array(K * dim);
   const s2 = new Float64Array(K * dim);

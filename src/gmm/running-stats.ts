@@ -13,7 +13,15 @@ export type { RunningMemory } from './memory-types.js';
 
 /** Creates running moments equal to those expected of random unit vectors. */
 export function createRunningMemory(slots: number, capacity: number, dim: number): RunningMemory {
-  return { kind: 'running', slots, capacity, dim, mean1: new Float64Array(slots * dim), mean2: new Float64Array(slots * dim).fill(1 / dim), version: 0 };
+  return {
+    kind: 'running',
+    slots,
+    capacity,
+    dim,
+    mean1: new Float64Array(slots * dim),
+    mean2: new Float64Array(slots * dim).fill(1 / dim),
+    version: 0,
+  };
 }
 
 /** Folds rows (indices into feats [N, D]) into one slot's moments, in order. Mutates `mem`. */

@@ -26,7 +26,8 @@ export function sinkhornLogPlan(logits: ArrayLike<number>, n: number, K: number,
   let maxAbs = 0;
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i] as number;
-    if (!Number.isFinite(v)) throw new ValueError(`sinkhornLogPlan: logits has a non-finite value ${v} at flat index ${i}`);
+    if (!Number.isFinite(v))
+      throw new ValueError(`sinkhornLogPlan: logits has a non-finite value ${v} at flat index ${i}`);
     maxAbs = Math.max(maxAbs, Math.abs(v));
   }
   const scale = maxAbs > 0 ? 1 / (maxAbs * opts.epsilon) : 1 / opts.epsilon;

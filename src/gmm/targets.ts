@@ -33,7 +33,12 @@ export interface TargetOptions extends SinkhornOptions {
  * @param labels [N] labels at feature resolution
  * @param predicted [N] argmax class of the logits at feature resolution
  */
-export function componentTargets(logDensity: Float32Array, labels: Int32Array, predicted: Int32Array, opts: TargetOptions): ComponentTargets {
+export function componentTargets(
+  logDensity: Float32Array,
+  labels: Int32Array,
+  predicted: Int32Array,
+  opts: TargetOptions,
+): ComponentTargets {
   const N = labels.length;
   const K = opts.componentsPerClass;
   const slots = opts.classes * K;

@@ -86,7 +86,10 @@ export function headTrainStep(state: HeadState, batch: HeadBatch, options: HeadS
  * The no-gradient part of a step: enqueue the captured features of each micro-batch (in order), run the M-step for
  * the classes present when `step % gmmUpdateEvery === 0`, increment the counter. Advances the memory in place.
  */
-export function advanceHead(state: HeadState, captures: readonly HeadCapture[]): { state: HeadState; gmmUpdated: boolean } {
+export function advanceHead(
+  state: HeadState,
+  captures: readonly HeadCapture[],
+): { state: HeadState; gmmUpdated: boolean } {
   assertFresh(state, 'advanceHead');
   const cfg = state.config;
   const means = normalizeRowsArray(state.gmm.means, cfg.embedDim);
@@ -99,10 +102,21 @@ export function advanceHead(state: HeadState, captures: readonly HeadCapture[]):
   }
   memory.version++;
   const gmmUpdated = state.step % cfg.gmmUpdateEvery === 0;
-  const gmm = gmmUpdated ? mStep(means, state.gmm.stds, memory, [...present].sort((a, b) => a - b), cfg) : { means, stds: state.gmm.stds };
+  const gmm = gmmUpdated
+    ? mStep(
+        means,
+        state.gmm.stds,
+        memory,
+        [...present].sort((a, b) => a - b),
+        cfg,
+      )
+    : { means, stds: state.gmm.stds };
   return { state: { ...state, gmm, memory, memoryVersion: memory.version, step: state.step + 1 }, gmmUpdated };
 }
 
 function assertFresh(state: HeadState, fnName: string): void {
-  if (state.memory.version !== state.memoryVersion) throw new ValueError(`${fnName}: this head state was already advanced (its memory moved on); use the state returned by the last step`);
+  if (state.memory.version !== state.memoryVersion)
+    throw new ValueError(
+      `${fnName}: this head state was already advanced (its memory moved on); use the state returned by the last step`,
+    );
 }

@@ -42,9 +42,12 @@ export const anomalyOverridesSchema = z.object({
     }))
     .optional(),
   threshold: z
-    .custom<number>((v) => typeof v === 'number' && Number.isFinite(v), (v) => ({
-      message: `the anomaly threshold must be a finite number, got ${String(v)}`,
-    }))
+    .custom<number>(
+      (v) => typeof v === 'number' && Number.isFinite(v),
+      (v) => ({
+        message: `the anomaly threshold must be a finite number, got ${String(v)}`,
+      }),
+    )
     .optional(),
 });
 
@@ -94,7 +97,9 @@ export function anomalySettings(
   const sameScore = calScore === score;
   const threshold = given.threshold ?? (sameScore && typeof cal.threshold === 'number' ? cal.threshold : undefined);
   if (threshold === undefined) {
-    throw new ValueError(`no anomaly threshold for score '${score}': ${source} has no calibration for it; pass --threshold`);
+    throw new ValueError(
+      `no anomaly threshold for score '${score}': ${source} has no calibration for it; pass --threshold`,
+    );
   }
   if (!Number.isFinite(threshold)) {
     throw new ValueError(`the stored anomaly threshold of ${source} is not finite: ${threshold}`);
@@ -114,6 +119,7 @@ function pickScore(headKind: SegHead['kind'], requested: string | undefined, sou
     const valid = ANOMALY_SCORE_NAMES.join(', ');
     throw new ValueError(`${source} is calibrated for an unknown anomaly score '${score}'; valid: ${valid}`);
   }
-  if (score === 'gmm' && headKind !== 'gmm') throw new ValueError(`score 'gmm' needs a GMM model; ${source} has a ${headKind} head`);
+  if (score === 'gmm' && headKind !== 'gmm')
+    throw new ValueError(`score 'gmm' needs a GMM model; ${source} has a ${headKind} head`);
   return score;
 }

@@ -93,7 +93,10 @@ export function thresholdAtTpr(table: TieTable, tpr = INLIER_TPR): TprOperatingP
   checkRate(tpr, 'tpr', fn);
   const sw = sweepTies(table);
   const { numPos: P, numNeg: N } = sw;
-  if (P === 0) throw new ValueError(`${fn}: the tie table has no anomaly pixel (label 1); a TPR threshold needs anomaly-labelled validation pixels`);
+  if (P === 0)
+    throw new ValueError(
+      `${fn}: the tie table has no anomaly pixel (label 1); a TPR threshold needs anomaly-labelled validation pixels`,
+    );
   const j = firstAtTpr(sw, tpr);
   if (j < 0) throw new ValueError(`${fn}: TPR never reached ${tpr}; the tie table's counts are inconsistent`);
   const tp = sw.tp[j] as number;

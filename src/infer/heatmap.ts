@@ -119,7 +119,9 @@ export function heatmap(scores: ScoreMap, scale: HeatScale, colormap: Colormap =
   for (let i = 0; i < n; i++) {
     const s = scores.data[i] as number;
     if (Number.isNaN(s)) {
-      throw new ValueError(`${fn}: 'scores' is NaN at pixel (${i % scores.width}, ${Math.floor(i / scores.width)}); anomaly scores must not be NaN`);
+      throw new ValueError(
+        `${fn}: 'scores' is NaN at pixel (${i % scores.width}, ${Math.floor(i / scores.width)}); anomaly scores must not be NaN`,
+      );
     }
     const k = colormapIndex(s, scale) * 3;
     out[3 * i] = table[k] as number;
@@ -135,7 +137,9 @@ export function heatmap(scores: ScoreMap, scale: HeatScale, colormap: Colormap =
  */
 export function scaleFromCalibration(threshold: number, inlierMedian: number): HeatScale {
   if (!Number.isFinite(threshold) || !Number.isFinite(inlierMedian)) {
-    throw new ValueError(`scaleFromCalibration: 'threshold' (${threshold}) and 'inlierMedian' (${inlierMedian}) must be finite`);
+    throw new ValueError(
+      `scaleFromCalibration: 'threshold' (${threshold}) and 'inlierMedian' (${inlierMedian}) must be finite`,
+    );
   }
   let delta = threshold - inlierMedian;
   if (!(delta > 0)) delta = 1e-3 * Math.max(1, Math.abs(threshold));
@@ -163,9 +167,15 @@ export interface HeatLegend {
  * the ends marked '≤' / '≥' because scores beyond them are clamped) plus, when `threshold` is given, a tick
  * labelled 'threshold'.
  */
-export function heatLegend(scale: HeatScale, colormap: Colormap = 'inferno', threshold?: number, numTicks = 5): HeatLegend {
+export function heatLegend(
+  scale: HeatScale,
+  colormap: Colormap = 'inferno',
+  threshold?: number,
+  numTicks = 5,
+): HeatLegend {
   checkScale(scale, 'heatLegend');
-  if (!Number.isInteger(numTicks) || numTicks < 2) throw new ValueError(`heatLegend: 'numTicks' must be an integer ≥ 2, got ${numTicks}`);
+  if (!Number.isInteger(numTicks) || numTicks < 2)
+    throw new ValueError(`heatLegend: 'numTicks' must be an integer ≥ 2, got ${numTicks}`);
   const ticks: LegendTick[] = [];
   for (let i = 0; i < numTicks; i++) {
     const fraction = i / (numTicks - 1);
@@ -175,7 +185,12 @@ export function heatLegend(scale: HeatScale, colormap: Colormap = 'inferno', thr
   }
   if (threshold !== undefined) {
     const fraction = (Math.min(Math.max(threshold, scale.min), scale.max) - scale.min) / (scale.max - scale.min);
-    ticks.push({ value: threshold, fraction, color: colorOf(threshold, scale, colormap), label: `threshold ${threshold.toPrecision(4)}` });
+    ticks.push({
+      value: threshold,
+      fraction,
+      color: colorOf(threshold, scale, colormap),
+      label: `threshold ${threshold.toPrecision(4)}`,
+    });
   }
   return { scale, colormap, ticks };
 }

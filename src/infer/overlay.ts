@@ -20,9 +20,16 @@ function checkImage(image: RgbImage, argName: string, fnName: string): void {
   assertLength(image.data.length, [image.height, image.width, 3], argName, fnName);
 }
 
-function checkSameSize(a: { width: number; height: number }, b: { width: number; height: number }, bName: string, fnName: string): void {
+function checkSameSize(
+  a: { width: number; height: number },
+  b: { width: number; height: number },
+  bName: string,
+  fnName: string,
+): void {
   if (a.width !== b.width || a.height !== b.height) {
-    throw new ShapeError(`${fnName}: '${bName}' is ${b.width}×${b.height} but 'image' is ${a.width}×${a.height}; they must match`);
+    throw new ShapeError(
+      `${fnName}: '${bName}' is ${b.width}×${b.height} but 'image' is ${a.width}×${a.height}; they must match`,
+    );
   }
 }
 
@@ -50,7 +57,8 @@ export function overlay(image: RgbImage, colour: RgbImage, alpha: number, mask?:
 export function maskContour(mask: Uint8Array, width: number, height: number, thickness = 1): Uint8Array {
   const fn = 'maskContour';
   assertLength(mask.length, [height, width], 'mask', fn);
-  if (!Number.isInteger(thickness) || thickness < 1) throw new ValueError(`${fn}: 'thickness' must be a positive integer, got ${thickness}`);
+  if (!Number.isInteger(thickness) || thickness < 1)
+    throw new ValueError(`${fn}: 'thickness' must be a positive integer, got ${thickness}`);
   let inner = Uint8Array.from(mask, (v) => (v !== 0 ? 1 : 0));
   const original = inner;
   for (let t = 0; t < thickness; t++) {
@@ -60,10 +68,14 @@ export function maskContour(mask: Uint8Array, width: number, height: number, thi
         const i = y * width + x;
         next[i] =
           inner[i] === 1 &&
-          x > 0 && inner[i - 1] === 1 &&
-          x < width - 1 && inner[i + 1] === 1 &&
-          y > 0 && inner[i - width] === 1 &&
-          y < height - 1 && inner[i + width] === 1
+          x > 0 &&
+          inner[i - 1] === 1 &&
+          x < width - 1 &&
+          inner[i + 1] === 1 &&
+          y > 0 &&
+          inner[i - width] === 1 &&
+          y < height - 1 &&
+          inner[i + width] === 1
             ? 1
             : 0;
       }
@@ -99,7 +111,8 @@ export function grid(rows: readonly (readonly RgbImage[])[], options: ComposeOpt
   const fn = 'grid';
   const gap = options.gap ?? 4;
   const bg = options.background ?? [255, 255, 255];
-  if (!Number.isInteger(gap) || gap < 0) throw new ValueError(`${fn}: 'gap' must be a non-negative integer, got ${gap}`);
+  if (!Number.isInteger(gap) || gap < 0)
+    throw new ValueError(`${fn}: 'gap' must be a non-negative integer, got ${gap}`);
   const panels = rows.flat();
   if (panels.length === 0) throw new ValueError(`${fn}: no panels to compose`);
   panels.forEach((p, i) => checkImage(p, `panels[${i}]`, fn));

@@ -52,8 +52,22 @@ export function hsvToRgb(h: number, s: number, v: number): Rgb {
   const q = v * (1 - s * f);
   const t = v * (1 - s * (1 - f));
   const rgb =
-    sector === 0 ? [v, t, p] : sector === 1 ? [q, v, p] : sector === 2 ? [p, v, t] : sector === 3 ? [p, q, v] : sector === 4 ? [t, p, v] : [v, p, q];
-  return [Math.round((rgb[0] as number) * 255), Math.round((rgb[1] as number) * 255), Math.round((rgb[2] as number) * 255)];
+    sector === 0
+      ? [v, t, p]
+      : sector === 1
+        ? [q, v, p]
+        : sector === 2
+          ? [p, v, t]
+          : sector === 3
+            ? [p, q, v]
+            : sector === 4
+              ? [t, p, v]
+              : [v, p, q];
+  return [
+    Math.round((rgb[0] as number) * 255),
+    Math.round((rgb[1] as number) * 255),
+    Math.round((rgb[2] as number) * 255),
+  ];
 }
 
 /** A deterministic palette of `numClasses` well-separated colours (see the module comment). */

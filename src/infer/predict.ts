@@ -42,7 +42,12 @@ export function predictImage(model: SegModel, image: RgbImage, opts: PredictOpti
   try {
     return tf.tidy(() => {
       const C = logits.shape[3];
-      const out: Prediction = { width: image.width, height: image.height, classMap: Uint8Array.from(tf.argMax(logits, -1).dataSync()), scores: {} };
+      const out: Prediction = {
+        width: image.width,
+        height: image.height,
+        classMap: Uint8Array.from(tf.argMax(logits, -1).dataSync()),
+        scores: {},
+      };
       const flat = tf.reshape(logits, [-1, C]);
       out.scores.msp = Float32Array.from(tf.neg(tf.max(tf.softmax(flat), -1)).dataSync());
       out.scores.maxLogit = Float32Array.from(tf.neg(tf.max(flat, -1)).dataSync());
@@ -68,20 +73,31 @@ function wholeMaps(model: SegModel, image: RgbImage): { logits: tf.Tensor4D; cla
   return runUpsampled(model, input, [image.height, image.width]);
 }
 
-function runUpsampled(model: SegModel, input: RgbImage, size: [number, number]): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
+function runUpsampled(
+  model: SegModel,
+  input: RgbImage,
+  size: [number, number],
+): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
   return tf.tidy(() => {
     const x = tf.tensor4d(Float32Array.from(input.data), [1, input.height, input.width, 3]);
     const out = headOutputs(model.head, model.extractor.forward(x, { training: false }));
     const up = (t: tf.Tensor4D): tf.Tensor4D => tf.image.resizeBilinear(t, size, false, true);
-    return (out.classScores ? { logits: up(out.logits), classScores: up(out.classScores) } : { logits: up(out.logits) }) as unknown as tf.TensorContainer;
+    return (out.classScores
+      ? { logits: up(out.logits), classScores: up(out.classScores) }
+      : { logits: up(out.logits) }) as unknown as tf.TensorContainer;
   }) as unknown as { logits: tf.Tensor4D; classScores?: tf.Tensor4D };
 }
 
-function slideMaps(model: SegModel, image: RgbImage, opts: PredictOptions): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
+function slideMaps(
+  model: SegModel,
+  image: RgbImage,
+  opts: PredictOptions,
+): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
   const [wh, ww] = opts.window ?? [0, 0];
   const [sy, sx] = opts.stride ?? [0, 0];
   const m = model.extractor.sizeMultiple;
-  if (!(wh > 0 && ww > 0 && wh % m === 0 && ww % m === 0)) throw new ValueError(`predictImage: slide window must be positive multiples of ${m}, got [${wh}, ${ww}]`);
+  if (!(wh > 0 && ww > 0 && wh % m === 0 && ww % m === 0))
+    throw new ValueError(`predictImage: slide window must be positive multiples of ${m}, got [${wh}, ${ww}]`);
   if (!(sy > 0 && sx > 0)) throw new ValueError(`predictImage: slide stride must be positive, got [${sy}, ${sx}]`);
   if (image.height < wh || image.width < ww) return wholeMaps(model, image);
   const C = model.classes.length;
@@ -96,12 +112,17 @@ function slideMaps(model: SegModel, image: RgbImage, opts: PredictOptions): { lo
       const { logits, classScores } = runUpsampled(model, crop, [wh, ww]);
       addWindow(sumL, logits.dataSync() as Float32Array, y0, x0, wh, ww, W, C);
       if (sumS && classScores) addWindow(sumS, classScores.dataSync() as Float32Array, y0, x0, wh, ww, W, C);
-      for (let y = 0; y < wh; y++) for (let x = 0; x < ww; x++) count[(y0 + y) * W + x0 + x] = (count[(y0 + y) * W + x0 + x] as number) + 1;
+      for (let y = 0; y < wh; y++)
+        for (let x = 0; x < ww; x++) count[(y0 + y) * W + x0 + x] = (count[(y0 + y) * W + x0 + x] as number) + 1;
       logits.dispose();
       classScores?.dispose();
     }
   }
-  const avg = (s: Float32Array): tf.Tensor4D => tf.tensor4d(s.map((v, i) => v / (count[Math.floor(i / C)] as number)), [1, H, W, C]);
+  const avg = (s: Float32Array): tf.Tensor4D =>
+    tf.tensor4d(
+      s.map((v, i) => v / (count[Math.floor(i / C)] as number)),
+      [1, H, W, C],
+    );
   return sumS ? { logits: avg(sumL), classScores: avg(sumS) } : { logits: avg(sumL) };
 }
 
@@ -120,13 +141,25 @@ function starts(size: number, win: number, stride: number): number[] {
 
 function cropRgb(img: RgbImage, y0: number, x0: number, h: number, w: number): RgbImage {
   const data = new Uint8Array(h * w * 3);
-  for (let y = 0; y < h; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
+  for (let y = 0; y < h; y++)
+    data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
   return { width: w, height: h, data };
 }
 
-function addWindow(sum: Float32Array, win: Float32Array, y0: number, x0: number, h: number, w: number, W: number, C: number): void {
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < C; c++) {
-    const i = ((y0 + y) * W + x0 + x) * C + c;
-    sum[i] = (sum[i] as number) + (win[(y * w + x) * C + c] as number);
-  }
+function addWindow(
+  sum: Float32Array,
+  win: Float32Array,
+  y0: number,
+  x0: number,
+  h: number,
+  w: number,
+  W: number,
+  C: number,
+): void {
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < C; c++) {
+        const i = ((y0 + y) * W + x0 + x) * C + c;
+        sum[i] = (sum[i] as number) + (win[(y * w + x) * C + c] as number);
+      }
 }

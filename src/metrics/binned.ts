@@ -57,7 +57,10 @@ export interface ScoreRange {
 export function scoreRange(scores: ArrayLike<number>, labels: ArrayLike<number>): ScoreRange {
   const { nan, over, min, max } = scanValidScores(scores, labels, 'scoreRange');
   const bad = nan + over;
-  if (bad > 0) throw new ValueError(`scoreRange: 'scores' has ${bad} NaN or infinite values among the valid pixels; anomaly scores must be finite`);
+  if (bad > 0)
+    throw new ValueError(
+      `scoreRange: 'scores' has ${bad} NaN or infinite values among the valid pixels; anomaly scores must be finite`,
+    );
   return { min, max };
 }
 
@@ -72,9 +75,12 @@ export function mergeRanges(a: ScoreRange, b: ScoreRange): ScoreRange {
  */
 export function uniformEdges(range: ScoreRange, bins: number): Float64Array {
   const { min, max } = range;
-  if (!Number.isInteger(bins) || bins < 1) throw new ValueError(`uniformEdges: argument 'bins' must be a positive integer, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new ValueError(`uniformEdges: argument 'bins' must be a positive integer, got ${bins}`);
   if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) {
-    throw new ValueError(`uniformEdges: argument 'range' must be finite with min ≤ max, got [${min}, ${max}] (no valid pixels?)`);
+    throw new ValueError(
+      `uniformEdges: argument 'range' must be finite with min ≤ max, got [${min}, ${max}] (no valid pixels?)`,
+    );
   }
   if (min === max) return Float64Array.of(min, min + Math.max(1, Math.abs(min)));
   const e = new Float64Array(bins + 1);
@@ -83,7 +89,9 @@ export function uniformEdges(range: ScoreRange, bins: number): Float64Array {
   e[bins] = max;
   for (let i = 1; i <= bins; i++) {
     if (!((e[i] as number) > (e[i - 1] as number))) {
-      throw new ValueError(`uniformEdges: ${bins} bins over [${min}, ${max}] are narrower than float64 resolution; use fewer bins`);
+      throw new ValueError(
+        `uniformEdges: ${bins} bins over [${min}, ${max}] are narrower than float64 resolution; use fewer bins`,
+      );
     }
   }
   return e;
@@ -94,9 +102,12 @@ export function createHistogram(edges: ArrayLike<number>): ScoreHistogram {
   const e = Float64Array.from(edges);
   if (e.length < 2) throw new ValueError(`createHistogram: argument 'edges' needs at least 2 values, got ${e.length}`);
   for (let i = 0; i < e.length; i++) {
-    if (!Number.isFinite(e[i] as number)) throw new ValueError(`createHistogram: edge ${i} is ${e[i]}; edges must be finite`);
+    if (!Number.isFinite(e[i] as number))
+      throw new ValueError(`createHistogram: edge ${i} is ${e[i]}; edges must be finite`);
     if (i > 0 && !((e[i] as number) > (e[i - 1] as number))) {
-      throw new ValueError(`createHistogram: edges must be strictly increasing, but edge ${i} (${e[i]}) ≤ edge ${i - 1} (${e[i - 1]})`);
+      throw new ValueError(
+        `createHistogram: edges must be strictly increasing, but edge ${i} (${e[i]}) ≤ edge ${i - 1} (${e[i - 1]})`,
+      );
     }
   }
   return { edges: e, pos: new Float64Array(e.length - 1), neg: new Float64Array(e.length - 1) };
@@ -117,7 +128,11 @@ function binOf(e: Float64Array, s: number, guessScale: number): number {
  * Adds the valid pixels of one score map to `h` (in place). NaN scores, or scores outside the edges, are an
  * error, checked before anything is added (so a failed call leaves `h` unchanged).
  */
-export function accumulateHistogram(h: ScoreHistogram, scores: ArrayLike<number>, labels: ArrayLike<number>): ScoreHistogram {
+export function accumulateHistogram(
+  h: ScoreHistogram,
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): ScoreHistogram {
   const e = h.edges;
   const lo = e[0] as number;
   const hi = e[e.length - 1] as number;
@@ -125,9 +140,14 @@ export function accumulateHistogram(h: ScoreHistogram, scores: ArrayLike<number>
   if (min < lo || max > hi) {
     const i = firstOutside(scores, labels, lo, hi);
     const s = scores[i] as number;
-    throw new ValueError(`accumulateHistogram: score ${s} at flat index ${i} is outside the bin edges [${lo}, ${hi}]; take the edges from a first pass over all scores (scoreRange)`);
+    throw new ValueError(
+      `accumulateHistogram: score ${s} at flat index ${i} is outside the bin edges [${lo}, ${hi}]; take the edges from a first pass over all scores (scoreRange)`,
+    );
   }
-  if (nan > 0) throw new ValueError(`accumulateHistogram: 'scores' has ${nan} NaN values among the valid pixels; anomaly scores must be finite`);
+  if (nan > 0)
+    throw new ValueError(
+      `accumulateHistogram: 'scores' has ${nan} NaN values among the valid pixels; anomaly scores must be finite`,
+    );
   const scale = (e.length - 1) / (hi - lo);
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i] as number;
@@ -142,7 +162,9 @@ export function accumulateHistogram(h: ScoreHistogram, scores: ArrayLike<number>
 /** Sum of two histograms with identical edges (e.g. from two workers). */
 export function mergeHistograms(a: ScoreHistogram, b: ScoreHistogram): ScoreHistogram {
   if (a.edges.length !== b.edges.length || a.edges.some((v, i) => v !== b.edges[i])) {
-    throw new ShapeError(`mergeHistograms: the histograms have different bin edges (${a.edges.length - 1} vs ${b.edges.length - 1} bins); merge only histograms built over the same edges`);
+    throw new ShapeError(
+      `mergeHistograms: the histograms have different bin edges (${a.edges.length - 1} vs ${b.edges.length - 1} bins); merge only histograms built over the same edges`,
+    );
   }
   return {
     edges: Float64Array.from(a.edges),

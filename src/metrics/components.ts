@@ -46,7 +46,8 @@ export function labelComponents(
   connectivity: 4 | 8 = 8,
 ): { labels: Int32Array; count: number; sizes: number[] } {
   checkFrame(mask.length, height, width, 'mask', 'labelComponents');
-  if (connectivity !== 4 && connectivity !== 8) throw new ValueError(`labelComponents: connectivity must be 4 or 8, got ${String(connectivity)}`);
+  if (connectivity !== 4 && connectivity !== 8)
+    throw new ValueError(`labelComponents: connectivity must be 4 or 8, got ${String(connectivity)}`);
   const n = height * width;
   const labels = new Int32Array(n);
   const queue = new Int32Array(n);
@@ -184,7 +185,14 @@ function segmentMetrics(
     fn[k] = sIoUGt.filter((s) => s < t).length;
     fp[k] = precPred.filter((s) => s < t).length;
   });
-  return { sIoUGt: Float64Array.from(sIoUGt), sIoUPred: Float64Array.from(sIoUPred), precPred: Float64Array.from(precPred), tp, fn, fp };
+  return {
+    sIoUGt: Float64Array.from(sIoUGt),
+    sIoUPred: Float64Array.from(sIoUPred),
+    precPred: Float64Array.from(precPred),
+    tp,
+    fn,
+    fp,
+  };
 }
 
 /** One side (GT or prediction) of a frame, indexed by component id (0 = background). */
@@ -249,7 +257,9 @@ export function componentMetrics(frames: readonly ComponentFrameStats[]): Compon
     }
   }
   if ((tp[0] as number) + (fn[0] as number) + (fp[0] as number) === 0) {
-    throw new ValueError(`componentMetrics: no ground-truth anomaly component and no predicted component in ${frames.length} frames; F1 is undefined (the official evaluator raises ZeroDivisionError here)`);
+    throw new ValueError(
+      `componentMetrics: no ground-truth anomaly component and no predicted component in ${frames.length} frames; F1 is undefined (the official evaluator raises ZeroDivisionError here)`,
+    );
   }
   const f1 = new Float64Array(T);
   let f1Sum = 0;
@@ -284,7 +294,9 @@ function checkFrame(length: number, height: number, width: number, arg: string, 
   assertInt(height, 1, 1 << 20, 'height', fnName);
   assertInt(width, 1, 1 << 20, 'width', fnName);
   if (length !== height * width) {
-    throw new ShapeError(`${fnName}: argument '${arg}' has ${length} values, expected ${height * width} for shape [${height}, ${width}]`);
+    throw new ShapeError(
+      `${fnName}: argument '${arg}' has ${length} values, expected ${height * width} for shape [${height}, ${width}]`,
+    );
   }
   return length;
 }

@@ -37,14 +37,18 @@ export function accumulateConfusion(
   ignoreIndex: number = DEFAULT_IGNORE_INDEX,
 ): Confusion {
   if (pred.length !== label.length) {
-    throw new ShapeError(`accumulateConfusion: 'pred' has ${pred.length} values but 'label' has ${label.length}; they must match pixel for pixel`);
+    throw new ShapeError(
+      `accumulateConfusion: 'pred' has ${pred.length} values but 'label' has ${label.length}; they must match pixel for pixel`,
+    );
   }
   const C = cm.numClasses;
   for (let i = 0; i < label.length; i++) {
     const l = label[i] as number;
     if (l === ignoreIndex) continue;
     if (!Number.isInteger(l) || l < 0 || l >= C) {
-      throw new ValueError(`accumulateConfusion: label value ${l} at flat index ${i} is outside [0, ${C}) and is not the ignore index ${ignoreIndex}`);
+      throw new ValueError(
+        `accumulateConfusion: label value ${l} at flat index ${i} is outside [0, ${C}) and is not the ignore index ${ignoreIndex}`,
+      );
     }
     const p = pred[i] as number;
     if (!Number.isInteger(p) || p < 0 || p >= C) {
@@ -74,7 +78,9 @@ export function confusionFromArrays(
 /** Element-wise sum of two matrices with the same number of classes (a new matrix). */
 export function mergeConfusion(a: Confusion, b: Confusion): Confusion {
   if (a.numClasses !== b.numClasses) {
-    throw new ShapeError(`mergeConfusion: matrices have ${a.numClasses} and ${b.numClasses} classes; only equal-sized matrices merge`);
+    throw new ShapeError(
+      `mergeConfusion: matrices have ${a.numClasses} and ${b.numClasses} classes; only equal-sized matrices merge`,
+    );
   }
   return { numClasses: a.numClasses, counts: a.counts.map((v, i) => v + (b.counts[i] as number)) };
 }

@@ -22,9 +22,15 @@ export function pairwiseSum(a: ArrayLike<number>, start = 0, n = a.length - star
     for (; i < n - (n % 8); i += 8) {
       for (let j = 0; j < 8; j++) r[j] = (r[j] as number) + (a[start + i + j] as number);
     }
-    const r0 = r[0] as number, r1 = r[1] as number, r2 = r[2] as number, r3 = r[3] as number;
-    const r4 = r[4] as number, r5 = r[5] as number, r6 = r[6] as number, r7 = r[7] as number;
-    let res = (r0 + r1 + (r2 + r3)) + (r4 + r5 + (r6 + r7));
+    const r0 = r[0] as number,
+      r1 = r[1] as number,
+      r2 = r[2] as number,
+      r3 = r[3] as number;
+    const r4 = r[4] as number,
+      r5 = r[5] as number,
+      r6 = r[6] as number,
+      r7 = r[7] as number;
+    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
     for (; i < n; i++) res += a[start + i] as number;
     return res;
   }
@@ -69,7 +75,7 @@ export function quantileLinear(
   roundDiff: (d: number) => number = (d) => d,
 ): Float64Array {
   const n = sorted.length;
-  if (n === 0) throw new ValueError('quantileLinear: argument \'sorted\' is empty; a quantile needs at least one value');
+  if (n === 0) throw new ValueError("quantileLinear: argument 'sorted' is empty; a quantile needs at least one value");
   const out = new Float64Array(levels.length);
   for (let k = 0; k < levels.length; k++) {
     const v = (n - 1) * (levels[k] as number);
@@ -241,7 +247,7 @@ export function heapsortSegment(v: ArrayLike<number>, t: Int32Array, off: number
     set(i, tmp);
   };
   for (let l = n >> 1; l > 0; --l) siftDown(l, get(l), n);
-  for (; n > 1; ) {
+  for (; n > 1;) {
     const tmp = get(n);
     set(n, get(1));
     n -= 1;

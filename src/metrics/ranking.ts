@@ -135,13 +135,19 @@ class Sum {
 /** Throws the ValueError for an evaluation set that lacks one class (or all valid pixels). */
 export function assertBothClasses(numPos: number, numNeg: number, fnName: string): void {
   if (numPos + numNeg === 0) {
-    throw new ValueError(`${fnName}: no valid pixels — every label is void (only labels 0 = inlier and 1 = anomaly are evaluated)`);
+    throw new ValueError(
+      `${fnName}: no valid pixels — every label is void (only labels 0 = inlier and 1 = anomaly are evaluated)`,
+    );
   }
   if (numPos === 0) {
-    throw new ValueError(`${fnName}: no anomaly pixels (label 1) among the ${numNeg} valid pixels; AUROC, AP and FPR95 are undefined with only inliers`);
+    throw new ValueError(
+      `${fnName}: no anomaly pixels (label 1) among the ${numNeg} valid pixels; AUROC, AP and FPR95 are undefined with only inliers`,
+    );
   }
   if (numNeg === 0) {
-    throw new ValueError(`${fnName}: no inlier pixels (label 0) among the ${numPos} valid pixels; AUROC, AP and FPR95 are undefined with only anomalies`);
+    throw new ValueError(
+      `${fnName}: no inlier pixels (label 0) among the ${numPos} valid pixels; AUROC, AP and FPR95 are undefined with only anomalies`,
+    );
   }
 }
 
@@ -172,7 +178,11 @@ export function metricsFromTieTable(t: TieTable, fnName = 'metricsFromTieTable')
 }
 
 /** Exact AUROC / AP / FPR95 of a score map against a label map (any shape, flattened; same length). */
-export function anomalyMetricsExact(scores: ArrayLike<number>, labels: ArrayLike<number>, opts: RankingOptions = {}): AnomalyMetrics {
+export function anomalyMetricsExact(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  opts: RankingOptions = {},
+): AnomalyMetrics {
   const { pos, neg } = splitByLabel(scores, labels, 'anomalyMetricsExact', opts);
   assertBothClasses(pos.length, neg.length, 'anomalyMetricsExact');
   return metricsFromTieTable(tieTableFromSorted(pos, neg), 'anomalyMetricsExact');

@@ -61,7 +61,9 @@ export function segmentationMetrics(cm: Confusion): SegmentationMetrics {
     correct += inter;
   }
   if (total === 0) {
-    throw new ValueError('segmentationMetrics: the confusion matrix is empty — no pixel had a label other than the ignore index');
+    throw new ValueError(
+      'segmentationMetrics: the confusion matrix is empty — no pixel had a label other than the ignore index',
+    );
   }
   return {
     iou,

@@ -28,8 +28,22 @@
  */
 import { ValueError } from '../errors.js';
 import { FLOAT16_OVERFLOW, float16Sub, toFloat16 } from '../float16.js';
-import { componentFrameStats, SMIYC_ANOMALY_TRACK, type ComponentFrameStats, type ComponentOptions } from './components.js';
-import { argsortNumpy, histogramSorted, linspace, pairwiseSum, quantileLinear, searchSorted, trapz, uniqueSorted } from './numpy-compat.js';
+import {
+  componentFrameStats,
+  SMIYC_ANOMALY_TRACK,
+  type ComponentFrameStats,
+  type ComponentOptions,
+} from './components.js';
+import {
+  argsortNumpy,
+  histogramSorted,
+  linspace,
+  pairwiseSum,
+  quantileLinear,
+  searchSorted,
+  trapz,
+  uniqueSorted,
+} from './numpy-compat.js';
 import { assertBothClasses, type AnomalyMetrics } from './ranking.js';
 import { scanValidScores, splitValidScores } from './valid-scores.js';
 
@@ -66,16 +80,28 @@ export interface SmiycPixelMetrics extends AnomalyMetrics {
 function frameScores(scores: ArrayLike<number>, labels: ArrayLike<number>): { pos: Float64Array; neg: Float64Array } {
   const scan = scanValidScores(scores, labels, 'smiycFrameBins', FLOAT16_OVERFLOW);
   const { numPos: np, numNeg: nn, nan, over: big } = scan;
-  if (nan > 0) throw new ValueError(`smiycFrameBins: 'scores' has ${nan} NaN values among the ${np + nn} valid pixels; anomaly scores must be finite`);
+  if (nan > 0)
+    throw new ValueError(
+      `smiycFrameBins: 'scores' has ${nan} NaN values among the ${np + nn} valid pixels; anomaly scores must be finite`,
+    );
   if (big > 0) {
-    throw new ValueError(`smiycFrameBins: ${big} valid scores have magnitude ≥ ${FLOAT16_OVERFLOW} and overflow float16 (the SMIYC storage format); rescale the scores`);
+    throw new ValueError(
+      `smiycFrameBins: ${big} valid scores have magnitude ≥ ${FLOAT16_OVERFLOW} and overflow float16 (the SMIYC storage format); rescale the scores`,
+    );
   }
-  if (np + nn === 0) throw new ValueError('smiycFrameBins: the frame has no valid pixel (labels 0 or 1); the SMIYC evaluator cannot bin it');
+  if (np + nn === 0)
+    throw new ValueError(
+      'smiycFrameBins: the frame has no valid pixel (labels 0 or 1); the SMIYC evaluator cannot bin it',
+    );
   return splitValidScores(scores, labels, scan, toFloat16);
 }
 
 /** Per-frame binning of `binary_confusion_matrix(..., bin_strategy='percentiles')`. Scores are cast to float16. */
-export function smiycFrameBins(scores: ArrayLike<number>, labels: ArrayLike<number>, numBins: number = SMIYC_NUM_BINS): SmiycFrameBins {
+export function smiycFrameBins(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  numBins: number = SMIYC_NUM_BINS,
+): SmiycFrameBins {
   const { pos, neg } = frameScores(scores, labels);
   const first = (a: Float64Array): number => (a.length > 0 ? (a[0] as number) : Infinity);
   const last = (a: Float64Array): number => (a.length > 0 ? (a[a.length - 1] as number) : -Infinity);
@@ -144,7 +170,13 @@ export function smiycPixelMetrics(frames: readonly SmiycFrameBins[]): SmiycPixel
 }
 
 /** `curves_from_cmats`, literally (see the module comment, step 4). */
-function curvesFromCmats(thrAll: Float64Array, tpAll: Float64Array, fpAll: Float64Array, P: number, N: number): SmiycPixelMetrics {
+function curvesFromCmats(
+  thrAll: Float64Array,
+  tpAll: Float64Array,
+  fpAll: Float64Array,
+  P: number,
+  N: number,
+): SmiycPixelMetrics {
   const L = thrAll.length;
   const keep = [0];
   for (let i = 0; i < L - 1; i++) if (thrAll[i] !== thrAll[i + 1]) keep.push(i);
@@ -181,7 +213,8 @@ function curvesFromCmats(thrAll: Float64Array, tpAll: Float64Array, fpAll: Float
   const fpr95 = i95 < n ? (fpr[i95] as number) : 1.0;
   const tpr95Threshold = i95 < n ? (thr[i95] as number) : 0.0;
   let ix = -1;
-  for (let i = 0; i < n; i++) if (!Number.isNaN(f1[i] as number) && (ix < 0 || (f1[i] as number) > (f1[ix] as number))) ix = i;
+  for (let i = 0; i < n; i++)
+    if (!Number.isNaN(f1[i] as number) && (ix < 0 || (f1[i] as number) > (f1[ix] as number))) ix = i;
   const apTerms = new Float64Array(n - 1);
   for (let i = 1; i < n; i++) apTerms[i - 1] = ((tpr[i] as number) - (tpr[i - 1] as number)) * (precision[i] as number);
   return {
@@ -204,7 +237,9 @@ function maxOf(a: readonly number[]): number {
 }
 
 /** Convenience: SMIYC pixel metrics of a list of frames (each its own score and label map). */
-export function smiycAnomalyMetrics(frames: ReadonlyArray<{ scores: ArrayLike<number>; labels: ArrayLike<number> }>): SmiycPixelMetrics {
+export function smiycAnomalyMetrics(
+  frames: ReadonlyArray<{ scores: ArrayLike<number>; labels: ArrayLike<number> }>,
+): SmiycPixelMetrics {
   return smiycPixelMetrics(frames.map((f) => smiycFrameBins(f.scores, f.labels)));
 }
 

@@ -40,8 +40,16 @@ const ITEM_SIZE: Readonly<Record<TensorDType, number>> = { float32: 4, int32: 4,
 const ARRAY_TYPE = { float32: Float32Array, int32: Int32Array, uint8: Uint8Array } as const;
 const MAX_JSON_DEPTH = 64;
 const HEADER_KEYS = [
-  'formatVersion', 'config', 'classes', 'preprocessing', 'metrics', 'calibration',
-  'tensors', 'dataByteLength', 'dataCrc32', 'createdBy',
+  'formatVersion',
+  'config',
+  'classes',
+  'preprocessing',
+  'metrics',
+  'calibration',
+  'tensors',
+  'dataByteLength',
+  'dataCrc32',
+  'createdBy',
 ];
 const ENTRY_KEYS = ['name', 'dtype', 'shape', 'offset', 'byteLength'];
 const SECTIONS = ['config', 'preprocessing', 'metrics', 'calibration'] as const;
@@ -119,8 +127,16 @@ export function encodeModel(m: ModelFile, options: EncodeOptions = {}): Uint8Arr
   }
   const { config, classes, preprocessing, metrics, calibration } = m;
   const header: ModelHeader = {
-    formatVersion: FORMAT_VERSION, config, classes, preprocessing, metrics, calibration,
-    tensors: entries, dataByteLength: cursor, dataCrc32, createdBy,
+    formatVersion: FORMAT_VERSION,
+    config,
+    classes,
+    preprocessing,
+    metrics,
+    calibration,
+    tensors: entries,
+    dataByteLength: cursor,
+    dataCrc32,
+    createdBy,
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   if (headerBytes.length > 0xffffffff) throw new ValueError('encodeModel: header JSON exceeds 4 GiB');
@@ -149,9 +165,9 @@ function checkModel(m: ModelFile): void {
     checkJson(m[key], key, 0);
   }
   if (!Array.isArray(m.classes) || !m.classes.every((c) => typeof c === 'string')) {
-    throw new ValueError('encodeModel: \'classes\' must be an array of strings');
+    throw new ValueError("encodeModel: 'classes' must be an array of strings");
   }
-  if (!isPlainObject(m.tensors)) throw new ValueError('encodeModel: \'tensors\' must be a plain object');
+  if (!isPlainObject(m.tensors)) throw new ValueError("encodeModel: 'tensors' must be a plain object");
   for (const [name, t] of Object.entries(m.tensors)) checkTensor(name, t);
 }
 
@@ -163,14 +179,18 @@ function checkTensor(name: string, t: NamedTensor): void {
     throw new ValueError(`${where} has dtype ${String(t.dtype)}; valid: ${Object.keys(ITEM_SIZE).join(', ')}`);
   }
   if (!(t.data instanceof ARRAY_TYPE[t.dtype])) {
-    throw new ValueError(`${where} has dtype '${t.dtype}' but its data is ${describe(t.data)}, expected ${ARRAY_TYPE[t.dtype].name}`);
+    throw new ValueError(
+      `${where} has dtype '${t.dtype}' but its data is ${describe(t.data)}, expected ${ARRAY_TYPE[t.dtype].name}`,
+    );
   }
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ShapeError(`${where} has shape ${JSON.stringify(t.shape)}; dims must be non-negative integers`);
   }
   const count = t.shape.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) {
-    throw new ShapeError(`${where} has shape [${t.shape.join(', ')}] (${count} elements) but ${t.data.length} data elements`);
+    throw new ShapeError(
+      `${where} has shape [${t.shape.join(', ')}] (${count} elements) but ${t.data.length} data elements`,
+    );
   }
 }
 
@@ -250,7 +270,11 @@ export function decodeModel(bytes: Uint8Array): ModelFile {
   const tensors = Object.fromEntries(
     header.tensors.map((e): [string, NamedTensor] => [
       e.name,
-      { dtype: e.dtype, shape: e.shape, data: tensorFromLittleEndian(data.subarray(e.offset, e.offset + e.byteLength), e.dtype) },
+      {
+        dtype: e.dtype,
+        shape: e.shape,
+        data: tensorFromLittleEndian(data.subarray(e.offset, e.offset + e.byteLength), e.dtype),
+      },
     ]),
   );
   const { config, classes, preprocessing, metrics, calibration } = header;
@@ -263,9 +287,12 @@ export function decodeModel(bytes: Uint8Array): ModelFile {
  */
 export function checkFileByteLength(p: Preamble, header: ModelHeader, byteLength: number): number {
   const end = p.dataOffset + header.dataByteLength;
-  if (byteLength < end) throw new FormatError(`truncated: expected at least ${end} bytes (to hold the tensor data), got ${byteLength}`);
+  if (byteLength < end)
+    throw new FormatError(`truncated: expected at least ${end} bytes (to hold the tensor data), got ${byteLength}`);
   if (byteLength > end) {
-    throw new FormatError(`corrupt: ${byteLength - end} unexpected bytes after the end of the data (the file should have ${end} bytes, has ${byteLength})`);
+    throw new FormatError(
+      `corrupt: ${byteLength - end} unexpected bytes after the end of the data (the file should have ${end} bytes, has ${byteLength})`,
+    );
   }
   return end;
 }
@@ -291,26 +318,36 @@ function validateHeader(json: unknown): ModelHeader {
   if (!isPlainObject(json)) throw new FormatError('invalid header: the JSON header is not an object');
   checkKeys(json, HEADER_KEYS, 'header');
   if (json['formatVersion'] !== FORMAT_VERSION) {
-    throw new FormatError(`invalid header: formatVersion is ${JSON.stringify(json['formatVersion'])}, the preamble says ${FORMAT_VERSION}`);
+    throw new FormatError(
+      `invalid header: formatVersion is ${JSON.stringify(json['formatVersion'])}, the preamble says ${FORMAT_VERSION}`,
+    );
   }
   for (const key of SECTIONS) {
     if (!isPlainObject(json[key])) throw new FormatError(`invalid header: '${key}' is not an object`);
   }
   const classes = json['classes'];
   if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) {
-    throw new FormatError('invalid header: \'classes\' is not an array of strings');
+    throw new FormatError("invalid header: 'classes' is not an array of strings");
   }
   const dataByteLength = safeUint(json['dataByteLength'], 'dataByteLength');
   const dataCrc32 = safeUint(json['dataCrc32'], 'dataCrc32');
   if (dataCrc32 > 0xffffffff) throw new FormatError('invalid header: dataCrc32 exceeds 32 bits');
-  if (typeof json['createdBy'] !== 'string') throw new FormatError('invalid header: \'createdBy\' is not a string');
-  if (!Array.isArray(json['tensors'])) throw new FormatError('invalid header: \'tensors\' is not an array');
+  if (typeof json['createdBy'] !== 'string') throw new FormatError("invalid header: 'createdBy' is not a string");
+  if (!Array.isArray(json['tensors'])) throw new FormatError("invalid header: 'tensors' is not an array");
   const tensors = json['tensors'].map((e: unknown, i: number) => validateEntry(e, i, dataByteLength));
   checkTable(tensors);
   const { config, preprocessing, metrics, calibration, createdBy } = json as unknown as ModelHeader;
   return {
-    formatVersion: FORMAT_VERSION, config, classes, preprocessing, metrics, calibration,
-    tensors, dataByteLength, dataCrc32, createdBy,
+    formatVersion: FORMAT_VERSION,
+    config,
+    classes,
+    preprocessing,
+    metrics,
+    calibration,
+    tensors,
+    dataByteLength,
+    dataCrc32,
+    createdBy,
   };
 }
 
@@ -318,11 +355,14 @@ function validateEntry(e: unknown, i: number, dataByteLength: number): TensorEnt
   if (!isPlainObject(e)) throw new FormatError(`invalid tensor table: entry ${i} is not an object`);
   checkKeys(e, ENTRY_KEYS, `tensor table entry ${i}`);
   const name = e['name'];
-  if (typeof name !== 'string' || name.length === 0) throw new FormatError(`invalid tensor table: entry ${i} has no name`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new FormatError(`invalid tensor table: entry ${i} has no name`);
   const where = `invalid tensor table: tensor '${name}'`;
   const dtype = e['dtype'];
   if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
-    throw new FormatError(`${where} has unknown dtype ${JSON.stringify(dtype)}; valid: ${Object.keys(ITEM_SIZE).join(', ')}`);
+    throw new FormatError(
+      `${where} has unknown dtype ${JSON.stringify(dtype)}; valid: ${Object.keys(ITEM_SIZE).join(', ')}`,
+    );
   }
   const shape = e['shape'];
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -332,11 +372,16 @@ function validateEntry(e: unknown, i: number, dataByteLength: number): TensorEnt
   const byteLength = safeUint(e['byteLength'], `tensor '${name}' byteLength`);
   const expected = (shape as number[]).reduce((a, b) => a * b, 1) * ITEM_SIZE[dtype as TensorDType];
   if (byteLength !== expected) {
-    throw new FormatError(`${where} has shape [${shape.join(', ')}] and dtype ${dtype} (${expected} bytes) but byteLength ${byteLength}`);
+    throw new FormatError(
+      `${where} has shape [${shape.join(', ')}] and dtype ${dtype} (${expected} bytes) but byteLength ${byteLength}`,
+    );
   }
-  if (offset % DATA_ALIGNMENT !== 0) throw new FormatError(`${where} has offset ${offset}, not a multiple of ${DATA_ALIGNMENT}`);
+  if (offset % DATA_ALIGNMENT !== 0)
+    throw new FormatError(`${where} has offset ${offset}, not a multiple of ${DATA_ALIGNMENT}`);
   if (offset + byteLength > dataByteLength) {
-    throw new FormatError(`${where} spans bytes ${offset}..${offset + byteLength}, beyond the data section (${dataByteLength} bytes)`);
+    throw new FormatError(
+      `${where} spans bytes ${offset}..${offset + byteLength}, beyond the data section (${dataByteLength} bytes)`,
+    );
   }
   return { name, dtype: dtype as TensorDType, shape: shape as number[], offset, byteLength };
 }
@@ -359,8 +404,10 @@ function checkTable(entries: TensorEntry[]): void {
 }
 
 function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const key of allowed) if (!Object.hasOwn(obj, key)) throw new FormatError(`invalid header: ${where} lacks '${key}'`);
-  for (const key of Object.keys(obj)) if (!allowed.includes(key)) throw new FormatError(`invalid header: ${where} has unknown key '${key}'`);
+  for (const key of allowed)
+    if (!Object.hasOwn(obj, key)) throw new FormatError(`invalid header: ${where} lacks '${key}'`);
+  for (const key of Object.keys(obj))
+    if (!allowed.includes(key)) throw new FormatError(`invalid header: ${where} has unknown key '${key}'`);
 }
 
 function safeUint(v: unknown, what: string): number {
@@ -369,7 +416,8 @@ function safeUint(v: unknown, what: string): number {
 }
 
 function needBytes(bytes: Uint8Array, n: number, what: string): void {
-  if (bytes.length < n) throw new FormatError(`truncated: expected at least ${n} bytes (to hold ${what}), got ${bytes.length}`);
+  if (bytes.length < n)
+    throw new FormatError(`truncated: expected at least ${n} bytes (to hold ${what}), got ${bytes.length}`);
 }
 
 function hex(n: number): string {
@@ -398,8 +446,10 @@ function hexBytes(b: Uint8Array | string): string {
 /** Names a few well-known formats from their leading bytes (for the bad-magic message). */
 export function sniffFormat(bytes: Uint8Array): string | undefined {
   const text = String.fromCharCode(...bytes.subarray(0, 16));
-  if (text.startsWith('GMMSEG\n')) return 'it looks like a gmmseg file whose CR LF became LF (a text-mode transfer); copy it in binary mode';
-  if (text.startsWith('GMMSEG\r\r\n')) return 'it looks like a gmmseg file whose LF became CR LF (a text-mode transfer); copy it in binary mode';
+  if (text.startsWith('GMMSEG\n'))
+    return 'it looks like a gmmseg file whose CR LF became LF (a text-mode transfer); copy it in binary mode';
+  if (text.startsWith('GMMSEG\r\r\n'))
+    return 'it looks like a gmmseg file whose LF became CR LF (a text-mode transfer); copy it in binary mode';
   if (text.startsWith('GMMSEG')) return 'its magic bytes are damaged';
   if (text.startsWith('\x89PNG\r\n\x1a\n')) return 'it looks like a PNG image';
   if (text.startsWith('\xff\xd8\xff')) return 'it looks like a JPEG image';
@@ -407,7 +457,9 @@ export function sniffFormat(bytes: Uint8Array): string | undefined {
   if (text.startsWith('PK\x03\x04')) return 'it looks like a ZIP archive (e.g. a PyTorch .pt/.pth checkpoint)';
   if (text.startsWith('\x93NUMPY')) return 'it looks like a NumPy .npy array';
   if (text.startsWith('\x89HDF\r\n\x1a\n')) return 'it looks like an HDF5 file (e.g. a Keras .h5 model)';
-  if (bytes.length > 9 && bytes[8] === 0x7b && bytes.subarray(4, 8).every((b) => b === 0)) return 'it looks like a safetensors file';
-  if (/^(\xef\xbb\xbf)?\s*[{[]/.test(text)) return 'it looks like JSON text (e.g. a config or a TensorFlow.js model.json), not a binary gmmseg model';
+  if (bytes.length > 9 && bytes[8] === 0x7b && bytes.subarray(4, 8).every((b) => b === 0))
+    return 'it looks like a safetensors file';
+  if (/^(\xef\xbb\xbf)?\s*[{[]/.test(text))
+    return 'it looks like JSON text (e.g. a config or a TensorFlow.js model.json), not a binary gmmseg model';
   return undefined;
 }

@@ -27,14 +27,21 @@ export function headTensors(head: HeadModel | HeadState, withState: boolean): Re
     'gmm.means': f32([C, K, D], Float32Array.from(head.gmm.means)),
     'gmm.stds': f32([C, K, D], Float32Array.from(head.gmm.stds)),
   };
-  if (withState && 'memory' in head) Object.assign(out, memoryTensors(head.memory, C, K, D), { 'gmm.step': { dtype: 'int32', shape: [], data: Int32Array.of(head.step) } });
+  if (withState && 'memory' in head)
+    Object.assign(out, memoryTensors(head.memory, C, K, D), {
+      'gmm.step': { dtype: 'int32', shape: [], data: Int32Array.of(head.step) },
+    });
   return out;
 }
 
 function memoryTensors(mem: ComponentMemory, C: number, K: number, D: number): Record<string, NamedTensor> {
   if (mem.kind === 'queue') {
     // The float64 running sums are stored byte for byte so that a resumed run continues bit for bit.
-    const bytes = (a: Float64Array): NamedTensor => ({ dtype: 'uint8', shape: [a.length * 8], data: new Uint8Array(a.slice().buffer) });
+    const bytes = (a: Float64Array): NamedTensor => ({
+      dtype: 'uint8',
+      shape: [a.length * 8],
+      data: new Uint8Array(a.slice().buffer),
+    });
     return {
       'gmm.memory': f32([C, K, mem.capacity, D], flattenQueue(mem)),
       'gmm.memoryPointer': { dtype: 'int32', shape: [C, K], data: Int32Array.from(mem.pointer) },
@@ -67,12 +74,20 @@ export function gmmConfigFromModel(file: ModelFile): GmmConfig {
 export function headFromModel(file: ModelFile, trainableNorms = false): HeadModel {
   const config = gmmConfigFromModel(file);
   const { classes: C, componentsPerClass: K, embedDim: D } = config;
-  if (file.classes.length !== C) throw new FormatError(`model file lists ${file.classes.length} class names but its config has classes = ${C}`);
+  if (file.classes.length !== C)
+    throw new FormatError(`model file lists ${file.classes.length} class names but its config has classes = ${C}`);
   const t = (name: string, shape: number[]): Float32Array => tensor(file, name, shape);
   const stds = t('gmm.stds', [C, K, D]);
   const bad = stds.findIndex((s) => !(s > 0) || !Number.isFinite(s));
-  if (bad >= 0) throw new FormatError(`model tensor 'gmm.stds' has invalid standard deviation ${stds[bad]} at flat index ${bad}`);
-  const norms = makeNorms(t('head.featNorm.weight', [D]), t('head.featNorm.bias', [D]), t('head.classNorm.weight', [C]), t('head.classNorm.bias', [C]), trainableNorms);
+  if (bad >= 0)
+    throw new FormatError(`model tensor 'gmm.stds' has invalid standard deviation ${stds[bad]} at flat index ${bad}`);
+  const norms = makeNorms(
+    t('head.featNorm.weight', [D]),
+    t('head.featNorm.bias', [D]),
+    t('head.classNorm.weight', [C]),
+    t('head.classNorm.bias', [C]),
+    trainableNorms,
+  );
   return { config, norms, gmm: { means: t('gmm.means', [C, K, D]), stds } };
 }
 
@@ -81,11 +96,15 @@ export function headStateFromModel(file: ModelFile, trainableNorms = false): Hea
   const head = headFromModel(file, trainableNorms);
   const { classes: C, componentsPerClass: K, embedDim: D, memoryPerComponent: M } = head.config;
   const stepT = file.tensors['gmm.step'];
-  if (!stepT || stepT.dtype !== 'int32' || stepT.data.length !== 1) throw new FormatError(`model file has no training state ('gmm.step' missing): it is an inference model, not a checkpoint`);
+  if (!stepT || stepT.dtype !== 'int32' || stepT.data.length !== 1)
+    throw new FormatError(
+      `model file has no training state ('gmm.step' missing): it is an inference model, not a checkpoint`,
+    );
   let memory: ComponentMemory;
   if (head.config.memoryKind === 'queue') {
     const ptrT = file.tensors['gmm.memoryPointer'];
-    if (!ptrT || ptrT.dtype !== 'int32' || ptrT.data.length !== C * K) throw new FormatError(`checkpoint tensor 'gmm.memoryPointer' missing or not int32 [${C}, ${K}]`);
+    if (!ptrT || ptrT.dtype !== 'int32' || ptrT.data.length !== C * K)
+      throw new FormatError(`checkpoint tensor 'gmm.memoryPointer' missing or not int32 [${C}, ${K}]`);
     try {
       const q = queueFromBuffers(tensor(file, 'gmm.memory', [C, K, M, D]), Int32Array.from(ptrT.data), M, D);
       restoreSums(file, q.sum1, 'gmm.memorySum1');
@@ -99,14 +118,20 @@ export function headStateFromModel(file: ModelFile, trainableNorms = false): Hea
     const mean2 = new Float64Array(C * K * D);
     restoreSums(file, mean1, 'gmm.runningMean1');
     restoreSums(file, mean2, 'gmm.runningMean2');
-    if (!file.tensors['gmm.runningMean1'] || !file.tensors['gmm.runningMean2']) throw new FormatError(`checkpoint has no running-statistics memory ('gmm.runningMean1/2')`);
+    if (!file.tensors['gmm.runningMean1'] || !file.tensors['gmm.runningMean2'])
+      throw new FormatError(`checkpoint has no running-statistics memory ('gmm.runningMean1/2')`);
     memory = { kind: 'running', slots: C * K, capacity: M, dim: D, mean1, mean2, version: 0 };
   }
   return { ...head, memory, memoryVersion: memory.version, step: stepT.data[0] as number };
 }
 
 /** A model file holding a GMM head. */
-export function headModelFile(head: HeadModel | HeadState, classes: string[], extra: Partial<Omit<ModelFile, 'tensors' | 'classes'>> = {}, withState = false): ModelFile {
+export function headModelFile(
+  head: HeadModel | HeadState,
+  classes: string[],
+  extra: Partial<Omit<ModelFile, 'tensors' | 'classes'>> = {},
+  withState = false,
+): ModelFile {
   return {
     config: { ...(extra.config ?? {}), ...head.config },
     classes,
@@ -118,16 +143,25 @@ export function headModelFile(head: HeadModel | HeadState, classes: string[], ex
 }
 
 /** Refuses a model built for another number of classes or embedding size, saying which. */
-export function assertCompatible(config: GmmConfig, expected: { classes?: number; embedDim?: number }, what: string): void {
-  if (expected.classes !== undefined && expected.classes !== config.classes) throw new FormatError(`${what} was built for ${config.classes} classes, but ${expected.classes} are needed here`);
-  if (expected.embedDim !== undefined && expected.embedDim !== config.embedDim) throw new FormatError(`${what} has embedding size ${config.embedDim}, but the features here have ${expected.embedDim}`);
+export function assertCompatible(
+  config: GmmConfig,
+  expected: { classes?: number; embedDim?: number },
+  what: string,
+): void {
+  if (expected.classes !== undefined && expected.classes !== config.classes)
+    throw new FormatError(`${what} was built for ${config.classes} classes, but ${expected.classes} are needed here`);
+  if (expected.embedDim !== undefined && expected.embedDim !== config.embedDim)
+    throw new FormatError(
+      `${what} has embedding size ${config.embedDim}, but the features here have ${expected.embedDim}`,
+    );
 }
 
 /** Overwrites recomputed sums with the saved float64 bytes when present (older checkpoints keep the recomputation). */
 function restoreSums(file: ModelFile, into: Float64Array, name: string): void {
   const t = file.tensors[name];
   if (!t) return;
-  if (t.dtype !== 'uint8' || t.data.length !== into.length * 8) throw new FormatError(`checkpoint tensor '${name}' must be uint8 [${into.length * 8}]`);
+  if (t.dtype !== 'uint8' || t.data.length !== into.length * 8)
+    throw new FormatError(`checkpoint tensor '${name}' must be uint8 [${into.length * 8}]`);
   into.set(new Float64Array(Uint8Array.from(t.data).buffer));
 }
 
@@ -135,6 +169,7 @@ function tensor(file: ModelFile, name: string, shape: number[]): Float32Array {
   const t = file.tensors[name];
   if (!t) throw new FormatError(`model file has no tensor '${name}'`);
   if (t.dtype !== 'float32') throw new FormatError(`model tensor '${name}' has dtype ${t.dtype}, expected float32`);
-  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i])) throw new FormatError(`model tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  if (t.shape.length !== shape.length || t.shape.some((s, i) => s !== shape[i]))
+    throw new FormatError(`model tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
   return Float32Array.from(t.data);
 }

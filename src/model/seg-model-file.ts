@@ -18,8 +18,16 @@ import { parseWith } from '../validation.js';
 import { headFromModel, headStateFromModel, headTensors } from './head-model.js';
 import type { ModelFile, NamedTensor } from './model-types.js';
 import {
-  calibrationSchema, INPUT_ENCODING, parseCalibration, parseModelConfig, parsePreprocessing,
-  type CalibrationRecord, type HeadSection, type ModelConfig, type ModelSections, type PreprocessingRecord,
+  calibrationSchema,
+  INPUT_ENCODING,
+  parseCalibration,
+  parseModelConfig,
+  parsePreprocessing,
+  type CalibrationRecord,
+  type HeadSection,
+  type ModelConfig,
+  type ModelSections,
+  type PreprocessingRecord,
 } from './sections.js';
 import type { SegHead, SegModel } from './seg-model.js';
 
@@ -67,7 +75,9 @@ export function preprocessingRecord(extractor: Extractor): PreprocessingRecord {
 /** The nested config of a model. */
 export function modelConfig(model: SegModel, train?: Record<string, unknown>): ModelConfig {
   const head: HeadSection =
-    model.head.kind === 'gmm' ? { kind: 'gmm', config: model.head.state.config } : { kind: 'softmax', config: model.head.head.config };
+    model.head.kind === 'gmm'
+      ? { kind: 'gmm', config: model.head.state.config }
+      : { kind: 'softmax', config: model.head.head.config };
   const extractor = { kind: model.extractor.kind, config: { ...model.extractor.config } };
   const config: ModelConfig = { head, extractor };
   if (train !== undefined) config.train = { ...train };
@@ -197,6 +207,7 @@ function optimizerState(file: ModelFile): OptimizerSnapshot {
 
 function scalar(file: ModelFile, name: string): number {
   const t = file.tensors[name];
-  if (!t || t.dtype !== 'int32' || t.data.length !== 1) throw new FormatError(`checkpoint tensor '${name}' missing or not an int32 scalar`);
+  if (!t || t.dtype !== 'int32' || t.data.length !== 1)
+    throw new FormatError(`checkpoint tensor '${name}' missing or not an int32 scalar`);
   return t.data[0] as number;
 }

@@ -27,7 +27,11 @@ export interface SegOutputs {
 }
 
 /** Inference forward from images [B, H, W, 3] (0..255). */
-export function segForward(model: SegModel, images: tf.Tensor4D, ctx: ForwardContext = { training: false }): SegOutputs {
+export function segForward(
+  model: SegModel,
+  images: tf.Tensor4D,
+  ctx: ForwardContext = { training: false },
+): SegOutputs {
   return tf.tidy(() => {
     const out = headOutputs(model.head, model.extractor.forward(images, ctx));
     return { ...out } as unknown as tf.TensorContainer;
@@ -45,10 +49,16 @@ export function headOutputs(head: SegHead, feats: tf.Tensor4D): SegOutputs {
 
 /** The trainable variables of a head, by name (the GMM's LayerNorms; the softmax head's conv). */
 export function headVariables(head: SegHead): Record<string, tf.Variable> {
-  if (head.kind === 'softmax') return Object.fromEntries(Object.entries(head.head.params).map(([k, v]) => [`head.${k}`, v]));
+  if (head.kind === 'softmax')
+    return Object.fromEntries(Object.entries(head.head.params).map(([k, v]) => [`head.${k}`, v]));
   const n = head.state.norms;
   const out: Record<string, tf.Variable> = {};
-  for (const [k, v] of Object.entries({ 'head.featNorm.weight': n.featNormWeight, 'head.featNorm.bias': n.featNormBias, 'head.classNorm.weight': n.classNormWeight, 'head.classNorm.bias': n.classNormBias })) {
+  for (const [k, v] of Object.entries({
+    'head.featNorm.weight': n.featNormWeight,
+    'head.featNorm.bias': n.featNormBias,
+    'head.classNorm.weight': n.classNormWeight,
+    'head.classNorm.bias': n.classNormBias,
+  })) {
     if (v instanceof tf.Variable) out[k] = v;
   }
   return out;

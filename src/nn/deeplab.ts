@@ -17,7 +17,15 @@ import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { assertSizeMultiple, conv2d, convBnRelu, dropout2d, normalizeImageNet, resizeBilinear } from './layers.js';
-import { addConv, addConvBn, buildLoaded, extractorFromBuilder, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
+import {
+  addConv,
+  addConvBn,
+  buildLoaded,
+  extractorFromBuilder,
+  parseNetConfig,
+  randomBuilder,
+  type ParamBuilder,
+} from './params.js';
 import type { Extractor, ForwardContext } from './types.js';
 
 const posInt = z.number().int().positive();
@@ -100,7 +108,14 @@ function forward(ex: Extractor, c: DeeplabConfig, images: tf.Tensor4D, ctx: Forw
 }
 
 function assemble(b: ParamBuilder, c: DeeplabConfig): Extractor {
-  return extractorFromBuilder(b, { kind: 'deeplab', config: c, embedDim: c.embedDim, stride: DEEPLAB_STRIDE, sizeMultiple: DEEPLAB_SIZE_MULTIPLE, forward: (ex, images, ctx) => forward(ex, c, images, ctx) });
+  return extractorFromBuilder(b, {
+    kind: 'deeplab',
+    config: c,
+    embedDim: c.embedDim,
+    stride: DEEPLAB_STRIDE,
+    sizeMultiple: DEEPLAB_SIZE_MULTIPLE,
+    forward: (ex, images, ctx) => forward(ex, c, images, ctx),
+  });
 }
 
 /** Options of {@link createDeeplabExtractor}: any config key plus the init generator. */
@@ -122,5 +137,8 @@ export function createDeeplabExtractor(opts: DeeplabOptions): Extractor {
 export function loadDeeplabExtractor(config: Record<string, unknown>, tensors: Record<string, tf.Tensor>): Extractor {
   const fn = 'loadDeeplabExtractor';
   const c = parseNetConfig(deeplabConfigSchema, config, fn);
-  return assemble(buildLoaded(tensors, fn, (b) => build(b, c)), c);
+  return assemble(
+    buildLoaded(tensors, fn, (b) => build(b, c)),
+    c,
+  );
 }

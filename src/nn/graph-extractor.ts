@@ -58,9 +58,14 @@ function makeRunner(model: FrozenModel, outputs: string[], fn: string): Runner {
   }
   let sub: tf.LayersModel;
   try {
-    sub = tf.model({ inputs: model.inputs, outputs: outputs.map((n) => model.getLayer(n).output as tf.SymbolicTensor) });
+    sub = tf.model({
+      inputs: model.inputs,
+      outputs: outputs.map((n) => model.getLayer(n).output as tf.SymbolicTensor),
+    });
   } catch (e) {
-    throw new ValueError(`${fn}: cannot read layer outputs [${outputs.join(', ')}] from the layers model: ${(e as Error).message}`);
+    throw new ValueError(
+      `${fn}: cannot read layer outputs [${outputs.join(', ')}] from the layers model: ${(e as Error).message}`,
+    );
   }
   return (x) => {
     const r = sub.predict(x);
@@ -69,26 +74,41 @@ function makeRunner(model: FrozenModel, outputs: string[], fn: string): Runner {
 }
 
 /** images 0..255 [B, H, W, 3] → frozen maps, without gradient. */
-function frozenMaps(run: Runner, c: Pick<GraphExtractorConfig, 'inputRange' | 'outputs'>, images: tf.Tensor4D, fn: string): tf.Tensor4D[] {
+function frozenMaps(
+  run: Runner,
+  c: Pick<GraphExtractorConfig, 'inputRange' | 'outputs'>,
+  images: tf.Tensor4D,
+  fn: string,
+): tf.Tensor4D[] {
   const [lo, hi] = c.inputRange as [number, number];
   const maps = noGrad(() => tf.tidy(() => run(tf.add(tf.mul(images, (hi - lo) / 255), lo))));
   maps.forEach((m, i) => {
     if (m.rank !== 4) {
       tf.dispose(maps);
-      throw new ValueError(`${fn}: output '${c.outputs[i]}' has shape [${m.shape.join(', ')}], expected an NHWC map [B, h, w, C]`);
+      throw new ValueError(
+        `${fn}: output '${c.outputs[i]}' has shape [${m.shape.join(', ')}], expected an NHWC map [B, h, w, C]`,
+      );
     }
   });
   return maps as tf.Tensor4D[];
 }
 
 /** Runs the model on a zero probe image; returns the channels and strides of each named map. */
-function probe(run: Runner, outputs: string[], inputRange: number[], size: number, fn: string): { mapChannels: number[]; mapStrides: number[] } {
+function probe(
+  run: Runner,
+  outputs: string[],
+  inputRange: number[],
+  size: number,
+  fn: string,
+): { mapChannels: number[]; mapStrides: number[] } {
   let maps: tf.Tensor4D[];
   const img = tf.zeros([1, size, size, 3]) as tf.Tensor4D;
   try {
     maps = frozenMaps(run, { outputs, inputRange }, img, fn);
   } catch (e) {
-    throw e instanceof ValueError ? e : new ValueError(`${fn}: running the model to outputs [${outputs.join(', ')}] failed: ${(e as Error).message}`);
+    throw e instanceof ValueError
+      ? e
+      : new ValueError(`${fn}: running the model to outputs [${outputs.join(', ')}] failed: ${(e as Error).message}`);
   } finally {
     img.dispose();
   }
@@ -96,16 +116,26 @@ function probe(run: Runner, outputs: string[], inputRange: number[], size: numbe
   tf.dispose(maps);
   const mapStrides = shapes.map(([, h, w], i) => {
     const s = size / h;
-    if (!Number.isInteger(s) || size / w !== s) throw new ValueError(`${fn}: output '${outputs[i]}' is ${h}×${w} for a ${size}×${size} probe; not an integer stride (choose probeSize as a multiple of the largest stride)`);
+    if (!Number.isInteger(s) || size / w !== s)
+      throw new ValueError(
+        `${fn}: output '${outputs[i]}' is ${h}×${w} for a ${size}×${size} probe; not an integer stride (choose probeSize as a multiple of the largest stride)`,
+      );
     return s;
   });
   const mapChannels = shapes.map((sh) => sh[3]);
-  if (mapStrides.some((s) => s < (mapStrides[0] as number))) throw new ValueError(`${fn}: list outputs finest first; strides are [${mapStrides.join(', ')}]`);
+  if (mapStrides.some((s) => s < (mapStrides[0] as number)))
+    throw new ValueError(`${fn}: list outputs finest first; strides are [${mapStrides.join(', ')}]`);
   return { mapChannels, mapStrides };
 }
 
 function decoderConfig(c: GraphExtractorConfig): LightDecoderConfig {
-  return { inChannels: c.mapChannels, channels: c.channels, embedDim: c.embedDim, dropout: c.dropout, bnMomentum: c.bnMomentum };
+  return {
+    inChannels: c.mapChannels,
+    channels: c.channels,
+    embedDim: c.embedDim,
+    dropout: c.dropout,
+    bnMomentum: c.bnMomentum,
+  };
 }
 
 function assemble(b: ParamBuilder, c: GraphExtractorConfig, model: FrozenModel, run: Runner): Extractor {
@@ -114,7 +144,8 @@ function assemble(b: ParamBuilder, c: GraphExtractorConfig, model: FrozenModel, 
     assertSizeMultiple(images, c.sizeMultiple, 'graph.frozenForward');
     return frozenMaps(run, c, images, 'graph.frozenForward');
   };
-  const forwardFromFrozen = (maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D => lightDecoderForward(dec, maps, ctx);
+  const forwardFromFrozen = (maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D =>
+    lightDecoderForward(dec, maps, ctx);
   return {
     kind: 'graph',
     config: { ...c },
@@ -168,7 +199,11 @@ export function createGraphExtractor(opts: GraphExtractorOptions): Extractor {
  * Rebuilds an extractor from its config, the saved decoder tensors and the (re)loaded model. FormatError when the model
  * no longer yields the stored channels/strides or the tensors do not fit the config.
  */
-export function loadGraphExtractor(config: Record<string, unknown>, tensors: Record<string, tf.Tensor>, model: FrozenModel): Extractor {
+export function loadGraphExtractor(
+  config: Record<string, unknown>,
+  tensors: Record<string, tf.Tensor>,
+  model: FrozenModel,
+): Extractor {
   const fn = 'loadGraphExtractor';
   const c = parseNetConfig(graphConfigSchema, config, fn);
   const run = makeRunner(model, c.outputs, fn);
@@ -179,5 +214,10 @@ export function loadGraphExtractor(config: Record<string, unknown>, tensors: Rec
         `the saved extractor expects [${c.mapChannels.join(', ')}] and [${c.mapStrides.join(', ')}]`,
     );
   }
-  return assemble(buildLoaded(tensors, fn, (b) => declareLightDecoder(b, decoderConfig(c))), c, model, run);
+  return assemble(
+    buildLoaded(tensors, fn, (b) => declareLightDecoder(b, decoderConfig(c))),
+    c,
+    model,
+    run,
+  );
 }

@@ -36,9 +36,19 @@ function atrous(x: tf.Tensor4D, k: number, d: number, op: (z: tf.Tensor4D) => tf
   const top = Math.floor(total / 2);
   const extraH = (d - ((H + total) % d)) % d;
   const extraW = (d - ((W + total) % d)) % d;
-  const pads = [[top, total - top + extraH], [top, total - top + extraW]];
+  const pads = [
+    [top, total - top + extraH],
+    [top, total - top + extraW],
+  ];
   const s2b = tf.spaceToBatchND(x, [d, d], pads) as tf.Tensor4D;
-  return tf.batchToSpaceND(op(s2b), [d, d], [[0, extraH], [0, extraW]]) as tf.Tensor4D;
+  return tf.batchToSpaceND(
+    op(s2b),
+    [d, d],
+    [
+      [0, extraH],
+      [0, extraW],
+    ],
+  ) as tf.Tensor4D;
 }
 
 /** Adds `${name}.bias` when present. */
@@ -57,7 +67,8 @@ export function conv2d(x: tf.Tensor4D, p: Params, name: string, opts: ConvOption
   assertShape(x.shape, [null, null, null, w.shape[2]], 'x', `conv2d(${name})`);
   const stride = opts.stride ?? 1;
   const d = opts.dilation ?? 1;
-  if (stride > 1 && d > 1) throw new ValueError(`conv2d(${name}): stride ${stride} and dilation ${d} cannot both exceed 1`);
+  if (stride > 1 && d > 1)
+    throw new ValueError(`conv2d(${name}): stride ${stride} and dilation ${d} cannot both exceed 1`);
   const y = d > 1 ? atrous(x, k, d, (z) => tf.conv2d(z, w, 1, 'valid')) : tf.conv2d(x, w, stride, 'same');
   return withBias(y, p, name);
 }
@@ -72,8 +83,10 @@ export function depthwiseConv2d(x: tf.Tensor4D, p: Params, name: string, opts: C
   assertShape(x.shape, [null, null, null, w.shape[2]], 'x', `depthwiseConv2d(${name})`);
   const stride = opts.stride ?? 1;
   const d = opts.dilation ?? 1;
-  if (stride > 1 && d > 1) throw new ValueError(`depthwiseConv2d(${name}): stride ${stride} and dilation ${d} cannot both exceed 1`);
-  const y = d > 1 ? atrous(x, k, d, (z) => tf.depthwiseConv2d(z, w, 1, 'valid')) : tf.depthwiseConv2d(x, w, stride, 'same');
+  if (stride > 1 && d > 1)
+    throw new ValueError(`depthwiseConv2d(${name}): stride ${stride} and dilation ${d} cannot both exceed 1`);
+  const y =
+    d > 1 ? atrous(x, k, d, (z) => tf.depthwiseConv2d(z, w, 1, 'valid')) : tf.depthwiseConv2d(x, w, stride, 'same');
   return withBias(y, p, name);
 }
 
@@ -81,7 +94,8 @@ export function depthwiseConv2d(x: tf.Tensor4D, p: Params, name: string, opts: C
 export function linear<T extends tf.Tensor>(x: T, p: Params, name: string): T {
   const w = getParam(p, `${name}.weight`, 'linear') as unknown as tf.Tensor2D;
   const cin = x.shape[x.rank - 1] as number;
-  if (cin !== w.shape[0]) throw new ValueError(`linear(${name}): input has ${cin} channels, weight expects ${w.shape[0]}`);
+  if (cin !== w.shape[0])
+    throw new ValueError(`linear(${name}): input has ${cin} channels, weight expects ${w.shape[0]}`);
   const y = tf.matMul(tf.reshape(x, [-1, cin]) as tf.Tensor2D, w);
   const yb = p[`${name}.bias`] ? tf.add(y, p[`${name}.bias`] as tf.Tensor) : y;
   return tf.reshape(yb, [...x.shape.slice(0, -1), w.shape[1]]) as T;
@@ -110,7 +124,14 @@ export interface BatchNormOptions {
  * the running statistics and leaves them untouched.
  * @param x [B, H, W, C] → [B, H, W, C]
  */
-export function batchNorm(x: tf.Tensor4D, p: Params, state: Record<string, tf.Tensor>, name: string, training: boolean, opts: BatchNormOptions = {}): tf.Tensor4D {
+export function batchNorm(
+  x: tf.Tensor4D,
+  p: Params,
+  state: Record<string, tf.Tensor>,
+  name: string,
+  training: boolean,
+  opts: BatchNormOptions = {},
+): tf.Tensor4D {
   const { momentum = 0.1, eps = 1e-5 } = opts;
   const gamma = getParam(p, `${name}.weight`, 'batchNorm');
   const beta = getParam(p, `${name}.bias`, 'batchNorm');
@@ -122,7 +143,10 @@ export function batchNorm(x: tf.Tensor4D, p: Params, state: Record<string, tf.Te
   let variance: tf.Tensor = rv;
   if (training) {
     const n = x.shape[0] * x.shape[1] * x.shape[2];
-    if (n < 2) throw new ValueError(`batchNorm(${name}): training needs more than 1 value per channel, got input [${x.shape.join(', ')}]`);
+    if (n < 2)
+      throw new ValueError(
+        `batchNorm(${name}): training needs more than 1 value per channel, got input [${x.shape.join(', ')}]`,
+      );
     ({ mean, variance } = tf.moments(x, [0, 1, 2]));
     const unbiased = tf.mul(variance, n / (n - 1));
     updateState(state, `${name}.running_mean`, tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)));
@@ -132,9 +156,15 @@ export function batchNorm(x: tf.Tensor4D, p: Params, state: Record<string, tf.Te
   return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
 }
 
-
 /** conv → BN → ReLU on the `${name}.conv` / `${name}.bn` params: x [B, H, W, Cin] → [B, H/stride, W/stride, Cout]. */
-export function convBnRelu(x: tf.Tensor4D, p: Params, state: Record<string, tf.Tensor>, name: string, training: boolean, opts: ConvOptions = {}): tf.Tensor4D {
+export function convBnRelu(
+  x: tf.Tensor4D,
+  p: Params,
+  state: Record<string, tf.Tensor>,
+  name: string,
+  training: boolean,
+  opts: ConvOptions = {},
+): tf.Tensor4D {
   return tf.relu(batchNorm(conv2d(x, p, `${name}.conv`, opts), p, state, `${name}.bn`, training));
 }
 
@@ -232,4 +262,3 @@ export function assertSizeMultiple(images: tf.Tensor4D, m: number, fnName: strin
   const [, H, W] = images.shape;
   if (H % m !== 0 || W % m !== 0) throw new ValueError(`${fnName}: image size ${H}×${W} must be a multiple of ${m}`);
 }
-

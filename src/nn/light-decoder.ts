@@ -57,12 +57,15 @@ export function validateDecoderConfig(config: LightDecoderConfig, fn: string): v
   const posInt = (v: number, name: string): void => {
     if (!Number.isInteger(v) || v < 1) throw new ValueError(`${fn}: '${name}' must be a positive integer, got ${v}`);
   };
-  if (!Array.isArray(config.inChannels) || config.inChannels.length < 1) throw new ValueError(`${fn}: 'inChannels' must list at least one map`);
+  if (!Array.isArray(config.inChannels) || config.inChannels.length < 1)
+    throw new ValueError(`${fn}: 'inChannels' must list at least one map`);
   config.inChannels.forEach((c, i) => posInt(c, `inChannels[${i}]`));
   posInt(config.channels, 'channels');
   posInt(config.embedDim, 'embedDim');
-  if (!(config.dropout >= 0 && config.dropout < 1)) throw new ValueError(`${fn}: 'dropout' must be in [0, 1), got ${config.dropout}`);
-  if (!(config.bnMomentum > 0 && config.bnMomentum <= 1)) throw new ValueError(`${fn}: 'bnMomentum' must be in (0, 1], got ${config.bnMomentum}`);
+  if (!(config.dropout >= 0 && config.dropout < 1))
+    throw new ValueError(`${fn}: 'dropout' must be in [0, 1), got ${config.dropout}`);
+  if (!(config.bnMomentum > 0 && config.bnMomentum <= 1))
+    throw new ValueError(`${fn}: 'bnMomentum' must be in (0, 1], got ${config.bnMomentum}`);
   const act = config.projectionActivation;
   if (act !== undefined && act !== 'relu' && act !== 'none') {
     throw new ValueError(`${fn}: 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
@@ -90,7 +93,9 @@ export function createLightDecoder(config: LightDecoderConfig, rng: Rng): LightD
 
 /** Every tensor name a decoder of this config owns: [params, state]. */
 export function decoderTensorNames(config: LightDecoderConfig): { params: string[]; state: string[] } {
-  const blocks = config.inChannels.map((_, i) => `decoder.lateral${i}`).concat('decoder.fuse', hasProjection(config) ? ['decoder.proj'] : []);
+  const blocks = config.inChannels
+    .map((_, i) => `decoder.lateral${i}`)
+    .concat('decoder.fuse', hasProjection(config) ? ['decoder.proj'] : []);
   return {
     params: blocks.flatMap((b) => [`${b}.conv.weight`, `${b}.bn.weight`, `${b}.bn.bias`]),
     state: blocks.flatMap((b) => [`${b}.bn.running_mean`, `${b}.bn.running_var`]),
@@ -119,17 +124,22 @@ export function decoderTensorShapes(config: LightDecoderConfig): Record<string, 
 export function lightDecoderForward(dec: LightDecoder, maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D {
   const fn = 'lightDecoderForward';
   const { config, params, state } = dec;
-  if (maps.length !== config.inChannels.length) throw new ValueError(`${fn}: expected ${config.inChannels.length} maps, got ${maps.length}`);
+  if (maps.length !== config.inChannels.length)
+    throw new ValueError(`${fn}: expected ${config.inChannels.length} maps, got ${maps.length}`);
   const first = maps[0] as tf.Tensor4D;
   const bound = assertShape(first.shape, ['B', 'h', 'w', config.inChannels[0] as number], 'maps[0]', fn);
-  maps.forEach((m, i) => assertShape(m.shape, [bound.B as number, null, null, config.inChannels[i] as number], `maps[${i}]`, fn));
+  maps.forEach((m, i) =>
+    assertShape(m.shape, [bound.B as number, null, null, config.inChannels[i] as number], `maps[${i}]`, fn),
+  );
   if (ctx.training && config.dropout > 0 && ctx.seed === undefined) {
     throw new ValueError(`${fn}: training with dropout ${config.dropout} needs ctx.seed (the dropout mask seed)`);
   }
   const size: [number, number] = [first.shape[1], first.shape[2]];
   return tf.tidy(() => {
     const block = (x: tf.Tensor4D, name: string, relu = true): tf.Tensor4D => {
-      const z = batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, ctx.training, { momentum: config.bnMomentum });
+      const z = batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, ctx.training, {
+        momentum: config.bnMomentum,
+      });
       return relu ? tf.relu(z) : z;
     };
     const laterals = maps.map((m, i) => resizeBilinear(block(m, `decoder.lateral${i}`), size));

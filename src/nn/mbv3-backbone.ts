@@ -64,7 +64,9 @@ export async function readMbv3Artifacts(modelDir: string = defaultMbv3ModelDir()
   try {
     modelJson = JSON.parse(await readFile(jsonPath, 'utf8')) as typeof modelJson;
   } catch (err) {
-    throw new FormatError(`readMbv3Artifacts: cannot read model file '${jsonPath}' (${(err as Error).message}); is @vladmandic/human@3.3.6 installed?`);
+    throw new FormatError(
+      `readMbv3Artifacts: cannot read model file '${jsonPath}' (${(err as Error).message}); is @vladmandic/human@3.3.6 installed?`,
+    );
   }
   const shardPaths = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
   if (shardPaths.length === 0) throw new FormatError(`readMbv3Artifacts: '${jsonPath}' lists no weight files`);
@@ -75,7 +77,9 @@ export async function readMbv3Artifacts(modelDir: string = defaultMbv3ModelDir()
 }
 
 interface GraphJson {
-  modelTopology?: { node?: { name: string; op: string; attr?: Record<string, { shape?: { dim?: { size: string }[] } }> }[] };
+  modelTopology?: {
+    node?: { name: string; op: string; attr?: Record<string, { shape?: { dim?: { size: string }[] } }> }[];
+  };
   weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[];
 }
 
@@ -83,21 +87,32 @@ interface GraphJson {
  * Builds the backbone from the artifacts: relaxes the input Placeholder to [-1, -1, -1, 3] (on a copy of the
  * topology), checks that the needed nodes exist, and loads the graph model.
  */
-export async function buildMbv3Backbone(artifacts: Mbv3Artifacts, scales: Mbv3Scale[] = ['s8', 's32']): Promise<Mbv3Backbone> {
+export async function buildMbv3Backbone(
+  artifacts: Mbv3Artifacts,
+  scales: Mbv3Scale[] = ['s8', 's32'],
+): Promise<Mbv3Backbone> {
   const fn = 'buildMbv3Backbone';
   checkScales(scales, fn);
   const json = artifacts.modelJson as GraphJson;
   const nodes = json.modelTopology?.node;
-  if (!Array.isArray(nodes) || !Array.isArray(json.weightsManifest)) throw new FormatError(`${fn}: model JSON has no modelTopology.node or weightsManifest (not a tfjs graph model)`);
+  if (!Array.isArray(nodes) || !Array.isArray(json.weightsManifest))
+    throw new FormatError(`${fn}: model JSON has no modelTopology.node or weightsManifest (not a tfjs graph model)`);
   const names = new Set(nodes.map((n) => n.name));
-  for (const s of scales) if (!names.has(MBV3_NODES[s].node)) throw new FormatError(`${fn}: model has no node '${MBV3_NODES[s].node}' (scale ${s}); expected the centernet model of @vladmandic/human@3.3.6`);
+  for (const s of scales)
+    if (!names.has(MBV3_NODES[s].node))
+      throw new FormatError(
+        `${fn}: model has no node '${MBV3_NODES[s].node}' (scale ${s}); expected the centernet model of @vladmandic/human@3.3.6`,
+      );
   const topology = structuredClone(json.modelTopology) as NonNullable<GraphJson['modelTopology']>;
   const placeholders = (topology.node ?? []).filter((n) => n.op === 'Placeholder');
-  if (placeholders.length !== 1) throw new FormatError(`${fn}: expected one input Placeholder, found ${placeholders.length}`);
+  if (placeholders.length !== 1)
+    throw new FormatError(`${fn}: expected one input Placeholder, found ${placeholders.length}`);
   const shape = (placeholders[0] as (typeof placeholders)[number]).attr?.shape?.shape;
   if (shape !== undefined) shape.dim = [{ size: '-1' }, { size: '-1' }, { size: '-1' }, { size: '3' }];
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
-  const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData: artifacts.weightData }));
+  const model = await tf.loadGraphModel(
+    tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData: artifacts.weightData }),
+  );
   return { model, scales: [...scales] };
 }
 
@@ -110,10 +125,18 @@ export async function loadMbv3Backbone(opts: { modelDir?: string; scales?: Mbv3S
 export function checkMbv3Input(shape: readonly number[], fn: string): void {
   assertShape(shape, ['B', 'H', 'W', null], 'images', fn);
   const [b, h, w, c] = shape as [number, number, number, number];
-  if (c !== 3) throw new ValueError(`${fn}: argument 'images' must have 3 channels (RGB 0..255), got shape [${shape.join(', ')}]`);
+  if (c !== 3)
+    throw new ValueError(`${fn}: argument 'images' must have 3 channels (RGB 0..255), got shape [${shape.join(', ')}]`);
   if (b < 1) throw new ValueError(`${fn}: argument 'images' has an empty batch`);
-  if (h < MBV3_SIZE_MULTIPLE || w < MBV3_SIZE_MULTIPLE || h % MBV3_SIZE_MULTIPLE !== 0 || w % MBV3_SIZE_MULTIPLE !== 0) {
-    throw new ValueError(`${fn}: image size ${h}x${w} is not a positive multiple of ${MBV3_SIZE_MULTIPLE} in both height and width; resize or pad the images first`);
+  if (
+    h < MBV3_SIZE_MULTIPLE ||
+    w < MBV3_SIZE_MULTIPLE ||
+    h % MBV3_SIZE_MULTIPLE !== 0 ||
+    w % MBV3_SIZE_MULTIPLE !== 0
+  ) {
+    throw new ValueError(
+      `${fn}: image size ${h}x${w} is not a positive multiple of ${MBV3_SIZE_MULTIPLE} in both height and width; resize or pad the images first`,
+    );
   }
 }
 
@@ -138,10 +161,13 @@ export function mbv3Channels(scales: readonly Mbv3Scale[]): number[] {
 export function checkScales(scales: readonly string[], fn: string): asserts scales is Mbv3Scale[] {
   const known = MBV3_SCALES as readonly string[];
   const bad = scales.find((s) => !known.includes(s));
-  if (bad !== undefined) throw new ValueError(`${fn}: unknown backbone scale '${bad}'; valid: ${MBV3_SCALES.join(', ')}`);
+  if (bad !== undefined)
+    throw new ValueError(`${fn}: unknown backbone scale '${bad}'; valid: ${MBV3_SCALES.join(', ')}`);
   const idx = scales.map((s) => known.indexOf(s));
   if (scales.length === 0 || scales[0] !== 's8' || idx.some((v, i) => i > 0 && v <= (idx[i - 1] as number))) {
-    throw new ValueError(`${fn}: scales must start with 's8' and be strictly coarser after it, got [${scales.join(', ')}]`);
+    throw new ValueError(
+      `${fn}: scales must start with 's8' and be strictly coarser after it, got [${scales.join(', ')}]`,
+    );
   }
 }
 

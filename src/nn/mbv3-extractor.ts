@@ -15,9 +15,35 @@
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
-import { createLightDecoder, decoderTensorShapes, DEFAULT_DECODER, disposeLightDecoder, lightDecoderForward, validateDecoderConfig, type LightDecoder, type LightDecoderConfig } from './light-decoder.js';
-import { checkScales, disposeMbv3Backbone, loadMbv3Backbone, MBV3_SIZE_MULTIPLE, mbv3Channels, mbv3FrozenMaps, readMbv3Artifacts, type Mbv3Backbone, type Mbv3Scale } from './mbv3-backbone.js';
-import { createMbv3Trainable, disposeMbv3Trainable, loadMbv3Trainable, MBV3_PARAM_PREFIX, mbv3TrainableMaps, type Mbv3Trainable } from './mbv3-trainable.js';
+import {
+  createLightDecoder,
+  decoderTensorShapes,
+  DEFAULT_DECODER,
+  disposeLightDecoder,
+  lightDecoderForward,
+  validateDecoderConfig,
+  type LightDecoder,
+  type LightDecoderConfig,
+} from './light-decoder.js';
+import {
+  checkScales,
+  disposeMbv3Backbone,
+  loadMbv3Backbone,
+  MBV3_SIZE_MULTIPLE,
+  mbv3Channels,
+  mbv3FrozenMaps,
+  readMbv3Artifacts,
+  type Mbv3Backbone,
+  type Mbv3Scale,
+} from './mbv3-backbone.js';
+import {
+  createMbv3Trainable,
+  disposeMbv3Trainable,
+  loadMbv3Trainable,
+  MBV3_PARAM_PREFIX,
+  mbv3TrainableMaps,
+  type Mbv3Trainable,
+} from './mbv3-trainable.js';
 import type { ConfigValue, Extractor, ForwardContext, Params } from './types.js';
 
 export const MBV3_KIND = 'mbv3';
@@ -80,7 +106,10 @@ export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<E
     const tb = createMbv3Trainable(await readMbv3Artifacts(opts.modelDir));
     return composeTrainable(config, tb, createLightDecoder(decCfg, opts.rng));
   }
-  const backbone = await loadMbv3Backbone({ scales, ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}) });
+  const backbone = await loadMbv3Backbone({
+    scales,
+    ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}),
+  });
   return composeMbv3(config, backbone, createLightDecoder(decCfg, opts.rng));
 }
 
@@ -89,7 +118,11 @@ export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<E
  * The tensors are copied; the caller keeps ownership of `tensors`. Throws FormatError on a missing, extra or
  * mis-shaped tensor, or a config for other backbone weights.
  */
-export async function loadMbv3Extractor(config: Record<string, ConfigValue>, tensors: Record<string, tf.Tensor>, opts: { modelDir?: string } = {}): Promise<Extractor> {
+export async function loadMbv3Extractor(
+  config: Record<string, ConfigValue>,
+  tensors: Record<string, tf.Tensor>,
+  opts: { modelDir?: string } = {},
+): Promise<Extractor> {
   const fn = 'loadMbv3Extractor';
   const cfg = parseMbv3Config(config, fn);
   const decCfg = decoderConfig(cfg);
@@ -99,7 +132,9 @@ export async function loadMbv3Extractor(config: Record<string, ConfigValue>, ten
     const t = tensors[name];
     if (t === undefined) throw new FormatError(`${fn}: tensor '${name}' is missing`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new FormatError(`${fn}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for config channels=${cfg.channels} embedDim=${cfg.embedDim}`);
+      throw new FormatError(
+        `${fn}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for config channels=${cfg.channels} embedDim=${cfg.embedDim}`,
+      );
     }
   }
   const extra = Object.keys(tensors).filter((n) => shapes[n] === undefined && !isBackbone(n));
@@ -119,18 +154,37 @@ export async function loadMbv3Extractor(config: Record<string, ConfigValue>, ten
     const tb = loadMbv3Trainable(await readMbv3Artifacts(opts.modelDir), saved);
     return composeTrainable(cfg, tb, { config: decCfg, params, state });
   }
-  const backbone = await loadMbv3Backbone({ scales: cfg.scales, ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}) });
+  const backbone = await loadMbv3Backbone({
+    scales: cfg.scales,
+    ...(opts.modelDir !== undefined ? { modelDir: opts.modelDir } : {}),
+  });
   return composeMbv3(cfg, backbone, { config: decCfg, params, state });
 }
 
 function decoderConfig(c: Mbv3Config): LightDecoderConfig {
   const act = c.projectionActivation === 'none' ? { projectionActivation: 'none' as const } : {};
-  return { inChannels: mbv3Channels(c.scales), channels: c.channels, embedDim: c.embedDim, dropout: c.dropout, bnMomentum: c.bnMomentum, ...act };
+  return {
+    inChannels: mbv3Channels(c.scales),
+    channels: c.channels,
+    embedDim: c.embedDim,
+    dropout: c.dropout,
+    bnMomentum: c.bnMomentum,
+    ...act,
+  };
 }
 
 /** Validates a stored config (unknown keys are errors). */
 export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string): Mbv3Config {
-  const keys = ['backbone', 'scales', 'channels', 'embedDim', 'dropout', 'bnMomentum', 'backboneMode', 'projectionActivation'];
+  const keys = [
+    'backbone',
+    'scales',
+    'channels',
+    'embedDim',
+    'dropout',
+    'bnMomentum',
+    'backboneMode',
+    'projectionActivation',
+  ];
   const unknown = Object.keys(config).filter((k) => !keys.includes(k));
   if (unknown.length > 0) throw new FormatError(`${fn}: unknown mbv3 config keys: ${unknown.join(', ')}`);
   const num = (k: string): number => {
@@ -138,21 +192,32 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
     if (typeof v !== 'number') throw new FormatError(`${fn}: config '${k}' must be a number, got ${JSON.stringify(v)}`);
     return v;
   };
-  if (config.backbone !== MBV3_BACKBONE_ID) throw new FormatError(`${fn}: model was built on backbone '${String(config.backbone)}', this build provides '${MBV3_BACKBONE_ID}'`);
+  if (config.backbone !== MBV3_BACKBONE_ID)
+    throw new FormatError(
+      `${fn}: model was built on backbone '${String(config.backbone)}', this build provides '${MBV3_BACKBONE_ID}'`,
+    );
   const scales = config.scales;
-  if (!Array.isArray(scales) || scales.some((s) => typeof s !== 'string')) throw new FormatError(`${fn}: config 'scales' must be a list of names`);
+  if (!Array.isArray(scales) || scales.some((s) => typeof s !== 'string'))
+    throw new FormatError(`${fn}: config 'scales' must be a list of names`);
   try {
     checkScales(scales as string[], fn);
   } catch (err) {
     throw new FormatError((err as ValueError).message);
   }
   const mode = config.backboneMode ?? 'frozen';
-  if (mode !== 'frozen' && mode !== 'trainable') throw new FormatError(`${fn}: config 'backboneMode' must be 'frozen' or 'trainable', got ${JSON.stringify(mode)}`);
+  if (mode !== 'frozen' && mode !== 'trainable')
+    throw new FormatError(`${fn}: config 'backboneMode' must be 'frozen' or 'trainable', got ${JSON.stringify(mode)}`);
   const act = config.projectionActivation ?? 'relu';
-  if (act !== 'relu' && act !== 'none') throw new FormatError(`${fn}: config 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
+  if (act !== 'relu' && act !== 'none')
+    throw new FormatError(`${fn}: config 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
   const cfg: Mbv3Config = {
-    backbone: MBV3_BACKBONE_ID, scales: [...(scales as Mbv3Scale[])], channels: num('channels'), embedDim: num('embedDim'),
-    dropout: num('dropout'), bnMomentum: num('bnMomentum'), ...(mode === 'trainable' ? { backboneMode: mode } : {}),
+    backbone: MBV3_BACKBONE_ID,
+    scales: [...(scales as Mbv3Scale[])],
+    channels: num('channels'),
+    embedDim: num('embedDim'),
+    dropout: num('dropout'),
+    bnMomentum: num('bnMomentum'),
+    ...(mode === 'trainable' ? { backboneMode: mode } : {}),
     ...(act === 'none' ? { projectionActivation: act } : {}),
   };
   try {
@@ -171,7 +236,8 @@ function mbv3Shell(config: Mbv3Config, params: Extractor['params'], state: Extra
 
 function composeMbv3(config: Mbv3Config, backbone: Mbv3Backbone, decoder: LightDecoder): Extractor {
   const frozenForward = (images: tf.Tensor4D): tf.Tensor4D[] => mbv3FrozenMaps(backbone, images);
-  const forwardFromFrozen = (maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D => lightDecoderForward(decoder, maps, ctx);
+  const forwardFromFrozen = (maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D =>
+    lightDecoderForward(decoder, maps, ctx);
   return {
     ...mbv3Shell(config, decoder.params, decoder.state),
     frozenForward,
@@ -198,7 +264,11 @@ function composeTrainable(config: Mbv3Config, tb: Mbv3Trainable, decoder: LightD
     forward(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
       return tf.tidy(() => {
         const maps = mbv3TrainableMaps(tb, images);
-        return lightDecoderForward(decoder, config.scales.map((s) => maps[s]), ctx);
+        return lightDecoderForward(
+          decoder,
+          config.scales.map((s) => maps[s]),
+          ctx,
+        );
       });
     },
     dispose(): void {

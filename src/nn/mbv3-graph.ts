@@ -69,12 +69,20 @@ interface GraphJson {
 }
 
 const BINARY: Record<string, 'add' | 'sub' | 'mul'> = { Add: 'add', AddV2: 'add', Sub: 'sub', Mul: 'mul' };
-const UNARY: Record<string, 'relu' | 'relu6' | 'sigmoid' | 'identity'> = { Relu: 'relu', Relu6: 'relu6', Sigmoid: 'sigmoid', Identity: 'identity' };
+const UNARY: Record<string, 'relu' | 'relu6' | 'sigmoid' | 'identity'> = {
+  Relu: 'relu',
+  Relu6: 'relu6',
+  Sigmoid: 'sigmoid',
+  Identity: 'identity',
+};
 const CONVS = ['Conv2D', 'DepthwiseConv2dNative', '_FusedConv2D', 'FusedDepthwiseConv2dNative'];
 const SUPPORTED = new Set(['Placeholder', 'Const', 'Mean', ...CONVS, ...Object.keys(BINARY), ...Object.keys(UNARY)]);
 
 /** The graph's nodes and weight specs; FormatError when the JSON is not a tfjs graph model. */
-export function graphParts(modelJson: unknown, fn: string): { nodes: GraphNode[]; specs: tf.io.WeightsManifestEntry[] } {
+export function graphParts(
+  modelJson: unknown,
+  fn: string,
+): { nodes: GraphNode[]; specs: tf.io.WeightsManifestEntry[] } {
   const json = modelJson as GraphJson;
   const nodes = json?.modelTopology?.node;
   if (!Array.isArray(nodes) || !Array.isArray(json.weightsManifest)) {
@@ -97,12 +105,16 @@ function topoOrder(byName: Map<string, GraphNode>, outputs: string[], fn: string
     while (stack.length > 0) {
       const top = stack[stack.length - 1] as { name: string; from: string };
       const node = byName.get(top.name);
-      if (node === undefined) throw new FormatError(`${fn}: node '${top.name}' (input of '${top.from}') is not in the graph`);
+      if (node === undefined)
+        throw new FormatError(`${fn}: node '${top.name}' (input of '${top.from}') is not in the graph`);
       if (state.get(top.name) === 'done') {
         stack.pop();
         continue;
       }
-      const pending = (node.input ?? []).filter((i) => !i.startsWith('^')).map(cleanInput).filter((i) => state.get(i) !== 'done');
+      const pending = (node.input ?? [])
+        .filter((i) => !i.startsWith('^'))
+        .map(cleanInput)
+        .filter((i) => state.get(i) !== 'done');
       if (state.get(top.name) === 'open' || pending.length === 0) {
         state.set(top.name, 'done');
         order.push(node);
@@ -123,7 +135,11 @@ const decodeStr = (v: AttrValue | undefined): string | undefined => (v?.s === un
 
 /** Parameter base name for a weight constant, e.g. `tower_0/MobilenetV3/Conv/Conv2D_weights` → `backbone.MobilenetV3.Conv`. */
 export function paramBaseName(constName: string): string {
-  const dir = constName.replace(/^tower_0\//, '').split('/').slice(0, -1).join('.');
+  const dir = constName
+    .replace(/^tower_0\//, '')
+    .split('/')
+    .slice(0, -1)
+    .join('.');
   return `backbone.${dir === '' ? constName : dir}`;
 }
 
@@ -137,12 +153,23 @@ function convOp(node: GraphNode, inputs: string[], fn: string): Extract<GraphOp,
   const strides = (a.strides?.list?.i ?? ['1', '1', '1', '1']).map(Number);
   const dil = (a.dilations?.list?.i ?? ['1', '1', '1', '1']).map(Number);
   if (fmt !== 'NHWC') throw new FormatError(`${where}: data_format '${fmt}' is not supported (NHWC only)`);
-  if (pad !== 'SAME' && pad !== 'VALID') throw new FormatError(`${where}: padding '${String(pad)}' is not supported (SAME or VALID)`);
-  if (dil.some((d) => d !== 1)) throw new FormatError(`${where}: dilations [${dil.join(', ')}] are not supported (1 only)`);
-  if (strides.length !== 4 || strides[0] !== 1 || strides[3] !== 1) throw new FormatError(`${where}: strides [${strides.join(', ')}] are not NHWC [1, sh, sw, 1]`);
-  const okFused = ops.length >= 1 && ops[0] === 'BiasAdd' && ops.length <= 2 && (ops.length === 1 || ops[1] === 'Relu' || ops[1] === 'Relu6');
-  if (fused && !okFused) throw new FormatError(`${where}: fused_ops [${ops.join(', ')}] are not supported (BiasAdd, then optionally Relu or Relu6)`);
-  if (inputs.length !== (fused ? 3 : 2)) throw new FormatError(`${where}: expected ${fused ? 3 : 2} inputs, got ${inputs.length}`);
+  if (pad !== 'SAME' && pad !== 'VALID')
+    throw new FormatError(`${where}: padding '${String(pad)}' is not supported (SAME or VALID)`);
+  if (dil.some((d) => d !== 1))
+    throw new FormatError(`${where}: dilations [${dil.join(', ')}] are not supported (1 only)`);
+  if (strides.length !== 4 || strides[0] !== 1 || strides[3] !== 1)
+    throw new FormatError(`${where}: strides [${strides.join(', ')}] are not NHWC [1, sh, sw, 1]`);
+  const okFused =
+    ops.length >= 1 &&
+    ops[0] === 'BiasAdd' &&
+    ops.length <= 2 &&
+    (ops.length === 1 || ops[1] === 'Relu' || ops[1] === 'Relu6');
+  if (fused && !okFused)
+    throw new FormatError(
+      `${where}: fused_ops [${ops.join(', ')}] are not supported (BiasAdd, then optionally Relu or Relu6)`,
+    );
+  if (inputs.length !== (fused ? 3 : 2))
+    throw new FormatError(`${where}: expected ${fused ? 3 : 2} inputs, got ${inputs.length}`);
   const act = ops[1] === 'Relu' ? 'relu' : ops[1] === 'Relu6' ? 'relu6' : 'linear';
   return {
     kind: 'conv',
@@ -183,37 +210,60 @@ export function parseGraphProgram(modelJson: unknown, constants: tf.NamedTensorM
   const order = topoOrder(byName, outputs, fn);
   const unsupported = order.find((n) => !SUPPORTED.has(n.op));
   if (unsupported !== undefined) {
-    throw new FormatError(`${fn}: node '${unsupported.name}' has op '${unsupported.op}', which the graph interpreter does not support`);
+    throw new FormatError(
+      `${fn}: node '${unsupported.name}' has op '${unsupported.op}', which the graph interpreter does not support`,
+    );
   }
   for (const node of order) {
     const inputs = (node.input ?? []).filter((i) => !i.startsWith('^')).map(cleanInput);
     if (node.op === 'Const') continue;
     if (node.op === 'Placeholder') {
-      if (input !== undefined) throw new FormatError(`${fn}: more than one input Placeholder ('${input}', '${node.name}')`);
+      if (input !== undefined)
+        throw new FormatError(`${fn}: more than one input Placeholder ('${input}', '${node.name}')`);
       input = node.name;
     } else if (CONVS.includes(node.op)) {
       const op = convOp(node, inputs, fn);
-      const names = [[`${op.param}.weight`, inputs[1] as string], ...(op.hasBias ? [[`${op.param}.bias`, inputs[2] as string]] : [])];
+      const names = [
+        [`${op.param}.weight`, inputs[1] as string],
+        ...(op.hasBias ? [[`${op.param}.bias`, inputs[2] as string]] : []),
+      ];
       for (const [pname, cname] of names as [string, string][]) {
         constValue(cname, node.name);
         const owner = paramOwner.get(pname);
-        if (owner !== undefined && owner !== cname) throw new FormatError(`${fn}: constants '${owner}' and '${cname}' both map to parameter '${pname}'`);
+        if (owner !== undefined && owner !== cname)
+          throw new FormatError(`${fn}: constants '${owner}' and '${cname}' both map to parameter '${pname}'`);
         paramOwner.set(pname, cname);
         paramSources[pname] = cname;
       }
       ops.push(op);
     } else if (BINARY[node.op] !== undefined) {
-      if (inputs.length !== 2) throw new FormatError(`${fn}: node '${node.name}' (op ${node.op}) has ${inputs.length} inputs, expected 2`);
-      ops.push({ kind: 'binary', node: node.name, fn: BINARY[node.op], a: operand(inputs[0] as string, node.name), b: operand(inputs[1] as string, node.name) });
+      if (inputs.length !== 2)
+        throw new FormatError(`${fn}: node '${node.name}' (op ${node.op}) has ${inputs.length} inputs, expected 2`);
+      ops.push({
+        kind: 'binary',
+        node: node.name,
+        fn: BINARY[node.op],
+        a: operand(inputs[0] as string, node.name),
+        b: operand(inputs[1] as string, node.name),
+      });
     } else if (UNARY[node.op] !== undefined) {
       ops.push({ kind: 'unary', node: node.name, fn: UNARY[node.op], input: inputs[0] as string });
     } else if (node.op === 'Mean') {
       const axes = Array.from(constValue(inputs[1] as string, node.name).dataSync());
-      ops.push({ kind: 'mean', node: node.name, input: inputs[0] as string, axes, keepDims: node.attr?.keep_dims?.b === true });
+      ops.push({
+        kind: 'mean',
+        node: node.name,
+        input: inputs[0] as string,
+        axes,
+        keepDims: node.attr?.keep_dims?.b === true,
+      });
     } else {
-      throw new FormatError(`${fn}: node '${node.name}' has op '${node.op}', which the graph interpreter does not support`);
+      throw new FormatError(
+        `${fn}: node '${node.name}' has op '${node.op}', which the graph interpreter does not support`,
+      );
     }
   }
-  if (input === undefined) throw new FormatError(`${fn}: the outputs [${outputs.join(', ')}] do not depend on an input Placeholder`);
+  if (input === undefined)
+    throw new FormatError(`${fn}: the outputs [${outputs.join(', ')}] do not depend on an input Placeholder`);
   return { input, ops, outputs: [...outputs], paramSources };
 }

@@ -40,7 +40,11 @@ function decodeAndParse(artifacts: Mbv3Artifacts, fn: string): { program: GraphP
     throw new FormatError(`${fn}: cannot decode the model weights (${(err as Error).message})`);
   }
   try {
-    const program = parseGraphProgram(artifacts.modelJson, constants, MBV3_SCALES.map((s) => MBV3_NODES[s].node));
+    const program = parseGraphProgram(
+      artifacts.modelJson,
+      constants,
+      MBV3_SCALES.map((s) => MBV3_NODES[s].node),
+    );
     return { program, constants };
   } catch (err) {
     tf.dispose(constants);
@@ -98,7 +102,9 @@ function param(tb: Mbv3Trainable, name: string, node: string): tf.Variable {
 function runOp(tb: Mbv3Trainable, op: GraphOp, get: (name: string) => tf.Tensor): tf.Tensor {
   const operand = (o: Operand): tf.Tensor | number => {
     if ('node' in o) return get(o.node);
-    return o.constant.shape.length === 0 ? (o.constant.values[0] as number) : tf.tensor(o.constant.values, o.constant.shape);
+    return o.constant.shape.length === 0
+      ? (o.constant.values[0] as number)
+      : tf.tensor(o.constant.values, o.constant.shape);
   };
   switch (op.kind) {
     case 'conv': {
@@ -115,7 +121,8 @@ function runOp(tb: Mbv3Trainable, op: GraphOp, get: (name: string) => tf.Tensor)
     case 'binary': {
       const a = operand(op.a);
       const b = operand(op.b);
-      if (typeof a === 'number' && typeof b === 'number') throw new ValueError(`mbv3TrainableMaps: node '${op.node}' has two constant operands`);
+      if (typeof a === 'number' && typeof b === 'number')
+        throw new ValueError(`mbv3TrainableMaps: node '${op.node}' has two constant operands`);
       const f = op.fn === 'add' ? tf.add : op.fn === 'sub' ? tf.sub : tf.mul;
       return f(a as tf.Tensor, b as tf.Tensor);
     }

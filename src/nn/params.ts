@@ -78,7 +78,9 @@ export function loadedBuilder(tensors: Record<string, tf.Tensor>, fnName: string
     const t = tensors[name];
     if (!t) throw new FormatError(`${fnName}: tensor '${name}' is missing from the saved weights`);
     if (t.shape.join(',') !== shape.join(',')) {
-      throw new FormatError(`${fnName}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for this config`);
+      throw new FormatError(
+        `${fnName}: tensor '${name}' has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for this config`,
+      );
     }
     return tf.variable(t.toFloat(), trainable);
   };
@@ -96,7 +98,9 @@ export function finishLoaded(b: ParamBuilder, tensors: Record<string, tf.Tensor>
   const extra = Object.keys(tensors).filter((k) => !(k in b.params) && !(k in b.state));
   if (extra.length > 0) {
     disposeAll(b.params, b.state);
-    throw new FormatError(`${fnName}: saved weights hold ${extra.length} tensors this config does not use, e.g. '${extra[0]}'`);
+    throw new FormatError(
+      `${fnName}: saved weights hold ${extra.length} tensors this config does not use, e.g. '${extra[0]}'`,
+    );
   }
 }
 
@@ -104,7 +108,11 @@ export function finishLoaded(b: ParamBuilder, tensors: Record<string, tf.Tensor>
  * Builds a network's parameters from saved tensors: `build` declares them on a loaded builder, then unused tensors are
  * rejected. On any FormatError the variables created so far are freed.
  */
-export function buildLoaded(tensors: Record<string, tf.Tensor>, fnName: string, build: (b: ParamBuilder) => void): ParamBuilder {
+export function buildLoaded(
+  tensors: Record<string, tf.Tensor>,
+  fnName: string,
+  build: (b: ParamBuilder) => void,
+): ParamBuilder {
   const b = loadedBuilder(tensors, fnName);
   try {
     build(b);
@@ -128,7 +136,16 @@ export type LayerState = Record<string, tf.Tensor>;
  * Creates conv params directly in `params` (for code that does not use a ParamBuilder): `${name}.weight`
  * [kh, kw, cin, cout], He normal with fan-out kh·kw·cout drawn from `rng`, and optional zero bias [cout].
  */
-export function createConv2d(params: Params, name: string, rng: Rng, kh: number, kw: number, cin: number, cout: number, bias = false): void {
+export function createConv2d(
+  params: Params,
+  name: string,
+  rng: Rng,
+  kh: number,
+  kw: number,
+  cin: number,
+  cout: number,
+  bias = false,
+): void {
   params[`${name}.weight`] = toVariable(heNormal(rng, [kh, kw, cin, cout], kh * kw * cout), true);
   if (bias) params[`${name}.bias`] = toVariable(tf.zeros([cout]), true);
 }

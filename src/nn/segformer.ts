@@ -18,8 +18,26 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
-import { assertSizeMultiple, conv2d, depthwiseConv2d, gelu, layerNormChannels, linear, normalizeImageNet } from './layers.js';
-import { addConv, addDepthwise, addLayerNorm, addLinear, buildLoaded, extractorFromBuilder, parseNetConfig, randomBuilder, type ParamBuilder } from './params.js';
+import {
+  assertSizeMultiple,
+  conv2d,
+  depthwiseConv2d,
+  gelu,
+  layerNormChannels,
+  linear,
+  normalizeImageNet,
+} from './layers.js';
+import {
+  addConv,
+  addDepthwise,
+  addLayerNorm,
+  addLinear,
+  buildLoaded,
+  extractorFromBuilder,
+  parseNetConfig,
+  randomBuilder,
+  type ParamBuilder,
+} from './params.js';
 import { decoderTensorShapes, lightDecoderForward, type LightDecoderConfig } from './light-decoder.js';
 import type { Extractor, ForwardContext, Params } from './types.js';
 
@@ -41,7 +59,10 @@ export const segformerConfigSchema = z
     bnMomentum: z.number().gt(0).max(1).default(0.1),
   })
   .strict()
-  .refine((c) => c.dims.every((d, i) => d % (c.heads[i] as number) === 0), { message: 'every dims[i] must be a multiple of heads[i]', path: ['heads'] });
+  .refine((c) => c.dims.every((d, i) => d % (c.heads[i] as number) === 0), {
+    message: 'every dims[i] must be a multiple of heads[i]',
+    path: ['heads'],
+  });
 
 export type SegformerConfig = z.infer<typeof segformerConfigSchema>;
 
@@ -53,14 +74,21 @@ const LN_EPS = 1e-6;
 /** Declares a light decoder's tensors on a builder (He fan-out convs, BN 1/0, running stats 0/1). */
 export function declareLightDecoder(b: ParamBuilder, cfg: LightDecoderConfig): void {
   for (const [name, shape] of Object.entries(decoderTensorShapes(cfg))) {
-    if (name.endsWith('.running_mean') || name.endsWith('.running_var')) b.stateVar(name, shape, name.endsWith('_var') ? 1 : 0);
+    if (name.endsWith('.running_mean') || name.endsWith('.running_var'))
+      b.stateVar(name, shape, name.endsWith('_var') ? 1 : 0);
     else if (name.endsWith('.conv.weight')) b.param(name, shape, { kind: 'he', fan: shape[3] as number });
     else b.param(name, shape, { kind: 'const', value: name.endsWith('.bn.weight') ? 1 : 0 });
   }
 }
 
 function decoderConfig(c: SegformerConfig): LightDecoderConfig {
-  return { inChannels: c.dims, channels: c.channels, embedDim: c.embedDim, dropout: c.dropout, bnMomentum: c.bnMomentum };
+  return {
+    inChannels: c.dims,
+    channels: c.channels,
+    embedDim: c.embedDim,
+    dropout: c.dropout,
+    bnMomentum: c.bnMomentum,
+  };
 }
 
 function build(b: ParamBuilder, c: SegformerConfig): void {
@@ -98,7 +126,15 @@ function splitHeads(t: tf.Tensor3D, heads: number): tf.Tensor4D {
 }
 
 /** Efficient self-attention: tokens [B, h·w, C] → [B, h·w, C]. */
-function attention(x: tf.Tensor3D, h: number, w: number, p: Params, name: string, heads: number, sr: number): tf.Tensor3D {
+function attention(
+  x: tf.Tensor3D,
+  h: number,
+  w: number,
+  p: Params,
+  name: string,
+  heads: number,
+  sr: number,
+): tf.Tensor3D {
   const [B, N, C] = x.shape;
   let src = x;
   if (sr > 1) {
@@ -133,7 +169,18 @@ function encode(x: tf.Tensor4D, p: Params, c: SegformerConfig): tf.Tensor4D[] {
     let t = layerNormChannels(tf.reshape(m, [B, h * w, C]) as tf.Tensor3D, p, `${s}.patch.norm`, LN_EPS);
     for (let j = 0; j < (c.depths[i] as number); j++) {
       const k = `${s}.block${j}`;
-      t = tf.add(t, attention(layerNormChannels(t, p, `${k}.norm1`, LN_EPS), h, w, p, `${k}.attn`, c.heads[i] as number, c.srRatios[i] as number));
+      t = tf.add(
+        t,
+        attention(
+          layerNormChannels(t, p, `${k}.norm1`, LN_EPS),
+          h,
+          w,
+          p,
+          `${k}.attn`,
+          c.heads[i] as number,
+          c.srRatios[i] as number,
+        ),
+      );
       t = tf.add(t, mixFfn(layerNormChannels(t, p, `${k}.norm2`, LN_EPS), h, w, p, `${k}.ffn`));
     }
     x = tf.reshape(layerNormChannels(t, p, `${s}.norm`, LN_EPS), [B, h, w, C]);
@@ -145,7 +192,9 @@ function encode(x: tf.Tensor4D, p: Params, c: SegformerConfig): tf.Tensor4D[] {
 function forward(ex: Extractor, c: SegformerConfig, images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
   assertSizeMultiple(images, SEGFORMER_SIZE_MULTIPLE, 'segformer.forward');
   if (ctx.training && c.dropout > 0 && ctx.seed === undefined) {
-    throw new ValueError(`segformer.forward: training with dropout ${c.dropout} needs ctx.seed (the dropout mask seed)`);
+    throw new ValueError(
+      `segformer.forward: training with dropout ${c.dropout} needs ctx.seed (the dropout mask seed)`,
+    );
   }
   return tf.tidy(() => {
     const maps = encode(normalizeImageNet(images), ex.params, c);
@@ -154,7 +203,14 @@ function forward(ex: Extractor, c: SegformerConfig, images: tf.Tensor4D, ctx: Fo
 }
 
 function assemble(b: ParamBuilder, c: SegformerConfig): Extractor {
-  return extractorFromBuilder(b, { kind: 'segformer', config: c, embedDim: c.embedDim, stride: SEGFORMER_STRIDE, sizeMultiple: SEGFORMER_SIZE_MULTIPLE, forward: (ex, images, ctx) => forward(ex, c, images, ctx) });
+  return extractorFromBuilder(b, {
+    kind: 'segformer',
+    config: c,
+    embedDim: c.embedDim,
+    stride: SEGFORMER_STRIDE,
+    sizeMultiple: SEGFORMER_SIZE_MULTIPLE,
+    forward: (ex, images, ctx) => forward(ex, c, images, ctx),
+  });
 }
 
 /** Options of {@link createSegformerExtractor}: any config key plus the init generator. */
@@ -176,5 +232,8 @@ export function createSegformerExtractor(opts: SegformerOptions): Extractor {
 export function loadSegformerExtractor(config: Record<string, unknown>, tensors: Record<string, tf.Tensor>): Extractor {
   const fn = 'loadSegformerExtractor';
   const c = parseNetConfig(segformerConfigSchema, config, fn);
-  return assemble(buildLoaded(tensors, fn, (b) => build(b, c)), c);
+  return assemble(
+    buildLoaded(tensors, fn, (b) => build(b, c)),
+    c,
+  );
 }

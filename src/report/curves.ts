@@ -73,7 +73,11 @@ function cumulative(table: TieTable, fnName: string): TieSweep {
 export function rocCurve(table: TieTable): RocCurve {
   const { thresholds: thr, tp, fp, numPos: P, numNeg: N } = cumulative(table, 'rocCurve');
   const K = thr.length;
-  const out: RocCurve = { fpr: new Float64Array(K + 1), tpr: new Float64Array(K + 1), thresholds: new Float64Array(K + 1) };
+  const out: RocCurve = {
+    fpr: new Float64Array(K + 1),
+    tpr: new Float64Array(K + 1),
+    thresholds: new Float64Array(K + 1),
+  };
   out.thresholds[0] = Infinity;
   for (let k = 0; k < K; k++) {
     out.fpr[k + 1] = (fp[k] as number) / N;
@@ -87,7 +91,11 @@ export function rocCurve(table: TieTable): RocCurve {
 export function prCurve(table: TieTable): PrCurve {
   const { thresholds: thr, tp, fp, numPos: P } = cumulative(table, 'prCurve');
   const K = thr.length;
-  const out: PrCurve = { precision: new Float64Array(K + 1), recall: new Float64Array(K + 1), thresholds: new Float64Array(K) };
+  const out: PrCurve = {
+    precision: new Float64Array(K + 1),
+    recall: new Float64Array(K + 1),
+    thresholds: new Float64Array(K),
+  };
   for (let k = 0; k < K; k++) {
     const j = K - 1 - k;
     const t = tp[j] as number;
@@ -114,7 +122,9 @@ export function prPoints(pr: PrCurve): Curve {
 export function aucTrapezoid(curve: Curve): number {
   let s = 0;
   for (let i = 1; i < curve.x.length; i++) {
-    s += (((curve.x[i] as number) - (curve.x[i - 1] as number)) * ((curve.y[i] as number) + (curve.y[i - 1] as number))) / 2;
+    s +=
+      (((curve.x[i] as number) - (curve.x[i - 1] as number)) * ((curve.y[i] as number) + (curve.y[i - 1] as number))) /
+      2;
   }
   return Math.abs(s);
 }
@@ -122,7 +132,8 @@ export function aucTrapezoid(curve: Curve): number {
 /** AP = Σ (xᵢ − xᵢ₊₁)·yᵢ over PR points in sklearn order (x = recall decreasing, y = precision). */
 export function averagePrecisionOf(curve: Curve): number {
   let s = 0;
-  for (let i = 0; i + 1 < curve.x.length; i++) s += ((curve.x[i] as number) - (curve.x[i + 1] as number)) * (curve.y[i] as number);
+  for (let i = 0; i + 1 < curve.x.length; i++)
+    s += ((curve.x[i] as number) - (curve.x[i + 1] as number)) * (curve.y[i] as number);
   return s;
 }
 
@@ -142,8 +153,10 @@ function pick(c: Curve, idx: number[]): Curve {
 /** At most `maxPoints` points of a curve for plotting, keeping its envelope (see the module comment). */
 export function downsampleCurve(curve: Curve, maxPoints: number): Curve {
   const fn = 'downsampleCurve';
-  if (curve.x.length !== curve.y.length) throw new ValueError(`${fn}: 'curve' has ${curve.x.length} x but ${curve.y.length} y values`);
-  if (!Number.isInteger(maxPoints) || maxPoints < 4) throw new ValueError(`${fn}: 'maxPoints' must be an integer ≥ 4, got ${maxPoints}`);
+  if (curve.x.length !== curve.y.length)
+    throw new ValueError(`${fn}: 'curve' has ${curve.x.length} x but ${curve.y.length} y values`);
+  if (!Number.isInteger(maxPoints) || maxPoints < 4)
+    throw new ValueError(`${fn}: 'maxPoints' must be an integer ≥ 4, got ${maxPoints}`);
   const n = curve.x.length;
   if (n <= 2) return pick(curve, [...Array(n).keys()]);
   const kept: number[] = [0];
@@ -156,7 +169,9 @@ export function downsampleCurve(curve: Curve, maxPoints: number): Curve {
   const m = kept.length;
   const arc = new Float64Array(m);
   for (let i = 1; i < m; i++) {
-    arc[i] = (arc[i - 1] as number) + Math.hypot((c.x[i] as number) - (c.x[i - 1] as number), (c.y[i] as number) - (c.y[i - 1] as number));
+    arc[i] =
+      (arc[i - 1] as number) +
+      Math.hypot((c.x[i] as number) - (c.x[i - 1] as number), (c.y[i] as number) - (c.y[i - 1] as number));
   }
   const B = Math.floor(maxPoints / 4);
   const total = arc[m - 1] as number;
@@ -165,7 +180,8 @@ export function downsampleCurve(curve: Curve, maxPoints: number): Curve {
   while (start < m) {
     const b = total > 0 ? Math.min(B - 1, Math.floor(((arc[start] as number) / total) * B)) : 0;
     let end = start;
-    while (end + 1 < m && (total > 0 ? Math.min(B - 1, Math.floor(((arc[end + 1] as number) / total) * B)) : 0) === b) end++;
+    while (end + 1 < m && (total > 0 ? Math.min(B - 1, Math.floor(((arc[end + 1] as number) / total) * B)) : 0) === b)
+      end++;
     let lo = start;
     let hi = start;
     for (let i = start; i <= end; i++) {
@@ -192,12 +208,26 @@ export function prSeries(name: string, table: TieTable, maxPoints = 400): CurveS
 
 /** Tableau-10 line colours, cycled. */
 export const SERIES_COLORS: readonly string[] = [
-  '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
 ];
 
 /** Escapes text for XML content and attribute values. */
 export function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 const f2 = (v: number): string => v.toFixed(2);
@@ -209,17 +239,20 @@ export function curvesSvg(series: readonly CurveSeries[], kind: 'roc' | 'pr', si
   if (!Number.isInteger(W) || !Number.isInteger(H) || W < 160 || H < 160) {
     throw new ValueError(`${fn}: 'width' and 'height' must be integers ≥ 160, got ${W}×${H}`);
   }
-  if (kind !== 'roc' && kind !== 'pr') throw new ValueError(`${fn}: 'kind' must be 'roc' or 'pr', got '${String(kind)}'`);
+  if (kind !== 'roc' && kind !== 'pr')
+    throw new ValueError(`${fn}: 'kind' must be 'roc' or 'pr', got '${String(kind)}'`);
   const lineH = 18;
   const [L, R, T] = [60, 20, 34];
   const B = 46 + lineH * series.length + 8;
   const pw = W - L - R;
   const ph = H - T - B;
-  if (pw < 60 || ph < 60) throw new ValueError(`${fn}: ${W}×${H} leaves no room for the plot and ${series.length} legend entries`);
+  if (pw < 60 || ph < 60)
+    throw new ValueError(`${fn}: ${W}×${H} leaves no room for the plot and ${series.length} legend entries`);
   const px = (x: number): string => f2(L + x * pw);
   const py = (y: number): string => f2(T + (1 - y) * ph);
   const title = size.title ?? (kind === 'roc' ? 'ROC curve' : 'Precision–recall curve');
-  const [xLabel, yLabel, metric] = kind === 'roc' ? ['False positive rate', 'True positive rate', 'AUROC'] : ['Recall', 'Precision', 'AP'];
+  const [xLabel, yLabel, metric] =
+    kind === 'roc' ? ['False positive rate', 'True positive rate', 'AUROC'] : ['Recall', 'Precision', 'AP'];
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="12">`,
     `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
@@ -228,11 +261,17 @@ export function curvesSvg(series: readonly CurveSeries[], kind: 'roc' | 'pr', si
   ];
   const ticks = [0, 0.2, 0.4, 0.6, 0.8, 1];
   for (const t of ticks) {
-    out.push(`<line x1="${px(t)}" y1="${py(0)}" x2="${px(t)}" y2="${py(1)}"/>`, `<line x1="${px(0)}" y1="${py(t)}" x2="${px(1)}" y2="${py(t)}"/>`);
+    out.push(
+      `<line x1="${px(t)}" y1="${py(0)}" x2="${px(t)}" y2="${py(1)}"/>`,
+      `<line x1="${px(0)}" y1="${py(t)}" x2="${px(1)}" y2="${py(t)}"/>`,
+    );
   }
   out.push('</g>', '<g stroke="#000000" stroke-width="1">');
   for (const t of ticks) {
-    out.push(`<line x1="${px(t)}" y1="${py(0)}" x2="${px(t)}" y2="${f2(T + ph + 5)}"/>`, `<line x1="${f2(L - 5)}" y1="${py(t)}" x2="${px(0)}" y2="${py(t)}"/>`);
+    out.push(
+      `<line x1="${px(t)}" y1="${py(0)}" x2="${px(t)}" y2="${f2(T + ph + 5)}"/>`,
+      `<line x1="${f2(L - 5)}" y1="${py(t)}" x2="${px(0)}" y2="${py(t)}"/>`,
+    );
   }
   out.push('</g>', '<g fill="#000000">');
   for (const t of ticks) {
@@ -245,20 +284,27 @@ export function curvesSvg(series: readonly CurveSeries[], kind: 'roc' | 'pr', si
     '</g>',
   );
   if (kind === 'roc') {
-    out.push(`<line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="#999999" stroke-width="1" stroke-dasharray="4 4"/>`);
+    out.push(
+      `<line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="#999999" stroke-width="1" stroke-dasharray="4 4"/>`,
+    );
   }
   series.forEach((s, i) => {
     const { x, y } = s.points;
-    if (x.length !== y.length) throw new ValueError(`${fn}: series '${s.name}' has ${x.length} x but ${y.length} y values`);
+    if (x.length !== y.length)
+      throw new ValueError(`${fn}: series '${s.name}' has ${x.length} x but ${y.length} y values`);
     const pts: string[] = [];
     for (let k = 0; k < x.length; k++) {
       if (kind === 'pr' && k > 0) pts.push(`${px(x[k] as number)},${py(y[k - 1] as number)}`);
       pts.push(`${px(x[k] as number)},${py(y[k] as number)}`);
     }
     const color = SERIES_COLORS[i % SERIES_COLORS.length] as string;
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round" points="${pts.join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round" points="${pts.join(' ')}"/>`,
+    );
   });
-  out.push(`<rect x="${px(0)}" y="${py(1)}" width="${f2(pw)}" height="${f2(ph)}" fill="none" stroke="#000000" stroke-width="1"/>`);
+  out.push(
+    `<rect x="${px(0)}" y="${py(1)}" width="${f2(pw)}" height="${f2(ph)}" fill="none" stroke="#000000" stroke-width="1"/>`,
+  );
   series.forEach((s, i) => {
     const summary = s.summary ?? (kind === 'roc' ? aucTrapezoid(s.points) : averagePrecisionOf(s.points));
     const yl = T + ph + 52 + i * lineH;
@@ -274,7 +320,11 @@ export function curvesSvg(series: readonly CurveSeries[], kind: 'roc' | 'pr', si
 }
 
 /** The figure of {@link curvesSvg} rasterised by sharp to an opaque `width × height` RGB PNG. */
-export async function curvesPng(series: readonly CurveSeries[], kind: 'roc' | 'pr', size: FigureSize): Promise<Uint8Array> {
+export async function curvesPng(
+  series: readonly CurveSeries[],
+  kind: 'roc' | 'pr',
+  size: FigureSize,
+): Promise<Uint8Array> {
   const svg = curvesSvg(series, kind, size);
   const buf = await sharp(Buffer.from(svg, 'utf8')).flatten({ background: '#ffffff' }).removeAlpha().png().toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -79,11 +79,16 @@ export function reportMarkdown(outcomes: readonly HeadOutcome[], meta: RunMeta, 
 
 /** The summary table printed at the end: per head and anomaly score, mIoU, AP, FPR95, AUROC (%). */
 export function summaryTable(outcomes: readonly HeadOutcome[]): string {
-  const rows = ['| head | mIoU (%) | anomaly score | AP (%) | FPR95 (%) | AUROC (%) |', '|---|---:|---|---:|---:|---:|'];
+  const rows = [
+    '| head | mIoU (%) | anomaly score | AP (%) | FPR95 (%) | AUROC (%) |',
+    '|---|---:|---|---:|---:|---:|',
+  ];
   for (const o of outcomes) {
     for (const [name, m] of Object.entries(o.anomaly.anomaly)) {
       const score = `${name}${name === o.calibration.score ? ' (primary)' : ''}`;
-      rows.push(`| ${o.head} | ${pct(o.closedSet.segmentation?.miou)} | ${score} | ${pct(m.ap)} | ${pct(m.fpr95)} | ${pct(m.auroc)} |`);
+      rows.push(
+        `| ${o.head} | ${pct(o.closedSet.segmentation?.miou)} | ${score} | ${pct(m.ap)} | ${pct(m.fpr95)} | ${pct(m.auroc)} |`,
+      );
     }
   }
   return `${rows.join('\n')}\n`;

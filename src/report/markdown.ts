@@ -65,19 +65,27 @@ function rule(w: number, align: Align): string {
 }
 
 /** A padded pipe table (see the module comment); `align` defaults to left for every column. */
-export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+export function markdownTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+): string {
   const fn = 'markdownTable';
   const C = headers.length;
   if (C === 0) throw new ShapeError(`${fn}: 'headers' is empty; a table needs at least one column`);
-  if (align.length !== 0 && align.length !== C) throw new ShapeError(`${fn}: 'align' has ${align.length} entries for ${C} columns`);
+  if (align.length !== 0 && align.length !== C)
+    throw new ShapeError(`${fn}: 'align' has ${align.length} entries for ${C} columns`);
   rows.forEach((r, i) => {
     if (r.length !== C) throw new ShapeError(`${fn}: row ${i} has ${r.length} cells, expected ${C} (one per header)`);
   });
-  for (const a of align) if (a !== 'left' && a !== 'right' && a !== 'center') throw new ValueError(`${fn}: unknown alignment '${String(a)}'`);
+  for (const a of align)
+    if (a !== 'left' && a !== 'right' && a !== 'center')
+      throw new ValueError(`${fn}: unknown alignment '${String(a)}'`);
   const cells = [headers, ...rows].map((r) => r.map(escapeCell));
   const widths = headers.map((_, c) => Math.max(3, ...cells.map((r) => width(r[c] as string))));
   const al = (c: number): Align => align[c] ?? 'left';
-  const line = (r: readonly string[]): string => `| ${r.map((s, c) => pad(s, widths[c] as number, al(c))).join(' | ')} |`;
+  const line = (r: readonly string[]): string =>
+    `| ${r.map((s, c) => pad(s, widths[c] as number, al(c))).join(' | ')} |`;
   const sep = `| ${widths.map((w, c) => rule(w, al(c))).join(' | ')} |`;
   return [line(cells[0] as string[]), sep, ...cells.slice(1).map(line)].join('\n') + '\n';
 }
@@ -108,19 +116,34 @@ export function formatReport(report: EvalReport): string {
   const fn = 'formatReport';
   report.closedSet.forEach((r) => {
     if (r.iou.length !== report.classes.length) {
-      throw new ShapeError(`${fn}: closedSet row '${r.model}' has ${r.iou.length} per-class IoUs but there are ${report.classes.length} classes`);
+      throw new ShapeError(
+        `${fn}: closedSet row '${r.model}' has ${r.iou.length} per-class IoUs but there are ${report.classes.length} classes`,
+      );
     }
   });
-  const out: string[] = [`# ${report.title}`, '', `- Command: ${inlineCode(report.command)}`, `- Engine: ${report.engine}`];
+  const out: string[] = [
+    `# ${report.title}`,
+    '',
+    `- Command: ${inlineCode(report.command)}`,
+    `- Engine: ${report.engine}`,
+  ];
   if (report.machine !== undefined) out.push(`- Machine: ${report.machine}`);
   out.push(`- Time: ${formatSeconds(report.seconds)}`, '');
   if (report.closedSet.length > 0) {
     const rows = report.closedSet.map((r) => [r.model, pct(r.miou), pct(r.accuracy)]);
-    out.push('## Closed-set segmentation', '', markdownTable(['Model', 'mIoU (%)', 'Accuracy (%)'], rows, ['left', 'right', 'right']));
+    out.push(
+      '## Closed-set segmentation',
+      '',
+      markdownTable(['Model', 'mIoU (%)', 'Accuracy (%)'], rows, ['left', 'right', 'right']),
+    );
     if (report.classes.length > 0) {
       const perClass = report.classes.map((name, c) => [name, ...report.closedSet.map((r) => pct(r.iou[c]))]);
       const align: Align[] = ['left', ...report.closedSet.map((): Align => 'right')];
-      out.push('## Per-class IoU (%)', '', markdownTable(['Class', ...report.closedSet.map((r) => r.model)], perClass, align));
+      out.push(
+        '## Per-class IoU (%)',
+        '',
+        markdownTable(['Class', ...report.closedSet.map((r) => r.model)], perClass, align),
+      );
     }
   }
   if (report.anomaly.length > 0) {
@@ -128,7 +151,13 @@ export function formatReport(report: EvalReport): string {
     out.push(
       '## Anomaly segmentation',
       '',
-      markdownTable(['Model', 'Score', 'AP (%) ↑', 'FPR95 (%) ↓', 'AUROC (%) ↑'], rows, ['left', 'left', 'right', 'right', 'right']),
+      markdownTable(['Model', 'Score', 'AP (%) ↑', 'FPR95 (%) ↓', 'AUROC (%) ↑'], rows, [
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+      ]),
     );
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';

@@ -63,10 +63,25 @@ const SHUTDOWN_RETRY_AFTER_SECONDS = 5;
 export async function buildServer(args: BuildServerOptions): Promise<FastifyInstance> {
   const options = parseServeOptions(args.options ?? {});
   const modelName = args.modelName ?? 'the model';
-  const settings = anomalySettings(args.model.head.kind, args.file.calibration, { ...(options.score !== undefined ? { score: options.score } : {}), ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) }, modelName);
+  const settings = anomalySettings(
+    args.model.head.kind,
+    args.file.calibration,
+    {
+      ...(options.score !== undefined ? { score: options.score } : {}),
+      ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+    },
+    modelName,
+  );
   const engine = currentEngine();
   const palette = paletteFor(args.model.classes, DATASET_PALETTES);
-  const ctx: SegmentContext = { model: args.model, palette, settings, engine, minRegionArea: options.minRegionArea, maxRegions: options.maxRegions };
+  const ctx: SegmentContext = {
+    model: args.model,
+    palette,
+    settings,
+    engine,
+    minRegionArea: options.minRegionArea,
+    maxRegions: options.maxRegions,
+  };
   const queue = new WorkQueue(options.queueSize);
   const app = Fastify({
     logger: { level: options.logLevel, stream: args.logStream ?? process.stderr },
@@ -78,11 +93,24 @@ export async function buildServer(args: BuildServerOptions): Promise<FastifyInst
   app.decorate('serveOptions', options);
   installErrorHandlers(app, options);
   installBodyParsers(app);
-  await app.register(multipart, { limits: { fileSize: options.maxBodyBytes, files: 1, fields: MULTIPART_FIELDS, fieldSize: MULTIPART_FIELD_BYTES, parts: MULTIPART_FIELDS + 1 } });
+  await app.register(multipart, {
+    limits: {
+      fileSize: options.maxBodyBytes,
+      files: 1,
+      fields: MULTIPART_FIELDS,
+      fieldSize: MULTIPART_FIELD_BYTES,
+      parts: MULTIPART_FIELDS + 1,
+    },
+  });
   installLifecycleHooks(app, queue);
   if (options.corsOrigins.length > 0) {
     const origin = options.corsOrigins.includes('*') ? '*' : options.corsOrigins;
-    await app.register(cors, { origin, methods: ['GET', 'POST'], exposedHeaders: ['retry-after', 'x-request-id'], maxAge: 600 });
+    await app.register(cors, {
+      origin,
+      methods: ['GET', 'POST'],
+      exposedHeaders: ['retry-after', 'x-request-id'],
+      maxAge: 600,
+    });
   }
   app.get('/healthz', async () => healthBody(engine, queue));
   const info = modelInfo(args.model, args.file, settings, engine, options);
@@ -103,7 +131,10 @@ function installLifecycleHooks(app: FastifyInstance, queue: WorkQueue): void {
   app.addHook('onClose', async () => queue.onIdle());
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (closing) throw new HttpError(503, 'shutting_down', 'the service is shutting down; retry in a moment', { 'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS) });
+    if (closing)
+      throw new HttpError(503, 'shutting_down', 'the service is shutting down; retry in a moment', {
+        'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS),
+      });
   });
 }
 

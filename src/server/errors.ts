@@ -39,7 +39,12 @@ export class HttpError extends Error {
 }
 
 /** The content types POST /v1/segment accepts, for 415 messages. */
-export const ACCEPTED_CONTENT_TYPES = ['image/png', 'image/jpeg', 'image/webp', "multipart/form-data (file in field 'image')"] as const;
+export const ACCEPTED_CONTENT_TYPES = [
+  'image/png',
+  'image/jpeg',
+  'image/webp',
+  "multipart/form-data (file in field 'image')",
+] as const;
 
 /** Sends an error reply. */
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
@@ -54,7 +59,10 @@ export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
  */
 export function installErrorHandlers(app: FastifyInstance, limits: { maxBodyBytes: number }): void {
   app.setNotFoundHandler((request, reply) => {
-    return sendError(reply, new HttpError(404, 'not_found', `no such resource: ${request.method} ${truncate(request.url, 200)}`));
+    return sendError(
+      reply,
+      new HttpError(404, 'not_found', `no such resource: ${request.method} ${truncate(request.url, 200)}`),
+    );
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const http = toHttpError(error, limits, request.headers['content-type']);
@@ -76,7 +84,11 @@ export function toHttpError(error: unknown, limits: { maxBodyBytes: number }, co
     case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
-      return new HttpError(413, 'payload_too_large', "the multipart form has too many parts; send one file in the field 'image'");
+      return new HttpError(
+        413,
+        'payload_too_large',
+        "the multipart form has too many parts; send one file in the field 'image'",
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return new HttpError(415, 'unsupported_media_type', unsupportedMessage(contentType));
@@ -88,14 +100,21 @@ export function toHttpError(error: unknown, limits: { maxBodyBytes: number }, co
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     if (e.statusCode === 413) return new HttpError(413, 'payload_too_large', tooLarge);
     if (e.statusCode === 415) return new HttpError(415, 'unsupported_media_type', unsupportedMessage(contentType));
-    return new HttpError(400, 'bad_request', `the request is malformed (${truncate(e.message ?? 'unknown problem', 200)})`);
+    return new HttpError(
+      400,
+      'bad_request',
+      `the request is malformed (${truncate(e.message ?? 'unknown problem', 200)})`,
+    );
   }
   return new HttpError(500, 'internal', 'internal error; the service logged the details');
 }
 
 /** The 415 message, naming the content type that was sent when known. */
 export function unsupportedMessage(contentType: string | undefined): string {
-  const sent = contentType !== undefined && contentType !== '' ? `content type '${truncate(contentType, 100)}' is not accepted` : 'this content type is not accepted';
+  const sent =
+    contentType !== undefined && contentType !== ''
+      ? `content type '${truncate(contentType, 100)}' is not accepted`
+      : 'this content type is not accepted';
   return `${sent}; send the image as ${ACCEPTED_CONTENT_TYPES.join(', ')}`;
 }
 

@@ -39,7 +39,10 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
     throw new ImageHeaderError(`the data is not a PNG, JPEG or WebP image (first bytes: ${head})`);
   }
   const size = format === 'png' ? pngSize(bytes) : format === 'jpeg' ? jpegSize(bytes) : webpSize(bytes);
-  if (size.width < 1 || size.height < 1) throw new ImageHeaderError(`the ${format.toUpperCase()} header declares an empty image (${size.width}×${size.height})`);
+  if (size.width < 1 || size.height < 1)
+    throw new ImageHeaderError(
+      `the ${format.toUpperCase()} header declares an empty image (${size.width}×${size.height})`,
+    );
   return { format, ...size };
 }
 
@@ -52,7 +55,8 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
 }
 
 function pngSize(b: Uint8Array): { width: number; height: number } {
-  if (b.length < 24 || ascii(b, 12, 4) !== 'IHDR') throw new ImageHeaderError('the PNG file is truncated or corrupt: no IHDR chunk after the signature');
+  if (b.length < 24 || ascii(b, 12, 4) !== 'IHDR')
+    throw new ImageHeaderError('the PNG file is truncated or corrupt: no IHDR chunk after the signature');
   const v = view(b);
   return { width: v.getUint32(16), height: v.getUint32(20) };
 }
@@ -87,7 +91,8 @@ function isStartOfFrame(marker: number): boolean {
 }
 
 function webpSize(b: Uint8Array): { width: number; height: number } {
-  const truncated = (): ImageHeaderError => new ImageHeaderError('the WebP file is truncated or corrupt: no readable VP8/VP8L/VP8X header');
+  const truncated = (): ImageHeaderError =>
+    new ImageHeaderError('the WebP file is truncated or corrupt: no readable VP8/VP8L/VP8X header');
   if (b.length < 30) throw truncated();
   const chunk = ascii(b, 12, 4);
   const d = 20; // chunk data

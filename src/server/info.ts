@@ -50,7 +50,13 @@ export function healthBody(engine: string, queue: WorkQueue): HealthBody {
 }
 
 /** The model description (computed once: it never changes while the service runs). */
-export function modelInfo(model: SegModel, file: ModelFile, settings: AnomalySettings, engine: string, options: ServeOptions): ModelInfo {
+export function modelInfo(
+  model: SegModel,
+  file: ModelFile,
+  settings: AnomalySettings,
+  engine: string,
+  options: ServeOptions,
+): ModelInfo {
   const palette = paletteFor(model.classes, DATASET_PALETTES);
   return {
     classes: model.classes.map((name, index) => ({ index, name, color: palette[index] as Rgb })),

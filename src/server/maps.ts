@@ -47,11 +47,15 @@ export const OVERLAY_ALPHA = 0.5;
 export function encodeMaps(src: MapSources, names: ReadonlySet<MapName>): EncodedMaps {
   const { width, height } = src.image;
   const out: EncodedMaps = {};
-  if (names.has('classes')) out.classes = pngDataUrl(colorizeLabels({ width, height, data: src.classMap }, src.palette));
+  if (names.has('classes'))
+    out.classes = pngDataUrl(colorizeLabels({ width, height, data: src.classMap }, src.palette));
   if (names.has('heat') || names.has('overlay')) {
     const heat = heatmap({ width, height, data: src.scores }, src.heatScale);
     if (names.has('heat')) out.heat = pngDataUrl(heat);
-    if (names.has('overlay')) out.overlay = pngDataUrl(outlineMask(overlay(src.image, heat, OVERLAY_ALPHA, src.flagged), src.flagged, OUTLINE_RGB));
+    if (names.has('overlay'))
+      out.overlay = pngDataUrl(
+        outlineMask(overlay(src.image, heat, OVERLAY_ALPHA, src.flagged), src.flagged, OUTLINE_RGB),
+      );
   }
   if (names.has('raw')) {
     out.labels = base64(src.classMap);

@@ -53,9 +53,17 @@ interface Accumulator {
 /**
  * Regions of the flagged pixels `flagged [H·W]` (non-zero = anomalous) with their `scores [H·W]`.
  */
-export function anomalyRegions(flagged: Uint8Array, scores: Float32Array, width: number, height: number, opts: RegionOptions): RegionList {
+export function anomalyRegions(
+  flagged: Uint8Array,
+  scores: Float32Array,
+  width: number,
+  height: number,
+  opts: RegionOptions,
+): RegionList {
   if (flagged.length !== width * height || scores.length !== width * height) {
-    throw new RangeError(`anomalyRegions: 'flagged' (${flagged.length}) and 'scores' (${scores.length}) must have ${width}×${height} = ${width * height} values`);
+    throw new RangeError(
+      `anomalyRegions: 'flagged' (${flagged.length}) and 'scores' (${scores.length}) must have ${width}×${height} = ${width * height} values`,
+    );
   }
   const { labels, count } = labelComponents(flagged, height, width, 8);
   const acc = accumulate(labels, count, scores, width);
@@ -63,7 +71,13 @@ export function anomalyRegions(flagged: Uint8Array, scores: Float32Array, width:
   for (let id = 1; id <= count; id++) {
     const a = acc[id] as Accumulator;
     if (a.area < opts.minArea) continue;
-    kept.push({ id, area: a.area, bbox: { x: a.x0, y: a.y0, width: a.x1 - a.x0 + 1, height: a.y1 - a.y0 + 1 }, maxScore: a.max, meanScore: a.sum / a.area });
+    kept.push({
+      id,
+      area: a.area,
+      bbox: { x: a.x0, y: a.y0, width: a.x1 - a.x0 + 1, height: a.y1 - a.y0 + 1 },
+      maxScore: a.max,
+      meanScore: a.sum / a.area,
+    });
   }
   kept.sort((p, q) => q.area - p.area || p.id - q.id);
   return { regions: kept.slice(0, opts.maxRegions), truncated: kept.length > opts.maxRegions };
@@ -71,7 +85,15 @@ export function anomalyRegions(flagged: Uint8Array, scores: Float32Array, width:
 
 /** Area, bounds and score sums of components 1..count (index 0 unused). */
 function accumulate(labels: Int32Array, count: number, scores: Float32Array, width: number): Accumulator[] {
-  const acc: Accumulator[] = Array.from({ length: count + 1 }, () => ({ area: 0, x0: Infinity, y0: Infinity, x1: -1, y1: -1, max: -Infinity, sum: 0 }));
+  const acc: Accumulator[] = Array.from({ length: count + 1 }, () => ({
+    area: 0,
+    x0: Infinity,
+    y0: Infinity,
+    x1: -1,
+    y1: -1,
+    max: -Infinity,
+    sum: 0,
+  }));
   for (let i = 0; i < labels.length; i++) {
     const id = labels[i] as number;
     if (id === 0) continue;

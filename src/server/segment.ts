@@ -79,7 +79,11 @@ export function checkImageHeader(bytes: Uint8Array, maxPixels: number): ImageHea
   }
   const pixels = header.width * header.height;
   if (pixels > maxPixels) {
-    throw new HttpError(422, 'too_many_pixels', `the image is ${header.width}×${header.height} = ${pixels} pixels; the limit is ${maxPixels} pixels`);
+    throw new HttpError(
+      422,
+      'too_many_pixels',
+      `the image is ${header.width}×${header.height} = ${pixels} pixels; the limit is ${maxPixels} pixels`,
+    );
   }
   return header;
 }
@@ -90,7 +94,13 @@ export function checkImageHeader(bytes: Uint8Array, maxPixels: number): ImageHea
  *
  * @throws HttpError 422 'invalid_image' when the data cannot be decoded (truncated or corrupt).
  */
-export async function segmentImage(ctx: SegmentContext, bytes: Uint8Array, header: ImageHeader, req: SegmentRequest, startedMs: number): Promise<SegmentResponse> {
+export async function segmentImage(
+  ctx: SegmentContext,
+  bytes: Uint8Array,
+  header: ImageHeader,
+  req: SegmentRequest,
+  startedMs: number,
+): Promise<SegmentResponse> {
   const t0 = performance.now();
   const image = await decode(bytes, header);
   const t1 = performance.now();
@@ -101,15 +111,28 @@ export async function segmentImage(ctx: SegmentContext, bytes: Uint8Array, heade
   const threshold = req.threshold ?? ctx.settings.threshold;
   const flagged = thresholdMask(scores, threshold);
   const n = image.width * image.height;
-  const { regions, truncated } = anomalyRegions(flagged, scores, image.width, image.height, { minArea: ctx.minRegionArea, maxRegions: ctx.maxRegions });
-  const maps = encodeMaps({ image, classMap: p.classMap, scores, flagged, palette: ctx.palette, heatScale: ctx.settings.heatScale }, req.maps);
+  const { regions, truncated } = anomalyRegions(flagged, scores, image.width, image.height, {
+    minArea: ctx.minRegionArea,
+    maxRegions: ctx.maxRegions,
+  });
+  const maps = encodeMaps(
+    { image, classMap: p.classMap, scores, flagged, palette: ctx.palette, heatScale: ctx.settings.heatScale },
+    req.maps,
+  );
   return {
     width: image.width,
     height: image.height,
     engine: ctx.engine,
     timingMs: { decode: round(t1 - t0), predict: round(t2 - t1), total: round(performance.now() - startedMs) },
     classes: classShares(p.classMap, ctx),
-    anomaly: { score: ctx.settings.score, threshold, heatScale: ctx.settings.heatScale, fraction: countFlagged(flagged) / n, regions, regionsTruncated: truncated },
+    anomaly: {
+      score: ctx.settings.score,
+      threshold,
+      heatScale: ctx.settings.heatScale,
+      fraction: countFlagged(flagged) / n,
+      regions,
+      regionsTruncated: truncated,
+    },
     maps,
   };
 }
@@ -120,7 +143,11 @@ async function decode(bytes: Uint8Array, header: ImageHeader): Promise<RgbImage>
     return await decodeImage(bytes, `uploaded ${header.format}`);
   } catch (e) {
     if (!(e instanceof FormatError)) throw e;
-    throw new HttpError(422, 'invalid_image', `the ${header.format.toUpperCase()} image (${header.width}×${header.height}) cannot be decoded; it is truncated or corrupt: ${e.message}`);
+    throw new HttpError(
+      422,
+      'invalid_image',
+      `the ${header.format.toUpperCase()} image (${header.width}×${header.height}) cannot be decoded; it is truncated or corrupt: ${e.message}`,
+    );
   }
 }
 

@@ -57,7 +57,8 @@ async function walk(dir: string, urlPrefix: string, depth: number, files: Map<st
     if (e.name.startsWith('.') || !/^[A-Za-z0-9._-]+$/.test(e.name)) continue;
     const abs = path.join(dir, e.name);
     if (e.isDirectory() && depth < MAX_DEPTH) await walk(abs, `${urlPrefix}/${e.name}`, depth + 1, files);
-    else if (e.isFile() && CONTENT_TYPES[path.extname(e.name).toLowerCase()] !== undefined) files.set(`${urlPrefix}/${e.name}`, abs);
+    else if (e.isFile() && CONTENT_TYPES[path.extname(e.name).toLowerCase()] !== undefined)
+      files.set(`${urlPrefix}/${e.name}`, abs);
   }
 }
 
@@ -79,7 +80,11 @@ function registerFile(app: FastifyInstance, url: string, file: string): void {
     try {
       data = await readFile(file);
     } catch {
-      throw new HttpError(404, 'not_found', `no such resource: ${url} (the file was removed after the service started)`);
+      throw new HttpError(
+        404,
+        'not_found',
+        `no such resource: ${url} (the file was removed after the service started)`,
+      );
     }
     return reply.type(type).header('cache-control', 'no-cache').send(data);
   });
@@ -87,7 +92,10 @@ function registerFile(app: FastifyInstance, url: string, file: string): void {
 
 /** The page shown at `/` when the web folder is missing. */
 function missingPage(webRoot: string): string {
-  const escaped = webRoot.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+  const escaped = webRoot.replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>gmmseg service</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>

@@ -7,7 +7,10 @@
 
 /** The queue was full; `retryAfterSeconds` is an estimate of when a slot frees up. */
 export class QueueFullError extends Error {
-  constructor(readonly retryAfterSeconds: number, readonly waiting: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly waiting: number,
+  ) {
     super(`the service is busy: ${waiting} requests are already waiting`);
     this.name = 'QueueFullError';
   }
@@ -45,8 +48,10 @@ export class WorkQueue {
     readonly maxWaiting: number,
     readonly concurrency = 1,
   ) {
-    if (!Number.isInteger(maxWaiting) || maxWaiting < 0) throw new RangeError(`WorkQueue: maxWaiting must be a non-negative integer, got ${maxWaiting}`);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`WorkQueue: concurrency must be a positive integer, got ${concurrency}`);
+    if (!Number.isInteger(maxWaiting) || maxWaiting < 0)
+      throw new RangeError(`WorkQueue: maxWaiting must be a non-negative integer, got ${maxWaiting}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`WorkQueue: concurrency must be a positive integer, got ${concurrency}`);
   }
 
   /** Current counts. */
@@ -63,7 +68,8 @@ export class WorkQueue {
   async run<T>(job: () => Promise<T> | T, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw new QueueCancelledError();
     if (this.running >= this.concurrency) {
-      if (this.waiters.length >= this.maxWaiting) throw new QueueFullError(this.retryAfterSeconds(), this.waiters.length);
+      if (this.waiters.length >= this.maxWaiting)
+        throw new QueueFullError(this.retryAfterSeconds(), this.waiters.length);
       await this.waitForSlot(signal);
     } else {
       this.running++;

@@ -45,8 +45,16 @@ export function createAdamWState(): AdamWState {
  * @param grads name → gradient (same shapes); names without a gradient are skipped
  * @param lr base learning rate for this step
  */
-export function adamwStep(vars: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, state: AdamWState, lr: number, opts: AdamWOptions, groups: (name: string) => ParamGroup = () => ({ lrMultiplier: 1, decayMultiplier: 1 })): AdamWState {
-  if (!(lr >= 0) || !Number.isFinite(lr)) throw new ValueError(`adamwStep: learning rate must be finite and ≥ 0, got ${lr}`);
+export function adamwStep(
+  vars: Record<string, tf.Variable>,
+  grads: Record<string, tf.Tensor>,
+  state: AdamWState,
+  lr: number,
+  opts: AdamWOptions,
+  groups: (name: string) => ParamGroup = () => ({ lrMultiplier: 1, decayMultiplier: 1 }),
+): AdamWState {
+  if (!(lr >= 0) || !Number.isFinite(lr))
+    throw new ValueError(`adamwStep: learning rate must be finite and ≥ 0, got ${lr}`);
   const t = state.step + 1;
   const bc1 = 1 - opts.beta1 ** t;
   const bc2 = 1 - opts.beta2 ** t;

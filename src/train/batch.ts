@@ -15,7 +15,12 @@ export interface ImageBatch {
 }
 
 /** Loads and augments `indices` into one batch. */
-export async function loadImageBatch(dataset: Dataset, indices: readonly number[], rng: Rng, augment: AugmentOptions): Promise<ImageBatch> {
+export async function loadImageBatch(
+  dataset: Dataset,
+  indices: readonly number[],
+  rng: Rng,
+  augment: AugmentOptions,
+): Promise<ImageBatch> {
   const samples: Sample[] = [];
   for (const i of indices) samples.push(augmentSample(await dataset.get(i), rng, augment));
   const [H, W] = augment.cropSize;
@@ -40,7 +45,12 @@ export interface FrozenEntry {
  * together — the only augmentation that commutes with a convolutional backbone up to border effects).
  * @returns one tensor per map level [B, h_l, w_l, C_l] and labels [B, H, W]
  */
-export function frozenBatch(cache: readonly FrozenEntry[], indices: readonly number[], rng: Rng, flip: boolean): { maps: tf.Tensor4D[]; labels: Int32Array; labelShape: [number, number, number] } {
+export function frozenBatch(
+  cache: readonly FrozenEntry[],
+  indices: readonly number[],
+  rng: Rng,
+  flip: boolean,
+): { maps: tf.Tensor4D[]; labels: Int32Array; labelShape: [number, number, number] } {
   const first = cache[indices[0] as number];
   if (!first) throw new ValueError('frozenBatch: empty batch');
   const [H, W] = first.labelSize;
@@ -48,8 +58,12 @@ export function frozenBatch(cache: readonly FrozenEntry[], indices: readonly num
   const labels = new Int32Array(indices.length * H * W);
   indices.forEach((i, b) => {
     const e = cache[i] as FrozenEntry;
-    if (e.labelSize[0] !== H || e.labelSize[1] !== W) throw new ValueError(`frozenBatch: cached sample ${i} has size ${e.labelSize.join('×')}, expected ${H}×${W} (all images in a batch must share one size)`);
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) labels[(b * H + y) * W + x] = e.label[y * W + (flips[b] ? W - 1 - x : x)] as number;
+    if (e.labelSize[0] !== H || e.labelSize[1] !== W)
+      throw new ValueError(
+        `frozenBatch: cached sample ${i} has size ${e.labelSize.join('×')}, expected ${H}×${W} (all images in a batch must share one size)`,
+      );
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) labels[(b * H + y) * W + x] = e.label[y * W + (flips[b] ? W - 1 - x : x)] as number;
   });
   const maps = first.maps.map((m0, level) => {
     const [h, w, c] = m0.shape;
@@ -57,7 +71,10 @@ export function frozenBatch(cache: readonly FrozenEntry[], indices: readonly num
     indices.forEach((i, b) => {
       const src = ((cache[i] as FrozenEntry).maps[level] as FrozenEntry['maps'][number]).data;
       if (!flips[b]) data.set(src, b * h * w * c);
-      else for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set(src.subarray((y * w + (w - 1 - x)) * c, (y * w + (w - 1 - x)) * c + c), ((b * h + y) * w + x) * c);
+      else
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++)
+            data.set(src.subarray((y * w + (w - 1 - x)) * c, (y * w + (w - 1 - x)) * c + c), ((b * h + y) * w + x) * c);
     });
     return tf.tensor4d(data, [indices.length, h, w, c]);
   });

@@ -18,14 +18,24 @@ export function mixSeed(...parts: number[]): number {
 
 /** The permutation of [0, n) used in epoch `epoch`. */
 export function epochPermutation(seed: number, epoch: number, n: number): number[] {
-  return shuffle(createRng(mixSeed(seed, 0x5eed, epoch)), Array.from({ length: n }, (_, i) => i));
+  return shuffle(
+    createRng(mixSeed(seed, 0x5eed, epoch)),
+    Array.from({ length: n }, (_, i) => i),
+  );
 }
 
 /**
  * Dataset indices of micro-batch `micro` of optimizer step `step`.
  * @param perStep samples per optimizer step (batchSize · accumulateSteps)
  */
-export function batchIndices(seed: number, step: number, micro: number, batchSize: number, accumulateSteps: number, n: number): number[] {
+export function batchIndices(
+  seed: number,
+  step: number,
+  micro: number,
+  batchSize: number,
+  accumulateSteps: number,
+  n: number,
+): number[] {
   const perStep = batchSize * accumulateSteps;
   const out: number[] = [];
   let cachedEpoch = -1;

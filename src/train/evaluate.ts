@@ -6,7 +6,13 @@
 import type { Dataset } from '../data/sample.js';
 import { predictImage, type AnomalyScoreName, type PredictOptions } from '../infer/predict.js';
 import { accumulateConfusion, createConfusion } from '../metrics/confusion.js';
-import { mergeTieTables, metricsFromTieTable, tieTable, type AnomalyMetrics, type TieTable } from '../metrics/ranking.js';
+import {
+  mergeTieTables,
+  metricsFromTieTable,
+  tieTable,
+  type AnomalyMetrics,
+  type TieTable,
+} from '../metrics/ranking.js';
 import { segmentationMetrics, type SegmentationMetrics } from '../metrics/segmentation.js';
 import type { SegModel } from '../model/seg-model.js';
 import { IGNORE_INDEX } from '../constants.js';
@@ -25,7 +31,12 @@ export interface EvalResult {
 export type EvalProgress = (done: number, total: number) => void;
 
 /** Runs the model over every sample of `dataset`. */
-export async function evaluateModel(model: SegModel, dataset: Dataset, opts: PredictOptions, onProgress: EvalProgress = () => undefined): Promise<EvalResult> {
+export async function evaluateModel(
+  model: SegModel,
+  dataset: Dataset,
+  opts: PredictOptions,
+  onProgress: EvalProgress = () => undefined,
+): Promise<EvalResult> {
   const cm = createConfusion(model.classes.length);
   let labelled = 0;
   const tables: Partial<Record<AnomalyScoreName, TieTable[]>> = {};
@@ -37,7 +48,8 @@ export async function evaluateModel(model: SegModel, dataset: Dataset, opts: Pre
       labelled++;
     }
     if (s.anomaly) {
-      for (const [name, scores] of Object.entries(p.scores) as [AnomalyScoreName, Float32Array][]) (tables[name] ??= []).push(tieTable(scores, s.anomaly.data));
+      for (const [name, scores] of Object.entries(p.scores) as [AnomalyScoreName, Float32Array][])
+        (tables[name] ??= []).push(tieTable(scores, s.anomaly.data));
     }
     onProgress(i + 1, dataset.length);
   }
@@ -54,10 +66,14 @@ export async function evaluateModel(model: SegModel, dataset: Dataset, opts: Pre
 /** Balanced pairwise merge (O(n log k) instead of O(n·k) for k tables). */
 export function mergeAll(tables: TieTable[]): TieTable {
   let level = tables;
-  if (level.length === 0) return { thresholds: new Float64Array(0), pos: new Float64Array(0), neg: new Float64Array(0) };
+  if (level.length === 0)
+    return { thresholds: new Float64Array(0), pos: new Float64Array(0), neg: new Float64Array(0) };
   while (level.length > 1) {
     const next: TieTable[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? mergeTieTables(level[i] as TieTable, level[i + 1] as TieTable) : (level[i] as TieTable));
+    for (let i = 0; i < level.length; i += 2)
+      next.push(
+        i + 1 < level.length ? mergeTieTables(level[i] as TieTable, level[i + 1] as TieTable) : (level[i] as TieTable),
+      );
     level = next;
   }
   return level[0] as TieTable;

@@ -78,7 +78,9 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
     });
     frozen = run.frozen;
     const ev = (ds: Dataset): Promise<EvalResult> =>
-      evaluateModel(run.state.model, ds, opts.predict, (done, total) => emit({ kind: 'eval', head, dataset: ds.name, done, total }));
+      evaluateModel(run.state.model, ds, opts.predict, (done, total) =>
+        emit({ kind: 'eval', head, dataset: ds.name, done, total }),
+      );
     const closedSet = await ev(opts.closedTest);
     const anomaly = await ev(opts.anomalyTest);
     const calibration = run.calibration as ScoreCalibration;

@@ -10,7 +10,12 @@ import type { Extractor } from '../nn/types.js';
 import type { FrozenEntry } from './batch.js';
 
 /** Builds the cache; `onProgress(done, total)` after each image. */
-export async function buildFrozenCache(extractor: Extractor, dataset: Dataset, scale = 1, onProgress: (done: number, total: number) => void = () => undefined): Promise<FrozenEntry[]> {
+export async function buildFrozenCache(
+  extractor: Extractor,
+  dataset: Dataset,
+  scale = 1,
+  onProgress: (done: number, total: number) => void = () => undefined,
+): Promise<FrozenEntry[]> {
   const frozen = extractor.frozenForward?.bind(extractor);
   if (!frozen) throw new GmmsegError(`extractor '${extractor.kind}' has no frozen backbone to cache`);
   const m = extractor.sizeMultiple;
@@ -23,7 +28,11 @@ export async function buildFrozenCache(extractor: Extractor, dataset: Dataset, s
     const image = H === s.image.height && W === s.image.width ? s.image : resizeImageBilinear(s.image, W, H);
     const label = H === s.label.height && W === s.label.width ? s.label : resizeLabelNearest(s.label, W, H);
     const maps = tf.tidy(() => frozen(tf.tensor4d(Float32Array.from(image.data), [1, H, W, 3])));
-    out.push({ maps: maps.map((t) => ({ shape: [t.shape[1], t.shape[2], t.shape[3]], data: Float32Array.from(t.dataSync()) })), label: label.data, labelSize: [H, W] });
+    out.push({
+      maps: maps.map((t) => ({ shape: [t.shape[1], t.shape[2], t.shape[3]], data: Float32Array.from(t.dataSync()) })),
+      label: label.data,
+      labelSize: [H, W],
+    });
     maps.forEach((t) => t.dispose());
     onProgress(i + 1, dataset.length);
   }

@@ -47,18 +47,25 @@ export interface RefitReport {
 }
 
 /** Refits every class's mixture of a GMM model on `ds` (labelled images); returns the new model and a report. */
-export async function refitGmmHead(model: SegModel, ds: Dataset, opts: RefitHeadOptions): Promise<{ model: SegModel; report: RefitReport }> {
-  if (model.head.kind !== 'gmm') throw new ValueError('refitGmmHead: the model has a softmax head; only a GMM head can be refitted');
+export async function refitGmmHead(
+  model: SegModel,
+  ds: Dataset,
+  opts: RefitHeadOptions,
+): Promise<{ model: SegModel; report: RefitReport }> {
+  if (model.head.kind !== 'gmm')
+    throw new ValueError('refitGmmHead: the model has a softmax head; only a GMM head can be refitted');
   const state = model.head.state;
   const { classes: C, componentsPerClass: K, embedDim: D } = state.config;
-  if (ds.classes.length !== C) throw new ValueError(`refitGmmHead: dataset '${ds.name}' has ${ds.classes.length} classes, the model ${C}`);
+  if (ds.classes.length !== C)
+    throw new ValueError(`refitGmmHead: dataset '${ds.name}' has ${ds.classes.length} classes, the model ${C}`);
   const rng = createRng(opts.seed);
   const res = createClassReservoir(C, D, opts.perClass);
   for (let i = 0; i < ds.length; i++) {
     const s = await ds.get(i);
     const { feats, pred, h, w } = embedImage(model, s.image);
     const labels = nearestResizeLabels(s.label.data, 1, s.image.height, s.image.width, h, w);
-    if (opts.correctOnly ?? true) for (let p = 0; p < labels.length; p++) if (labels[p] !== pred[p]) labels[p] = IGNORE_INDEX;
+    if (opts.correctOnly ?? true)
+      for (let p = 0; p < labels.length; p++) if (labels[p] !== pred[p]) labels[p] = IGNORE_INDEX;
     offerRows(res, feats, labels, rng);
     opts.onProgress?.(i + 1, ds.length);
   }
@@ -99,7 +106,10 @@ function embedImage(model: SegModel, image: RgbImage): { feats: Float32Array; pr
   const [e, p] = tf.tidy(() => {
     const f = model.extractor.forward(tf.tensor4d(Float32Array.from(input.data), [1, H, W, 3]), { training: false });
     const flat = tf.reshape(f, [-1, f.shape[3]]) as tf.Tensor2D;
-    const embedded = tf.reshape(embedFeatures(flat, norms.featNormWeight, norms.featNormBias, config.layerNormEps), f.shape);
+    const embedded = tf.reshape(
+      embedFeatures(flat, norms.featNormWeight, norms.featNormBias, config.layerNormEps),
+      f.shape,
+    );
     return [embedded, tf.argMax(headForward(state, f).logits, -1)] as const;
   });
   const [, h, w] = e.shape;

@@ -63,7 +63,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   const emit = opts.onEvent ?? (() => undefined);
   const predict = opts.predict ?? { mode: 'whole' };
   const cache = (): Promise<FrozenEntry[]> =>
-    buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) => emit({ kind: 'cache', done, total }));
+    buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) =>
+      emit({ kind: 'cache', done, total }),
+    );
   const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
   const data = frozen ? { dataset: train, frozen } : { dataset: train };
   const head = opts.state.model.head.kind;
@@ -93,8 +95,11 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   let refit: RefitReport | undefined;
   if (cfg.refitPixelsPerClass > 0 && head === 'gmm') {
     const r = await refitGmmHead(state.model, train, {
-      perClass: cfg.refitPixelsPerClass, iterations: cfg.refitIterations, stdFloorVariance: cfg.refitStdFloorVariance,
-      seed: cfg.seed, onProgress: (done, total) => emit({ kind: 'refit', done, total }),
+      perClass: cfg.refitPixelsPerClass,
+      iterations: cfg.refitIterations,
+      stdFloorVariance: cfg.refitStdFloorVariance,
+      seed: cfg.seed,
+      onProgress: (done, total) => emit({ kind: 'refit', done, total }),
     });
     state = { ...state, model: r.model };
     refit = r.report;

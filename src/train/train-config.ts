@@ -59,7 +59,10 @@ export const trainConfigSchema = z
     refitStdFloorVariance: z.number().min(0),
   })
   .strict()
-  .refine((c) => c.scaleRange[0] <= c.scaleRange[1], { message: 'scaleRange must be [low, high] with low ≤ high', path: ['scaleRange'] });
+  .refine((c) => c.scaleRange[0] <= c.scaleRange[1], {
+    message: 'scaleRange must be [low, high] with low ≤ high',
+    path: ['scaleRange'],
+  });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 

@@ -47,7 +47,10 @@ export interface StepLosses {
 
 /** Raised when the loss becomes NaN or infinite; the CLI reports the last good checkpoint. */
 export class TrainingDivergedError extends GmmsegError {
-  constructor(readonly step: number, readonly value: number) {
+  constructor(
+    readonly step: number,
+    readonly value: number,
+  ) {
     super(`training diverged at step ${step}: the loss is ${value}`);
   }
 }
@@ -69,8 +72,22 @@ export function paramGroups(cfg: TrainConfig): (name: string) => ParamGroup {
 }
 
 /** One optimizer step. The input state is consumed (variables and the GMM memory advance in place). */
-export async function trainStep(state: TrainState, data: TrainData, cfg: TrainConfig): Promise<{ state: TrainState; losses: StepLosses }> {
-  const lr = polyLr({ baseLr: cfg.learningRate, minLr: cfg.minLearningRate, power: cfg.polyPower, maxIters: cfg.steps, warmupIters: cfg.warmupSteps, warmupRatio: cfg.warmupRatio }, state.step);
+export async function trainStep(
+  state: TrainState,
+  data: TrainData,
+  cfg: TrainConfig,
+): Promise<{ state: TrainState; losses: StepLosses }> {
+  const lr = polyLr(
+    {
+      baseLr: cfg.learningRate,
+      minLr: cfg.minLearningRate,
+      power: cfg.polyPower,
+      maxIters: cfg.steps,
+      warmupIters: cfg.warmupSteps,
+      warmupRatio: cfg.warmupRatio,
+    },
+    state.step,
+  );
   const vars = trainableVariables(state.model);
   const byTfName = new Map(Object.entries(vars).map(([k, v]) => [v.name, k]));
   const sums: Record<string, tf.Tensor> = {};
@@ -96,30 +113,69 @@ export async function trainStep(state: TrainState, data: TrainData, cfg: TrainCo
     Object.values(sums).forEach((t) => t.dispose());
     throw new TrainingDivergedError(state.step, total);
   }
-  const grads = Object.fromEntries(Object.entries(sums).map(([k, g]) => [k, cfg.accumulateSteps === 1 ? g : tf.tidy(() => tf.div(g, cfg.accumulateSteps))]));
+  const grads = Object.fromEntries(
+    Object.entries(sums).map(([k, g]) => [
+      k,
+      cfg.accumulateSteps === 1 ? g : tf.tidy(() => tf.div(g, cfg.accumulateSteps)),
+    ]),
+  );
   if (cfg.accumulateSteps !== 1) Object.values(sums).forEach((t) => t.dispose());
-  const optimizer = adamwStep(vars, grads, state.optimizer, lr, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: cfg.weightDecay }, paramGroups(cfg));
+  const optimizer = adamwStep(
+    vars,
+    grads,
+    state.optimizer,
+    lr,
+    { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: cfg.weightDecay },
+    paramGroups(cfg),
+  );
   Object.values(grads).forEach((t) => t.dispose());
   let model = state.model;
-  if (model.head.kind === 'gmm') model = { ...model, head: { kind: 'gmm', state: advanceHead(model.head.state, captures).state } };
-  return { state: { step: state.step + 1, model, optimizer }, losses: { loss: total, segLoss: seg, contrastLoss: con, learningRate: lr } };
+  if (model.head.kind === 'gmm')
+    model = { ...model, head: { kind: 'gmm', state: advanceHead(model.head.state, captures).state } };
+  return {
+    state: { step: state.step + 1, model, optimizer },
+    losses: { loss: total, segLoss: seg, contrastLoss: con, learningRate: lr },
+  };
 }
 
-async function microStep(state: TrainState, data: TrainData, cfg: TrainConfig, micro: number, varList: tf.Variable[]): Promise<{ grads: tf.NamedTensorMap; loss: number; segLoss: number; contrastLoss: number; capture?: HeadCapture }> {
+async function microStep(
+  state: TrainState,
+  data: TrainData,
+  cfg: TrainConfig,
+  micro: number,
+  varList: tf.Variable[],
+): Promise<{ grads: tf.NamedTensorMap; loss: number; segLoss: number; contrastLoss: number; capture?: HeadCapture }> {
   const rng = createRng(mixSeed(cfg.seed, state.step, micro, 1));
   const n = data.frozen ? data.frozen.length : data.dataset.length;
   const indices = batchIndices(cfg.seed, state.step, micro, cfg.batchSize, cfg.accumulateSteps, n);
   const ctx = { training: true, seed: mixSeed(cfg.seed, state.step, micro, 2) };
   const { extractor, head } = state.model;
-  let input: { feats: () => tf.Tensor4D; labels: Int32Array; labelShape: [number, number, number]; inputs: tf.Tensor[] };
+  let input: {
+    feats: () => tf.Tensor4D;
+    labels: Int32Array;
+    labelShape: [number, number, number];
+    inputs: tf.Tensor[];
+  };
   if (data.frozen) {
     const fb = frozenBatch(data.frozen, indices, rng, cfg.flip);
     const from = extractor.forwardFromFrozen?.bind(extractor);
-    if (!from) throw new GmmsegError(`extractor '${extractor.kind}' has no frozen part; cacheFrozen needs a frozen backbone`);
+    if (!from)
+      throw new GmmsegError(`extractor '${extractor.kind}' has no frozen part; cacheFrozen needs a frozen backbone`);
     input = { feats: () => from(fb.maps, ctx), labels: fb.labels, labelShape: fb.labelShape, inputs: fb.maps };
   } else {
-    const b = await loadImageBatch(data.dataset, indices, rng, { cropSize: cfg.cropSize, scaleRange: cfg.scaleRange, baseScale: cfg.baseScale, flip: cfg.flip, catMaxRatio: cfg.catMaxRatio });
-    input = { feats: () => extractor.forward(b.images, ctx), labels: b.labels, labelShape: b.labelShape, inputs: [b.images] };
+    const b = await loadImageBatch(data.dataset, indices, rng, {
+      cropSize: cfg.cropSize,
+      scaleRange: cfg.scaleRange,
+      baseScale: cfg.baseScale,
+      flip: cfg.flip,
+      catMaxRatio: cfg.catMaxRatio,
+    });
+    input = {
+      feats: () => extractor.forward(b.images, ctx),
+      labels: b.labels,
+      labelShape: b.labelShape,
+      inputs: [b.images],
+    };
   }
   let capture: HeadCapture | undefined;
   let segLoss = 0;

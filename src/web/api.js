@@ -104,9 +104,13 @@ export async function callService(base, path, init = {}, timeoutMs = 120000) {
     res = await fetch(url, { ...init, signal: abort.signal });
   } catch (e) {
     const timedOut = abort.signal.aborted;
-    throw new ServiceError(0, timedOut ? 'timeout' : 'unreachable', timedOut
-      ? `The gmmseg service at ${base.origin} did not answer within ${Math.round(timeoutMs / 1000)} s`
-      : `Cannot reach the gmmseg service at ${base.href} (${e instanceof Error ? e.message : String(e)})`);
+    throw new ServiceError(
+      0,
+      timedOut ? 'timeout' : 'unreachable',
+      timedOut
+        ? `The gmmseg service at ${base.origin} did not answer within ${Math.round(timeoutMs / 1000)} s`
+        : `Cannot reach the gmmseg service at ${base.href} (${e instanceof Error ? e.message : String(e)})`,
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -127,7 +131,8 @@ export async function callService(base, path, init = {}, timeoutMs = 120000) {
       res.headers.has('retry-after') && Number.isFinite(retry) ? retry : undefined,
     );
   }
-  if (json === undefined) throw new ServiceError(res.status, 'bad_response', `The service's answer to ${path} is not JSON`);
+  if (json === undefined)
+    throw new ServiceError(res.status, 'bad_response', `The service's answer to ${path} is not JSON`);
   return json;
 }
 
@@ -140,7 +145,11 @@ export async function callService(base, path, init = {}, timeoutMs = 120000) {
  */
 export function segmentImage(base, file, maps) {
   const type = file.type !== '' ? file.type : 'application/octet-stream';
-  return callService(base, `v1/segment?maps=${maps.join(',')}`, { method: 'POST', headers: { 'content-type': type }, body: file });
+  return callService(base, `v1/segment?maps=${maps.join(',')}`, {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: file,
+  });
 }
 
 /**
@@ -163,7 +172,8 @@ export function base64ToBytes(b64) {
  */
 export function base64ToFloat32(b64, count) {
   const bytes = base64ToBytes(b64);
-  if (bytes.length !== 4 * count) throw new ServiceError(200, 'bad_response', `The score map has ${bytes.length} bytes; expected ${4 * count}`);
+  if (bytes.length !== 4 * count)
+    throw new ServiceError(200, 'bad_response', `The score map has ${bytes.length} bytes; expected ${4 * count}`);
   const view = new DataView(bytes.buffer);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);

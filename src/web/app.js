@@ -4,12 +4,29 @@
  * flagged regions, anomaly fraction and overlay in the page whenever the threshold slider moves (from the raw
  * score map the service returned; no new request). Hovering any panel reads the pixel's class and score.
  */
-import { base64ToBytes, base64ToFloat32, callService, loadConfig, segmentImage, serviceBase, ServiceError } from './api.js';
+import {
+  base64ToBytes,
+  base64ToFloat32,
+  callService,
+  loadConfig,
+  segmentImage,
+  serviceBase,
+  ServiceError,
+} from './api.js';
 import { heatRgba } from './colormap.js';
 import { findRegions, formatPercent, overlayRgba, thresholdMask } from './regions.js';
 import {
-  context2d, downloadCanvas, drawSource, formatScore, loadImage, putRgba, readRgba, renderClassLegend, renderHeatLegend,
-  renderRegions, swatch,
+  context2d,
+  downloadCanvas,
+  drawSource,
+  formatScore,
+  loadImage,
+  putRgba,
+  readRgba,
+  renderClassLegend,
+  renderHeatLegend,
+  renderRegions,
+  swatch,
 } from './view.js';
 
 /** @typedef {import('./api.js').ModelInfo} ModelInfo */
@@ -31,15 +48,28 @@ const $button = (id) => /** @type {HTMLButtonElement} */ ($(id));
 const $canvas = (id) => /** @type {HTMLCanvasElement} */ ($(id));
 
 const ui = {
-  status: $('status'), error: $('error'), dropZone: $('drop-zone'), fileInput: $input('file-input'),
+  status: $('status'),
+  error: $('error'),
+  dropZone: $('drop-zone'),
+  fileInput: $input('file-input'),
   fileHint: $('file-hint'),
-  threshold: $input('threshold'), thresholdValue: $('threshold-value'), thresholdReset: $button('threshold-reset'),
-  fraction: $('anomaly-fraction'), regionCount: $('region-count'),
-  regions: /** @type {HTMLOListElement} */ ($('regions')), regionsMore: $('regions-more'),
-  panels: $('panels'), hover: $('hover-info'), classLegend: $('class-legend'), heatBar: $('heat-bar'), heatTicks: $('heat-ticks'),
+  threshold: $input('threshold'),
+  thresholdValue: $('threshold-value'),
+  thresholdReset: $button('threshold-reset'),
+  fraction: $('anomaly-fraction'),
+  regionCount: $('region-count'),
+  regions: /** @type {HTMLOListElement} */ ($('regions')),
+  regionsMore: $('regions-more'),
+  panels: $('panels'),
+  hover: $('hover-info'),
+  classLegend: $('class-legend'),
+  heatBar: $('heat-bar'),
+  heatTicks: $('heat-ticks'),
   /** @type {Record<PanelName, HTMLCanvasElement>} */
   canvases: {
-    original: $canvas('canvas-original'), classes: $canvas('canvas-classes'), heat: $canvas('canvas-heat'),
+    original: $canvas('canvas-original'),
+    classes: $canvas('canvas-classes'),
+    heat: $canvas('canvas-heat'),
     overlay: $canvas('canvas-overlay'),
   },
 };
@@ -75,7 +105,9 @@ function showError(message) {
 
 /** @param {unknown} e */
 function describe(e) {
-  return e instanceof ServiceError ? e.describe() : `Unexpected error in the page: ${e instanceof Error ? e.message : String(e)}`;
+  return e instanceof ServiceError
+    ? e.describe()
+    : `Unexpected error in the page: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 function readyStatus() {
@@ -88,7 +120,9 @@ async function init() {
   state.serviceLabel = config.service === '' ? state.base.origin : state.base.href;
   if (config.mode !== 'service') {
     setStatus(`Inference: unavailable (config.json mode '${config.mode}')`, 'down');
-    showError(`This page only calls the gmmseg service; config.json asks for mode '${config.mode}'. Rebuild it with gmmseg web-build.`);
+    showError(
+      `This page only calls the gmmseg service; config.json asks for mode '${config.mode}'. Rebuild it with gmmseg web-build.`,
+    );
     return;
   }
   try {
@@ -101,7 +135,10 @@ async function init() {
   const m = state.model;
   setupThreshold(m.heatScale, m.threshold);
   renderClassLegend(ui.classLegend, m.classes);
-  const maxMb = m.limits && m.limits.maxBodyBytes ? `, up to ${(m.limits.maxBodyBytes / 1048576).toFixed(m.limits.maxBodyBytes < 1048576 ? 2 : 0)} MiB` : '';
+  const maxMb =
+    m.limits && m.limits.maxBodyBytes
+      ? `, up to ${(m.limits.maxBodyBytes / 1048576).toFixed(m.limits.maxBodyBytes < 1048576 ? 2 : 0)} MiB`
+      : '';
   const maxPx = m.limits && m.limits.maxImagePixels ? ` and ${(m.limits.maxImagePixels / 1e6).toFixed(1)} Mpx` : '';
   ui.fileHint.textContent = `PNG, JPEG or WebP${maxMb}${maxPx}`;
   setStatus(`${readyStatus()} · ${m.classes.length} classes, ${m.head} head, score ${m.score}`, 'ok');
@@ -179,7 +216,9 @@ async function handleFile(file) {
   showError('');
   const limit = state.model.limits && state.model.limits.maxBodyBytes;
   if (limit && file.size > limit) {
-    showError(`${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; the service accepts at most ${(limit / 1048576).toFixed(1)} MiB per image.`);
+    showError(
+      `${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; the service accepts at most ${(limit / 1048576).toFixed(1)} MiB per image.`,
+    );
     return;
   }
   const seq = ++state.requestSeq;
@@ -194,8 +233,11 @@ async function handleFile(file) {
     if (seq !== state.requestSeq) return;
     // An answer without timings shows NaN ms rather than failing.
     const tm = /** @type {NonNullable<SegmentReply['timingMs']>} */ (res.timingMs || {});
-    setStatus(`Inference: gmmseg service at ${state.serviceLabel}, engine ${res.engine} · ${file.name} ${res.width}×${res.height}: ` +
-      `${Math.round(roundTrip)} ms round trip (service: decode ${Math.round(tm.decode)} ms, predict ${Math.round(tm.predict)} ms, total ${Math.round(tm.total)} ms)`, 'ok');
+    setStatus(
+      `Inference: gmmseg service at ${state.serviceLabel}, engine ${res.engine} · ${file.name} ${res.width}×${res.height}: ` +
+        `${Math.round(roundTrip)} ms round trip (service: decode ${Math.round(tm.decode)} ms, predict ${Math.round(tm.predict)} ms, total ${Math.round(tm.total)} ms)`,
+      'ok',
+    );
   } catch (e) {
     if (seq !== state.requestSeq) return;
     showError(`${file.name}: ${describe(e)}`);
@@ -214,15 +256,22 @@ async function showResult(file, res) {
   const { width, height } = res;
   const n = width * height;
   const labels = base64ToBytes(res.maps.labels);
-  if (labels.length !== n) throw new ServiceError(200, 'bad_response', `The label map has ${labels.length} values; expected ${n}`);
+  if (labels.length !== n)
+    throw new ServiceError(200, 'bad_response', `The label map has ${labels.length} values; expected ${n}`);
   const scores = base64ToFloat32(res.maps.scores, n);
   const [classesImg, heatImg] = await Promise.all([loadImage(res.maps.classes), loadImage(res.maps.heat)]);
   drawSource(ui.canvases.classes, classesImg, width, height);
   drawSource(ui.canvases.heat, heatImg, width, height);
   await drawOriginal(file, width, height);
   state.result = {
-    name: file.name.replace(/\.[^.]*$/, '') || 'image', width, height, labels, scores,
-    photo: readRgba(ui.canvases.original), heat: heatRgba(scores, model.heatScale), overlay: null,
+    name: file.name.replace(/\.[^.]*$/, '') || 'image',
+    width,
+    height,
+    labels,
+    scores,
+    photo: readRgba(ui.canvases.original),
+    heat: heatRgba(scores, model.heatScale),
+    overlay: null,
   };
   renderClassLegend(ui.classLegend, model.classes, new Map(res.classes.map((c) => [c.index, c.fraction])));
   ui.panels.classList.add('has-result');
@@ -270,11 +319,20 @@ function onPointer(event) {
   const cls = model.classes.find((c) => c.index === r.labels[i]);
   const score = r.scores[i];
   const flagged = score > state.threshold;
-  Object.assign(ui.hover.dataset, { x: String(x), y: String(y), class: cls ? cls.name : '', classIndex: String(r.labels[i]), score: String(score), flagged: String(flagged) });
+  Object.assign(ui.hover.dataset, {
+    x: String(x),
+    y: String(y),
+    class: cls ? cls.name : '',
+    classIndex: String(r.labels[i]),
+    score: String(score),
+    flagged: String(flagged),
+  });
   const name = document.createElement('strong');
   name.textContent = cls ? cls.name : `class ${r.labels[i]}`;
   ui.hover.replaceChildren(
-    `(${x}, ${y}) · class `, ...(cls ? [swatch(cls.color)] : []), name,
+    `(${x}, ${y}) · class `,
+    ...(cls ? [swatch(cls.color)] : []),
+    name,
     ` · anomaly score ${formatScore(score)} ${flagged ? '> threshold: flagged' : '≤ threshold'}`,
   );
   ui.panels.classList.add('hovering');
@@ -296,7 +354,8 @@ function wireEvents() {
       ui.dropZone.classList.add('dragging');
     });
   }
-  for (const ev of ['dragleave', 'drop']) ui.dropZone.addEventListener(ev, () => ui.dropZone.classList.remove('dragging'));
+  for (const ev of ['dragleave', 'drop'])
+    ui.dropZone.addEventListener(ev, () => ui.dropZone.classList.remove('dragging'));
   ui.dropZone.addEventListener('drop', (e) => {
     e.preventDefault();
     const file = e.dataTransfer && e.dataTransfer.files[0];
@@ -325,7 +384,9 @@ function wireEvents() {
   }
   /** @type {[string, PanelName, string][]} */
   const downloads = [
-    ['download-classes', 'classes', 'classes'], ['download-heat', 'heat', 'anomaly'], ['download-overlay', 'overlay', 'overlay'],
+    ['download-classes', 'classes', 'classes'],
+    ['download-heat', 'heat', 'anomaly'],
+    ['download-overlay', 'overlay', 'overlay'],
   ];
   for (const [id, key, suffix] of downloads) {
     $(id).addEventListener('click', () => {

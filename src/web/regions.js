@@ -45,7 +45,9 @@ export function thresholdMask(scores, threshold) {
  */
 export function findRegions(mask, scores, width, height) {
   if (mask.length !== width * height || scores.length !== width * height) {
-    throw new Error(`findRegions: mask (${mask.length}) and scores (${scores.length}) must have ${width}×${height} pixels`);
+    throw new Error(
+      `findRegions: mask (${mask.length}) and scores (${scores.length}) must have ${width}×${height} pixels`,
+    );
   }
   const labels = new Int32Array(mask.length);
   const queue = new Int32Array(mask.length);
@@ -58,7 +60,12 @@ export function findRegions(mask, scores, width, height) {
     let head = 0;
     let tail = 0;
     queue[tail++] = start;
-    let x0 = width, y0 = height, x1 = -1, y1 = -1, max = -Infinity, sum = 0;
+    let x0 = width,
+      y0 = height,
+      x1 = -1,
+      y1 = -1,
+      max = -Infinity,
+      sum = 0;
     while (head < tail) {
       const p = queue[head++];
       const y = (p / width) | 0;
@@ -84,7 +91,13 @@ export function findRegions(mask, scores, width, height) {
         }
       }
     }
-    regions.push({ id, area: tail, bbox: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 }, maxScore: max, meanScore: sum / tail });
+    regions.push({
+      id,
+      area: tail,
+      bbox: { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 },
+      maxScore: max,
+      meanScore: sum / tail,
+    });
   }
   return { labels, regions };
 }
@@ -102,8 +115,15 @@ export function maskContour(mask, width, height) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
       if (mask[i] === 0) continue;
-      const inner = x > 0 && mask[i - 1] !== 0 && x < width - 1 && mask[i + 1] !== 0 &&
-        y > 0 && mask[i - width] !== 0 && y < height - 1 && mask[i + width] !== 0;
+      const inner =
+        x > 0 &&
+        mask[i - 1] !== 0 &&
+        x < width - 1 &&
+        mask[i + 1] !== 0 &&
+        y > 0 &&
+        mask[i - width] !== 0 &&
+        y < height - 1 &&
+        mask[i + width] !== 0;
       if (!inner) out[i] = 1;
     }
   }
@@ -123,7 +143,9 @@ export function maskContour(mask, width, height) {
 export function overlayRgba(photo, heat, mask, width, height, alpha = 0.5) {
   const n = width * height;
   if (photo.length !== 4 * n || heat.length !== 4 * n || mask.length !== n) {
-    throw new Error(`overlayRgba: photo (${photo.length}), heat (${heat.length}) and mask (${mask.length}) must match ${width}×${height}`);
+    throw new Error(
+      `overlayRgba: photo (${photo.length}), heat (${heat.length}) and mask (${mask.length}) must match ${width}×${height}`,
+    );
   }
   const out = new Uint8ClampedArray(photo);
   const contour = maskContour(mask, width, height);

@@ -112,18 +112,20 @@ export function swatch(rgb) {
  * @param {Map<number, number>} [shares] class index → fraction of the image
  */
 export function renderClassLegend(list, classes, shares) {
-  list.replaceChildren(...classes.map((c) => {
-    const li = el('li');
-    li.dataset.classIndex = String(c.index);
-    li.append(swatch(c.color), el('span', 'name', c.name));
-    li.title = `class ${c.index}: ${c.name}, colour rgb(${c.color.join(', ')})`;
-    if (shares) {
-      const share = shares.get(c.index) ?? 0;
-      li.append(el('span', 'share', formatPercent(share)));
-      li.classList.toggle('absent', share === 0);
-    }
-    return li;
-  }));
+  list.replaceChildren(
+    ...classes.map((c) => {
+      const li = el('li');
+      li.dataset.classIndex = String(c.index);
+      li.append(swatch(c.color), el('span', 'name', c.name));
+      li.title = `class ${c.index}: ${c.name}, colour rgb(${c.color.join(', ')})`;
+      if (shares) {
+        const share = shares.get(c.index) ?? 0;
+        li.append(el('span', 'share', formatPercent(share)));
+        li.classList.toggle('absent', share === 0);
+      }
+      return li;
+    }),
+  );
 }
 
 /**
@@ -170,20 +172,27 @@ export function renderRegions(list, more, regions, onHighlight) {
   if (shown.length === 0) {
     list.replaceChildren(el('li', 'empty', 'No pixel is above the threshold.'));
   } else {
-    list.replaceChildren(...shown.map((r) => {
-      const li = el('li', 'region');
-      li.tabIndex = 0;
-      li.dataset.regionId = String(r.id);
-      li.dataset.area = String(r.area);
-      const b = r.bbox;
-      li.textContent = `${r.area} px at (${b.x}, ${b.y}), ${b.width}×${b.height} · max ${formatScore(r.maxScore)} · mean ${formatScore(r.meanScore)}`;
-      /** @type {[string, import('./regions.js').Region | null][]} */
-      const events = [['mouseenter', r], ['focus', r], ['mouseleave', null], ['blur', null]];
-      for (const [ev, arg] of events) {
-        li.addEventListener(ev, () => onHighlight(arg));
-      }
-      return li;
-    }));
+    list.replaceChildren(
+      ...shown.map((r) => {
+        const li = el('li', 'region');
+        li.tabIndex = 0;
+        li.dataset.regionId = String(r.id);
+        li.dataset.area = String(r.area);
+        const b = r.bbox;
+        li.textContent = `${r.area} px at (${b.x}, ${b.y}), ${b.width}×${b.height} · max ${formatScore(r.maxScore)} · mean ${formatScore(r.meanScore)}`;
+        /** @type {[string, import('./regions.js').Region | null][]} */
+        const events = [
+          ['mouseenter', r],
+          ['focus', r],
+          ['mouseleave', null],
+          ['blur', null],
+        ];
+        for (const [ev, arg] of events) {
+          li.addEventListener(ev, () => onHighlight(arg));
+        }
+        return li;
+      }),
+    );
   }
   list.dataset.count = String(regions.length);
   more.hidden = regions.length <= REGION_LIST_LIMIT;

@@ -6,7 +6,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeGmmConfig, type GmmConfig } from '../../src/gmm/config.js';
 import { makeNorms, headForward, type HeadState } from '../../src/gmm/head.js';
-import { componentLogDensity, densityMatrix, densityTensors, disposeDensityTensors } from '../../src/gmm/log-density.js';
+import {
+  componentLogDensity,
+  densityMatrix,
+  densityTensors,
+  disposeDensityTensors,
+} from '../../src/gmm/log-density.js';
 import { flattenQueue, queueFromBuffers, type QueueMemory } from '../../src/gmm/memory.js';
 import { sinkhornAssign } from '../../src/gmm/sinkhorn.js';
 import { headTrainStep } from '../../src/gmm/train-step.js';
@@ -34,7 +39,9 @@ export function fixtureKind(fx: Json): 'sinkhorn' | 'log-prob' | 'head-train' {
   if (Array.isArray(fx['steps']) && fx['initial']) return 'head-train';
   if (inputs['componentLogits']) return 'sinkhorn';
   if (inputs['features'] && inputs['means'] && inputs['stds']) return 'log-prob';
-  throw new Error(`unknown fixture format (keys: ${Object.keys(fx).join(', ')}; inputs: ${Object.keys(inputs).join(', ')})`);
+  throw new Error(
+    `unknown fixture format (keys: ${Object.keys(fx).join(', ')}; inputs: ${Object.keys(inputs).join(', ')})`,
+  );
 }
 
 /** Runs every check of one fixture. */
@@ -54,7 +61,8 @@ function tolerance(fx: Json): Tolerance | 'exact' {
 
 function arr(a: unknown, name: string): FixtureArray {
   const f = a as FixtureArray | undefined;
-  if (!f || !Array.isArray(f.shape) || !Array.isArray(f.data)) throw new Error(`fixture array '${name}' missing or malformed`);
+  if (!f || !Array.isArray(f.shape) || !Array.isArray(f.data))
+    throw new Error(`fixture array '${name}' missing or malformed`);
   return f;
 }
 
@@ -62,7 +70,12 @@ function f32(a: unknown, name: string): Float32Array {
   return Float32Array.from(arr(a, name).data);
 }
 
-function compare(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance | 'exact'): Check {
+function compare(
+  what: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tolerance | 'exact',
+): Check {
   const t = tol === 'exact' ? { rtol: 0, atol: 0 } : tol;
   const r = compareClose(actual, expected, t);
   const detail = r.ok
@@ -77,7 +90,10 @@ function checkSinkhorn(fx: Json): Check[] {
   const params = fx['params'] as Json;
   const logits = arr(inputs['componentLogits'], 'componentLogits');
   const [n, K] = logits.shape as [number, number];
-  const got = sinkhornAssign(logits.data, n, K, { iterations: Number(params['iterations']), epsilon: Number(params['epsilon']) });
+  const got = sinkhornAssign(logits.data, n, K, {
+    iterations: Number(params['iterations']),
+    epsilon: Number(params['epsilon']),
+  });
   const want = arr((fx['outputs'] as Json)['assignment'], 'assignment').data;
   return [compare('sinkhorn assignment', got, want, 'exact')];
 }
@@ -89,8 +105,12 @@ function checkLogProb(fx: Json): Check[] {
   const [C, K, D] = means.shape as [number, number, number];
   const dt = densityTensors(densityMatrix(Float32Array.from(means.data), f32(inputs['stds'], 'stds'), C * K, D));
   try {
-    const got = tf.tidy(() => componentLogDensity(tf.tensor2d(feats.data, feats.shape as [number, number]), dt).dataSync());
-    return [compare('log-density [N, C, K]', got, arr((fx['outputs'] as Json)['logProb'], 'logProb').data, tolerance(fx))];
+    const got = tf.tidy(() =>
+      componentLogDensity(tf.tensor2d(feats.data, feats.shape as [number, number]), dt).dataSync(),
+    );
+    return [
+      compare('log-density [N, C, K]', got, arr((fx['outputs'] as Json)['logProb'], 'logProb').data, tolerance(fx)),
+    ];
   } finally {
     disposeDensityTensors(dt);
   }
@@ -98,14 +118,38 @@ function checkLogProb(fx: Json): Check[] {
 
 /** Config for a head-train fixture: its params, plus the reference's own behaviours (queue, all-pixel CE, collision). */
 export function fixtureConfig(params: Json): GmmConfig {
-  return makeGmmConfig({ ...params, memoryKind: 'queue', classScore: 'max', segLossReduction: 'all-pixels', contrastTargetCollision: 'reference' });
+  return makeGmmConfig({
+    ...params,
+    memoryKind: 'queue',
+    classScore: 'max',
+    segLossReduction: 'all-pixels',
+    contrastTargetCollision: 'reference',
+  });
 }
 
 function initialState(cfg: GmmConfig, init: Json): HeadState {
   const ptr = Int32Array.from(arr(init['memoryPointer'], 'memoryPointer').data);
-  const memory: QueueMemory = queueFromBuffers(f32(init['memory'], 'memory'), ptr, cfg.memoryPerComponent, cfg.embedDim);
-  const norms = makeNorms(f32(init['featNormWeight'], 'featNormWeight'), f32(init['featNormBias'], 'featNormBias'), f32(init['classNormWeight'], 'classNormWeight'), f32(init['classNormBias'], 'classNormBias'), false);
-  return { config: cfg, norms, gmm: { means: f32(init['means'], 'means'), stds: f32(init['stds'], 'stds') }, memory, memoryVersion: memory.version, step: 0 };
+  const memory: QueueMemory = queueFromBuffers(
+    f32(init['memory'], 'memory'),
+    ptr,
+    cfg.memoryPerComponent,
+    cfg.embedDim,
+  );
+  const norms = makeNorms(
+    f32(init['featNormWeight'], 'featNormWeight'),
+    f32(init['featNormBias'], 'featNormBias'),
+    f32(init['classNormWeight'], 'classNormWeight'),
+    f32(init['classNormBias'], 'classNormBias'),
+    false,
+  );
+  return {
+    config: cfg,
+    norms,
+    gmm: { means: f32(init['means'], 'means'), stds: f32(init['stds'], 'stds') },
+    memory,
+    memoryVersion: memory.version,
+    step: 0,
+  };
 }
 
 function checkHeadTrain(fx: Json): Check[] {
@@ -119,25 +163,44 @@ function checkHeadTrain(fx: Json): Check[] {
     const feats = arr(inputs['features'], 'features');
     const labels = arr(inputs['labels'], 'labels');
     const features = tf.tensor4d(feats.data, feats.shape as [number, number, number, number]);
-    const r = headTrainStep(state, { features, labels: labels.data, labelShape: labels.shape as [number, number, number] });
+    const r = headTrainStep(state, {
+      features,
+      labels: labels.data,
+      labelShape: labels.shape as [number, number, number],
+    });
     features.dispose();
     state = r.state;
     const s = `step ${i + 1}`;
     const targets = Array.from(r.componentTargets, (t) => (t < 0 ? cfg.ignoreIndex : t));
     checks.push(compare(`${s} classLogits`, r.classLogits, arr(out['classLogits'], 'classLogits').data, tol));
-    checks.push(compare(`${s} componentTargets`, targets, arr(out['componentTargets'], 'componentTargets').data, 'exact'));
+    checks.push(
+      compare(`${s} componentTargets`, targets, arr(out['componentTargets'], 'componentTargets').data, 'exact'),
+    );
     checks.push(compare(`${s} segLoss`, [r.segLoss], [Number(out['segLoss'])], tol));
     checks.push(compare(`${s} contrastLoss`, [r.contrastLoss], [Number(out['contrastLoss'])], tol));
     checks.push(compare(`${s} means`, state.gmm.means, arr(out['means'], 'means').data, tol));
     checks.push(compare(`${s} stds`, state.gmm.stds, arr(out['stds'], 'stds').data, tol));
-    checks.push(compare(`${s} memory`, flattenQueue(state.memory as QueueMemory), arr(out['memory'], 'memory').data, tol));
-    checks.push(compare(`${s} memoryPointer`, (state.memory as QueueMemory).pointer, arr(out['memoryPointer'], 'memoryPointer').data, 'exact'));
+    checks.push(
+      compare(`${s} memory`, flattenQueue(state.memory as QueueMemory), arr(out['memory'], 'memory').data, tol),
+    );
+    checks.push(
+      compare(
+        `${s} memoryPointer`,
+        (state.memory as QueueMemory).pointer,
+        arr(out['memoryPointer'], 'memoryPointer').data,
+        'exact',
+      ),
+    );
   });
   const inf = fx['inference'] as Json | undefined;
   if (inf) {
     const feats = arr((inf['inputs'] as Json)['features'], 'features');
-    const got = tf.tidy(() => headForward(state, tf.tensor4d(feats.data, feats.shape as [number, number, number, number])).logits.dataSync());
-    checks.push(compare('inference classLogits', got, arr((inf['outputs'] as Json)['classLogits'], 'classLogits').data, tol));
+    const got = tf.tidy(() =>
+      headForward(state, tf.tensor4d(feats.data, feats.shape as [number, number, number, number])).logits.dataSync(),
+    );
+    checks.push(
+      compare('inference classLogits', got, arr((inf['outputs'] as Json)['classLogits'], 'classLogits').data, tol),
+    );
   }
   return checks;
 }

@@ -15,7 +15,9 @@ async function main(): Promise<number> {
   const engine = await initEngine();
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch (e) {
     console.error(`golden: cannot read fixture folder ${dir}: ${(e as Error).message}`);
     return 1;
@@ -36,7 +38,9 @@ async function main(): Promise<number> {
     }
     const bad = checks.filter((c) => !c.ok);
     console.log(`golden: ${f}: ${bad.length === 0 ? 'ok' : 'FAILED'} (${checks.length} checks, engine ${engine})`);
-    for (const c of checks) if (!c.ok || process.env['GMMSEG_GOLDEN_VERBOSE']) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
+    for (const c of checks)
+      if (!c.ok || process.env['GMMSEG_GOLDEN_VERBOSE'])
+        console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
     if (bad.length) failed++;
   }
   if (failed) {

@@ -132,7 +132,12 @@ export async function compareEngines(
     cpu.forEach((c, i) => {
       const w = other[i]!;
       assert.deepEqual(w.shape, c.shape, `${what} (${engine}) [output ${i}]: shape`);
-      if (c.dtype === 'int32' || c.dtype === 'bool') assert.deepEqual(Array.from(w.values), Array.from(c.values), `${what} (${engine}) [output ${i}]: ${c.dtype} values`);
+      if (c.dtype === 'int32' || c.dtype === 'bool')
+        assert.deepEqual(
+          Array.from(w.values),
+          Array.from(c.values),
+          `${what} (${engine}) [output ${i}]: ${c.dtype} values`,
+        );
       else expectClose(w.values, c.values, tol, `${what} (${engine}) [output ${i}]`);
     });
   }

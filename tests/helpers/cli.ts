@@ -8,7 +8,9 @@ export async function runCli(cmd: CommandFactory, argv: string[]): Promise<{ out
   let err = '';
   const before = process.exitCode;
   process.exitCode = 0;
-  const program = new Command('gmmseg').exitOverride().addCommand(cmd({ out: (t) => void (out += t), err: (t) => void (err += t) }));
+  const program = new Command('gmmseg')
+    .exitOverride()
+    .addCommand(cmd({ out: (t) => void (out += t), err: (t) => void (err += t) }));
   await program.parseAsync(['node', 'gmmseg', ...argv]);
   const code = Number(process.exitCode ?? 0);
   process.exitCode = before;

@@ -23,7 +23,14 @@ export interface CloseReport {
  */
 export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance): CloseReport {
   if (actual.length !== expected.length) {
-    return { ok: false, bad: Math.max(actual.length, expected.length), worstIndex: -1, worstActual: NaN, worstExpected: NaN, maxAbsDiff: Infinity };
+    return {
+      ok: false,
+      bad: Math.max(actual.length, expected.length),
+      worstIndex: -1,
+      worstActual: NaN,
+      worstExpected: NaN,
+      maxAbsDiff: Infinity,
+    };
   }
   let bad = 0;
   let worstIndex = -1;
@@ -57,7 +64,12 @@ export function compareClose(actual: ArrayLike<number>, expected: ArrayLike<numb
 }
 
 /** Asserts closeness with a message giving the worst element. */
-export function expectClose(actual: ArrayLike<number> | number, expected: ArrayLike<number> | number, tol: Tolerance, what = 'value'): void {
+export function expectClose(
+  actual: ArrayLike<number> | number,
+  expected: ArrayLike<number> | number,
+  tol: Tolerance,
+  what = 'value',
+): void {
   const a = typeof actual === 'number' ? [actual] : actual;
   const e = typeof expected === 'number' ? [expected] : expected;
   const r = compareClose(a, e, tol);

@@ -36,10 +36,18 @@ export function tempTrees(prefix: string): (files: TreeFiles) => Promise<string>
  * photos with different `k` (and test files with different steps) differ.
  */
 export function photoMaker(step: number, kStep: number): (w: number, h: number, k: number) => RgbImage {
-  return (w, h, k) => ({ width: w, height: h, data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * step + k * kStep) % 256) });
+  return (w, h, k) => ({
+    width: w,
+    height: h,
+    data: Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * step + k * kStep) % 256),
+  });
 }
 
 /** A single-channel label PNG [h, w] repeating `values` in row-major order. */
 export function label(w: number, h: number, values: number[]): Uint8Array {
-  return encodeLabelPng({ width: w, height: h, data: Uint8Array.from({ length: w * h }, (_, i) => values[i % values.length] as number) });
+  return encodeLabelPng({
+    width: w,
+    height: h,
+    data: Uint8Array.from({ length: w * h }, (_, i) => values[i % values.length] as number),
+  });
 }

@@ -63,7 +63,12 @@ test('every finite float16 round-trips; midpoints round to the even neighbour, o
 });
 
 test('castFloat16 and float16 subtraction', () => {
-  expectClose([...castFloat16(Float32Array.of(0.1, 1, 3))], [0.0999755859375, 1, 3], EXACT, '[...castFloat16(Float32Array.of(0.1, 1, 3))]');
+  expectClose(
+    [...castFloat16(Float32Array.of(0.1, 1, 3))],
+    [0.0999755859375, 1, 3],
+    EXACT,
+    '[...castFloat16(Float32Array.of(0.1, 1, 3))]',
+  );
   // 2048 − 0.0999755859375 = 2047.900… rounds to 2048 in float16
   expectClose(float16Sub(2048, toFloat16(0.1)), 2048, EXACT, 'float16Sub(2048, toFloat16(0.1))');
   expectClose(float16Sub(1.5, 1), 0.5, EXACT, 'float16Sub(1.5, 1)');

@@ -19,7 +19,10 @@ const NAME = 'Conv2DBackpropFilter';
 
 /** Kernel function: inputs {x, dy}, attrs as the cpu backend's kernel receives them. */
 export function conv2dBackpropFilterWasm(args: WasmKernelArgs): tf.Tensor {
-  const { inputs: [x, dy], info } = convGradSetup(NAME, args, 'filter', false);
+  const {
+    inputs: [x, dy],
+    info,
+  } = convGradSetup(NAME, args, 'filter', false);
   const channelsLast = info.dataFormat === 'channelsLast';
   return tf.tidy(() => {
     // x → [Ci, H, W, B]; dy → [Ho, Wo, B, Co].
@@ -34,9 +37,28 @@ export function conv2dBackpropFilterWasm(args: WasmKernelArgs): tf.Tensor {
  * The correlation itself: input [P, H, W, Q] with filter [Ho, Wo, Q, R] (dilated by the forward strides, stepped by
  * the forward dilations) → [P, kh, kw, R]. Also used by the depthwise filter gradient (as a depthwise conv).
  */
-export function correlateForFilterGrad(input: tf.Tensor4D, dyFilter: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, depthwise = false): tf.Tensor4D {
-  const rows = filterGradAxis(info.inHeight, info.outHeight, info.filterHeight, info.strideHeight, info.dilationHeight, info.padInfo.top);
-  const cols = filterGradAxis(info.inWidth, info.outWidth, info.filterWidth, info.strideWidth, info.dilationWidth, info.padInfo.left);
+export function correlateForFilterGrad(
+  input: tf.Tensor4D,
+  dyFilter: tf.Tensor4D,
+  info: tf.backend_util.Conv2DInfo,
+  depthwise = false,
+): tf.Tensor4D {
+  const rows = filterGradAxis(
+    info.inHeight,
+    info.outHeight,
+    info.filterHeight,
+    info.strideHeight,
+    info.dilationHeight,
+    info.padInfo.top,
+  );
+  const cols = filterGradAxis(
+    info.inWidth,
+    info.outWidth,
+    info.filterWidth,
+    info.strideWidth,
+    info.dilationWidth,
+    info.padInfo.left,
+  );
   let filter = dyFilter;
   if (rows.extraTaps > 0 || cols.extraTaps > 0) {
     filter = tf.pad(dyFilter, [
@@ -46,12 +68,16 @@ export function correlateForFilterGrad(input: tf.Tensor4D, dyFilter: tf.Tensor4D
       [0, 0],
     ]);
   }
-  return runKernel(depthwise ? 'DepthwiseConv2dNative' : 'Conv2D', { x: input, filter }, {
-    strides: [info.dilationHeight, info.dilationWidth],
-    dilations: [info.strideHeight, info.strideWidth],
-    pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
-    dataFormat: 'NHWC',
-  }) as tf.Tensor4D;
+  return runKernel(
+    depthwise ? 'DepthwiseConv2dNative' : 'Conv2D',
+    { x: input, filter },
+    {
+      strides: [info.dilationHeight, info.dilationWidth],
+      dilations: [info.strideHeight, info.strideWidth],
+      pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
+      dataFormat: 'NHWC',
+    },
+  ) as tf.Tensor4D;
 }
 
 /** Registration record. */

@@ -51,7 +51,13 @@ interface TransposedAxis {
 }
 
 /** {@link TransposedAxis} for input size `inSize`, forward output size `outSize`, filter size `k`, forward top pad. */
-export function transposedAxis(inSize: number, outSize: number, k: number, stride: number, forwardPadBefore: number): TransposedAxis {
+export function transposedAxis(
+  inSize: number,
+  outSize: number,
+  k: number,
+  stride: number,
+  forwardPadBefore: number,
+): TransposedAxis {
   const spread = outSize * stride;
   const before = k - 1 - forwardPadBefore;
   const after = inSize + forwardPadBefore - spread;
@@ -74,7 +80,8 @@ function supported(args: KernelArgs): boolean {
 /** Kernel function: inputs {dy, filter}, attrs {strides, pad, dataFormat, dimRoundingMode, inputShape}. */
 export function conv2dBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   if (!supported(args)) {
-    if (fallback === undefined) throw new EngineError(`${NAME} (wasm): only NHWC float32 is supported, and no fallback kernel is stored`);
+    if (fallback === undefined)
+      throw new EngineError(`${NAME} (wasm): only NHWC float32 is supported, and no fallback kernel is stored`);
     return fallback.kernelFunc(args) as tf.TensorInfo;
   }
   const dy = args.inputs['dy'] as tf.TensorInfo;
@@ -82,24 +89,41 @@ export function conv2dBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const { strides, pad, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   assertRank4(NAME, 'dy', dy);
   const filterShape = assertRank4(NAME, 'filter', filter);
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
   assertShapeEquals(NAME, 'dy', dy.shape, [b, ho, wo, co]);
   assertShapeEquals(NAME, 'filter', filterShape, [info.filterHeight, info.filterWidth, ci, co]);
   const rows = transposedAxis(h, ho, info.filterHeight, info.strideHeight, info.padInfo.top);
   const cols = transposedAxis(w, wo, info.filterWidth, info.strideWidth, info.padInfo.left);
   return tf.tidy(() => {
-    const spread = cropSpread(spreadByStride(asTensor(dy, args.backend) as tf.Tensor4D, info.strideHeight, info.strideWidth), rows, cols);
+    const spread = cropSpread(
+      spreadByStride(asTensor(dy, args.backend) as tf.Tensor4D, info.strideHeight, info.strideWidth),
+      rows,
+      cols,
+    );
     // Every dy row was cropped away (padding larger than the input): nothing reaches dx.
     if (spread === null) return tf.zeros(info.inShape);
     // [kh, kw, Ci, Co] → rotated by 180°, as [kh, kw, Co, Ci].
     const rotated = tf.transpose(tf.reverse(asTensor(filter, args.backend), [0, 1]), [0, 1, 3, 2]);
-    return runKernel('Conv2D', { x: spread, filter: rotated }, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
-      dataFormat: 'NHWC',
-    });
+    return runKernel(
+      'Conv2D',
+      { x: spread, filter: rotated },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
+        dataFormat: 'NHWC',
+      },
+    );
   });
 }
 
@@ -108,7 +132,14 @@ function spreadByStride(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return dy;
   const [b, ho, wo, c] = dy.shape;
   const view = tf.reshape(dy, [b, ho, 1, wo, 1, c]);
-  const padded = tf.pad(view, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+  const padded = tf.pad(view, [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]);
   return tf.reshape(padded, [b, ho * sh, wo * sw, c]);
 }
 

@@ -16,7 +16,10 @@ const NAME = 'DepthwiseConv2dNativeBackpropFilter';
 
 /** Kernel function: inputs {x, dy}, attrs {strides, dilations, pad, dimRoundingMode, filterShape}. */
 export function depthwiseBackpropFilterWasm(args: WasmKernelArgs): tf.Tensor {
-  const { inputs: [x, dy], info } = convGradSetup(NAME, args, 'filter', true);
+  const {
+    inputs: [x, dy],
+    info,
+  } = convGradSetup(NAME, args, 'filter', true);
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, outChannels: cm } = info;
   const m = cm / c;
   return tf.tidy(() => {

@@ -14,7 +14,10 @@ const NAME = 'DepthwiseConv2dNativeBackpropInput';
 
 /** Kernel function: inputs {dy, filter}, attrs {strides, dilations, pad, dimRoundingMode, inputShape}. */
 export function depthwiseBackpropInputWasm(args: WasmKernelArgs): tf.Tensor {
-  const { inputs: [dy, filter], info } = convGradSetup(NAME, args, 'input', true);
+  const {
+    inputs: [dy, filter],
+    info,
+  } = convGradSetup(NAME, args, 'input', true);
   const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, outChannels: cm } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
   return tf.tidy(() => {
@@ -22,7 +25,14 @@ export function depthwiseBackpropInputWasm(args: WasmKernelArgs): tf.Tensor {
     let dilated = asTensor(dy, args.backend);
     if (sh > 1 || sw > 1) {
       const spread = tf.reshape(dilated, [b, ho, 1, wo, 1, cm]);
-      const padded = tf.pad(spread, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+      const padded = tf.pad(spread, [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]);
       dilated = tf.reshape(padded, [b, ho * sh, wo * sw, cm]);
     }
     let top = info.effectiveFilterHeight - 1 - info.padInfo.top;
@@ -34,14 +44,23 @@ export function depthwiseBackpropInputWasm(args: WasmKernelArgs): tf.Tensor {
       const begin = [0, Math.max(0, -top), Math.max(0, -left), 0];
       const size = [b, ho * sh - begin[1]! - Math.max(0, -bottom), wo * sw - begin[2]! - Math.max(0, -right), cm];
       dilated = tf.slice(dilated, begin, size);
-      [top, bottom, left, right] = [top, bottom, left, right].map((p) => Math.max(0, p)) as [number, number, number, number];
+      [top, bottom, left, right] = [top, bottom, left, right].map((p) => Math.max(0, p)) as [
+        number,
+        number,
+        number,
+        number,
+      ];
     }
     const rotated = tf.reshape(tf.reverse(asTensor(filter, args.backend), [0, 1]), [kh, kw, cm, 1]);
-    const out = runKernel('DepthwiseConv2dNative', { x: dilated, filter: rotated }, {
-      strides: [1, 1],
-      dilations: [info.dilationHeight, info.dilationWidth],
-      pad: explicitPad(top, bottom, left, right),
-    });
+    const out = runKernel(
+      'DepthwiseConv2dNative',
+      { x: dilated, filter: rotated },
+      {
+        strides: [1, 1],
+        dilations: [info.dilationHeight, info.dilationWidth],
+        pad: explicitPad(top, bottom, left, right),
+      },
+    );
     return cm === c ? out : tf.sum(tf.reshape(out, [b, h, w, c, cm / c]), 4);
   });
 }

@@ -12,11 +12,16 @@ import { asTensor, WASM } from './kernel-util.js';
 const NAME = 'Einsum';
 
 /** Kernel function: inputs an array of tensors, attrs {equation}. */
-export function einsumWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.Tensor {
+export function einsumWasm(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+}): tf.Tensor {
   const { equation } = args.attrs as unknown as tf.EinsumAttrs;
   const infos = Object.values(args.inputs) as tf.TensorInfo[];
   for (const info of infos) {
-    if (info.dtype !== 'float32' && info.dtype !== 'int32') throw new EngineError(`${NAME} (wasm): inputs must be float32 or int32, got ${info.dtype}`);
+    if (info.dtype !== 'float32' && info.dtype !== 'int32')
+      throw new EngineError(`${NAME} (wasm): inputs must be float32 or int32, got ${info.dtype}`);
   }
   const { allDims, summedDims, idDims } = tf.backend_util.decodeEinsumEquation(equation, infos.length);
   return tf.tidy(() => {
@@ -27,7 +32,10 @@ export function einsumWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.Ke
     let numDimsRemaining = allDims.length;
     steps.forEach((step, i) => {
       for (const idTerm of step) {
-        const { permutationIndices: perm, expandDims } = tf.backend_util.getEinsumPermutation(numDimsRemaining, idDims[idTerm] as number[]);
+        const { permutationIndices: perm, expandDims } = tf.backend_util.getEinsumPermutation(
+          numDimsRemaining,
+          idDims[idTerm] as number[],
+        );
         let t = tensors[idTerm] as tf.Tensor;
         if (!tf.backend_util.isIdentityPermutation(perm)) t = tf.transpose(t, perm);
         const targetShape = t.shape.slice();

@@ -31,20 +31,29 @@ export function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: tf.Nam
 /** Throws unless every input is float32 (the only dtype the conv kernels support). */
 export function assertFloat32(kernel: string, inputs: Record<string, tf.TensorInfo>): void {
   for (const [name, info] of Object.entries(inputs)) {
-    if (info.dtype !== 'float32') throw new EngineError(`${kernel} (wasm): input '${name}' must be float32, got ${info.dtype}`);
+    if (info.dtype !== 'float32')
+      throw new EngineError(`${kernel} (wasm): input '${name}' must be float32, got ${info.dtype}`);
   }
 }
 
 /** Throws unless `info` has rank 4. */
 export function assertRank4(kernel: string, name: string, info: tf.TensorInfo): [number, number, number, number] {
-  if (info.shape.length !== 4) throw new ShapeError(`${kernel} (wasm): input '${name}' has shape [${info.shape.join(', ')}], expected rank 4`);
+  if (info.shape.length !== 4)
+    throw new ShapeError(`${kernel} (wasm): input '${name}' has shape [${info.shape.join(', ')}], expected rank 4`);
   return info.shape as [number, number, number, number];
 }
 
 /** Throws unless `actual` equals `expected` (shapes given by the kernel's attributes). */
-export function assertShapeEquals(kernel: string, name: string, actual: readonly number[], expected: readonly number[]): void {
+export function assertShapeEquals(
+  kernel: string,
+  name: string,
+  actual: readonly number[],
+  expected: readonly number[],
+): void {
   if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
-    throw new ShapeError(`${kernel} (wasm): input '${name}' has shape [${actual.join(', ')}], expected [${expected.join(', ')}]`);
+    throw new ShapeError(
+      `${kernel} (wasm): input '${name}' has shape [${actual.join(', ')}], expected [${expected.join(', ')}]`,
+    );
   }
 }
 
@@ -98,7 +107,16 @@ export function convGradSetup(
   // tfjs's Conv2DBackpropFilter has no dilations (its gradient is only taken for dilation 1).
   const dilations = depthwise || of === 'input' ? (a.dilations ?? 1) : 1;
   const { strides, pad, dimRoundingMode } = a;
-  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise, format);
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    depthwise,
+    format,
+  );
   const { batchSize: b, outHeight: ho, outWidth: wo, outChannels: co } = info;
   const dy = of === 'filter' ? second : first;
   assertShapeEquals(kernel, 'dy', dy.shape, info.dataFormat === 'channelsLast' ? [b, ho, wo, co] : [b, co, ho, wo]);
@@ -121,7 +139,14 @@ export interface FilterGradAxis {
 }
 
 /** Computes {@link FilterGradAxis} for input size `inSize`, forward output size `outSize`, filter size `k`. */
-export function filterGradAxis(inSize: number, outSize: number, k: number, stride: number, dilation: number, padBefore: number): FilterGradAxis {
+export function filterGradAxis(
+  inSize: number,
+  outSize: number,
+  k: number,
+  stride: number,
+  dilation: number,
+  padBefore: number,
+): FilterGradAxis {
   const need = (k - 1) * dilation + (outSize - 1) * stride + 1 - inSize - padBefore;
   if (need >= 0) return { padBefore, padAfter: need, extraTaps: 0 };
   const extraTaps = Math.ceil(-need / stride);
@@ -129,7 +154,12 @@ export function filterGradAxis(inSize: number, outSize: number, k: number, strid
 }
 
 /** Explicit padding array for an NHWC conv from per-axis before/after amounts. */
-export function explicitPad(top: number, bottom: number, left: number, right: number): [[number, number], [number, number], [number, number], [number, number]] {
+export function explicitPad(
+  top: number,
+  bottom: number,
+  left: number,
+  right: number,
+): [[number, number], [number, number], [number, number], [number, number]] {
   return [
     [0, 0],
     [top, bottom],

@@ -23,7 +23,12 @@ function source(o: number, inSize: number, outSize: number, a: ResizeAttrs): [nu
 }
 
 /** dx [B, H, W, C] from dy [B, h, w, C]. */
-export function resizeBilinearBackward(dy: ArrayLike<number>, dyShape: readonly number[], imageShape: readonly number[], a: ResizeAttrs): Float32Array {
+export function resizeBilinearBackward(
+  dy: ArrayLike<number>,
+  dyShape: readonly number[],
+  imageShape: readonly number[],
+  a: ResizeAttrs,
+): Float32Array {
   const [B, h, w, C] = dyShape as [number, number, number, number];
   const [, H, W] = imageShape as [number, number, number, number];
   const dx = new Float64Array(B * H * W * C);
@@ -64,7 +69,12 @@ export function resizeBilinearGradConfig(backendName: string): tf.KernelConfig {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { images, dy } = inputs as unknown as { images: tf.TensorInfo; dy: tf.TensorInfo };
       const be = backend as unknown as DataBackend;
-      const out = resizeBilinearBackward(be.readSync(dy.dataId), dy.shape, images.shape, attrs as unknown as ResizeAttrs);
+      const out = resizeBilinearBackward(
+        be.readSync(dy.dataId),
+        dy.shape,
+        images.shape,
+        attrs as unknown as ResizeAttrs,
+      );
       const shape = [...images.shape];
       return { dataId: be.write(out, shape, 'float32'), shape, dtype: 'float32' } as tf.TensorInfo;
     },

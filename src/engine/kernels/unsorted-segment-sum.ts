@@ -14,17 +14,25 @@ import { WASM } from './kernel-util.js';
 const NAME = 'UnsortedSegmentSum';
 
 /** Kernel function: inputs {x, segmentIds (int32)}, attrs {numSegments}. */
-export function unsortedSegmentSumWasm(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+export function unsortedSegmentSumWasm(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const x = args.inputs['x'] as tf.TensorInfo;
   const ids = args.inputs['segmentIds'] as tf.TensorInfo;
   const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
   const backend = args.backend as BackendWasm;
-  if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new EngineError(`${NAME} (wasm): x must be float32 or int32, got ${x.dtype}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'int32')
+    throw new EngineError(`${NAME} (wasm): x must be float32 or int32, got ${x.dtype}`);
   if (ids.dtype !== 'int32') throw new EngineError(`${NAME} (wasm): segmentIds must be int32, got ${ids.dtype}`);
-  if (!Number.isInteger(numSegments) || numSegments < 0) throw new ValueError(`${NAME} (wasm): numSegments must be a non-negative integer, got ${numSegments}`);
+  if (!Number.isInteger(numSegments) || numSegments < 0)
+    throw new ValueError(`${NAME} (wasm): numSegments must be a non-negative integer, got ${numSegments}`);
   const r = ids.shape.length;
   if (r > x.shape.length || ids.shape.some((d, i) => d !== x.shape[i])) {
-    throw new ShapeError(`${NAME} (wasm): segmentIds shape [${ids.shape.join(', ')}] must be a prefix of x shape [${x.shape.join(', ')}]`);
+    throw new ShapeError(
+      `${NAME} (wasm): segmentIds shape [${ids.shape.join(', ')}] must be a prefix of x shape [${x.shape.join(', ')}]`,
+    );
   }
   const innerShape = x.shape.slice(r);
   const inner = innerShape.reduce((a, d) => a * d, 1);

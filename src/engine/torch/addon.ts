@@ -35,12 +35,21 @@ export interface TorchAddon {
 }
 
 /** How to get the native engine when it is missing. */
-export const NATIVE_HOW_TO = 'to get the native torch engine on Debian/Ubuntu: sudo apt-get install -y python3-torch libtorch-dev libopenblas-dev && npm rebuild gmmseg';
+export const NATIVE_HOW_TO =
+  'to get the native torch engine on Debian/Ubuntu: sudo apt-get install -y python3-torch libtorch-dev libopenblas-dev && npm rebuild gmmseg';
 
 /** Path of the built addon (package root/native/gmmseg_torch.node). */
 export function addonPath(): string {
   // dist/src/engine/torch/addon.js → package root is four folders up.
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'native', 'gmmseg_torch.node');
+  return path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    '..',
+    '..',
+    'native',
+    'gmmseg_torch.node',
+  );
 }
 
 let cached: { addon?: TorchAddon; reason?: string } | undefined;
@@ -53,14 +62,18 @@ export function loadTorchAddon(threads: number): { addon?: TorchAddon; reason?: 
   if (cached) return cached;
   const file = addonPath();
   if (!existsSync(file)) {
-    cached = { reason: `native torch engine not built (no ${path.relative(process.cwd(), file) || file}); ${NATIVE_HOW_TO}` };
+    cached = {
+      reason: `native torch engine not built (no ${path.relative(process.cwd(), file) || file}); ${NATIVE_HOW_TO}`,
+    };
     return cached;
   }
   process.env.OPENBLAS_NUM_THREADS ??= String(threads);
   try {
     cached = { addon: createRequire(import.meta.url)(file) as TorchAddon };
   } catch (e) {
-    cached = { reason: `native torch engine failed to load (${(e as Error).message.split('\n')[0]}); ${NATIVE_HOW_TO}` };
+    cached = {
+      reason: `native torch engine failed to load (${(e as Error).message.split('\n')[0]}); ${NATIVE_HOW_TO}`,
+    };
   }
   return cached;
 }

@@ -22,9 +22,24 @@ type Values = Float32Array | Int32Array | Uint8Array;
 
 /** Converts tfjs backend values to the typed array the addon expects for `dtype`. */
 function typed(values: tf.backend_util.BackendValues | null, dtype: tf.DataType, size: number): Values {
-  if (dtype === 'float32') return values instanceof Float32Array ? values : values ? Float32Array.from(values as ArrayLike<number>) : new Float32Array(size);
-  if (dtype === 'int32') return values instanceof Int32Array ? values : values ? Int32Array.from(values as ArrayLike<number>) : new Int32Array(size);
-  if (dtype === 'bool') return values instanceof Uint8Array ? values : values ? Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0)) : new Uint8Array(size);
+  if (dtype === 'float32')
+    return values instanceof Float32Array
+      ? values
+      : values
+        ? Float32Array.from(values as ArrayLike<number>)
+        : new Float32Array(size);
+  if (dtype === 'int32')
+    return values instanceof Int32Array
+      ? values
+      : values
+        ? Int32Array.from(values as ArrayLike<number>)
+        : new Int32Array(size);
+  if (dtype === 'bool')
+    return values instanceof Uint8Array
+      ? values
+      : values
+        ? Uint8Array.from(values as ArrayLike<number>, (v) => (v ? 1 : 0))
+        : new Uint8Array(size);
   throw new EngineFallbackError(`the torch engine does not support ${dtype} tensors`, 'torch');
 }
 
@@ -42,9 +57,20 @@ export class TorchBackend extends tf.KernelBackend {
     return dataId;
   }
 
-  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+  override move(
+    dataId: tf.DataId,
+    values: tf.backend_util.BackendValues,
+    shape: number[],
+    dtype: tf.DataType,
+    refCount: number,
+  ): void {
     const size = shape.reduce((a, d) => a * d, 1);
-    this.data.set(dataId, { handle: this.addon.fromArray(typed(values, dtype, size), shape, dtype), shape: shape.slice(), dtype, refCount });
+    this.data.set(dataId, {
+      handle: this.addon.fromArray(typed(values, dtype, size), shape, dtype),
+      shape: shape.slice(),
+      dtype,
+      refCount,
+    });
   }
 
   override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
@@ -117,7 +143,11 @@ export class TorchBackend extends tf.KernelBackend {
     inputs: readonly tf.TensorInfo[],
     attrs: AttrsOf<K> = {} as AttrsOf<K>,
   ): tf.TensorInfo[] {
-    const r = this.addon.run(kernel, inputs.map((t) => this.handle(t)), attrs);
+    const r = this.addon.run(
+      kernel,
+      inputs.map((t) => this.handle(t)),
+      attrs,
+    );
     const outs: tf.TensorInfo[] = [];
     for (let i = 0; i < r.length; i += 3) {
       const dataId = {};

@@ -19,12 +19,16 @@ export function threadCount(env: Record<string, string | undefined>): number {
   const v = env[THREADS_ENV_VAR];
   if (v === undefined || v === '') return os.availableParallelism();
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new EngineError(`$${THREADS_ENV_VAR} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new EngineError(`$${THREADS_ENV_VAR} must be a positive integer, got '${v}'`);
   return n;
 }
 
 /** Whether the native engine can start here, and why not. */
-export function torchAvailability(env: Record<string, string | undefined> = process.env): { available: boolean; reason?: string } {
+export function torchAvailability(env: Record<string, string | undefined> = process.env): {
+  available: boolean;
+  reason?: string;
+} {
   const { addon, reason } = loadTorchAddon(threadCount(env));
   return addon ? { available: true } : { available: false, reason: reason ?? 'unknown' };
 }
@@ -38,7 +42,8 @@ export function prepareTorch(env: Record<string, string | undefined> = process.e
   const { addon, reason } = loadTorchAddon(threads);
   if (!addon) throw new EngineError(reason ?? 'native torch engine unavailable');
   const dev = env[DEVICE_ENV_VAR] || 'auto';
-  if (!['auto', 'cpu', 'cuda'].includes(dev)) throw new EngineError(`$${DEVICE_ENV_VAR} must be auto, cpu or cuda, got '${dev}'`);
+  if (!['auto', 'cpu', 'cuda'].includes(dev))
+    throw new EngineError(`$${DEVICE_ENV_VAR} must be auto, cpu or cuda, got '${dev}'`);
   const cuda = dev === 'cuda' || (dev === 'auto' && addon.info().cudaAvailable);
   addon.setDevice(cuda ? 'cuda' : 'cpu');
   addon.setThreads(threads);

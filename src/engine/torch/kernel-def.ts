@@ -19,7 +19,10 @@ export interface TorchKernelArgs {
 }
 
 /** A kernel computed by TypeScript code that calls `backend.run(...)`. */
-export function customKernel(kernelName: string, fn: (args: TorchKernelArgs) => tf.TensorInfo | tf.TensorInfo[]): tf.KernelConfig {
+export function customKernel(
+  kernelName: string,
+  fn: (args: TorchKernelArgs) => tf.TensorInfo | tf.TensorInfo[],
+): tf.KernelConfig {
   return {
     kernelName,
     backendName: TORCH,

@@ -35,5 +35,7 @@ export function registerTorchBackend(addon: TorchAddon): void {
 
 /** Names of the kernels with a native implementation. */
 export function torchKernelNames(): string[] {
-  return torchKernelConfigs().map((k) => k.kernelName).sort();
+  return torchKernelConfigs()
+    .map((k) => k.kernelName)
+    .sort();
 }

@@ -13,19 +13,51 @@ test('gmmseg demo --quick (tiny budget) trains both heads and writes models, rep
   const dir = await mkdtemp(path.join(tmpdir(), 'gmmseg-demo-'));
   let out = '';
   let err = '';
-  const program = new Command('gmmseg').exitOverride().addCommand(demoCommand({ out: (t) => void (out += t), err: (t) => void (err += t) }));
-  await program.parseAsync(['node', 'gmmseg', 'demo', '--quick', '--out', dir, '--steps', '2', '--train-images', '4', '--test-images', '4', '--no-progress']);
+  const program = new Command('gmmseg')
+    .exitOverride()
+    .addCommand(demoCommand({ out: (t) => void (out += t), err: (t) => void (err += t) }));
+  await program.parseAsync([
+    'node',
+    'gmmseg',
+    'demo',
+    '--quick',
+    '--out',
+    dir,
+    '--steps',
+    '2',
+    '--train-images',
+    '4',
+    '--test-images',
+    '4',
+    '--no-progress',
+  ]);
   assert.equal(err, '');
   assert.match(out, /engine (torch|wasm)/);
   assert.match(out, /\| gmm \| .* \| gmm \(primary\) \|/);
   assert.match(out, /\| softmax \| .* \| msp \(primary\) \|/);
   const files = (await readdir(dir)).sort();
-  for (const f of ['gmm.gmmseg', 'softmax.gmmseg', 'report.json', 'report.md', 'roc.svg', 'pr.svg', 'roc.png', 'pr.png', 'example-gmm-0.png', 'example-softmax-0.png']) assert.ok(files.includes(f), `missing ${f}`);
-  const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as Record<string, { miou: number; anomaly: { ap: number; fpr95: number; auroc: number } }>;
+  for (const f of [
+    'gmm.gmmseg',
+    'softmax.gmmseg',
+    'report.json',
+    'report.md',
+    'roc.svg',
+    'pr.svg',
+    'roc.png',
+    'pr.png',
+    'example-gmm-0.png',
+    'example-softmax-0.png',
+  ])
+    assert.ok(files.includes(f), `missing ${f}`);
+  const report = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as Record<
+    string,
+    { miou: number; anomaly: { ap: number; fpr95: number; auroc: number } }
+  >;
   for (const head of ['gmm', 'softmax']) {
     const r = report[head]!;
     assert.ok(r.miou >= 0 && r.miou <= 1, `${head} miou`);
-    for (const k of ['ap', 'fpr95', 'auroc'] as const) assert.ok(r.anomaly[k] >= 0 && r.anomaly[k] <= 1, `${head} ${k}`);
+    for (const k of ['ap', 'fpr95', 'auroc'] as const)
+      assert.ok(r.anomaly[k] >= 0 && r.anomaly[k] <= 1, `${head} ${k}`);
   }
   const gmm = await segModelFromFile(decodeModel(await readFile(path.join(dir, 'gmm.gmmseg'))), EXTRACTOR_LOADERS);
   assert.equal(gmm.model.head.kind, 'gmm');
@@ -35,7 +67,9 @@ test('gmmseg demo --quick (tiny budget) trains both heads and writes models, rep
 
 test('gmmseg demo: a bad engine name is one clear error line and exit code 1', async () => {
   let err = '';
-  const program = new Command('gmmseg').exitOverride().addCommand(demoCommand({ out: () => undefined, err: (t) => void (err += t) }));
+  const program = new Command('gmmseg')
+    .exitOverride()
+    .addCommand(demoCommand({ out: () => undefined, err: (t) => void (err += t) }));
   const before = process.exitCode;
   await program.parseAsync(['node', 'gmmseg', 'demo', '--engine', 'gpu', '--out', path.join(tmpdir(), 'never')]);
   assert.equal(err, "gmmseg demo: unknown engine 'gpu' (from --engine); valid: torch, wasm, cpu\n");
@@ -44,7 +78,10 @@ test('gmmseg demo: a bad engine name is one clear error line and exit code 1', a
 });
 
 test('gmmseg demo: --seed and --steps must be positive integers (one line, before the engine starts)', async () => {
-  for (const [flag, value] of [['--seed', '0'], ['--steps', '1.5']] as const) {
+  for (const [flag, value] of [
+    ['--seed', '0'],
+    ['--steps', '1.5'],
+  ] as const) {
     let out = '';
     let err = '';
     const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };

@@ -19,7 +19,7 @@ const model: ModelFile = {
   tensors: {
     'gmm.means': { dtype: 'float32', shape: [3, 2, 3], data: new Float32Array(18) },
     'gmm.counts': { dtype: 'int32', shape: [3, 2], data: new Int32Array(6) },
-    'bias': { dtype: 'float32', shape: [], data: new Float32Array(1) },
+    bias: { dtype: 'float32', shape: [], data: new Float32Array(1) },
   },
 };
 
@@ -39,7 +39,10 @@ async function runInspect(args: string[]): Promise<{ out: string; err: string; e
   const before = process.exitCode;
   process.exitCode = 0;
   try {
-    await new Command('gmmseg').exitOverride().addCommand(inspectCommand(io)).parseAsync(['inspect', ...args], { from: 'user' });
+    await new Command('gmmseg')
+      .exitOverride()
+      .addCommand(inspectCommand(io))
+      .parseAsync(['inspect', ...args], { from: 'user' });
     return { out, err, exitCode: Number(process.exitCode ?? 0) };
   } finally {
     process.exitCode = before ?? 0;
@@ -56,10 +59,18 @@ test('inspect prints version, classes, config, preprocessing, metrics, calibrati
   assert.equal(lines[0], 'gmmseg model file, format version 1, created by gmmseg 0.1.0');
   assert.equal(lines[1], 'classes (3): 0 background, 1 road, 2 car');
   for (const line of [
-    'config', '  componentsPerClass = 2', '  embeddingDim = 3', '  ignoreIndex = 255',
-    'preprocessing', '  mean = [0.5,0.25,0.125]', '  inputSize = [32,32]',
-    'metrics', '  synthetic.mIoU = 0.875', '  synthetic.command = gmmseg train --seed 1',
-    'calibration', '  (none)',
+    'config',
+    '  componentsPerClass = 2',
+    '  embeddingDim = 3',
+    '  ignoreIndex = 255',
+    'preprocessing',
+    '  mean = [0.5,0.25,0.125]',
+    '  inputSize = [32,32]',
+    'metrics',
+    '  synthetic.mIoU = 0.875',
+    '  synthetic.command = gmmseg train --seed 1',
+    'calibration',
+    '  (none)',
     'tensors (3, 100 B in total)',
   ]) {
     assert.ok(lines.includes(line), `missing line '${line}' in:\n${out}`);
@@ -109,14 +120,16 @@ test('a corrupt or foreign file prints one line without a stack trace', async ()
 });
 
 test('formatHeader escapes control characters and shows empty sections', () => {
-  const header = decodeHeader(encodeModel({
-    config: { 'evil\u001b[2Jkey': 'line1\nline2', blank: '', nested: { a: { b: 1 } } },
-    classes: ['\u001b[31mred', 'ok'],
-    preprocessing: {},
-    metrics: {},
-    calibration: {},
-    tensors: {},
-  }));
+  const header = decodeHeader(
+    encodeModel({
+      config: { 'evil\u001b[2Jkey': 'line1\nline2', blank: '', nested: { a: { b: 1 } } },
+      classes: ['\u001b[31mred', 'ok'],
+      preprocessing: {},
+      metrics: {},
+      calibration: {},
+      tensors: {},
+    }),
+  );
   const text = formatHeader(header);
   assert.doesNotMatch(text, /\u001b/);
   assert.match(text, /classes \(2\): 0 "\\u001b\[31mred", 1 ok/);

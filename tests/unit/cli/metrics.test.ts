@@ -73,12 +73,19 @@ test('anomaly modes on a [3, 8, 10] map with void: exact, binned (within its bou
   const e = JSON.parse((await run(['anomaly', '--scores', s, '--labels', l, '--json'])).out) as Record<string, number>;
   assert.deepEqual(Object.keys(e), ['auroc', 'ap', 'fpr95']);
   expectClose(Object.values(e), [exact.auroc, exact.ap, exact.fpr95], EXACT, 'exact mode');
-  const b = JSON.parse((await run(['anomaly', '--scores', s, '--labels', l, '--json', '--mode', 'binned', '--bins', '1000'])).out) as Record<string, number>;
+  const b = JSON.parse(
+    (await run(['anomaly', '--scores', s, '--labels', l, '--json', '--mode', 'binned', '--bins', '1000'])).out,
+  ) as Record<string, number>;
   expectClose(b.auroc as number, exact.auroc, { rtol: 0, atol: 1e-2 }, 'binned auroc');
   assert.ok((b.fpr95 as number) >= exact.fpr95, 'binned FPR95 is never below exact');
-  const frames = [0, 1, 2].map((f) => ({ scores: scores.subarray(f * 80, f * 80 + 80), labels: labels.subarray(f * 80, f * 80 + 80) }));
+  const frames = [0, 1, 2].map((f) => ({
+    scores: scores.subarray(f * 80, f * 80 + 80),
+    labels: labels.subarray(f * 80, f * 80 + 80),
+  }));
   const sm = smiycAnomalyMetrics(frames);
-  const m = JSON.parse((await run(['anomaly', '--scores', s, '--labels', l, '--json', '--mode', 'smiyc'])).out) as Record<string, number>;
+  const m = JSON.parse(
+    (await run(['anomaly', '--scores', s, '--labels', l, '--json', '--mode', 'smiyc'])).out,
+  ) as Record<string, number>;
   expectClose(Object.values(m), [sm.auroc, sm.ap, sm.fpr95], EXACT, 'smiyc mode');
   for (const v of [...Object.values(e), ...Object.values(b), ...Object.values(m)]) assert.ok(v >= 0 && v <= 1);
 });
@@ -123,26 +130,65 @@ test('user errors: one line naming the file and the problem, exit code 1', async
   const folder = join(dir, 'folder.npy');
   mkdirSync(folder);
   const missing = join(dir, 'missing.npy');
-  await expectUserError(['anomaly', '--scores', s23, '--labels', L], new RegExp(`${s23} has shape \\(2, 3\\) but ${L} has shape \\(2, 2\\)`));
-  await expectUserError(['anomaly', '--scores', sInt, '--labels', L], /sint\.npy: scores have dtype int32, expected one of float16, float32, float64/);
+  await expectUserError(
+    ['anomaly', '--scores', s23, '--labels', L],
+    new RegExp(`${s23} has shape \\(2, 3\\) but ${L} has shape \\(2, 2\\)`),
+  );
+  await expectUserError(
+    ['anomaly', '--scores', sInt, '--labels', L],
+    /sint\.npy: scores have dtype int32, expected one of float16, float32, float64/,
+  );
   await expectUserError(['anomaly', '--scores', S, '--labels', lFloat], /lf\.npy: labels have dtype float32/);
-  await expectUserError(['anomaly', '--scores', missing, '--labels', L], /cannot read scores file .*missing\.npy: no such file/);
+  await expectUserError(
+    ['anomaly', '--scores', missing, '--labels', L],
+    /cannot read scores file .*missing\.npy: no such file/,
+  );
   await expectUserError(['anomaly', '--scores', folder, '--labels', L], /folder\.npy: is a folder/);
   await expectUserError(['anomaly', '--scores', corrupt, '--labels', L], /corrupt\.npy: truncated data/);
-  await expectUserError(['anomaly', '--scores', S, '--labels', lOne], /s\.npy with .*l1\.npy: no anomaly pixels \(label 1\)/);
+  await expectUserError(
+    ['anomaly', '--scores', S, '--labels', lOne],
+    /s\.npy with .*l1\.npy: no anomaly pixels \(label 1\)/,
+  );
   await expectUserError(['anomaly', '--scores', S, '--labels', lVoid], /no valid pixels/);
   await expectUserError(['anomaly', '--scores', sNaN, '--labels', L], /2 NaN/);
   await expectUserError(['anomaly', '--scores', sNaN, '--labels', L, '--mode', 'smiyc'], /frame 0: .*2 NaN/);
-  await expectUserError(['anomaly', '--scores', S, '--labels', L, '--mode', 'fast'], /--mode must be one of exact, binned, smiyc, got 'fast'/);
-  await expectUserError(['anomaly', '--scores', S, '--labels', L, '--bins', '10'], /--bins applies only to --mode binned/);
-  await expectUserError(['anomaly', '--scores', S, '--labels', L, '--mode', 'binned', '--bins', '0'], /--bins must be a positive integer, got '0'/);
+  await expectUserError(
+    ['anomaly', '--scores', S, '--labels', L, '--mode', 'fast'],
+    /--mode must be one of exact, binned, smiyc, got 'fast'/,
+  );
+  await expectUserError(
+    ['anomaly', '--scores', S, '--labels', L, '--bins', '10'],
+    /--bins applies only to --mode binned/,
+  );
+  await expectUserError(
+    ['anomaly', '--scores', S, '--labels', L, '--mode', 'binned', '--bins', '0'],
+    /--bins must be a positive integer, got '0'/,
+  );
   const pred = npy('p2.npy', { dtype: 'uint8', shape: [2, 2], data: Uint8Array.of(0, 1, 5, 0) });
   const lab = npy('g2.npy', { dtype: 'uint8', shape: [2, 2], data: Uint8Array.of(3, 1, 1, 0) });
-  await expectUserError(['miou', '--pred', pred, '--labels', lab, '--classes', '3'], /g2\.npy: label value 3 at flat index 0 is outside \[0, 3\)/);
-  await expectUserError(['miou', '--pred', pred, '--labels', lab, '--classes', '4'], /p2\.npy: predicted class 5 at flat index 2 is outside \[0, 4\)/);
-  await expectUserError(['miou', '--pred', pred, '--labels', lab, '--classes', 'x'], /--classes must be a positive integer, got 'x'/);
-  await expectUserError(['miou', '--pred', pred, '--labels', lab, '--classes', '6', '--ignore-index', 'z'], /--ignore-index must be an integer/);
-  await expectUserError(['miou', '--pred', pred, '--labels', s23, '--classes', '6'], /s23\.npy: labels have dtype float32/);
+  await expectUserError(
+    ['miou', '--pred', pred, '--labels', lab, '--classes', '3'],
+    /g2\.npy: label value 3 at flat index 0 is outside \[0, 3\)/,
+  );
+  await expectUserError(
+    ['miou', '--pred', pred, '--labels', lab, '--classes', '4'],
+    /p2\.npy: predicted class 5 at flat index 2 is outside \[0, 4\)/,
+  );
+  await expectUserError(
+    ['miou', '--pred', pred, '--labels', lab, '--classes', 'x'],
+    /--classes must be a positive integer, got 'x'/,
+  );
+  await expectUserError(
+    ['miou', '--pred', pred, '--labels', lab, '--classes', '6', '--ignore-index', 'z'],
+    /--ignore-index must be an integer/,
+  );
+  await expectUserError(
+    ['miou', '--pred', pred, '--labels', s23, '--classes', '6'],
+    /s23\.npy: labels have dtype float32/,
+  );
   const allIgnored = npy('gi.npy', { dtype: 'uint8', shape: [2, 2], data: Uint8Array.of(255, 255, 255, 255) });
-  await expectUserError(['miou', '--pred', pred, '--labels', allIgnored, '--classes', '6'], /gi\.npy: .*no pixel had a label other than the ignore index/);
+  await expectUserError(
+    ['miou', '--pred', pred, '--labels', allIgnored, '--classes', '6'],
+    /gi\.npy: .*no pixel had a label other than the ignore index/,
+  );
 });

@@ -3,7 +3,19 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { ValueError } from '../../../src/errors.js';
 import {
-  boolean, custom, integer, nonNegativeInt, number, numberList, oneOf, pair, path, positive, positiveInt, text, textList,
+  boolean,
+  custom,
+  integer,
+  nonNegativeInt,
+  number,
+  numberList,
+  oneOf,
+  pair,
+  path,
+  positive,
+  positiveInt,
+  text,
+  textList,
   type OptionKind,
 } from '../../../src/cli/option-kinds.js';
 
@@ -18,7 +30,10 @@ function refuses<T>(kind: OptionKind<T>, bad: string, what: string): void {
 
 test('number: finite decimals (signs, exponents, padding); empty, hex, Infinity, NaN and words are refused', () => {
   const k = number();
-  assert.deepEqual(['12', '-0.5', '.5', '5.', '1e-5', '16E6', ' 3 '].map((t) => k.parse(t, '--flag')), [12, -0.5, 0.5, 5, 1e-5, 16e6, 3]);
+  assert.deepEqual(
+    ['12', '-0.5', '.5', '5.', '1e-5', '16E6', ' 3 '].map((t) => k.parse(t, '--flag')),
+    [12, -0.5, 0.5, 5, 1e-5, 16e6, 3],
+  );
   for (const bad of ['', ' ', '0x10', 'Infinity', 'NaN', 'abc', '1,2', '1e999']) refuses(k, bad, 'must be a number');
 });
 
@@ -49,7 +64,8 @@ test('number lists and pairs: `352,480`, `256x256`, `2×3`; wrong count or bad i
   assert.deepEqual(hw.parse('352,480', '--flag'), [352, 480]);
   assert.deepEqual(hw.parse('256x256', '--flag'), [256, 256]);
   assert.deepEqual(hw.parse('2×3', '--flag'), [2, 3]);
-  for (const bad of ['352', '352,480,1', '0,4', '1.5,2', '', 'a,b']) refuses(hw, bad, 'must be 2 positive integers separated by commas');
+  for (const bad of ['352', '352,480,1', '0,4', '1.5,2', '', 'a,b'])
+    refuses(hw, bad, 'must be 2 positive integers separated by commas');
   assert.equal(hw.placeholder, '<h,w>');
 });
 
@@ -69,7 +85,10 @@ test('path and text: a path must not be empty; text may be', () => {
 });
 
 test('boolean values (config flags): true/1, false/0', () => {
-  assert.deepEqual(['true', '1', 'false', '0'].map((t) => boolean().parse(t, '--flag')), [true, true, false, false]);
+  assert.deepEqual(
+    ['true', '1', 'false', '0'].map((t) => boolean().parse(t, '--flag')),
+    [true, true, false, false],
+  );
   refuses(boolean(), 'yes', 'must be true or false');
 });
 

@@ -11,26 +11,62 @@ import { encodeRgbPng } from '../../../src/data/image-io.js';
 import { decodeModel } from '../../../src/model/format.js';
 import { runCli as run } from '../../helpers/cli.js';
 
-
 test('tiny end to end: train (with checkpoint + resume) → eval (closed set + anomaly) → predict', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'gmmseg-e2e-'));
   const model = path.join(dir, 'm.gmmseg');
-  const common = ['--dataset', 'digit-scenes', '--crop-size', '128,128', '--batch-size', '2', '--memory-per-component', '64'];
+  const common = [
+    '--dataset',
+    'digit-scenes',
+    '--crop-size',
+    '128,128',
+    '--batch-size',
+    '2',
+    '--memory-per-component',
+    '64',
+  ];
   const t1 = await run(trainCommand, ['train', ...common, '--out', model, '--steps', '2', '--val-split', 'test']);
   assert.equal(t1.code, 0, t1.err);
   assert.match(t1.out, /step 2\/2 loss/);
   // resume with only --steps: crop size, batch size and the rest come from the checkpoint's stored training config
-  const t2 = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--out', path.join(dir, 'm3.gmmseg'), '--steps', '3', '--resume', path.join(dir, 'm.checkpoint.gmmseg')]);
+  const t2 = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--out',
+    path.join(dir, 'm3.gmmseg'),
+    '--steps',
+    '3',
+    '--resume',
+    path.join(dir, 'm.checkpoint.gmmseg'),
+  ]);
   assert.equal(t2.code, 0, t2.err);
   assert.equal(t2.err, '');
   assert.match(t2.out, /resuming from .* at step 2/);
   assert.match(t2.out, /step 3\/3 loss/);
-  const resumedTrain = decodeModel(await readFile(path.join(dir, 'm3.gmmseg'))).config['train'] as Record<string, unknown>;
+  const resumedTrain = decodeModel(await readFile(path.join(dir, 'm3.gmmseg'))).config['train'] as Record<
+    string,
+    unknown
+  >;
   assert.deepEqual([resumedTrain['batchSize'], resumedTrain['cropSize'], resumedTrain['steps']], [2, [128, 128], 3]);
-  const e = await run(evalCommand, ['eval', '--model', model, '--dataset', 'digit-scenes', '--split', 'test', '--anomaly-dataset', 'digit-scenes', '--out', path.join(dir, 'ev')]);
+  const e = await run(evalCommand, [
+    'eval',
+    '--model',
+    model,
+    '--dataset',
+    'digit-scenes',
+    '--split',
+    'test',
+    '--anomaly-dataset',
+    'digit-scenes',
+    '--out',
+    path.join(dir, 'ev'),
+  ]);
   assert.equal(e.code, 0, e.err);
   assert.match(e.out, /## Anomaly segmentation/);
-  const report = JSON.parse(await readFile(path.join(dir, 'ev', 'report.json'), 'utf8')) as { closedSet: { miou: number }; anomaly: Record<string, { ap: number }> };
+  const report = JSON.parse(await readFile(path.join(dir, 'ev', 'report.json'), 'utf8')) as {
+    closedSet: { miou: number };
+    anomaly: Record<string, { ap: number }>;
+  };
   assert.ok(report.closedSet.miou >= 0 && report.closedSet.miou <= 1);
   assert.deepEqual(Object.keys(report.anomaly).sort(), ['energy', 'gmm', 'maxLogit', 'msp']);
   const scenes = await buildDigitScenes({ trainCount: 1, testCount: 1, anomalyCount: 1 });
@@ -38,8 +74,17 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
   await writeFile(img, encodeRgbPng((await scenes.anomaly.get(0)).image));
   const p = await run(predictCommand, ['predict', img, '--model', model, '--out', path.join(dir, 'pred')]);
   assert.equal(p.code, 0, p.err);
-  assert.deepEqual((await readdir(path.join(dir, 'pred'))).sort(), ['scene.anomaly.png', 'scene.classes.png', 'scene.json', 'scene.labels.png', 'scene.overlay.png']);
-  const summary = JSON.parse(await readFile(path.join(dir, 'pred', 'scene.json'), 'utf8')) as { anomalyFraction: number; score: string };
+  assert.deepEqual((await readdir(path.join(dir, 'pred'))).sort(), [
+    'scene.anomaly.png',
+    'scene.classes.png',
+    'scene.json',
+    'scene.labels.png',
+    'scene.overlay.png',
+  ]);
+  const summary = JSON.parse(await readFile(path.join(dir, 'pred', 'scene.json'), 'utf8')) as {
+    anomalyFraction: number;
+    score: string;
+  };
   assert.equal(summary.score, 'gmm');
   assert.ok(summary.anomalyFraction >= 0 && summary.anomalyFraction <= 1);
   await rm(dir, { recursive: true });
@@ -53,7 +98,17 @@ test('user errors are one line and exit code 1: unknown dataset, missing model, 
   const b = await run(evalCommand, ['eval', '--model', path.join(dir, 'missing.gmmseg'), '--dataset', 'digit-scenes']);
   assert.equal(b.code, 1);
   assert.match(b.err, /^gmmseg eval: '.*missing.gmmseg': cannot read: no such file/);
-  const c = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--out', path.join(dir, 'x.gmmseg'), '--mean-momentum', '1.5', '--steps', '1']);
+  const c = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--out',
+    path.join(dir, 'x.gmmseg'),
+    '--mean-momentum',
+    '1.5',
+    '--steps',
+    '1',
+  ]);
   assert.equal(c.code, 1);
   assert.match(c.err, /invalid GMM config: 'meanMomentum'/);
   assert.equal(c.err.split('\n').filter(Boolean).length, 1);

@@ -16,13 +16,48 @@ test('train: extractor settings are flags generated from the registry (with the 
 });
 
 test('train: an extractor flag the chosen family lacks is one clear error line', async () => {
-  const r = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--extractor', 'deeplab', '--channels', '64', '--out', out, '--steps', '1']);
+  const r = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--extractor',
+    'deeplab',
+    '--channels',
+    '64',
+    '--out',
+    out,
+    '--steps',
+    '1',
+  ]);
   assert.equal(r.code, 1);
-  assert.equal(r.err, "gmmseg train: --channels is a setting of the mbv3/segformer extractor, not of 'deeplab'; deeplab settings: --width, --aspp-channels, --rates, --low-level-channels, --decoder-channels, --dropout\n");
-  const bad = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--channels', '0', '--out', out, '--steps', '1']);
+  assert.equal(
+    r.err,
+    "gmmseg train: --channels is a setting of the mbv3/segformer extractor, not of 'deeplab'; deeplab settings: --width, --aspp-channels, --rates, --low-level-channels, --decoder-channels, --dropout\n",
+  );
+  const bad = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--channels',
+    '0',
+    '--out',
+    out,
+    '--steps',
+    '1',
+  ]);
   assert.equal(bad.code, 1);
   assert.match(bad.err, /^gmmseg train: invalid mbv3 extractor config: 'channels'/);
-  const unknown = await run(trainCommand, ['train', '--dataset', 'digit-scenes', '--extractor', 'vgg', '--out', out, '--steps', '1']);
+  const unknown = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--extractor',
+    'vgg',
+    '--out',
+    out,
+    '--steps',
+    '1',
+  ]);
   assert.match(unknown.err, /^gmmseg train: unknown extractor 'vgg'; valid: mbv3, deeplab, segformer\n$/);
 });
 

@@ -25,7 +25,10 @@ test('openAde20k reads images/ + annotations/ (.jpg + .png) with reduce-zero-lab
     assert.equal(ds.classes.length, 150);
     assert.equal(ds.classes[0], 'wall');
     assert.equal(ds.classes[149], 'flag');
-    assert.deepEqual(ds.pairs.map((p) => p.id), ['ADE_val_00000001', 'ADE_val_00000002']);
+    assert.deepEqual(
+      ds.pairs.map((p) => p.id),
+      ['ADE_val_00000001', 'ADE_val_00000002'],
+    );
     const a = await ds.get(0);
     assert.equal(a.image.width, 5);
     assert.equal(a.image.height, 4);
@@ -44,7 +47,13 @@ test('openAde20k errors: raw values above 150, a missing annotations folder, a b
     [`${D}/images/validation/ADE_val_00000001.jpg`]: await encodeImage(photo(2, 2, 1), 'jpeg'),
   });
   const ds = await openAde20k(root, 'training');
-  await assert.rejects(ds.get(0), (e: unknown) => e instanceof ValueError && /ADE_train_00000001\.png.*\{151\}/.test(e.message));
-  await assert.rejects(openAde20k(root, 'validation'), (e: unknown) => e instanceof FormatError && /missing folder '.*annotations\/validation'/.test(e.message));
+  await assert.rejects(
+    ds.get(0),
+    (e: unknown) => e instanceof ValueError && /ADE_train_00000001\.png.*\{151\}/.test(e.message),
+  );
+  await assert.rejects(
+    openAde20k(root, 'validation'),
+    (e: unknown) => e instanceof FormatError && /missing folder '.*annotations\/validation'/.test(e.message),
+  );
   await assert.rejects(openAde20k(root, 'test' as 'training'), ValueError);
 });

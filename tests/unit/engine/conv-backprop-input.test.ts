@@ -35,7 +35,17 @@ const CASES: Case[] = [
   { x: [2, 8, 8, 3], f: [3, 3, 3, 5], strides: 2, pad: 'same' },
   { x: [1, 10, 8, 2], f: [3, 3, 2, 3], strides: 2, pad: 'valid' },
   { x: [2, 9, 9, 2], f: [3, 3, 2, 3], strides: 2, pad: 'valid' },
-  { x: [3, 11, 13, 2], f: [5, 3, 2, 4], strides: [3, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [3, 11, 13, 2],
+    f: [5, 3, 2, 4],
+    strides: [3, 2],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [1, 7, 5, 2], f: [3, 3, 2, 2], strides: [3, 2], pad: 'same' },
   { x: [2, 13, 11, 3], f: [5, 5, 3, 2], strides: [2, 3], pad: 'same' },
   { x: [2, 8, 10, 3], f: [3, 3, 3, 2], strides: 3, pad: 1, rounding: 'floor' },
@@ -44,11 +54,41 @@ const CASES: Case[] = [
   { x: [1, 9, 7, 2], f: [3, 3, 2, 3], strides: 2, pad: 0, rounding: 'floor' },
   { x: [2, 6, 7, 4], f: [1, 1, 4, 3], strides: 2, pad: 'valid' },
   { x: [2, 7, 7, 4], f: [1, 1, 4, 3], strides: 2, pad: 'same' },
-  { x: [1, 5, 6, 2], f: [1, 1, 2, 3], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    x: [1, 5, 6, 2],
+    f: [1, 1, 2, 3],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+  },
   { x: [2, 5, 5, 3], f: [5, 5, 3, 2], strides: 1, pad: 'valid' },
   { x: [2, 6, 5, 3], f: [5, 5, 3, 4], strides: 2, pad: 'same' },
-  { x: [2, 4, 5, 2], f: [3, 3, 2, 3], strides: 3, pad: [[0, 0], [4, 3], [0, 5], [0, 0]] },
-  { x: [1, 2, 3, 1], f: [1, 1, 1, 2], strides: 2, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] },
+  {
+    x: [2, 4, 5, 2],
+    f: [3, 3, 2, 3],
+    strides: 3,
+    pad: [
+      [0, 0],
+      [4, 3],
+      [0, 5],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 2, 3, 1],
+    f: [1, 1, 1, 2],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 2],
+      [0, 0],
+    ],
+  },
   { x: [4, 16, 16, 8], f: [3, 3, 8, 16], strides: 2, pad: 'same' },
   { x: [4, 15, 15, 8], f: [3, 3, 8, 8], strides: 1, pad: 'same' },
   { x: [2, 3, 7, 9], f: [3, 3, 3, 4], strides: 2, pad: 'same', nchw: true },
@@ -60,11 +100,25 @@ function describe(c: Case): string {
 }
 
 function dyShape(c: Case): number[] {
-  return tf.backend_util.computeConv2DInfo(c.x, c.f, c.strides, 1, c.pad, c.rounding, false, c.nchw ? 'channelsFirst' : 'channelsLast').outShape;
+  return tf.backend_util.computeConv2DInfo(
+    c.x,
+    c.f,
+    c.strides,
+    1,
+    c.pad,
+    c.rounding,
+    false,
+    c.nchw ? 'channelsFirst' : 'channelsLast',
+  ).outShape;
 }
 
 function attrs(c: Case): tf.NamedAttrMap {
-  const a: Record<string, unknown> = { strides: c.strides, pad: c.pad, dataFormat: c.nchw ? 'NCHW' : 'NHWC', inputShape: c.x };
+  const a: Record<string, unknown> = {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: c.nchw ? 'NCHW' : 'NHWC',
+    inputShape: c.x,
+  };
   if (c.rounding !== undefined) a['dimRoundingMode'] = c.rounding;
   return a as tf.NamedAttrMap;
 }
@@ -79,7 +133,9 @@ test('Conv2DBackpropInput kernel matches cpu (odd sizes, strides 1/2/3/(3,2), ev
   for (const c of CASES) {
     const dy = randArr(rng, dyShape(c));
     const f = randArr(rng, c.f);
-    await compareEngines(`Conv2DBackpropInput ${describe(c)}`, () => tf.engine().runKernel('Conv2DBackpropInput', { dy: T(dy), filter: T(f) }, attrs(c)));
+    await compareEngines(`Conv2DBackpropInput ${describe(c)}`, () =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: T(dy), filter: T(f) }, attrs(c)),
+    );
   }
 });
 
@@ -92,8 +148,11 @@ test('gradient of conv2d with respect to its input matches cpu', async () => {
     const x = randArr(rng, c.x);
     const f = randArr(rng, c.f);
     const w = randArr(rng, dyShape(c));
-    const conv = (a: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, T(f) as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.rounding);
-    await compareEngines(`grad conv2d w.r.t. x ${describe(c)}`, () => tf.grad((a) => tf.sum(tf.mul(conv(a), T(w))))(T(x)));
+    const conv = (a: tf.Tensor) =>
+      tf.conv2d(a as tf.Tensor4D, T(f) as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.rounding);
+    await compareEngines(`grad conv2d w.r.t. x ${describe(c)}`, () =>
+      tf.grad((a) => tf.sum(tf.mul(conv(a), T(w))))(T(x)),
+    );
   }
 });
 

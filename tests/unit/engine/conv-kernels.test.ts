@@ -18,7 +18,15 @@ function rounding(pad: Pad): 'floor' | undefined {
   return typeof pad === 'number' ? 'floor' : undefined;
 }
 
-function outShape(xShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad, dilations: number, depthwise: boolean, nchw = false): number[] {
+function outShape(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: Pad,
+  dilations: number,
+  depthwise: boolean,
+  nchw = false,
+): number[] {
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -35,8 +43,19 @@ function outShape(xShape: number[], filterShape: number[], strides: number | [nu
 /** Filter with (d − 1) zeros between taps: a dilation-d conv equals a dilation-1 conv with this filter. */
 function dilateFilter(f: tf.Tensor4D, d: number): tf.Tensor4D {
   const [kh, kw, c, m] = f.shape;
-  const spread = tf.pad(tf.reshape(f, [kh, 1, kw, 1, c, m]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
-  return tf.slice(tf.reshape(spread, [kh * d, kw * d, c, m]), [0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, c, m]) as tf.Tensor4D;
+  const spread = tf.pad(tf.reshape(f, [kh, 1, kw, 1, c, m]), [
+    [0, 0],
+    [0, d - 1],
+    [0, 0],
+    [0, d - 1],
+    [0, 0],
+    [0, 0],
+  ]);
+  return tf.slice(
+    tf.reshape(spread, [kh * d, kw * d, c, m]),
+    [0, 0, 0, 0],
+    [(kh - 1) * d + 1, (kw - 1) * d + 1, c, m],
+  ) as tf.Tensor4D;
 }
 
 /** Keeps taps 0, d, 2d, … of a [eh, ew, C, M] gradient of a dilated filter. */
@@ -57,15 +76,42 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 7, 9, 3], f: [3, 3, 3, 4], strides: 1, pad: 'same' },
   { x: [2, 9, 11, 3], f: [3, 3, 3, 5], strides: 2, pad: 'same' },
   { x: [1, 10, 8, 2], f: [3, 3, 2, 3], strides: 2, pad: 'valid' },
-  { x: [3, 11, 13, 2], f: [5, 3, 2, 4], strides: [3, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [3, 11, 13, 2],
+    f: [5, 3, 2, 4],
+    strides: [3, 2],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 10, 3], f: [3, 3, 3, 2], strides: 3, pad: 1 },
   { x: [2, 6, 7, 4], f: [1, 1, 4, 3], strides: 2, pad: 'valid' },
   { x: [2, 5, 5, 3], f: [5, 5, 3, 2], strides: 1, pad: 'valid' },
-  { x: [1, 5, 6, 2], f: [1, 1, 2, 3], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    x: [1, 5, 6, 2],
+    f: [1, 1, 2, 3],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+  },
   { x: [2, 3, 7, 9], f: [3, 3, 3, 4], strides: 2, pad: 'same', nchw: true },
 ];
 
-function describeCase(c: { x: number[]; f: number[]; strides: unknown; pad: unknown; nchw?: boolean; dilations?: number }): string {
+function describeCase(c: {
+  x: number[];
+  f: number[];
+  strides: unknown;
+  pad: unknown;
+  nchw?: boolean;
+  dilations?: number;
+}): string {
   return `x [${c.x}] f [${c.f}] strides ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}${c.nchw ? ' NCHW' : ''}${c.dilations ? ` dil ${c.dilations}` : ''}`;
 }
 
@@ -74,8 +120,16 @@ test('Conv2DBackpropFilter kernel matches cpu (strides 1/2/3, same/valid/explici
   for (const c of CONV_CASES) {
     const x = randArr(rng, c.x);
     const dy = randArr(rng, outShape(c.x, c.f, c.strides, c.pad, 1, false, c.nchw));
-    const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.nchw ? 'NCHW' : 'NHWC', dimRoundingMode: 'floor', filterShape: c.f };
-    await compareEngines(`Conv2DBackpropFilter ${describeCase(c)}`, () => tf.engine().runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(dy) }, attrs));
+    const attrs = {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: c.nchw ? 'NCHW' : 'NHWC',
+      dimRoundingMode: 'floor',
+      filterShape: c.f,
+    };
+    await compareEngines(`Conv2DBackpropFilter ${describeCase(c)}`, () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(dy) }, attrs),
+    );
   }
 });
 
@@ -86,14 +140,23 @@ test('gradients of conv2d (input and filter) match cpu', async () => {
     const f = randArr(rng, c.f);
     const w = randArr(rng, outShape(c.x, c.f, c.strides, c.pad, 1, false));
     await compareEngines(`grad conv2d ${describeCase(c)}`, () =>
-      tf.grads((a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, rounding(c.pad)), T(w))))([T(x), T(f)]),
+      tf.grads((a, b) =>
+        tf.sum(
+          tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, rounding(c.pad)), T(w)),
+        ),
+      )([T(x), T(f)]),
     );
   }
 });
 
 test('gradients of conv2dTranspose (input and filter) match cpu', async () => {
   const rng = createRng(103);
-  const cases: { out: [number, number, number, number]; f: number[]; strides: number; pad: 'same' | 'valid' | number }[] = [
+  const cases: {
+    out: [number, number, number, number];
+    f: number[];
+    strides: number;
+    pad: 'same' | 'valid' | number;
+  }[] = [
     { out: [2, 9, 11, 3], f: [3, 3, 3, 4], strides: 2, pad: 'same' },
     { out: [2, 7, 8, 2], f: [3, 3, 2, 5], strides: 1, pad: 'valid' },
     { out: [1, 10, 9, 3], f: [4, 4, 3, 2], strides: 2, pad: 'valid' },
@@ -106,7 +169,14 @@ test('gradients of conv2dTranspose (input and filter) match cpu', async () => {
     const f = randArr(rng, c.f);
     const w = randArr(rng, c.out);
     await compareEngines(`grad conv2dTranspose out [${c.out}] f [${c.f}] strides ${c.strides} pad ${c.pad}`, () =>
-      tf.grads((a, b) => tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, c.out, c.strides, c.pad, rounding(c.pad)), T(w))))([T(y), T(f)]),
+      tf.grads((a, b) =>
+        tf.sum(
+          tf.mul(
+            tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, c.out, c.strides, c.pad, rounding(c.pad)),
+            T(w),
+          ),
+        ),
+      )([T(y), T(f)]),
     );
   }
 });
@@ -119,13 +189,46 @@ const DW_CASES: DwCase[] = [
   { x: [2, 7, 9, 3], f: [3, 3, 3, 1], strides: 1, pad: 'same', dilations: 1 },
   { x: [2, 9, 11, 4], f: [3, 3, 4, 2], strides: 2, pad: 'same', dilations: 1 },
   { x: [1, 10, 8, 2], f: [3, 3, 2, 3], strides: 2, pad: 'valid', dilations: 1 },
-  { x: [2, 11, 13, 3], f: [5, 3, 3, 2], strides: [3, 2], pad: [[0, 0], [1, 2], [2, 0], [0, 0]], dilations: 1 },
+  {
+    x: [2, 11, 13, 3],
+    f: [5, 3, 3, 2],
+    strides: [3, 2],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+    dilations: 1,
+  },
   { x: [2, 8, 10, 2], f: [3, 3, 2, 2], strides: 3, pad: 1, dilations: 1 },
   { x: [2, 6, 7, 3], f: [1, 1, 3, 2], strides: 2, pad: 'valid', dilations: 1 },
-  { x: [1, 5, 6, 2], f: [1, 1, 2, 2], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]], dilations: 1 },
+  {
+    x: [1, 5, 6, 2],
+    f: [1, 1, 2, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+    dilations: 1,
+  },
   { x: [2, 12, 11, 3], f: [3, 3, 3, 2], strides: 1, pad: 'same', dilations: 2 },
   { x: [1, 13, 12, 2], f: [3, 2, 2, 1], strides: 1, pad: 'valid', dilations: 2 },
-  { x: [2, 14, 13, 2], f: [3, 3, 2, 2], strides: 2, pad: [[0, 0], [2, 1], [1, 3], [0, 0]], dilations: 2 },
+  {
+    x: [2, 14, 13, 2],
+    f: [3, 3, 2, 2],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [1, 3],
+      [0, 0],
+    ],
+    dilations: 2,
+  },
 ];
 
 // tfjs' cpu depthwise backprop kernels ignore `dilations`; for d > 1 the cpu reference runs the dilation-1 kernel
@@ -141,9 +244,21 @@ test('DepthwiseConv2dNativeBackpropFilter kernel matches cpu (multipliers 1–3,
     await compareEngines(`DepthwiseConv2dNativeBackpropFilter ${describeCase(c)}`, (engine) => {
       const base = { strides: c.strides, pad: c.pad, dimRoundingMode: 'floor' };
       if (engine === 'wasm' || d === 1) {
-        return tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, { ...base, dilations: d, filterShape: c.f });
+        return tf
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropFilter',
+            { x: T(x), dy: T(dy) },
+            { ...base, dilations: d, filterShape: c.f },
+          );
       }
-      const g = tf.engine().runKernel<tf.Tensor4D>('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, { ...base, dilations: 1, filterShape: effective });
+      const g = tf
+        .engine()
+        .runKernel<tf.Tensor4D>(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: T(x), dy: T(dy) },
+          { ...base, dilations: 1, filterShape: effective },
+        );
       return undilateFilter(g, kh, kw, d);
     });
   }
@@ -158,10 +273,14 @@ test('DepthwiseConv2dNativeBackpropInput kernel matches cpu (multipliers 1–3, 
     await compareEngines(`DepthwiseConv2dNativeBackpropInput ${describeCase(c)}`, (engine) => {
       const base = { strides: c.strides, pad: c.pad, dimRoundingMode: 'floor', inputShape: c.x };
       if (engine === 'wasm' || d === 1) {
-        return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(f) }, { ...base, dilations: d });
+        return tf
+          .engine()
+          .runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(f) }, { ...base, dilations: d });
       }
       const dilated = dilateFilter(T(f) as tf.Tensor4D, d);
-      return tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: dilated }, { ...base, dilations: 1 });
+      return tf
+        .engine()
+        .runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: dilated }, { ...base, dilations: 1 });
     });
   }
 });
@@ -173,7 +292,14 @@ test('gradients of depthwiseConv2d (input and filter) match cpu', async () => {
     const f = randArr(rng, c.f);
     const w = randArr(rng, outShape(c.x, c.f, c.strides, c.pad, 1, true));
     await compareEngines(`grad depthwiseConv2d ${describeCase(c)}`, () =>
-      tf.grads((a, b) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, rounding(c.pad)), T(w))))([T(x), T(f)]),
+      tf.grads((a, b) =>
+        tf.sum(
+          tf.mul(
+            tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, rounding(c.pad)),
+            T(w),
+          ),
+        ),
+      )([T(x), T(f)]),
     );
   }
 });
@@ -192,7 +318,11 @@ test('gradients of separableConv2d (input, depthwise and pointwise filters) matc
     const [b, ho, wo] = outShape(c.x, c.dw, c.strides, c.pad, 1, true) as [number, number, number, number];
     const w = randArr(rng, [b, ho, wo, c.out]);
     await compareEngines(`grad separableConv2d x [${c.x}] dw [${c.dw}] strides ${c.strides} pad ${c.pad}`, () =>
-      tf.grads((a, d, p) => tf.sum(tf.mul(tf.separableConv2d(a as tf.Tensor4D, d as tf.Tensor4D, p as tf.Tensor4D, c.strides, c.pad), T(w))))([T(x), T(dw), T(pw)]),
+      tf.grads((a, d, p) =>
+        tf.sum(
+          tf.mul(tf.separableConv2d(a as tf.Tensor4D, d as tf.Tensor4D, p as tf.Tensor4D, c.strides, c.pad), T(w)),
+        ),
+      )([T(x), T(dw), T(pw)]),
     );
   }
 });

@@ -12,7 +12,12 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { loadTorchAddon, type NativeOpDecl } from '../../../src/engine/torch/addon.js';
 import { threadCount } from '../../../src/engine/torch/init.js';
-import { attrPicker, isNativeKernel, NATIVE_KERNELS, type AttrDecl } from '../../../src/engine/torch/kernel-contract.js';
+import {
+  attrPicker,
+  isNativeKernel,
+  NATIVE_KERNELS,
+  type AttrDecl,
+} from '../../../src/engine/torch/kernel-contract.js';
 import { torchKernelNames } from '../../../src/engine/torch/register.js';
 import { torchSkip } from '../../helpers/backends.js';
 
@@ -71,15 +76,20 @@ test('kernel contract: the addon registers exactly the ops of the TypeScript tab
   );
 });
 
-test('kernel contract: the addon declares each op with the attribute keys and types of the TypeScript table', { skip }, () => {
-  const a = addon();
-  assert.equal(typeof a.ops, 'function', 'the addon has no ops() export: rebuild it (npm run build:native)');
-  const native = addonTable((a.ops as () => NativeOpDecl[])());
-  for (const [name, attrs] of Object.entries(native)) {
-    for (const [key, type] of Object.entries(attrs)) assert.ok(!type.startsWith('invalid'), `GMM_OP(${name}): bad entry '${key}' (${type})`);
-  }
-  assert.deepEqual(sortedTable(native), sortedTable(NATIVE_KERNELS));
-});
+test(
+  'kernel contract: the addon declares each op with the attribute keys and types of the TypeScript table',
+  { skip },
+  () => {
+    const a = addon();
+    assert.equal(typeof a.ops, 'function', 'the addon has no ops() export: rebuild it (npm run build:native)');
+    const native = addonTable((a.ops as () => NativeOpDecl[])());
+    for (const [name, attrs] of Object.entries(native)) {
+      for (const [key, type] of Object.entries(attrs))
+        assert.ok(!type.startsWith('invalid'), `GMM_OP(${name}): bad entry '${key}' (${type})`);
+    }
+    assert.deepEqual(sortedTable(native), sortedTable(NATIVE_KERNELS));
+  },
+);
 
 test('kernel contract: a missing required attribute fails naming the op and the key', { skip }, async () => {
   await initEngine('torch');

@@ -6,7 +6,13 @@ import { createRng, normal } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
 
 /** Gradient of Σ R ⊙ resize(x) by linearity: ∂/∂x_i = Σ R ⊙ resize(e_i) (forward-only oracle, float64 sums). */
-function oracle(shape: [number, number, number, number], size: [number, number], R: Float32Array, alignCorners: boolean, half: boolean): Float64Array {
+function oracle(
+  shape: [number, number, number, number],
+  size: [number, number],
+  R: Float32Array,
+  alignCorners: boolean,
+  half: boolean,
+): Float64Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -33,10 +39,20 @@ for (const engine of ['wasm', 'cpu'] as const) {
     ];
     for (const [shape, size, ac, half] of cases) {
       const R = Float32Array.from({ length: shape[0] * size[0] * size[1] * shape[3] }, () => normal(rng));
-      const x = tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => normal(rng)), shape);
+      const x = tf.tensor4d(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => normal(rng)),
+        shape,
+      );
       const Rt = tf.tensor4d(R, [shape[0], size[0], size[1], shape[3]]);
-      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.image.resizeBilinear(t as tf.Tensor4D, size, ac, half), Rt)))(x);
-      expectClose(g.dataSync(), oracle(shape, size, R, ac, half), { rtol: 1e-5, atol: 1e-5 }, `${engine} ${shape} → ${size} ac=${ac} half=${half}`);
+      const g = tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.mul(tf.image.resizeBilinear(t as tf.Tensor4D, size, ac, half), Rt)),
+      )(x);
+      expectClose(
+        g.dataSync(),
+        oracle(shape, size, R, ac, half),
+        { rtol: 1e-5, atol: 1e-5 },
+        `${engine} ${shape} → ${size} ac=${ac} half=${half}`,
+      );
       [x, Rt, g].forEach((t) => t.dispose());
     }
   });

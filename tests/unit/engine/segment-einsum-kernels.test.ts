@@ -16,9 +16,21 @@ test('UnsortedSegmentSum kernel matches cpu (repeated, negative and out-of-range
   const x3 = randArr(rng, [5]);
   const cases: { what: string; x: () => tf.Tensor; ids: number[]; idsShape: number[]; numSegments: number }[] = [
     { what: 'x [7,3,2]', x: () => T(x1), ids: [0, 4, 4, -1, 2, 9, 0], idsShape: [7], numSegments: 5 },
-    { what: 'x [4,3,2] ids [4,3]', x: () => T(x2), ids: [5, 0, 5, 1, 1, 2, 3, 3, 3, 0, 4, 5], idsShape: [4, 3], numSegments: 6 },
+    {
+      what: 'x [4,3,2] ids [4,3]',
+      x: () => T(x2),
+      ids: [5, 0, 5, 1, 1, 2, 3, 3, 3, 0, 4, 5],
+      idsShape: [4, 3],
+      numSegments: 6,
+    },
     { what: 'x [5]', x: () => T(x3), ids: [0, 0, 1, 1, 2], idsShape: [5], numSegments: 3 },
-    { what: 'int32 x [6,2]', x: () => tf.tensor2d([1, -2, 3, 4, 5, 6, 7, 8, 9, 10, -11, 12], [6, 2], 'int32'), ids: [1, 1, 0, 3, 3, 3], idsShape: [6], numSegments: 4 },
+    {
+      what: 'int32 x [6,2]',
+      x: () => tf.tensor2d([1, -2, 3, 4, 5, 6, 7, 8, 9, 10, -11, 12], [6, 2], 'int32'),
+      ids: [1, 1, 0, 3, 3, 3],
+      idsShape: [6],
+      numSegments: 4,
+    },
   ];
   for (const c of cases) {
     await compareEngines(`UnsortedSegmentSum ${c.what}`, (engine) => {
@@ -46,7 +58,9 @@ test('gradient of gather matches cpu (repeated indices, axis 0/1/2, 2-D indices,
     const outShape = c.x.slice(0, c.axis).concat(c.indicesShape.slice(c.batchDims), c.x.slice(c.axis + 1));
     const w = randArr(rng, outShape);
     await compareEngines(`grad gather x [${c.x}] axis ${c.axis} batchDims ${c.batchDims}`, () =>
-      tf.grad((a) => tf.sum(tf.mul(tf.gather(a, tf.tensor(c.indices, c.indicesShape, 'int32'), c.axis, c.batchDims), T(w))))(T(x)),
+      tf.grad((a) =>
+        tf.sum(tf.mul(tf.gather(a, tf.tensor(c.indices, c.indicesShape, 'int32'), c.axis, c.batchDims), T(w))),
+      )(T(x)),
     );
   }
 });
@@ -54,14 +68,38 @@ test('gradient of gather matches cpu (repeated indices, axis 0/1/2, 2-D indices,
 test('Einsum kernel matches cpu (matmul, batched, transpose, outer, reductions, identity, int32)', async () => {
   const rng = createRng(203);
   const cases: { eq: string; shapes: number[][] }[] = [
-    { eq: 'ij,jk->ik', shapes: [[3, 4], [4, 5]] },
-    { eq: 'bij,bjk->bik', shapes: [[2, 3, 4], [2, 4, 5]] },
-    { eq: 'bhqd,bhkd->bhqk', shapes: [[2, 2, 3, 4], [2, 2, 5, 4]] },
+    {
+      eq: 'ij,jk->ik',
+      shapes: [
+        [3, 4],
+        [4, 5],
+      ],
+    },
+    {
+      eq: 'bij,bjk->bik',
+      shapes: [
+        [2, 3, 4],
+        [2, 4, 5],
+      ],
+    },
+    {
+      eq: 'bhqd,bhkd->bhqk',
+      shapes: [
+        [2, 2, 3, 4],
+        [2, 2, 5, 4],
+      ],
+    },
     { eq: 'ij->ji', shapes: [[3, 5]] },
     { eq: 'i,j->ij', shapes: [[4], [3]] },
     { eq: 'ij,j->i', shapes: [[3, 4], [4]] },
     { eq: 'ij->i', shapes: [[3, 4]] },
-    { eq: 'ij,ij->', shapes: [[3, 4], [3, 4]] },
+    {
+      eq: 'ij,ij->',
+      shapes: [
+        [3, 4],
+        [3, 4],
+      ],
+    },
     { eq: 'ij->ij', shapes: [[2, 3]] },
   ];
   for (const c of cases) {
@@ -69,6 +107,10 @@ test('Einsum kernel matches cpu (matmul, batched, transpose, outer, reductions, 
     await compareEngines(`Einsum '${c.eq}'`, () => tf.einsum(c.eq, ...arrs.map(T)));
   }
   await compareEngines(`Einsum int32 'ij,jk->ik'`, () =>
-    tf.einsum('ij,jk->ik', tf.tensor2d([1, 2, -3, 4, 5, 6], [2, 3], 'int32'), tf.tensor2d([7, -8, 9, 10, 11, 12], [3, 2], 'int32')),
+    tf.einsum(
+      'ij,jk->ik',
+      tf.tensor2d([1, 2, -3, 4, 5, 6], [2, 3], 'int32'),
+      tf.tensor2d([7, -8, 9, 10, 11, 12], [3, 2], 'int32'),
+    ),
   );
 });

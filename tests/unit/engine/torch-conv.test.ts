@@ -65,7 +65,17 @@ const CONV: Case[] = [
   { x: [2, 9, 11, 3], f: [3, 3, 3, 5], strides: 2, pad: 'same' },
   { x: [2, 8, 10, 3], f: [3, 3, 3, 4], strides: 2, pad: 'same' },
   { x: [1, 10, 8, 2], f: [3, 3, 2, 3], strides: 2, pad: 'valid' },
-  { x: [3, 11, 13, 2], f: [5, 3, 2, 4], strides: [3, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [3, 11, 13, 2],
+    f: [5, 3, 2, 4],
+    strides: [3, 2],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 10, 3], f: [3, 3, 3, 2], strides: 3, pad: 1 },
   { x: [2, 9, 10, 2], f: [3, 3, 2, 3], strides: 2, pad: 1, rounding: 'ceil' },
   { x: [1, 10, 9, 2], f: [2, 3, 2, 3], strides: 3, pad: 2, rounding: 'round' },
@@ -73,7 +83,17 @@ const CONV: Case[] = [
   { x: [2, 5, 5, 3], f: [5, 5, 3, 2], strides: 1, pad: 'valid' },
   { x: [2, 7, 8, 3], f: [2, 2, 3, 4], strides: 1, pad: 'same' },
   { x: [1, 9, 9, 2], f: [4, 4, 2, 3], strides: 2, pad: 'same' },
-  { x: [1, 5, 6, 2], f: [1, 1, 2, 3], strides: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    x: [1, 5, 6, 2],
+    f: [1, 1, 2, 3],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+  },
   { x: [2, 6, 7, 1], f: [3, 3, 1, 2], strides: 2, pad: 'same' },
   { x: [2, 6, 5, 3], f: [3, 2, 3, 1], strides: 1, pad: 'valid' },
   { x: [1, 1, 1, 4], f: [1, 1, 4, 3], strides: 1, pad: 'same' },
@@ -86,7 +106,18 @@ const DILATED: Case[] = [
   { x: [2, 11, 12, 3], f: [3, 3, 3, 4], strides: 1, pad: 'same', dilations: 2 },
   { x: [1, 13, 12, 2], f: [3, 2, 2, 3], strides: 1, pad: 'valid', dilations: [2, 3] },
   { x: [2, 12, 13, 2], f: [2, 2, 2, 2], strides: 1, pad: 'same', dilations: 3 },
-  { x: [1, 14, 13, 2], f: [3, 3, 2, 2], strides: 1, pad: [[0, 0], [2, 1], [1, 3], [0, 0]], dilations: 2 },
+  {
+    x: [1, 14, 13, 2],
+    f: [3, 3, 2, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [1, 3],
+      [0, 0],
+    ],
+    dilations: 2,
+  },
 ];
 
 /** Depthwise convolutions: f [fh, fw, in, multiplier]. */
@@ -95,7 +126,17 @@ const DEPTHWISE: Case[] = [
   { x: [2, 9, 11, 4], f: [3, 3, 4, 2], strides: 2, pad: 'same' },
   { x: [2, 8, 8, 2], f: [3, 3, 2, 3], strides: 2, pad: 'same' },
   { x: [1, 10, 8, 2], f: [3, 3, 2, 3], strides: 2, pad: 'valid' },
-  { x: [2, 11, 13, 3], f: [5, 3, 3, 2], strides: [3, 2], pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  {
+    x: [2, 11, 13, 3],
+    f: [5, 3, 3, 2],
+    strides: [3, 2],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+  },
   { x: [2, 8, 10, 2], f: [3, 3, 2, 2], strides: 3, pad: 1 },
   { x: [1, 9, 8, 2], f: [2, 2, 2, 2], strides: 1, pad: 'same' },
   { x: [2, 12, 11, 3], f: [3, 3, 3, 2], strides: 1, pad: 'same', dilations: 2 },
@@ -103,7 +144,13 @@ const DEPTHWISE: Case[] = [
 ];
 
 function convAttrs(c: Case): Record<string, unknown> {
-  return { strides: c.strides, pad: c.pad, dataFormat: c.nchw ? 'NCHW' : 'NHWC', dilations: c.dilations ?? 1, dimRoundingMode: roundingOf(c) };
+  return {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: c.nchw ? 'NCHW' : 'NHWC',
+    dilations: c.dilations ?? 1,
+    dimRoundingMode: roundingOf(c),
+  };
 }
 
 /** Filter with (d − 1) zeros between taps: a dilation-d conv equals a dilation-1 conv with it. */
@@ -114,7 +161,8 @@ function dilateFilter(f: Arr, d: number): Arr {
   const values = new Float32Array(eh * ew * c * m);
   for (let i = 0; i < kh; i++)
     for (let j = 0; j < kw; j++)
-      for (let k = 0; k < c * m; k++) values[((i * d) * ew + j * d) * c * m + k] = f.values[(i * kw + j) * c * m + k] as number;
+      for (let k = 0; k < c * m; k++)
+        values[(i * d * ew + j * d) * c * m + k] = f.values[(i * kw + j) * c * m + k] as number;
   return { values, shape: [eh, ew, c, m] };
 }
 
@@ -129,14 +177,23 @@ function dil(c: Case): number {
   return typeof d === 'number' ? d : d[0];
 }
 
-test('Conv2D matches cpu (strides 1/2/3, even/odd kernels, same/valid/numeric/explicit pads, ceil/round, NCHW, dilations)', { skip: torchSkip() }, async () => {
-  const rng = createRng(201);
-  for (const c of [...CONV, ...DILATED]) {
-    const x = randArr(rng, c.x);
-    const f = randArr(rng, c.f);
-    await compareEngines(`Conv2D ${describe(c)}`, () => tf.engine().runKernel('Conv2D', { x: T(x), filter: T(f) }, convAttrs(c) as never), TOL, TORCH);
-  }
-});
+test(
+  'Conv2D matches cpu (strides 1/2/3, even/odd kernels, same/valid/numeric/explicit pads, ceil/round, NCHW, dilations)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(201);
+    for (const c of [...CONV, ...DILATED]) {
+      const x = randArr(rng, c.x);
+      const f = randArr(rng, c.f);
+      await compareEngines(
+        `Conv2D ${describe(c)}`,
+        () => tf.engine().runKernel('Conv2D', { x: T(x), filter: T(f) }, convAttrs(c) as never),
+        TOL,
+        TORCH,
+      );
+    }
+  },
+);
 
 test('Conv2DBackpropInput and Conv2DBackpropFilter kernels match cpu', { skip: torchSkip() }, async () => {
   const rng = createRng(202);
@@ -145,8 +202,22 @@ test('Conv2DBackpropInput and Conv2DBackpropFilter kernels match cpu', { skip: t
     const f = randArr(rng, c.f);
     const dy = randArr(rng, outShape(c, false));
     const attrs = convAttrs(c);
-    await compareEngines(`Conv2DBackpropInput ${describe(c)}`, () => tf.engine().runKernel('Conv2DBackpropInput', { dy: T(dy), filter: T(f) }, { ...attrs, inputShape: c.x } as never), TOL, TORCH);
-    await compareEngines(`Conv2DBackpropFilter ${describe(c)}`, () => tf.engine().runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(dy) }, { ...attrs, filterShape: c.f } as never), TOL, TORCH);
+    await compareEngines(
+      `Conv2DBackpropInput ${describe(c)}`,
+      () =>
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropInput', { dy: T(dy), filter: T(f) }, { ...attrs, inputShape: c.x } as never),
+      TOL,
+      TORCH,
+    );
+    await compareEngines(
+      `Conv2DBackpropFilter ${describe(c)}`,
+      () =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(dy) }, { ...attrs, filterShape: c.f } as never),
+      TOL,
+      TORCH,
+    );
   }
 });
 
@@ -165,10 +236,24 @@ test('gradients of conv2d and conv2dTranspose (w.r.t. every input) match cpu', {
       (engine) =>
         exactCpu(engine)
           ? [
-              tf.engine().runKernel('Conv2DBackpropInput', { dy: T(w), filter: T(f) }, { ...convAttrs(c), inputShape: c.x } as never) as tf.Tensor,
-              tf.engine().runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(w) }, { ...convAttrs(c), filterShape: c.f } as never) as tf.Tensor,
+              tf
+                .engine()
+                .runKernel('Conv2DBackpropInput', { dy: T(w), filter: T(f) }, {
+                  ...convAttrs(c),
+                  inputShape: c.x,
+                } as never) as tf.Tensor,
+              tf
+                .engine()
+                .runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(w) }, {
+                  ...convAttrs(c),
+                  filterShape: c.f,
+                } as never) as tf.Tensor,
             ]
-          : tf.grads((a, b) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, roundingOf(c)), T(w))))([T(x), T(f)]),
+          : tf.grads((a, b) =>
+              tf.sum(
+                tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, roundingOf(c)), T(w)),
+              ),
+            )([T(x), T(f)]),
       TOL,
       TORCH,
     );
@@ -178,10 +263,21 @@ test('gradients of conv2d and conv2dTranspose (w.r.t. every input) match cpu', {
     await compareEngines(
       `grad conv2dTranspose ${describe(c)}`,
       () =>
-        tf.grads((a, b) => tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, c.x as [number, number, number, number], c.strides, c.pad, roundingOf(c)), T(v))))([
-          T(y),
-          T(f),
-        ]),
+        tf.grads((a, b) =>
+          tf.sum(
+            tf.mul(
+              tf.conv2dTranspose(
+                a as tf.Tensor4D,
+                b as tf.Tensor4D,
+                c.x as [number, number, number, number],
+                c.strides,
+                c.pad,
+                roundingOf(c),
+              ),
+              T(v),
+            ),
+          ),
+        )([T(y), T(f)]),
       TOL,
       TORCH,
     );
@@ -190,44 +286,63 @@ test('gradients of conv2d and conv2dTranspose (w.r.t. every input) match cpu', {
 
 const ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'prelu', 'leakyrelu', 'sigmoid'] as const;
 
-test('FusedConv2D matches cpu (every activation, 1-D/broadcast/scalar bias, prelu weights, leakyrelu alpha, NCHW)', { skip: torchSkip() }, async () => {
-  const rng = createRng(204);
-  const cases = [CONV[1]!, CONV[4]!, CONV[16]!, DILATED[0]!];
-  for (const c of cases) {
-    const out = outShape(c, false);
-    const ch = c.nchw ? out[1]! : out[3]!;
-    const x = randArr(rng, c.x);
-    const f = randArr(rng, c.f);
-    // tfjs allows only scalar or 1-D biases with NCHW.
-    const biases: Arr[] = [randArr(rng, [ch]), randArr(rng, [1]), ...(c.nchw ? [] : [randArr(rng, [out[2]!, ch])])];
-    const prelu = randArr(rng, [ch]);
-    for (const act of ACTIVATIONS) {
-      for (const [bi, bias] of biases.entries()) {
-        if (act !== 'linear' && act !== 'prelu' && bi > 0) continue;
-        await compareEngines(
-          `FusedConv2D ${describe(c)} ${act} bias ${bias.shape}`,
-          () =>
-            tf.fused.conv2d({
-              x: T(x) as tf.Tensor4D,
-              filter: T(f) as tf.Tensor4D,
-              strides: c.strides,
-              pad: c.pad,
-              dataFormat: c.nchw ? 'NCHW' : 'NHWC',
-              dilations: c.dilations ?? 1,
-              ...roundOpt(c),
-              bias: T(bias),
-              activation: act,
-              ...(act === 'prelu' ? { preluActivationWeights: T(prelu) } : {}),
-              leakyreluAlpha: 0.3,
-            }),
-          TOL,
-          TORCH,
-        );
+test(
+  'FusedConv2D matches cpu (every activation, 1-D/broadcast/scalar bias, prelu weights, leakyrelu alpha, NCHW)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(204);
+    const cases = [CONV[1]!, CONV[4]!, CONV[16]!, DILATED[0]!];
+    for (const c of cases) {
+      const out = outShape(c, false);
+      const ch = c.nchw ? out[1]! : out[3]!;
+      const x = randArr(rng, c.x);
+      const f = randArr(rng, c.f);
+      // tfjs allows only scalar or 1-D biases with NCHW.
+      const biases: Arr[] = [randArr(rng, [ch]), randArr(rng, [1]), ...(c.nchw ? [] : [randArr(rng, [out[2]!, ch])])];
+      const prelu = randArr(rng, [ch]);
+      for (const act of ACTIVATIONS) {
+        for (const [bi, bias] of biases.entries()) {
+          if (act !== 'linear' && act !== 'prelu' && bi > 0) continue;
+          await compareEngines(
+            `FusedConv2D ${describe(c)} ${act} bias ${bias.shape}`,
+            () =>
+              tf.fused.conv2d({
+                x: T(x) as tf.Tensor4D,
+                filter: T(f) as tf.Tensor4D,
+                strides: c.strides,
+                pad: c.pad,
+                dataFormat: c.nchw ? 'NCHW' : 'NHWC',
+                dilations: c.dilations ?? 1,
+                ...roundOpt(c),
+                bias: T(bias),
+                activation: act,
+                ...(act === 'prelu' ? { preluActivationWeights: T(prelu) } : {}),
+                leakyreluAlpha: 0.3,
+              }),
+            TOL,
+            TORCH,
+          );
+        }
       }
+      await compareEngines(
+        `FusedConv2D ${describe(c)} relu, no bias`,
+        () =>
+          tf.fused.conv2d({
+            x: T(x) as tf.Tensor4D,
+            filter: T(f) as tf.Tensor4D,
+            strides: c.strides,
+            pad: c.pad,
+            dataFormat: c.nchw ? 'NCHW' : 'NHWC',
+            dilations: c.dilations ?? 1,
+            ...roundOpt(c),
+            activation: 'relu',
+          }),
+        TOL,
+        TORCH,
+      );
     }
-    await compareEngines(`FusedConv2D ${describe(c)} relu, no bias`, () => tf.fused.conv2d({ x: T(x) as tf.Tensor4D, filter: T(f) as tf.Tensor4D, strides: c.strides, pad: c.pad, dataFormat: c.nchw ? 'NCHW' : 'NHWC', dilations: c.dilations ?? 1, ...roundOpt(c), activation: 'relu' }), TOL, TORCH);
-  }
-});
+  },
+);
 
 test('gradients of fused conv2d (x, filter, bias; linear/relu/elu) match cpu', { skip: torchSkip() }, async () => {
   const rng = createRng(205);
@@ -242,7 +357,20 @@ test('gradients of fused conv2d (x, filter, bias; linear/relu/elu) match cpu', {
         `grad fused conv2d ${describe(c)} ${act}`,
         () =>
           tf.grads((xx, ff, bb) =>
-            tf.sum(tf.mul(tf.fused.conv2d({ x: xx as tf.Tensor4D, filter: ff as tf.Tensor4D, strides: c.strides, pad: c.pad, ...roundOpt(c), bias: bb, activation: act }), T(w))),
+            tf.sum(
+              tf.mul(
+                tf.fused.conv2d({
+                  x: xx as tf.Tensor4D,
+                  filter: ff as tf.Tensor4D,
+                  strides: c.strides,
+                  pad: c.pad,
+                  ...roundOpt(c),
+                  bias: bb,
+                  activation: act,
+                }),
+                T(w),
+              ),
+            ),
           )([T(x), T(f), T(b)]),
         TOL,
         TORCH,
@@ -251,134 +379,232 @@ test('gradients of fused conv2d (x, filter, bias; linear/relu/elu) match cpu', {
   }
 });
 
-test('DepthwiseConv2dNative matches cpu (multipliers 1–3, strides 1/2/3, dilation 2, all pads)', { skip: torchSkip() }, async () => {
-  const rng = createRng(206);
-  for (const c of DEPTHWISE) {
-    const x = randArr(rng, c.x);
-    const f = randArr(rng, c.f);
-    const attrs = { strides: c.strides, pad: c.pad, dilations: c.dilations ?? 1, dimRoundingMode: roundingOf(c) };
-    await compareEngines(`DepthwiseConv2dNative ${describe(c)}`, () => tf.engine().runKernel('DepthwiseConv2dNative', { x: T(x), filter: T(f) }, attrs as never), TOL, TORCH);
-  }
-});
+test(
+  'DepthwiseConv2dNative matches cpu (multipliers 1–3, strides 1/2/3, dilation 2, all pads)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(206);
+    for (const c of DEPTHWISE) {
+      const x = randArr(rng, c.x);
+      const f = randArr(rng, c.f);
+      const attrs = { strides: c.strides, pad: c.pad, dilations: c.dilations ?? 1, dimRoundingMode: roundingOf(c) };
+      await compareEngines(
+        `DepthwiseConv2dNative ${describe(c)}`,
+        () => tf.engine().runKernel('DepthwiseConv2dNative', { x: T(x), filter: T(f) }, attrs as never),
+        TOL,
+        TORCH,
+      );
+    }
+  },
+);
 
 // tfjs's cpu depthwise backprop kernels ignore `dilations`: for d > 1 the cpu reference runs the dilation-1 kernel on
 // the equivalent zero-dilated filter (the same output geometry), which is the gradient of the dilated convolution.
-test('DepthwiseConv2dNativeBackpropInput/Filter kernels match cpu (multipliers, strides, dilation 2, all pads)', { skip: torchSkip() }, async () => {
-  const rng = createRng(207);
-  for (const c of DEPTHWISE) {
-    const x = randArr(rng, c.x);
-    const f = randArr(rng, c.f);
-    const dy = randArr(rng, outShape(c, true));
-    const d = dil(c);
-    const [kh, kw] = c.f as [number, number];
-    const base = { strides: c.strides, pad: c.pad, dimRoundingMode: roundingOf(c) };
-    const cpuDilated = (engine: string): boolean => engine === 'cpu' && d > 1;
-    await compareEngines(
-      `DepthwiseConv2dNativeBackpropInput ${describe(c)}`,
-      (engine) =>
-        cpuDilated(engine)
-          ? tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(dilateFilter(f, d)) }, { ...base, dilations: 1, inputShape: c.x } as never)
-          : tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(f) }, { ...base, dilations: d, inputShape: c.x } as never),
-      TOL,
-      TORCH,
-    );
-    await compareEngines(
-      `DepthwiseConv2dNativeBackpropFilter ${describe(c)}`,
-      (engine) =>
-        cpuDilated(engine)
-          ? undilate(tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, { ...base, dilations: 1, filterShape: dilateFilter(f, d).shape } as never) as tf.Tensor, kh, kw, d)
-          : tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, { ...base, dilations: d, filterShape: c.f } as never),
-      TOL,
-      TORCH,
-    );
-  }
-});
+test(
+  'DepthwiseConv2dNativeBackpropInput/Filter kernels match cpu (multipliers, strides, dilation 2, all pads)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(207);
+    for (const c of DEPTHWISE) {
+      const x = randArr(rng, c.x);
+      const f = randArr(rng, c.f);
+      const dy = randArr(rng, outShape(c, true));
+      const d = dil(c);
+      const [kh, kw] = c.f as [number, number];
+      const base = { strides: c.strides, pad: c.pad, dimRoundingMode: roundingOf(c) };
+      const cpuDilated = (engine: string): boolean => engine === 'cpu' && d > 1;
+      await compareEngines(
+        `DepthwiseConv2dNativeBackpropInput ${describe(c)}`,
+        (engine) =>
+          cpuDilated(engine)
+            ? tf
+                .engine()
+                .runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(dilateFilter(f, d)) }, {
+                  ...base,
+                  dilations: 1,
+                  inputShape: c.x,
+                } as never)
+            : tf
+                .engine()
+                .runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(f) }, {
+                  ...base,
+                  dilations: d,
+                  inputShape: c.x,
+                } as never),
+        TOL,
+        TORCH,
+      );
+      await compareEngines(
+        `DepthwiseConv2dNativeBackpropFilter ${describe(c)}`,
+        (engine) =>
+          cpuDilated(engine)
+            ? undilate(
+                tf
+                  .engine()
+                  .runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, {
+                    ...base,
+                    dilations: 1,
+                    filterShape: dilateFilter(f, d).shape,
+                  } as never) as tf.Tensor,
+                kh,
+                kw,
+                d,
+              )
+            : tf
+                .engine()
+                .runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, {
+                  ...base,
+                  dilations: d,
+                  filterShape: c.f,
+                } as never),
+        TOL,
+        TORCH,
+      );
+    }
+  },
+);
 
-test('gradients of depthwiseConv2d and fused depthwiseConv2d (x, filter, bias) match cpu; FusedDepthwiseConv2D forward', { skip: torchSkip() }, async () => {
-  const rng = createRng(208);
-  for (const c of DEPTHWISE.filter((k) => dil(k) === 1)) {
-    const out = outShape(c, true);
-    const x = randArr(rng, c.x);
-    const f = randArr(rng, c.f);
-    const b = randArr(rng, [out[3]!]);
-    const w = randArr(rng, out);
-    await compareEngines(
-      `grad depthwiseConv2d ${describe(c)}`,
-      () => tf.grads((a, k) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad as 'same', 'NHWC', 1, roundingOf(c)), T(w))))([T(x), T(f)]),
-      TOL,
-      TORCH,
-    );
-    for (const act of ['linear', 'relu6'] as const) {
+test(
+  'gradients of depthwiseConv2d and fused depthwiseConv2d (x, filter, bias) match cpu; FusedDepthwiseConv2D forward',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(208);
+    for (const c of DEPTHWISE.filter((k) => dil(k) === 1)) {
+      const out = outShape(c, true);
+      const x = randArr(rng, c.x);
+      const f = randArr(rng, c.f);
+      const b = randArr(rng, [out[3]!]);
+      const w = randArr(rng, out);
       await compareEngines(
-        `grad fused depthwiseConv2d ${act} ${describe(c)}`,
+        `grad depthwiseConv2d ${describe(c)}`,
         () =>
-          tf.grads((a, k, bb) =>
-            tf.sum(tf.mul(tf.fused.depthwiseConv2d({ x: a as tf.Tensor4D, filter: k as tf.Tensor4D, strides: c.strides, pad: c.pad as 'same', ...roundOpt(c), bias: bb, activation: act }), T(w))),
-          )([T(x), T(f), T(b)]),
+          tf.grads((a, k) =>
+            tf.sum(
+              tf.mul(
+                tf.depthwiseConv2d(
+                  a as tf.Tensor4D,
+                  k as tf.Tensor4D,
+                  c.strides,
+                  c.pad as 'same',
+                  'NHWC',
+                  1,
+                  roundingOf(c),
+                ),
+                T(w),
+              ),
+            ),
+          )([T(x), T(f)]),
         TOL,
         TORCH,
       );
+      for (const act of ['linear', 'relu6'] as const) {
+        await compareEngines(
+          `grad fused depthwiseConv2d ${act} ${describe(c)}`,
+          () =>
+            tf.grads((a, k, bb) =>
+              tf.sum(
+                tf.mul(
+                  tf.fused.depthwiseConv2d({
+                    x: a as tf.Tensor4D,
+                    filter: k as tf.Tensor4D,
+                    strides: c.strides,
+                    pad: c.pad as 'same',
+                    ...roundOpt(c),
+                    bias: bb,
+                    activation: act,
+                  }),
+                  T(w),
+                ),
+              ),
+            )([T(x), T(f), T(b)]),
+          TOL,
+          TORCH,
+        );
+      }
     }
-  }
-  for (const c of [DEPTHWISE[1]!, DEPTHWISE[7]!]) {
-    const out = outShape(c, true);
-    const x = randArr(rng, c.x);
-    const f = randArr(rng, c.f);
-    const b = randArr(rng, [out[3]!]);
-    const alpha = randArr(rng, [out[3]!]);
-    for (const act of ACTIVATIONS) {
-      await compareEngines(
-        `FusedDepthwiseConv2D ${describe(c)} ${act}`,
-        () =>
-          tf.fused.depthwiseConv2d({
-            x: T(x) as tf.Tensor4D,
-            filter: T(f) as tf.Tensor4D,
-            strides: c.strides,
-            pad: c.pad as 'same',
-            dilations: c.dilations ?? 1,
-            bias: T(b),
-            activation: act,
-            ...(act === 'prelu' ? { preluActivationWeights: T(alpha) } : {}),
-            leakyreluAlpha: 0.15,
-          }),
-        TOL,
-        TORCH,
-      );
+    for (const c of [DEPTHWISE[1]!, DEPTHWISE[7]!]) {
+      const out = outShape(c, true);
+      const x = randArr(rng, c.x);
+      const f = randArr(rng, c.f);
+      const b = randArr(rng, [out[3]!]);
+      const alpha = randArr(rng, [out[3]!]);
+      for (const act of ACTIVATIONS) {
+        await compareEngines(
+          `FusedDepthwiseConv2D ${describe(c)} ${act}`,
+          () =>
+            tf.fused.depthwiseConv2d({
+              x: T(x) as tf.Tensor4D,
+              filter: T(f) as tf.Tensor4D,
+              strides: c.strides,
+              pad: c.pad as 'same',
+              dilations: c.dilations ?? 1,
+              bias: T(b),
+              activation: act,
+              ...(act === 'prelu' ? { preluActivationWeights: T(alpha) } : {}),
+              leakyreluAlpha: 0.15,
+            }),
+          TOL,
+          TORCH,
+        );
+      }
     }
-  }
-});
+  },
+);
 
 test('depthwise convolutions reject NCHW on the torch engine with a clear error', { skip: torchSkip() }, async () => {
   await initEngine('torch');
   const rng = createRng(209);
   const x = T(randArr(rng, [1, 5, 5, 2]));
   const f = T(randArr(rng, [3, 3, 2, 1]));
-  assert.throws(() => tf.engine().runKernel('DepthwiseConv2dNative', { x, filter: f }, { strides: 1, pad: 'same', dilations: 1, dataFormat: 'NCHW' } as never), /DepthwiseConv2dNative.*NCHW/);
+  assert.throws(
+    () =>
+      tf
+        .engine()
+        .runKernel('DepthwiseConv2dNative', { x, filter: f }, {
+          strides: 1,
+          pad: 'same',
+          dilations: 1,
+          dataFormat: 'NCHW',
+        } as never),
+    /DepthwiseConv2dNative.*NCHW/,
+  );
   tf.dispose([x, f]);
 });
 
-test('FusedBatchNorm matches cpu (rank 2/3/4, with and without offset/scale, per-channel and full-shape statistics)', { skip: torchSkip() }, async () => {
-  const rng = createRng(210);
-  const cases: { x: number[]; p: number[]; offset: boolean; scale: boolean; eps?: number }[] = [
-    { x: [2, 5, 6, 3], p: [3], offset: true, scale: true },
-    { x: [2, 5, 6, 3], p: [3], offset: false, scale: true, eps: 1e-5 },
-    { x: [2, 5, 6, 3], p: [3], offset: true, scale: false },
-    { x: [2, 5, 6, 3], p: [3], offset: false, scale: false },
-    { x: [7, 4], p: [4], offset: true, scale: true },
-    { x: [3, 4, 5], p: [4, 5], offset: true, scale: true },
-    { x: [2, 3, 4, 2], p: [2, 3, 4, 2], offset: true, scale: true },
-  ];
-  for (const c of cases) {
-    const x = randArr(rng, c.x);
-    const mean = randArr(rng, c.p);
-    const variance = { values: randArr(rng, c.p).values.map((v) => v * v + 0.1), shape: c.p };
-    const offset = randArr(rng, c.p);
-    const scale = randArr(rng, c.p);
-    await compareEngines(
-      `batchNorm x [${c.x}] params [${c.p}] offset ${c.offset} scale ${c.scale}`,
-      () => tf.batchNorm(T(x), T(mean), T(variance), c.offset ? T(offset) : undefined, c.scale ? T(scale) : undefined, c.eps),
-      TOL,
-      TORCH,
-    );
-  }
-});
+test(
+  'FusedBatchNorm matches cpu (rank 2/3/4, with and without offset/scale, per-channel and full-shape statistics)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(210);
+    const cases: { x: number[]; p: number[]; offset: boolean; scale: boolean; eps?: number }[] = [
+      { x: [2, 5, 6, 3], p: [3], offset: true, scale: true },
+      { x: [2, 5, 6, 3], p: [3], offset: false, scale: true, eps: 1e-5 },
+      { x: [2, 5, 6, 3], p: [3], offset: true, scale: false },
+      { x: [2, 5, 6, 3], p: [3], offset: false, scale: false },
+      { x: [7, 4], p: [4], offset: true, scale: true },
+      { x: [3, 4, 5], p: [4, 5], offset: true, scale: true },
+      { x: [2, 3, 4, 2], p: [2, 3, 4, 2], offset: true, scale: true },
+    ];
+    for (const c of cases) {
+      const x = randArr(rng, c.x);
+      const mean = randArr(rng, c.p);
+      const variance = { values: randArr(rng, c.p).values.map((v) => v * v + 0.1), shape: c.p };
+      const offset = randArr(rng, c.p);
+      const scale = randArr(rng, c.p);
+      await compareEngines(
+        `batchNorm x [${c.x}] params [${c.p}] offset ${c.offset} scale ${c.scale}`,
+        () =>
+          tf.batchNorm(
+            T(x),
+            T(mean),
+            T(variance),
+            c.offset ? T(offset) : undefined,
+            c.scale ? T(scale) : undefined,
+            c.eps,
+          ),
+        TOL,
+        TORCH,
+      );
+    }
+  },
+);

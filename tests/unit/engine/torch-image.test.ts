@@ -43,15 +43,24 @@ const RESIZES: { x: number[]; size: [number, number] }[] = [
   { x: [1, 7, 3, 2], size: [2, 8] },
 ];
 
-test('ResizeBilinear matches cpu (every alignCorners/halfPixelCenters mode, up/down, odd sizes, size 1)', { skip: torchSkip() }, async () => {
-  const rng = createRng(401);
-  for (const r of RESIZES) {
-    const x = randArr(rng, r.x);
-    for (const [ac, hp] of MODES) {
-      await compareEngines(`resizeBilinear [${r.x}] → ${r.size} ac ${ac} hp ${hp}`, () => tf.image.resizeBilinear(T(x) as tf.Tensor4D, r.size, ac, hp), TOL, TORCH);
+test(
+  'ResizeBilinear matches cpu (every alignCorners/halfPixelCenters mode, up/down, odd sizes, size 1)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(401);
+    for (const r of RESIZES) {
+      const x = randArr(rng, r.x);
+      for (const [ac, hp] of MODES) {
+        await compareEngines(
+          `resizeBilinear [${r.x}] → ${r.size} ac ${ac} hp ${hp}`,
+          () => tf.image.resizeBilinear(T(x) as tf.Tensor4D, r.size, ac, hp),
+          TOL,
+          TORCH,
+        );
+      }
     }
-  }
-});
+  },
+);
 
 test('gradient of resizeBilinear matches the fixed cpu kernel (every mode)', { skip: torchSkip() }, async () => {
   const rng = createRng(402);
@@ -74,7 +83,12 @@ test('ResizeNearestNeighbor matches cpu (every mode)', { skip: torchSkip() }, as
   for (const r of RESIZES) {
     const x = randArr(rng, r.x);
     for (const [ac, hp] of MODES) {
-      await compareEngines(`resizeNearestNeighbor [${r.x}] → ${r.size} ac ${ac} hp ${hp}`, () => tf.image.resizeNearestNeighbor(T(x) as tf.Tensor4D, r.size, ac, hp), TOL, TORCH);
+      await compareEngines(
+        `resizeNearestNeighbor [${r.x}] → ${r.size} ac ${ac} hp ${hp}`,
+        () => tf.image.resizeNearestNeighbor(T(x) as tf.Tensor4D, r.size, ac, hp),
+        TOL,
+        TORCH,
+      );
     }
   }
 });
@@ -89,27 +103,33 @@ function nearestIndex(inSize: number, outSize: number, ac: boolean, hp: boolean)
   });
 }
 
-test('gradient of resizeNearestNeighbor is the exact adjoint (cpu kernel for batch 1 without half-pixel centres, else gathers)', { skip: torchSkip() }, async () => {
-  const rng = createRng(404);
-  for (const r of RESIZES) {
-    const x = randArr(rng, r.x);
-    const w = randArr(rng, [r.x[0]!, ...r.size, r.x[3]!]);
-    for (const [ac, hp] of MODES) {
-      const rows = nearestIndex(r.x[1]!, r.size[0], ac, hp);
-      const cols = nearestIndex(r.x[2]!, r.size[1], ac, hp);
-      await compareEngines(
-        `grad resizeNearestNeighbor [${r.x}] → ${r.size} ac ${ac} hp ${hp}`,
-        (engine) => {
-          const resize = (a: tf.Tensor): tf.Tensor =>
-            engine === 'cpu' && (hp || r.x[0]! > 1 || r.x[1] === 1 || r.x[2] === 1) ? tf.gather(tf.gather(a, tf.tensor1d(rows, 'int32'), 1), tf.tensor1d(cols, 'int32'), 2) : tf.image.resizeNearestNeighbor(a as tf.Tensor4D, r.size, ac, hp);
-          return tf.grad((a) => tf.sum(tf.mul(resize(a), T(w))))(T(x));
-        },
-        TOL,
-        TORCH,
-      );
+test(
+  'gradient of resizeNearestNeighbor is the exact adjoint (cpu kernel for batch 1 without half-pixel centres, else gathers)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(404);
+    for (const r of RESIZES) {
+      const x = randArr(rng, r.x);
+      const w = randArr(rng, [r.x[0]!, ...r.size, r.x[3]!]);
+      for (const [ac, hp] of MODES) {
+        const rows = nearestIndex(r.x[1]!, r.size[0], ac, hp);
+        const cols = nearestIndex(r.x[2]!, r.size[1], ac, hp);
+        await compareEngines(
+          `grad resizeNearestNeighbor [${r.x}] → ${r.size} ac ${ac} hp ${hp}`,
+          (engine) => {
+            const resize = (a: tf.Tensor): tf.Tensor =>
+              engine === 'cpu' && (hp || r.x[0]! > 1 || r.x[1] === 1 || r.x[2] === 1)
+                ? tf.gather(tf.gather(a, tf.tensor1d(rows, 'int32'), 1), tf.tensor1d(cols, 'int32'), 2)
+                : tf.image.resizeNearestNeighbor(a as tf.Tensor4D, r.size, ac, hp);
+            return tf.grad((a) => tf.sum(tf.mul(resize(a), T(w))))(T(x));
+          },
+          TOL,
+          TORCH,
+        );
+      }
     }
-  }
-});
+  },
+);
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -129,7 +149,17 @@ const POOLS: PoolCase[] = [
   { x: [1, 9, 10, 3], k: 3, s: 2, pad: 1, rounding: 'ceil' },
   { x: [2, 8, 9, 2], k: [2, 3], s: [1, 2], pad: 'same' },
   { x: [1, 7, 8, 2], k: [3, 2], s: [2, 3], pad: 'valid' },
-  { x: [1, 7, 8, 2], k: 3, s: 2, pad: [[0, 0], [1, 0], [0, 2], [0, 0]] },
+  {
+    x: [1, 7, 8, 2],
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 0],
+      [0, 2],
+      [0, 0],
+    ],
+  },
   { x: [2, 6, 6, 2], k: 4, s: 2, pad: 'same' },
 ];
 
@@ -142,7 +172,8 @@ function rounding(c: PoolCase): 'floor' | 'ceil' | 'round' | undefined {
 }
 
 function poolOut(c: PoolCase): number[] {
-  return tf.backend_util.computePool2DInfo(c.x as [number, number, number, number], c.k, c.s, 1, c.pad, rounding(c)).outShape as number[];
+  return tf.backend_util.computePool2DInfo(c.x as [number, number, number, number], c.k, c.s, 1, c.pad, rounding(c))
+    .outShape as number[];
 }
 
 /** Explicit pads are typed only on some pool ops; tfjs accepts them at run time. */
@@ -150,14 +181,28 @@ function padOf(c: PoolCase): 'same' {
   return c.pad as 'same';
 }
 
-test('MaxPool and AvgPool match cpu (same/valid/numeric/explicit pads, ceil, strides 1/2/3, rectangular windows)', { skip: torchSkip() }, async () => {
-  const rng = createRng(405);
-  for (const c of POOLS) {
-    const x = randArr(rng, c.x);
-    await compareEngines(`maxPool ${describePool(c)}`, () => tf.maxPool(T(x) as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)), TOL, TORCH);
-    await compareEngines(`avgPool ${describePool(c)}`, () => tf.avgPool(T(x) as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)), TOL, TORCH);
-  }
-});
+test(
+  'MaxPool and AvgPool match cpu (same/valid/numeric/explicit pads, ceil, strides 1/2/3, rectangular windows)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(405);
+    for (const c of POOLS) {
+      const x = randArr(rng, c.x);
+      await compareEngines(
+        `maxPool ${describePool(c)}`,
+        () => tf.maxPool(T(x) as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)),
+        TOL,
+        TORCH,
+      );
+      await compareEngines(
+        `avgPool ${describePool(c)}`,
+        () => tf.avgPool(T(x) as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)),
+        TOL,
+        TORCH,
+      );
+    }
+  },
+);
 
 test('gradient of maxPool matches cpu (the first maximum of each window gets dy)', { skip: torchSkip() }, async () => {
   const rng = createRng(406);
@@ -172,7 +217,9 @@ test('gradient of maxPool matches cpu (the first maximum of each window gets dy)
           const y = tf.maxPool(T(x) as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c));
           return tf.engine().runKernel('MaxPoolGrad', { dy: T(w), input: T(x), output: y }, attrs as never);
         }
-        return tf.grad((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)), T(w))))(T(x));
+        return tf.grad((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)), T(w))))(
+          T(x),
+        );
       },
       TOL,
       TORCH,
@@ -180,25 +227,46 @@ test('gradient of maxPool matches cpu (the first maximum of each window gets dy)
   }
 });
 
-test('gradient of avgPool is the exact adjoint (cpu kernel where no window is padded, else depthwise-conv reference)', { skip: torchSkip() }, async () => {
-  const rng = createRng(407);
-  for (const c of POOLS) {
-    const x = randArr(rng, c.x);
-    const w = randArr(rng, poolOut(c));
-    const [kh, kw] = typeof c.k === 'number' ? [c.k, c.k] : c.k;
-    const unpadded = c.pad === 'valid';
-    await compareEngines(
-      `grad avgPool ${describePool(c)}`,
-      (engine) => {
-        if (engine === 'cpu' && !unpadded) {
-          const ones = tf.ones([kh, kw, c.x[3]!, 1]) as tf.Tensor4D;
-          const count = tf.depthwiseConv2d(tf.ones<tf.Rank.R4>(c.x as [number, number, number, number]), ones, c.s, padOf(c), 'NHWC', 1, rounding(c));
-          return tf.grad((a) => tf.sum(tf.mul(tf.div(tf.depthwiseConv2d(a as tf.Tensor4D, ones, c.s, padOf(c), 'NHWC', 1, rounding(c)), count), T(w))))(T(x));
-        }
-        return tf.grad((a) => tf.sum(tf.mul(tf.avgPool(a as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)), T(w))))(T(x));
-      },
-      TOL,
-      TORCH,
-    );
-  }
-});
+test(
+  'gradient of avgPool is the exact adjoint (cpu kernel where no window is padded, else depthwise-conv reference)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(407);
+    for (const c of POOLS) {
+      const x = randArr(rng, c.x);
+      const w = randArr(rng, poolOut(c));
+      const [kh, kw] = typeof c.k === 'number' ? [c.k, c.k] : c.k;
+      const unpadded = c.pad === 'valid';
+      await compareEngines(
+        `grad avgPool ${describePool(c)}`,
+        (engine) => {
+          if (engine === 'cpu' && !unpadded) {
+            const ones = tf.ones([kh, kw, c.x[3]!, 1]) as tf.Tensor4D;
+            const count = tf.depthwiseConv2d(
+              tf.ones<tf.Rank.R4>(c.x as [number, number, number, number]),
+              ones,
+              c.s,
+              padOf(c),
+              'NHWC',
+              1,
+              rounding(c),
+            );
+            return tf.grad((a) =>
+              tf.sum(
+                tf.mul(
+                  tf.div(tf.depthwiseConv2d(a as tf.Tensor4D, ones, c.s, padOf(c), 'NHWC', 1, rounding(c)), count),
+                  T(w),
+                ),
+              ),
+            )(T(x));
+          }
+          return tf.grad((a) => tf.sum(tf.mul(tf.avgPool(a as tf.Tensor4D, c.k, c.s, padOf(c), rounding(c)), T(w))))(
+            T(x),
+          );
+        },
+        TOL,
+        TORCH,
+      );
+    }
+  },
+);

@@ -51,85 +51,146 @@ function describe(c: MatCase): string {
   return `a [${c.a}] b [${c.b}] ${c.ta ? 'T' : 'N'}${c.tb ? 'T' : 'N'}`;
 }
 
-test('BatchMatMul matches cpu (transposes, 2-D/3-D/4-D, batch broadcasting both ways, M/N = 1)', { skip: torchSkip() }, async () => {
-  const rng = createRng(301);
-  for (const c of CASES) {
-    const a = randArr(rng, c.a);
-    const b = randArr(rng, c.b);
-    await compareEngines(`matMul ${describe(c)}`, () => tf.matMul(T(a), T(b), c.ta, c.tb), TOL, TORCH);
-  }
-});
+test(
+  'BatchMatMul matches cpu (transposes, 2-D/3-D/4-D, batch broadcasting both ways, M/N = 1)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(301);
+    for (const c of CASES) {
+      const a = randArr(rng, c.a);
+      const b = randArr(rng, c.b);
+      await compareEngines(`matMul ${describe(c)}`, () => tf.matMul(T(a), T(b), c.ta, c.tb), TOL, TORCH);
+    }
+  },
+);
 
 const ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'prelu', 'leakyrelu', 'sigmoid'] as const;
 
-test('_FusedMatMul matches cpu (bias [N], [M, N], [1], batched bias, every activation, prelu weights)', { skip: torchSkip() }, async () => {
-  const rng = createRng(302);
-  const cases = [mat([], [], 6, 5, 4, false, false), mat([], [], 6, 5, 4, true, true), mat([3], [3], 4, 5, 3, false, true), mat([2], [1], 3, 4, 5, true, false)];
-  for (const c of cases) {
-    const m = c.ta ? c.a[c.a.length - 1]! : c.a[c.a.length - 2]!;
-    const n = c.tb ? c.b[c.b.length - 2]! : c.b[c.b.length - 1]!;
-    const batch = c.a.length > 2 ? [c.a[0]!] : [];
-    const a = randArr(rng, c.a);
-    const b = randArr(rng, c.b);
-    const biases = [randArr(rng, [n]), randArr(rng, [m, n]), randArr(rng, [1]), randArr(rng, [...batch, 1, n])];
-    const alpha = randArr(rng, [n]);
-    for (const act of ACTIVATIONS) {
-      for (const [i, bias] of biases.entries()) {
-        if (i > 0 && act !== 'linear' && act !== 'relu') continue;
+test(
+  '_FusedMatMul matches cpu (bias [N], [M, N], [1], batched bias, every activation, prelu weights)',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(302);
+    const cases = [
+      mat([], [], 6, 5, 4, false, false),
+      mat([], [], 6, 5, 4, true, true),
+      mat([3], [3], 4, 5, 3, false, true),
+      mat([2], [1], 3, 4, 5, true, false),
+    ];
+    for (const c of cases) {
+      const m = c.ta ? c.a[c.a.length - 1]! : c.a[c.a.length - 2]!;
+      const n = c.tb ? c.b[c.b.length - 2]! : c.b[c.b.length - 1]!;
+      const batch = c.a.length > 2 ? [c.a[0]!] : [];
+      const a = randArr(rng, c.a);
+      const b = randArr(rng, c.b);
+      const biases = [randArr(rng, [n]), randArr(rng, [m, n]), randArr(rng, [1]), randArr(rng, [...batch, 1, n])];
+      const alpha = randArr(rng, [n]);
+      for (const act of ACTIVATIONS) {
+        for (const [i, bias] of biases.entries()) {
+          if (i > 0 && act !== 'linear' && act !== 'relu') continue;
+          await compareEngines(
+            `fused matMul ${describe(c)} bias [${bias.shape}] ${act}`,
+            () =>
+              tf.fused.matMul({
+                a: T(a),
+                b: T(b),
+                transposeA: c.ta,
+                transposeB: c.tb,
+                bias: T(bias),
+                activation: act,
+                ...(act === 'prelu' ? { preluActivationWeights: T(alpha) } : {}),
+                leakyreluAlpha: 0.25,
+              }),
+            TOL,
+            TORCH,
+          );
+        }
+      }
+      await compareEngines(
+        `fused matMul ${describe(c)} no bias, relu`,
+        () => tf.fused.matMul({ a: T(a), b: T(b), transposeA: c.ta, transposeB: c.tb, activation: 'relu' }),
+        TOL,
+        TORCH,
+      );
+    }
+  },
+);
+
+test(
+  'gradients of matMul (all transposes, batched) and fused matMul (a, b, bias) match cpu',
+  { skip: torchSkip() },
+  async () => {
+    const rng = createRng(303);
+    // tfjs's matMul gradient does not sum over broadcast batch dims: only equal batch shapes have gradients.
+    for (const c of CASES.filter(
+      (k) => k.a.length === k.b.length && k.a.slice(0, -2).join() === k.b.slice(0, -2).join(),
+    )) {
+      const a = randArr(rng, c.a);
+      const b = randArr(rng, c.b);
+      const out = tf.tidy(() => tf.matMul(tf.zeros(c.a), tf.zeros(c.b), c.ta, c.tb).shape);
+      const w = randArr(rng, out);
+      await compareEngines(
+        `grad matMul ${describe(c)}`,
+        () => tf.grads((x, y) => tf.sum(tf.mul(tf.matMul(x, y, c.ta, c.tb), T(w))))([T(a), T(b)]),
+        TOL,
+        TORCH,
+      );
+      const bias = randArr(rng, [out[out.length - 1]!]);
+      for (const act of ['linear', 'relu'] as const) {
         await compareEngines(
-          `fused matMul ${describe(c)} bias [${bias.shape}] ${act}`,
+          `grad fused matMul ${describe(c)} ${act}`,
           () =>
-            tf.fused.matMul({
-              a: T(a),
-              b: T(b),
-              transposeA: c.ta,
-              transposeB: c.tb,
-              bias: T(bias),
-              activation: act,
-              ...(act === 'prelu' ? { preluActivationWeights: T(alpha) } : {}),
-              leakyreluAlpha: 0.25,
-            }),
+            tf.grads((x, y, z) =>
+              tf.sum(
+                tf.mul(
+                  tf.fused.matMul({ a: x, b: y, transposeA: c.ta, transposeB: c.tb, bias: z, activation: act }),
+                  T(w),
+                ),
+              ),
+            )([T(a), T(b), T(bias)]),
           TOL,
           TORCH,
         );
       }
     }
-    await compareEngines(`fused matMul ${describe(c)} no bias, relu`, () => tf.fused.matMul({ a: T(a), b: T(b), transposeA: c.ta, transposeB: c.tb, activation: 'relu' }), TOL, TORCH);
-  }
-});
-
-test('gradients of matMul (all transposes, batched) and fused matMul (a, b, bias) match cpu', { skip: torchSkip() }, async () => {
-  const rng = createRng(303);
-  // tfjs's matMul gradient does not sum over broadcast batch dims: only equal batch shapes have gradients.
-  for (const c of CASES.filter((k) => k.a.length === k.b.length && k.a.slice(0, -2).join() === k.b.slice(0, -2).join())) {
-    const a = randArr(rng, c.a);
-    const b = randArr(rng, c.b);
-    const out = tf.tidy(() => tf.matMul(tf.zeros(c.a), tf.zeros(c.b), c.ta, c.tb).shape);
-    const w = randArr(rng, out);
-    await compareEngines(`grad matMul ${describe(c)}`, () => tf.grads((x, y) => tf.sum(tf.mul(tf.matMul(x, y, c.ta, c.tb), T(w))))([T(a), T(b)]), TOL, TORCH);
-    const bias = randArr(rng, [out[out.length - 1]!]);
-    for (const act of ['linear', 'relu'] as const) {
-      await compareEngines(
-        `grad fused matMul ${describe(c)} ${act}`,
-        () => tf.grads((x, y, z) => tf.sum(tf.mul(tf.fused.matMul({ a: x, b: y, transposeA: c.ta, transposeB: c.tb, bias: z, activation: act }), T(w))))([T(a), T(b), T(bias)]),
-        TOL,
-        TORCH,
-      );
-    }
-  }
-});
+  },
+);
 
 test('Einsum matches cpu (matmul, batched, transposes, outer product, reductions)', { skip: torchSkip() }, async () => {
   const rng = createRng(304);
   const cases: { eq: string; shapes: number[][] }[] = [
-    { eq: 'ij,jk->ik', shapes: [[4, 5], [5, 3]] },
-    { eq: 'bij,bjk->bik', shapes: [[2, 3, 4], [2, 4, 5]] },
+    {
+      eq: 'ij,jk->ik',
+      shapes: [
+        [4, 5],
+        [5, 3],
+      ],
+    },
+    {
+      eq: 'bij,bjk->bik',
+      shapes: [
+        [2, 3, 4],
+        [2, 4, 5],
+      ],
+    },
     { eq: 'ij->ji', shapes: [[3, 5]] },
     { eq: 'i,j->ij', shapes: [[4], [3]] },
     { eq: 'ij->', shapes: [[3, 4]] },
     { eq: 'ij->j', shapes: [[3, 4]] },
-    { eq: 'bhwc,ck->bhwk', shapes: [[2, 3, 4, 5], [5, 6]] },
-    { eq: 'nd,md->nm', shapes: [[5, 3], [4, 3]] },
+    {
+      eq: 'bhwc,ck->bhwk',
+      shapes: [
+        [2, 3, 4, 5],
+        [5, 6],
+      ],
+    },
+    {
+      eq: 'nd,md->nm',
+      shapes: [
+        [5, 3],
+        [4, 3],
+      ],
+    },
   ];
   for (const c of cases) {
     const arrs = c.shapes.map((s) => randArr(rng, s));

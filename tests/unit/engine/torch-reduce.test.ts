@@ -13,7 +13,15 @@
 import test from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createRng, type Rng } from '../../../src/random.js';
-import { boolArr, compareEngines, floatArr, intArr, torchSkip, typedTensor, type TypedArr as Data } from '../../helpers/backends.js';
+import {
+  boolArr,
+  compareEngines,
+  floatArr,
+  intArr,
+  torchSkip,
+  typedTensor,
+  type TypedArr as Data,
+} from '../../helpers/backends.js';
 import type { Tolerance } from '../../helpers/close.js';
 
 const ON = ['torch'] as const;
@@ -41,8 +49,11 @@ type Axis = number | number[] | undefined;
 type Reduce = (x: tf.Tensor, axis: Axis, keepDims: boolean) => tf.Tensor;
 
 const REDUCE: [string, Reduce][] = [
-  ['sum', (x, a, k) => tf.sum(x, a, k)], ['mean', (x, a, k) => tf.mean(x, a, k)], ['max', (x, a, k) => tf.max(x, a, k)],
-  ['min', (x, a, k) => tf.min(x, a, k)], ['prod', (x, a, k) => tf.prod(x, a, k)],
+  ['sum', (x, a, k) => tf.sum(x, a, k)],
+  ['mean', (x, a, k) => tf.mean(x, a, k)],
+  ['max', (x, a, k) => tf.max(x, a, k)],
+  ['min', (x, a, k) => tf.min(x, a, k)],
+  ['prod', (x, a, k) => tf.prod(x, a, k)],
 ];
 const AXES: Axis[] = [undefined, 0, 1, -1, 2, [0, 2], [2, 0], [-1, 0, 1], [1, 2], []];
 const fmt = (v: unknown): string => JSON.stringify(v);
@@ -52,7 +63,8 @@ test('sum/mean/max/min/prod of float32 over every axis form, keepDims, odd shape
   const x = floats(rng, [3, 5, 7]);
   for (const [name, f] of REDUCE) {
     for (const axis of AXES) {
-      for (const keep of [false, true]) await compareEngines(`${name} axis ${fmt(axis)} keepDims ${keep}`, () => f(T(x), axis, keep), RED, ON);
+      for (const keep of [false, true])
+        await compareEngines(`${name} axis ${fmt(axis)} keepDims ${keep}`, () => f(T(x), axis, keep), RED, ON);
     }
   }
 });
@@ -60,12 +72,23 @@ test('sum/mean/max/min/prod of float32 over every axis form, keepDims, odd shape
 test('reductions of scalars, rank-1 and empty tensors (mean of nothing 0, max of nothing NaN)', { skip }, async () => {
   const rng = createRng(602);
   const cases: [Data, Axis][] = [
-    [floats(rng, []), undefined], [floats(rng, []), []], [floats(rng, [11]), 0], [floats(rng, [1, 1, 9]), [0, 1]],
-    [floats(rng, [2, 0, 3]), 1], [floats(rng, [2, 0, 3]), 2], [floats(rng, [0]), undefined],
+    [floats(rng, []), undefined],
+    [floats(rng, []), []],
+    [floats(rng, [11]), 0],
+    [floats(rng, [1, 1, 9]), [0, 1]],
+    [floats(rng, [2, 0, 3]), 1],
+    [floats(rng, [2, 0, 3]), 2],
+    [floats(rng, [0]), undefined],
   ];
   for (const [x, axis] of cases) {
     for (const [name, f] of REDUCE) {
-      for (const keep of [false, true]) await compareEngines(`${name} ${fmt(x.shape)} axis ${fmt(axis)} keepDims ${keep}`, () => f(T(x), axis, keep), RED, ON);
+      for (const keep of [false, true])
+        await compareEngines(
+          `${name} ${fmt(x.shape)} axis ${fmt(axis)} keepDims ${keep}`,
+          () => f(T(x), axis, keep),
+          RED,
+          ON,
+        );
     }
   }
 });
@@ -91,10 +114,16 @@ test('reductions of int32 stay int32; sum of bool counts', { skip }, async () =>
   const b = bools(rng, [5, 7]);
   for (const [name, f] of REDUCE) {
     for (const axis of [undefined, 0, -1, [0, 2]] as Axis[]) {
-      await compareEngines(`${name} int32 axis ${fmt(axis)}`, () => f(T(name === 'prod' ? small : x), axis, false), RED, ON);
+      await compareEngines(
+        `${name} int32 axis ${fmt(axis)}`,
+        () => f(T(name === 'prod' ? small : x), axis, false),
+        RED,
+        ON,
+      );
     }
   }
-  for (const axis of [undefined, 0, 1] as Axis[]) await compareEngines(`sum bool axis ${fmt(axis)}`, () => tf.sum(T(b), axis), RED, ON);
+  for (const axis of [undefined, 0, 1] as Axis[])
+    await compareEngines(`sum bool axis ${fmt(axis)}`, () => tf.sum(T(b), axis), RED, ON);
   await compareEngines('mean int32', () => tf.mean(T(x), 1), RED, ON);
 });
 
@@ -121,7 +150,10 @@ test('argMax/argMin: first index on ties, NaN rules of the cpu kernel, int32 inp
   const nan = withNaN(floats(rng, [4, 7]), [0, 10, 11, 27]);
   const allNaN: Data = { values: new Float32Array([NaN, NaN, NaN, 1, NaN, 2]), shape: [2, 3], dtype: 'float32' };
   const i = ints(rng, [6, 5], -3, 3);
-  for (const [name, f] of [['argMax', tf.argMax], ['argMin', tf.argMin]] as const) {
+  for (const [name, f] of [
+    ['argMax', tf.argMax],
+    ['argMin', tf.argMin],
+  ] as const) {
     for (const axis of [0, 1, 2, -1]) await compareEngines(`${name} axis ${axis}`, () => f(T(x), axis), RED, ON);
     for (const axis of [0, 1]) {
       await compareEngines(`${name} ties axis ${axis}`, () => f(T(ties), axis), RED, ON);
@@ -160,7 +192,12 @@ test('cumsum/cumprod: every axis, exclusive, reverse, int32', { skip }, async ()
         if (axis < 2) {
           await compareEngines(`cumsum int32 ${tag}`, () => tf.cumsum(T(i), axis, exclusive, reverse), RED, ON);
           await compareEngines(`cumprod int32 ${tag}`, () => tf.cumprod(T(i), axis, exclusive, reverse), RED, ON);
-          await compareEngines(`cumprod near 1 ${tag}`, () => tf.cumprod(tf.add(T(near1), 1), axis, exclusive, reverse), RED, ON);
+          await compareEngines(
+            `cumprod near 1 ${tag}`,
+            () => tf.cumprod(tf.add(T(near1), 1), axis, exclusive, reverse),
+            RED,
+            ON,
+          );
         }
       }
     }
@@ -173,7 +210,8 @@ test('topK: k = 1, 3, n; ties → lower index first; int32; batch ranks', { skip
   const ties = tied(rng, [3, 2, 11], 0, 3);
   const i = ints(rng, [5, 8], -2, 2);
   for (const k of [1, 3, 9]) await compareEngines(`topk k ${k}`, () => Object.values(tf.topk(T(x), k)), RED, ON);
-  for (const k of [1, 4, 11]) await compareEngines(`topk ties k ${k}`, () => Object.values(tf.topk(T(ties), k)), RED, ON);
+  for (const k of [1, 4, 11])
+    await compareEngines(`topk ties k ${k}`, () => Object.values(tf.topk(T(ties), k)), RED, ON);
   for (const k of [2, 8]) await compareEngines(`topk int32 k ${k}`, () => Object.values(tf.topk(T(i), k)), RED, ON);
   await compareEngines('topk rank 1', () => Object.values(tf.topk(T(floats(createRng(9), [17])), 5)), RED, ON);
 });
@@ -184,7 +222,10 @@ test('gradients: softmax, logSoftmax, logSumExp, max, min, mean, sum, prod, cums
   const w = floats(rng, [3, 4, 7]);
   const wRow = floats(rng, [3, 4]);
   type F = (t: tf.Tensor) => tf.Tensor;
-  const weighted = (f: F, wt: Data) => (t: tf.Tensor): tf.Tensor => tf.sum(tf.mul(f(t), T(wt)));
+  const weighted =
+    (f: F, wt: Data) =>
+    (t: tf.Tensor): tf.Tensor =>
+      tf.sum(tf.mul(f(t), T(wt)));
   const cases: [string, F, Data][] = [
     ['softmax', (t) => tf.softmax(t), w],
     ['logSoftmax', (t) => tf.logSoftmax(t), w],
@@ -198,7 +239,8 @@ test('gradients: softmax, logSoftmax, logSumExp, max, min, mean, sum, prod, cums
     ['cumsum', (t) => tf.cumsum(t, 2), w],
     ['cumsum reverse exclusive', (t) => tf.cumsum(t, 2, true, true), w],
   ];
-  for (const [name, f, wt] of cases) await compareEngines(`grad ${name}`, () => tf.grad(weighted(f, wt))(T(x)), GRAD, ON);
+  for (const [name, f, wt] of cases)
+    await compareEngines(`grad ${name}`, () => tf.grad(weighted(f, wt))(T(x)), GRAD, ON);
   await compareEngines('grad mean (all axes)', () => tf.grad((t: tf.Tensor) => tf.mean(tf.square(t)))(T(x)), GRAD, ON);
   await compareEngines('grad max (all axes)', () => tf.grad((t: tf.Tensor) => tf.max(t))(T(x)), GRAD, ON);
 });

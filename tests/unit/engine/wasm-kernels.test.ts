@@ -9,12 +9,26 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
-import { conv2dBackpropInputConfig, conv2dBackpropInputFallback } from '../../../src/engine/kernels/conv2d-backprop-input.js';
-import { NATIVE_BACKPROP_INPUT_ENV_VAR, registerWasmTrainingKernels, WASM_KERNEL_OVERRIDES, WASM_TRAINING_KERNELS } from '../../../src/engine/wasm-kernels.js';
+import {
+  conv2dBackpropInputConfig,
+  conv2dBackpropInputFallback,
+} from '../../../src/engine/kernels/conv2d-backprop-input.js';
+import {
+  NATIVE_BACKPROP_INPUT_ENV_VAR,
+  registerWasmTrainingKernels,
+  WASM_KERNEL_OVERRIDES,
+  WASM_TRAINING_KERNELS,
+} from '../../../src/engine/wasm-kernels.js';
 import { createRng } from '../../../src/random.js';
 import { compareEngines, randArr, toTensor as T } from '../../helpers/backends.js';
 
-const NAMES = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum', 'Einsum'];
+const NAMES = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+  'Einsum',
+];
 
 function wasmKernelNames(): string[] {
   return tf.getKernelsForBackend('wasm').map((k) => k.kernelName);
@@ -44,9 +58,13 @@ test('the five training kernels and the Conv2DBackpropInput override are registe
   });
   assert.equal(tf.getKernelsForBackend('wasm').length, before);
   assert.deepEqual(warnings, []);
-  for (const config of [...WASM_TRAINING_KERNELS, ...WASM_KERNEL_OVERRIDES]) assert.equal(tf.getKernel(config.kernelName, 'wasm'), config);
+  for (const config of [...WASM_TRAINING_KERNELS, ...WASM_KERNEL_OVERRIDES])
+    assert.equal(tf.getKernel(config.kernelName, 'wasm'), config);
   const native = conv2dBackpropInputFallback();
-  assert.ok(native !== undefined && native !== conv2dBackpropInputConfig, 'the replaced wasm kernel is kept as the fallback');
+  assert.ok(
+    native !== undefined && native !== conv2dBackpropInputConfig,
+    'the replaced wasm kernel is kept as the fallback',
+  );
   assert.equal(native.kernelName, 'Conv2DBackpropInput');
 });
 
@@ -63,7 +81,15 @@ test(`${NATIVE_BACKPROP_INPUT_ENV_VAR}=1 restores the wasm backend's own Conv2DB
     assert.equal(tf.getKernel('Conv2DBackpropInput', 'wasm'), native);
     assert.equal(tf.getKernelsForBackend('wasm').length, count);
     // The native kernel still works after the round trip (its setup was kept).
-    const dx = tf.tidy(() => tf.conv2dTranspose(tf.ones([1, 3, 3, 2]) as tf.Tensor4D, tf.ones([3, 3, 4, 2]) as tf.Tensor4D, [1, 5, 5, 4], 2, 'same'));
+    const dx = tf.tidy(() =>
+      tf.conv2dTranspose(
+        tf.ones([1, 3, 3, 2]) as tf.Tensor4D,
+        tf.ones([3, 3, 4, 2]) as tf.Tensor4D,
+        [1, 5, 5, 4],
+        2,
+        'same',
+      ),
+    );
     assert.deepEqual(dx.shape, [1, 5, 5, 4]);
     dx.dispose();
   } finally {
@@ -88,11 +114,50 @@ test('each kernel leaves no tensors or wasm buffers behind and leaves its inputs
   const snapshot = inputs.map((t) => Array.from(t.dataSync()));
   const dw = { strides: 2, pad: 'same', dilations: 1 };
   const calls: [string, () => tf.Tensor][] = [
-    ['Conv2DBackpropFilter', () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] })],
-    ['Conv2DBackpropInput', () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: f }, { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 7, 8, 3] })],
-    ['DepthwiseConv2dNativeBackpropFilter', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dyDw }, { ...dw, filterShape: [3, 3, 3, 2] })],
-    ['DepthwiseConv2dNativeBackpropInput', () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dyDw, filter: fDw }, { ...dw, inputShape: [2, 7, 8, 3] })],
-    ['UnsortedSegmentSum', () => tf.engine().runKernel('UnsortedSegmentSum', { x: m, segmentIds: ids }, { numSegments: 2 })],
+    [
+      'Conv2DBackpropFilter',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] },
+          ),
+    ],
+    [
+      'Conv2DBackpropInput',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy, filter: f },
+            { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [2, 7, 8, 3] },
+          ),
+    ],
+    [
+      'DepthwiseConv2dNativeBackpropFilter',
+      () =>
+        tf
+          .engine()
+          .runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dyDw }, { ...dw, filterShape: [3, 3, 3, 2] }),
+    ],
+    [
+      'DepthwiseConv2dNativeBackpropInput',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropInput',
+            { dy: dyDw, filter: fDw },
+            { ...dw, inputShape: [2, 7, 8, 3] },
+          ),
+    ],
+    [
+      'UnsortedSegmentSum',
+      () => tf.engine().runKernel('UnsortedSegmentSum', { x: m, segmentIds: ids }, { numSegments: 2 }),
+    ],
     ['Einsum (identity)', () => tf.einsum('ij->ij', m)],
     ['Einsum', () => tf.einsum('ij,kj->ik', m, m)],
   ];

@@ -11,7 +11,10 @@ test('defaults are the reference Cityscapes settings; overrides apply', () => {
 });
 
 test('unknown keys and bad values are rejected with their names', () => {
-  assert.throws(() => makeGmmConfig({ gamma: [0.999, 0] }), (e: Error) => e instanceof ValueError && /unknown key\(s\) 'gamma'/.test(e.message));
+  assert.throws(
+    () => makeGmmConfig({ gamma: [0.999, 0] }),
+    (e: Error) => e instanceof ValueError && /unknown key\(s\) 'gamma'/.test(e.message),
+  );
   assert.throws(() => makeGmmConfig({ componentsPerClass: 0 }), /'componentsPerClass'/);
   assert.throws(() => makeGmmConfig({ maxSamplesPerStep: 0 }), /'maxSamplesPerStep': must be −1/);
   assert.throws(() => makeGmmConfig({ memoryKind: 'disk' }), /'memoryKind'/);

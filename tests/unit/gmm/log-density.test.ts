@@ -2,8 +2,18 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
-import { classScores, classScoresChunked, maxOverComponents, mixtureLogLikelihood } from '../../../src/gmm/class-scores.js';
-import { componentLogDensity, densityMatrix, densityTensors, disposeDensityTensors } from '../../../src/gmm/log-density.js';
+import {
+  classScores,
+  classScoresChunked,
+  maxOverComponents,
+  mixtureLogLikelihood,
+} from '../../../src/gmm/class-scores.js';
+import {
+  componentLogDensity,
+  densityMatrix,
+  densityTensors,
+  disposeDensityTensors,
+} from '../../../src/gmm/log-density.js';
 import { ShapeError, ValueError } from '../../../src/errors.js';
 import { createRng, normal, uniform } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
@@ -67,7 +77,10 @@ test('class scores: max and log-sum-exp over components match the oracle; chunke
 
 test('mixture log-likelihood with explicit log-weights; no overflow at ℓ ≈ 88', () => {
   const l = tf.tensor2d([[88, 87, -100, 0]]);
-  const w = tf.tensor2d([[Math.log(0.25), Math.log(0.75)], [Math.log(0.5), Math.log(0.5)]]);
+  const w = tf.tensor2d([
+    [Math.log(0.25), Math.log(0.75)],
+    [Math.log(0.5), Math.log(0.5)],
+  ]);
   const got = tf.tidy(() => mixtureLogLikelihood(l, 2, 2, w).dataSync());
   const want0 = Math.log(0.25 * Math.exp(0) + 0.75 * Math.exp(-1)) + 88;
   const want1 = Math.log(0.5 * Math.exp(-100) + 0.5);
@@ -78,10 +91,19 @@ test('mixture log-likelihood with explicit log-weights; no overflow at ℓ ≈ 8
 });
 
 test('bad inputs name the argument', () => {
-  assert.throws(() => densityMatrix(new Float32Array(6), new Float32Array(5), 2, 3), (e: Error) => e instanceof ShapeError && /'stds'/.test(e.message));
-  assert.throws(() => densityMatrix(new Float32Array(2), Float32Array.of(1, 0), 2, 1), (e: Error) => e instanceof ValueError && /stds\[1, 0\] = 0/.test(e.message));
+  assert.throws(
+    () => densityMatrix(new Float32Array(6), new Float32Array(5), 2, 3),
+    (e: Error) => e instanceof ShapeError && /'stds'/.test(e.message),
+  );
+  assert.throws(
+    () => densityMatrix(new Float32Array(2), Float32Array.of(1, 0), 2, 1),
+    (e: Error) => e instanceof ValueError && /stds\[1, 0\] = 0/.test(e.message),
+  );
   const dt = densityTensors(densityMatrix(new Float32Array(4), new Float32Array(4).fill(1), 2, 2));
-  assert.throws(() => componentLogDensity(tf.zeros([3, 3]) as tf.Tensor2D, dt), (e: Error) => e instanceof ShapeError && /'x'.*\[3, 3\]/.test(e.message));
+  assert.throws(
+    () => componentLogDensity(tf.zeros([3, 3]) as tf.Tensor2D, dt),
+    (e: Error) => e instanceof ShapeError && /'x'.*\[3, 3\]/.test(e.message),
+  );
   disposeDensityTensors(dt);
 });
 

@@ -33,8 +33,18 @@ test('contrast CE: mean over valid targets; 0 (not NaN) when every target is ign
   const row = Array.from({ length: J }, (_, j) => (j === 255 ? 1 : 0));
   const l = tf.tensor2d([...row, ...row], [2, J]);
   const lse = Math.log(255 + Math.E);
-  expectClose(contrastLoss(l, Int32Array.of(255, -1)).dataSync()[0] as number, lse - 1, { rtol: 1e-5, atol: 1e-6 }, 'target 255');
-  expectClose(contrastLoss(l, Int32Array.of(0, 255)).dataSync()[0] as number, (lse + lse - 1) / 2, { rtol: 1e-5, atol: 1e-6 }, 'two targets');
+  expectClose(
+    contrastLoss(l, Int32Array.of(255, -1)).dataSync()[0] as number,
+    lse - 1,
+    { rtol: 1e-5, atol: 1e-6 },
+    'target 255',
+  );
+  expectClose(
+    contrastLoss(l, Int32Array.of(0, 255)).dataSync()[0] as number,
+    (lse + lse - 1) / 2,
+    { rtol: 1e-5, atol: 1e-6 },
+    'two targets',
+  );
   expectClose(contrastLoss(l, Int32Array.of(-1, -1)).dataSync()[0] as number, 0, { rtol: 0, atol: 0 }, 'no targets');
   l.dispose();
 });

@@ -12,7 +12,12 @@ test('M-step equals the reference formulas computed directly from the buffers (f
   const rng = createRng(8);
   const [C, K, M, D] = [3, 2, 6, 4];
   const mem = createQueueMemory(C * K, M, D, rng);
-  pushRows(mem, 2, unitRows(4, D, () => normal(rng)), [0, 1, 2, 3]);
+  pushRows(
+    mem,
+    2,
+    unitRows(4, D, () => normal(rng)),
+    [0, 1, 2, 3],
+  );
   const means = unitRows(C * K, D, () => normal(rng));
   const stds = Float32Array.from({ length: C * K * D }, () => 0.5);
   const out = mStep(means, stds, mem, [1], opts);
@@ -27,8 +32,18 @@ test('M-step equals the reference formulas computed directly from the buffers (f
       for (let m = 0; m < M; m++) v += ((buf[m * D + d] as number) - (f[d] as number)) ** 2;
       v /= M;
       const i = slot * D + d;
-      expectClose(out.means[i] as number, 0.9 * (means[i] as number) + 0.1 * (f[d] as number), { rtol: 1e-6, atol: 1e-7 }, `mean ${i}`);
-      expectClose(out.stds[i] as number, 0.25 * 0.5 + 0.75 * Math.sqrt(v + 0.01), { rtol: 1e-6, atol: 1e-7 }, `std ${i}`);
+      expectClose(
+        out.means[i] as number,
+        0.9 * (means[i] as number) + 0.1 * (f[d] as number),
+        { rtol: 1e-6, atol: 1e-7 },
+        `mean ${i}`,
+      );
+      expectClose(
+        out.stds[i] as number,
+        0.25 * 0.5 + 0.75 * Math.sqrt(v + 0.01),
+        { rtol: 1e-6, atol: 1e-7 },
+        `std ${i}`,
+      );
     }
   }
 });

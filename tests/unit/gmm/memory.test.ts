@@ -1,15 +1,29 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createQueueMemory, flattenQueue, linspaceIndices, pushRows, queueFromBuffers, slotMoments, type QueueMemory } from '../../../src/gmm/memory.js';
+import {
+  createQueueMemory,
+  flattenQueue,
+  linspaceIndices,
+  pushRows,
+  queueFromBuffers,
+  slotMoments,
+  type QueueMemory,
+} from '../../../src/gmm/memory.js';
 import { createRunningMemory } from '../../../src/gmm/running-stats.js';
 import { ValueError } from '../../../src/errors.js';
 import { createRng, normal } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
 
 test('linspaceIndices reproduces torch.linspace(0, n−1, m, dtype=int64) (hand-computed)', () => {
-  assert.deepEqual(Array.from(linspaceIndices(100, 20)), [0, 5, 10, 15, 20, 26, 31, 36, 41, 46, 52, 57, 62, 67, 72, 78, 83, 88, 93, 99]);
+  assert.deepEqual(
+    Array.from(linspaceIndices(100, 20)),
+    [0, 5, 10, 15, 20, 26, 31, 36, 41, 46, 52, 57, 62, 67, 72, 78, 83, 88, 93, 99],
+  );
   assert.deepEqual(Array.from(linspaceIndices(5, 4)), [0, 1, 2, 4]); // step 4/3: 0, 1.33 → 1 | from the end: 4 − 4/3 = 2.67 → 2, 4
-  assert.deepEqual(Array.from(linspaceIndices(21, 20)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20]); // second half from the end: 20 − 9·(20/19) = 10.53 → 10
+  assert.deepEqual(
+    Array.from(linspaceIndices(21, 20)),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20],
+  ); // second half from the end: 20 − 9·(20/19) = 10.53 → 10
   assert.deepEqual(Array.from(linspaceIndices(9, 1)), [0]);
 });
 
@@ -36,7 +50,8 @@ test('ring write wraps around and keeps Σx, Σx² equal to a recomputation', ()
 
 test('initial queue entries are unit vectors; moments of a slot match the buffer', () => {
   const mem = createQueueMemory(3, 16, 8, createRng(6));
-  for (const b of mem.buffers) for (let m = 0; m < 16; m++) expectClose(Math.hypot(...b.slice(m * 8, m * 8 + 8)), 1, { rtol: 0, atol: 1e-6 });
+  for (const b of mem.buffers)
+    for (let m = 0; m < 16; m++) expectClose(Math.hypot(...b.slice(m * 8, m * 8 + 8)), 1, { rtol: 0, atol: 1e-6 });
   const { mean1, mean2 } = slotMoments(mem, 2);
   const b = mem.buffers[2] as Float32Array;
   for (let d = 0; d < 8; d++) {
@@ -60,7 +75,12 @@ test('running memory: moments converge to the data moments with time constant M'
   expectClose(mean2, [a * a, b * b], { rtol: 1e-8, atol: 1e-8 });
   const one = createRunningMemory(1, 10, 2);
   pushRows(one, 0, feats, [0]);
-  expectClose(slotMoments(one, 0).mean1, [Math.fround(0.6) / 10, Math.fround(0.8) / 10], { rtol: 1e-12, atol: 0 }, 'one insertion moves E[x] by 1/M');
+  expectClose(
+    slotMoments(one, 0).mean1,
+    [Math.fround(0.6) / 10, Math.fround(0.8) / 10],
+    { rtol: 1e-12, atol: 0 },
+    'one insertion moves E[x] by 1/M',
+  );
 });
 
 test('queueFromBuffers rejects a pointer outside the ring and a wrong length', () => {

@@ -1,7 +1,14 @@
 /** Naive float64 oracles for differential tests of the GMM head. */
 
 /** ℓ[n, j] by the textbook formula, float64. feats [N, D], means/stds [J, D] → [N, J]. */
-export function logDensityOracle(feats: ArrayLike<number>, means: ArrayLike<number>, stds: ArrayLike<number>, N: number, J: number, D: number): Float64Array {
+export function logDensityOracle(
+  feats: ArrayLike<number>,
+  means: ArrayLike<number>,
+  stds: ArrayLike<number>,
+  N: number,
+  J: number,
+  D: number,
+): Float64Array {
   const out = new Float64Array(N * J);
   for (let n = 0; n < N; n++) {
     for (let j = 0; j < J; j++) {
@@ -18,12 +25,19 @@ export function logDensityOracle(feats: ArrayLike<number>, means: ArrayLike<numb
 }
 
 /** The reference's Sinkhorn in the linear domain, float64 (GMMSeg.py:28-55). logits [n, K] → Q [n, K]. */
-export function sinkhornOracle(logits: ArrayLike<number>, n: number, K: number, iterations: number, epsilon: number): Float64Array {
+export function sinkhornOracle(
+  logits: ArrayLike<number>,
+  n: number,
+  K: number,
+  iterations: number,
+  epsilon: number,
+): Float64Array {
   let maxAbs = 0;
   for (let i = 0; i < n * K; i++) maxAbs = Math.max(maxAbs, Math.abs(logits[i] as number));
   // Q is K × n
   const Q = new Float64Array(K * n);
-  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) Q[k * n + i] = Math.exp((logits[i * K + k] as number) / maxAbs / epsilon);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < K; k++) Q[k * n + i] = Math.exp((logits[i * K + k] as number) / maxAbs / epsilon);
   let tot = 0;
   for (const v of Q) tot += v;
   for (let i = 0; i < Q.length; i++) Q[i] = (Q[i] as number) / tot;

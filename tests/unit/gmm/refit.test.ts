@@ -22,7 +22,12 @@ function clusters(centres: number[][], n: number, sigma: number, seed: number): 
 }
 
 const axis = (d: number, s = 1): number[] => Array.from({ length: D }, (_, j) => (j === d ? s : 0));
-const opts = { componentsPerClass: 3, iterations: 10, stdFloorVariance: 1e-6, sinkhorn: { iterations: 3, epsilon: 0.05 } };
+const opts = {
+  componentsPerClass: 3,
+  iterations: 10,
+  stdFloorVariance: 1e-6,
+  sinkhorn: { iterations: 3, epsilon: 0.05 },
+};
 
 test('refit recovers three well-separated clusters: means, equal counts, stds near the noise level', () => {
   const centres = [axis(0), axis(3), axis(5, -1)];
@@ -46,7 +51,9 @@ test('refit stds follow the M-step formula on the final assignment (float64 orac
   for (const s of fit.stds) assert.ok(s >= Math.sqrt(floor) - 1e-7);
   // Rows closest (by the fitted densities) to each component reproduce its σ with the formula v = E[(x − f)²].
   const ll = logDensities(x, 100, D, Float64Array.from(fit.means), Float64Array.from(fit.stds), 2);
-  const groups = [0, 1].map((k) => [...Array(100).keys()].filter((i) => (ll[i * 2 + k] as number) >= (ll[i * 2 + 1 - k] as number)));
+  const groups = [0, 1].map((k) =>
+    [...Array(100).keys()].filter((i) => (ll[i * 2 + k] as number) >= (ll[i * 2 + 1 - k] as number)),
+  );
   assert.equal(groups[0]!.length + groups[1]!.length, 100);
   for (const k of [0, 1]) {
     if (groups[k]!.length !== fit.counts[k]) continue; // the Sinkhorn plan may differ from the density argmax

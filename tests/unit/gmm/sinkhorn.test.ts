@@ -10,7 +10,12 @@ const opts = { iterations: 3, epsilon: 0.05 };
 
 test('log-domain plan equals the linear-domain reference algorithm (float64 oracle)', () => {
   const rng = createRng(3);
-  for (const [n, K] of [[7, 3], [50, 5], [1, 4], [33, 1]] as const) {
+  for (const [n, K] of [
+    [7, 3],
+    [50, 5],
+    [1, 4],
+    [33, 1],
+  ] as const) {
     const logits = Float64Array.from({ length: n * K }, () => -60 + 5 * normal(rng));
     const plan = Array.from(sinkhornLogPlan(logits, n, K, opts), Math.exp);
     expectClose(plan, sinkhornOracle(logits, n, K, 3, 0.05), { rtol: 1e-9, atol: 1e-12 }, `plan n=${n} K=${K}`);
@@ -57,6 +62,9 @@ test('numerically safe: huge log-densities and tiny epsilon stay finite; all-zer
 });
 
 test('non-finite logits and bad epsilon are errors', () => {
-  assert.throws(() => sinkhornAssign(Float64Array.of(0, NaN), 1, 2, opts), (e: Error) => e instanceof ValueError && /non-finite value NaN at flat index 1/.test(e.message));
+  assert.throws(
+    () => sinkhornAssign(Float64Array.of(0, NaN), 1, 2, opts),
+    (e: Error) => e instanceof ValueError && /non-finite value NaN at flat index 1/.test(e.message),
+  );
   assert.throws(() => sinkhornAssign(Float64Array.of(0, 1), 1, 2, { iterations: 3, epsilon: 0 }), ValueError);
 });

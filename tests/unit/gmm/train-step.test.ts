@@ -11,7 +11,15 @@ import { createRng, normal, randInt, type Rng } from '../../../src/random.js';
 
 await initEngine();
 
-const cfg = makeGmmConfig({ classes: 3, componentsPerClass: 2, embedDim: 8, memoryPerComponent: 64, maxSamplesPerStep: 10, gmmUpdateEvery: 2, meanMomentum: 0.5 });
+const cfg = makeGmmConfig({
+  classes: 3,
+  componentsPerClass: 2,
+  embedDim: 8,
+  memoryPerComponent: 64,
+  maxSamplesPerStep: 10,
+  gmmUpdateEvery: 2,
+  meanMomentum: 0.5,
+});
 
 /** Features: class c pixels near prototype c (two sub-prototypes per class), labels at 2× resolution. */
 function batch(rng: Rng, protos: Float32Array[], B = 2, h = 6, w = 6) {
@@ -25,7 +33,10 @@ function batch(rng: Rng, protos: Float32Array[], B = 2, h = 6, w = 6) {
     for (let d = 0; d < D; d++) feats[n * D + d] = (p[d] as number) + 0.15 * normal(rng);
   }
   const labels = new Int32Array(B * 2 * h * 2 * w);
-  for (let b = 0; b < B; b++) for (let y = 0; y < 2 * h; y++) for (let x = 0; x < 2 * w; x++) labels[(b * 2 * h + y) * 2 * w + x] = small[(b * h + (y >> 1)) * w + (x >> 1)] as number;
+  for (let b = 0; b < B; b++)
+    for (let y = 0; y < 2 * h; y++)
+      for (let x = 0; x < 2 * w; x++)
+        labels[(b * 2 * h + y) * 2 * w + x] = small[(b * h + (y >> 1)) * w + (x >> 1)] as number;
   labels[5] = 255;
   return { features: tf.tensor4d(feats, [B, h, w, D]), labels, labelShape: [B, 2 * h, 2 * w] as const, small };
 }
@@ -86,13 +97,22 @@ test('a consumed state is refused; NaN features and bad labels are errors that l
   const s0 = createHeadState(cfg, rng);
   const b = batch(rng, protos);
   const s1 = headTrainStep(s0, b).state;
-  assert.throws(() => headTrainStep(s0, b), (e: Error) => e instanceof ValueError && /already advanced/.test(e.message));
+  assert.throws(
+    () => headTrainStep(s0, b),
+    (e: Error) => e instanceof ValueError && /already advanced/.test(e.message),
+  );
   const version = s1.memory.version;
   const nan = tf.tidy(() => tf.concat([tf.fill([1, 6, 6, 8], NaN), tf.zeros([1, 6, 6, 8])])) as tf.Tensor4D;
-  assert.throws(() => headTrainStep(s1, { ...b, features: nan }), (e: Error) => e instanceof ValueError && /non-finite embedding at pixel 0/.test(e.message));
+  assert.throws(
+    () => headTrainStep(s1, { ...b, features: nan }),
+    (e: Error) => e instanceof ValueError && /non-finite embedding at pixel 0/.test(e.message),
+  );
   const bad = Int32Array.from(b.labels);
   bad[3] = 7;
-  assert.throws(() => headTrainStep(s1, { ...b, labels: bad }), (e: Error) => e instanceof ValueError && /label value 7 at flat index 3/.test(e.message));
+  assert.throws(
+    () => headTrainStep(s1, { ...b, labels: bad }),
+    (e: Error) => e instanceof ValueError && /label value 7 at flat index 3/.test(e.message),
+  );
   assert.throws(() => headTrainStep(s1, { ...b, labelShape: [2, 12, 11] }), /'labels' has 288 values/);
   assert.equal(s1.memory.version, version);
   assert.doesNotThrow(() => headTrainStep(s1, b));
@@ -104,8 +124,14 @@ test('component target K·c + k = 255 is kept in the fixed mode and dropped in t
   const logDensity = new Float32Array(C * K).map((_, j) => -50 - j * 0.01);
   const opts = { classes: C, componentsPerClass: K, ignoreIndex: 255, iterations: 3, epsilon: 0.05 };
   // one pixel of class 51: after the row normalisation every component is tied, so Sinkhorn picks component 0 → 255
-  const fixed = componentTargets(logDensity, Int32Array.of(51), Int32Array.of(51), { ...opts, contrastTargetCollision: 'fixed' });
-  const ref = componentTargets(logDensity, Int32Array.of(51), Int32Array.of(51), { ...opts, contrastTargetCollision: 'reference' });
+  const fixed = componentTargets(logDensity, Int32Array.of(51), Int32Array.of(51), {
+    ...opts,
+    contrastTargetCollision: 'fixed',
+  });
+  const ref = componentTargets(logDensity, Int32Array.of(51), Int32Array.of(51), {
+    ...opts,
+    contrastTargetCollision: 'reference',
+  });
   assert.deepEqual([fixed.targets[0], fixed.assignment[0], fixed.eligible[0]], [255, 0, 1]);
   assert.deepEqual([ref.targets[0], ref.assignment[0]], [-1, 0]);
 });

@@ -11,7 +11,14 @@ const EXACT = { rtol: 0, atol: 0 };
 
 test('quantileRank: smallest k with k/N ≥ q', () => {
   expectClose(
-    [quantileRank(20, 0.95), quantileRank(100, 0.95), quantileRank(10, 0.95), quantileRank(3, 1 / 3), quantileRank(1, 0.95), quantileRank(7, 1)],
+    [
+      quantileRank(20, 0.95),
+      quantileRank(100, 0.95),
+      quantileRank(10, 0.95),
+      quantileRank(3, 1 / 3),
+      quantileRank(1, 0.95),
+      quantileRank(7, 1),
+    ],
     [19, 95, 10, 1, 1, 7],
     EXACT,
     'ranks',
@@ -22,7 +29,12 @@ test('quantileRank: smallest k with k/N ≥ q', () => {
 test('calibrateOnInliers: 20 distinct scores → the 19th smallest, 95% at or below', () => {
   const scores = Float32Array.from({ length: 20 }, (_, i) => 20 - i); // 20 … 1, unsorted order
   const c = calibrateOnInliers(scores);
-  expectClose([c.threshold, c.achievedTpr, c.inlierMedian, c.numInliers, c.targetTpr], [19, 0.95, 10, 20, 0.95], EXACT, 'calibration');
+  expectClose(
+    [c.threshold, c.achievedTpr, c.inlierMedian, c.numInliers, c.targetTpr],
+    [19, 0.95, 10, 20, 0.95],
+    EXACT,
+    'calibration',
+  );
   const flagged = thresholdMask(scores, c.threshold).reduce((a, b) => a + b, 0);
   expectClose(flagged, 1, EXACT, 'one inlier of 20 flagged');
 });
@@ -50,7 +62,12 @@ test('calibrateOnInliers equals the brute-force definition on random tied data',
       const candidates = [...new Set(s)].sort((a, b) => a - b);
       const v = candidates.find((c) => s.filter((x) => x <= c).length / n >= q)!;
       const c = calibrateOnInliers(s, q);
-      expectClose([c.threshold, c.achievedTpr], [v, s.filter((x) => x <= v).length / n], EXACT, `trial ${trial} q ${q}`);
+      expectClose(
+        [c.threshold, c.achievedTpr],
+        [v, s.filter((x) => x <= v).length / n],
+        EXACT,
+        `trial ${trial} q ${q}`,
+      );
       assert.ok(c.achievedTpr >= q);
     }
   }
@@ -58,7 +75,10 @@ test('calibrateOnInliers equals the brute-force definition on random tied data',
 
 test('calibrateOnInliers rejects empty input, non-finite scores and bad rates', () => {
   assert.throws(() => calibrateOnInliers([]), ValueError);
-  assert.throws(() => calibrateOnInliers([1, NaN]), (e: unknown) => e instanceof ValueError && /index 1/.test(e.message));
+  assert.throws(
+    () => calibrateOnInliers([1, NaN]),
+    (e: unknown) => e instanceof ValueError && /index 1/.test(e.message),
+  );
   assert.throws(() => calibrateOnInliers([1, Infinity]), ValueError);
   assert.throws(() => calibrateOnInliers([1], 0), ValueError);
   assert.throws(() => calibrateOnInliers([1], 1.2), ValueError);

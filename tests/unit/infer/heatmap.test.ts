@@ -26,8 +26,11 @@ test('inferno table: 256 colours, documented endpoints and middle, CIE lightness
   const lin = (v: number): number => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
   let prev = -1;
   for (let i = 0; i < 256; i++) {
-    const Y = 0.2126 * lin(INFERNO_TABLE[3 * i]!) + 0.7152 * lin(INFERNO_TABLE[3 * i + 1]!) + 0.0722 * lin(INFERNO_TABLE[3 * i + 2]!);
-    const L = 116 * (Y > 216 / 24389 ? Math.cbrt(Y) : (24389 / 27 * Y + 16) / 116) - 16;
+    const Y =
+      0.2126 * lin(INFERNO_TABLE[3 * i]!) +
+      0.7152 * lin(INFERNO_TABLE[3 * i + 1]!) +
+      0.0722 * lin(INFERNO_TABLE[3 * i + 2]!);
+    const L = 116 * (Y > 216 / 24389 ? Math.cbrt(Y) : ((24389 / 27) * Y + 16) / 116) - 16;
     assert.ok(L >= prev, `lightness drops at index ${i}`);
     prev = L;
   }
@@ -68,9 +71,22 @@ test('scaleFromCalibration centres the threshold: [median, 2 thr − median], fa
 
 test('heatLegend: evenly spaced ticks with clamped ends, plus the threshold tick', () => {
   const leg = heatLegend({ min: 1, max: 5 }, 'inferno', 3);
-  expectClose(leg.ticks.map((t) => t.value), [1, 2, 3, 4, 5, 3], EXACT, 'values');
-  expectClose(leg.ticks.map((t) => t.fraction), [0, 0.25, 0.5, 0.75, 1, 0.5], EXACT, 'fractions');
-  assert.deepEqual(leg.ticks.map((t) => t.label), ['≤ 1.000', '2.000', '3.000', '4.000', '≥ 5.000', 'threshold 3.000']);
+  expectClose(
+    leg.ticks.map((t) => t.value),
+    [1, 2, 3, 4, 5, 3],
+    EXACT,
+    'values',
+  );
+  expectClose(
+    leg.ticks.map((t) => t.fraction),
+    [0, 0.25, 0.5, 0.75, 1, 0.5],
+    EXACT,
+    'fractions',
+  );
+  assert.deepEqual(
+    leg.ticks.map((t) => t.label),
+    ['≤ 1.000', '2.000', '3.000', '4.000', '≥ 5.000', 'threshold 3.000'],
+  );
   expectClose([...leg.ticks[5]!.color], [188, 55, 84], EXACT, 'threshold colour');
   assert.throws(() => heatLegend({ min: 0, max: 1 }, 'inferno', undefined, 1), ValueError);
 });
@@ -82,7 +98,12 @@ test('legendBar shows the table left to right', () => {
     const k = Math.floor(x / 2);
     for (const y of [0, 1]) {
       const p = (y * 512 + x) * 3;
-      expectClose([...bar.data.subarray(p, p + 3)], [...INFERNO_TABLE.subarray(3 * k, 3 * k + 3)], EXACT, `column ${x}`);
+      expectClose(
+        [...bar.data.subarray(p, p + 3)],
+        [...INFERNO_TABLE.subarray(3 * k, 3 * k + 3)],
+        EXACT,
+        `column ${x}`,
+      );
     }
   }
   assert.throws(() => legendBar('inferno', 0, 2), ShapeError);

@@ -33,7 +33,12 @@ test('maskContour: inner 4-neighbour boundary, image border closes regions, thic
   expectClose(maskContour(full, 3, 3), [1, 1, 1, 1, 0, 1, 1, 1, 1], EXACT, 'touching the border');
   const full5 = new Uint8Array(25).fill(7);
   const t2 = maskContour(full5, 5, 5, 2);
-  expectClose(t2, Array.from({ length: 25 }, (_, i) => (i === 12 ? 0 : 1)), EXACT, 'thickness 2');
+  expectClose(
+    t2,
+    Array.from({ length: 25 }, (_, i) => (i === 12 ? 0 : 1)),
+    EXACT,
+    'thickness 2',
+  );
   expectClose(maskContour(new Uint8Array(4), 2, 2), [0, 0, 0, 0], EXACT, 'empty');
   assert.throws(() => maskContour(m, 5, 5, 0), ValueError);
 });

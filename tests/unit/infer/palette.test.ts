@@ -4,12 +4,7 @@ import { ShapeError, ValueError } from '../../../src/errors.js';
 import { CAMVID_CLASSES, CAMVID_PALETTE } from '../../../src/data/camvid.js';
 import { CITYSCAPES_CLASSES, CITYSCAPES_PALETTE } from '../../../src/data/cityscapes.js';
 import { DATASET_PALETTES } from '../../../src/data/palettes.js';
-import {
-  colorizeLabels,
-  genericPalette,
-  hsvToRgb,
-  paletteFor,
-} from '../../../src/infer/palette.js';
+import { colorizeLabels, genericPalette, hsvToRgb, paletteFor } from '../../../src/infer/palette.js';
 import { expectClose } from '../../helpers/close.js';
 
 const EXACT = { rtol: 0, atol: 0 };
@@ -24,7 +19,13 @@ test('dataset palettes have one colour per class and the published colours', () 
   expectClose([...CAMVID_PALETTE[3]!], [128, 64, 128], EXACT, 'camvid road');
   expectClose([...CAMVID_PALETTE[10]!], [0, 128, 192], EXACT, 'camvid bicyclist');
   assert.equal(paletteFor(CITYSCAPES_CLASSES, DATASET_PALETTES), CITYSCAPES_PALETTE);
-  assert.equal(paletteFor(CAMVID_CLASSES.map((c) => c.toUpperCase()), DATASET_PALETTES), CAMVID_PALETTE);
+  assert.equal(
+    paletteFor(
+      CAMVID_CLASSES.map((c) => c.toUpperCase()),
+      DATASET_PALETTES,
+    ),
+    CAMVID_PALETTE,
+  );
   assert.equal(paletteFor(['a', 'b', 'c'], DATASET_PALETTES).length, 3);
   assert.deepEqual(paletteFor(CITYSCAPES_CLASSES), genericPalette(19), 'without known lists: the generic palette');
 });
@@ -50,11 +51,22 @@ test('colorizeLabels: hand-checked pixels, ignore colour for 255 and negatives',
   assert.equal(img.height, 2);
   expectClose(img.data, [128, 128, 128, 128, 64, 128, 1, 2, 3, 0, 128, 192], EXACT, 'rgb');
   const i32 = { width: 3, height: 1, data: Int32Array.from([-1, 1, 0]) };
-  expectClose(colorizeLabels(i32, [[10, 20, 30], [40, 50, 60]]).data, [0, 0, 0, 40, 50, 60, 10, 20, 30], EXACT, 'int32');
+  expectClose(
+    colorizeLabels(i32, [
+      [10, 20, 30],
+      [40, 50, 60],
+    ]).data,
+    [0, 0, 0, 40, 50, 60, 10, 20, 30],
+    EXACT,
+    'int32',
+  );
 });
 
 test('colorizeLabels rejects out-of-range classes, bad shapes and bad colours', () => {
-  assert.throws(() => colorizeLabels({ width: 1, height: 1, data: Uint8Array.from([11]) }, CAMVID_PALETTE), (e: unknown) => e instanceof ValueError && /value 11/.test(e.message));
+  assert.throws(
+    () => colorizeLabels({ width: 1, height: 1, data: Uint8Array.from([11]) }, CAMVID_PALETTE),
+    (e: unknown) => e instanceof ValueError && /value 11/.test(e.message),
+  );
   assert.throws(() => colorizeLabels({ width: 2, height: 2, data: new Uint8Array(3) }, CAMVID_PALETTE), ShapeError);
   assert.throws(() => colorizeLabels({ width: 1, height: 1, data: new Uint8Array(1) }, [[0, 0, 256]]), ValueError);
   assert.throws(() => colorizeLabels({ width: 1, height: 1, data: new Uint8Array(1) }, []), ShapeError);

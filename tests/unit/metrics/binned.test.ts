@@ -71,7 +71,12 @@ test('the AUROC bound is attained: one bin with every positive above every negat
   const m = binnedMetrics(h);
   expectClose(m.auroc, 0.5, { rtol: 0, atol: 1e-15 }, 'binned auroc');
   expectClose(m.bounds.auroc, 0.5, { rtol: 0, atol: 1e-15 }, 'bound');
-  expectClose(anomalyMetricsExact(scores, labels).auroc - m.auroc, m.bounds.auroc, { rtol: 0, atol: 1e-15 }, 'attained');
+  expectClose(
+    anomalyMetricsExact(scores, labels).auroc - m.auroc,
+    m.bounds.auroc,
+    { rtol: 0, atol: 1e-15 },
+    'attained',
+  );
 });
 
 test('one bin per distinct score gives exactly the exact result', () => {
@@ -93,7 +98,9 @@ test('streaming: per-image histograms merged = one histogram of everything; rang
   const images = Array.from({ length: 6 }, () => randomData(rng, 400, false));
   const range = images.map((im) => scoreRange(im.scores, im.labels)).reduce(mergeRanges);
   const edges = uniformEdges(range, 128);
-  const merged = images.map((im) => accumulateHistogram(createHistogram(edges), im.scores, im.labels)).reduce(mergeHistograms);
+  const merged = images
+    .map((im) => accumulateHistogram(createHistogram(edges), im.scores, im.labels))
+    .reduce(mergeHistograms);
   const allS = Float64Array.from(images.flatMap((im) => Array.from(im.scores)));
   const allL = Uint8Array.from(images.flatMap((im) => Array.from(im.labels)));
   const single = accumulateHistogram(createHistogram(edges), allS, allL);
@@ -118,7 +125,10 @@ test('bin assignment: half-open bins, last bin closed, uniform edges end exactly
 
 test('errors: scores outside the edges, NaN, bad edges, edge mismatch on merge, lengths, single class', () => {
   const h = createHistogram([0, 1]);
-  assert.throws(() => accumulateHistogram(h, [0.5, 1.5], [0, 1]), (e: unknown) => e instanceof ValueError && /score 1\.5 at flat index 1 is outside/.test(e.message));
+  assert.throws(
+    () => accumulateHistogram(h, [0.5, 1.5], [0, 1]),
+    (e: unknown) => e instanceof ValueError && /score 1\.5 at flat index 1 is outside/.test(e.message),
+  );
   assert.deepEqual([...h.pos, ...h.neg], [0, 0], 'a failed call leaves the histogram unchanged');
   assert.throws(() => accumulateHistogram(h, [NaN, NaN, 0.5], [0, 1, 1]), /2 NaN values/);
   accumulateHistogram(h, [7], [255]); // void pixels are not range-checked

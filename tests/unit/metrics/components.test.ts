@@ -37,26 +37,8 @@ test('connected components: 8-connectivity joins diagonals, 4-connectivity does 
 });
 
 test('hand-computed sIoU, PPV, per-τ counts and mean F1 for two GT objects', () => {
-  const gt = grid([
-    '........',
-    '.##.....',
-    '.##.....',
-    '........',
-    '........',
-    '.....###',
-    '.....###',
-    '........',
-  ]);
-  const pred = grid([
-    '........',
-    '.###....',
-    '.###....',
-    '........',
-    '........',
-    '........',
-    '.....##.',
-    '........',
-  ]);
+  const gt = grid(['........', '.##.....', '.##.....', '........', '........', '.....###', '.....###', '........']);
+  const pred = grid(['........', '.###....', '.###....', '........', '........', '........', '.....##.', '........']);
   const st = componentFrameStats(pred.data, gt.data, 8, 8, NO_FILTER);
   // A (4 px) covered by P1 (6 px): 4 / (6 + 4 − 4) ; B (6 px) half covered by P2 (2 px): 2 / (2 + 6 − 2)
   expectClose(st.sIoUGt, [4 / 6, 2 / 6], TOL, 'sIoU');
@@ -133,8 +115,14 @@ test('dataset aggregation sums counts over frames and pools the means', () => {
 
 test('errors: nothing to count, shape mismatch, bad options', () => {
   const empty = componentFrameStats(grid(['..']).data, grid(['..']).data, 1, 2, NO_FILTER);
-  assert.throws(() => componentMetrics([empty]), (e: unknown) => e instanceof ValueError && /F1 is undefined/.test(e.message));
+  assert.throws(
+    () => componentMetrics([empty]),
+    (e: unknown) => e instanceof ValueError && /F1 is undefined/.test(e.message),
+  );
   assert.throws(() => componentFrameStats(new Uint8Array(3), new Uint8Array(4), 2, 2, NO_FILTER), ShapeError);
-  assert.throws(() => componentFrameStats(new Uint8Array(4), new Uint8Array(4), 2, 2, { ...NO_FILTER, minGtSize: -1 }), ValueError);
+  assert.throws(
+    () => componentFrameStats(new Uint8Array(4), new Uint8Array(4), 2, 2, { ...NO_FILTER, minGtSize: -1 }),
+    ValueError,
+  );
   assert.throws(() => labelComponents(new Uint8Array(4), 2, 2, 6 as 4), /connectivity must be 4 or 8/);
 });

@@ -17,13 +17,19 @@ test('rows = label, columns = prediction; ignore index 255 excluded whatever the
   assert.equal(confusionAt(cm, 0, 1), 1);
   assert.equal(confusionAt(cm, 1, 1), 2);
   assert.equal(confusionAt(cm, 2, 0), 1);
-  assert.equal(cm.counts.reduce((a, b) => a + b, 0), 5);
+  assert.equal(
+    cm.counts.reduce((a, b) => a + b, 0),
+    5,
+  );
 });
 
 test('custom ignore index', () => {
   const cm = confusionFromArrays([0, 1, 1], [0, 1, 9], 2, 9);
   assert.deepEqual([...cm.counts], [1, 0, 0, 1]);
-  assert.throws(() => confusionFromArrays([0, 1, 1], [0, 1, 255], 2, 9), /label value 255 at flat index 2 is outside \[0, 2\) and is not the ignore index 9/);
+  assert.throws(
+    () => confusionFromArrays([0, 1, 1], [0, 1, 255], 2, 9),
+    /label value 255 at flat index 2 is outside \[0, 2\) and is not the ignore index 9/,
+  );
 });
 
 test('merge across images equals accumulating the concatenation; accumulate is in place', () => {
@@ -40,7 +46,10 @@ test('merge across images equals accumulating the concatenation; accumulate is i
 
 test('errors name the value: label out of range, prediction out of range, non-integer; matrix unchanged', () => {
   const cm = createConfusion(3);
-  assert.throws(() => accumulateConfusion(cm, [0, 0], [0, 3]), (e: unknown) => e instanceof ValueError && /label value 3 at flat index 1/.test(e.message));
+  assert.throws(
+    () => accumulateConfusion(cm, [0, 0], [0, 3]),
+    (e: unknown) => e instanceof ValueError && /label value 3 at flat index 1/.test(e.message),
+  );
   assert.throws(() => accumulateConfusion(cm, [0, -1], [0, 1]), /prediction value -1 at flat index 1/);
   assert.throws(() => accumulateConfusion(cm, [0, 0], [0.5, 1]), /label value 0.5/);
   assert.deepEqual([...cm.counts], new Array(9).fill(0));

@@ -29,11 +29,11 @@ test('linspace follows NumPy (i·step + start, exact endpoint)', () => {
 
 test('pairwiseSum: sequential below 8, 8 accumulators up to 128, recursive halving above', () => {
   const small = [1e16, 1, -1e16];
-  expectClose(pairwiseSum(small), (1e16 + 1) - 1e16, EXACT, 'pairwiseSum(small)');
+  expectClose(pairwiseSum(small), 1e16 + 1 - 1e16, EXACT, 'pairwiseSum(small)');
   // 16 values: r[j] = a[j] + a[j+8], then ((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))
   const a = [1e16, 1, 1, 1, 1, 1, 1, 1, -1e16, 1, 1, 1, 1, 1, 1, 1];
   const r = Array.from({ length: 8 }, (_, j) => (a[j] as number) + (a[j + 8] as number));
-  const want = ((r[0]! + r[1]!) + (r[2]! + r[3]!)) + ((r[4]! + r[5]!) + (r[6]! + r[7]!));
+  const want = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
   expectClose(pairwiseSum(a), want, EXACT, 'pairwiseSum(a)');
   // Above 128 the halves sum separately: exact for integers, and equal to splitting by hand.
   const big = Float64Array.from({ length: 1000 }, (_, i) => i);
@@ -52,7 +52,12 @@ test('trapz, searchSorted, uniqueSorted', () => {
 
 test('quantileLinear: NumPy linear rule, with b − a rounded in float16', () => {
   const s = Float64Array.of(0, 1, 2, 3);
-  expectClose([...quantileLinear(s, [0, 0.5, 1, 1 / 3])], [0, 1.5, 3, 1], EXACT, '[...quantileLinear(s, [0, 0.5, 1, 1 / 3])]');
+  expectClose(
+    [...quantileLinear(s, [0, 0.5, 1, 1 / 3])],
+    [0, 1.5, 3, 1],
+    EXACT,
+    '[...quantileLinear(s, [0, 0.5, 1, 1 / 3])]',
+  );
   // a = f16(0.1), b = 2048: b − a = 2047.90… → 2048 in float16; γ = 0.25 < 0.5 → a + 2048·0.25
   const a = toFloat16(0.1);
   const q = quantileLinear(Float64Array.of(a, 2048), [0.25, 0.75], toFloat16);
@@ -74,7 +79,10 @@ test('argsortNumpy sorts correctly; heapsortSegment sorts a segment', () => {
     const n = 1 + randInt(rng, 400);
     const v = Float64Array.from({ length: n }, () => randInt(rng, 1 + randInt(rng, 20)));
     const idx = argsortNumpy(v);
-    assert.deepEqual([...idx].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+    assert.deepEqual(
+      [...idx].sort((a, b) => a - b),
+      Array.from({ length: n }, (_, i) => i),
+    );
     for (let i = 1; i < n; i++) assert.ok(v[idx[i]!]! >= v[idx[i - 1]!]!);
     const t = Int32Array.from({ length: n }, (_, i) => i);
     heapsortSegment(v, t, 0, n);

@@ -26,7 +26,10 @@ function sklearnOracle(yAll: number[], sAll: number[]): { auroc: number; ap: num
   });
   const n = y.length;
   // np.argsort(y_score, kind="mergesort")[::-1]
-  const order = s.map((_, i) => i).sort((a, b) => (s[a] as number) - (s[b] as number) || a - b).reverse();
+  const order = s
+    .map((_, i) => i)
+    .sort((a, b) => (s[a] as number) - (s[b] as number) || a - b)
+    .reverse();
   const ss = order.map((i) => s[i] as number);
   const yy = order.map((i) => y[i] as number);
   const idxs: number[] = [];
@@ -93,10 +96,14 @@ function randomCase(rng: Rng, c: number): { labels: number[]; scores: number[] }
     const shift = l === 1 ? 0.7 : 0;
     let s: number;
     if (kind === 0) s = normal(rng) + shift;
-    else if (kind === 1) s = randInt(rng, k); // heavy ties
-    else if (kind === 2) s = randInt(rng, k) / k + (uniform(rng) < 0.3 ? uniform(rng) : 0) + shift; // mixed
-    else if (kind === 3) s = 0.5; // all tied
-    else if (kind === 4) s = Math.fround(1 / (1 + Math.exp(-(normal(rng) * 4 + 3 * shift)))); // saturating float32
+    else if (kind === 1)
+      s = randInt(rng, k); // heavy ties
+    else if (kind === 2)
+      s = randInt(rng, k) / k + (uniform(rng) < 0.3 ? uniform(rng) : 0) + shift; // mixed
+    else if (kind === 3)
+      s = 0.5; // all tied
+    else if (kind === 4)
+      s = Math.fround(1 / (1 + Math.exp(-(normal(rng) * 4 + 3 * shift)))); // saturating float32
     else s = (randInt(rng, 3) - 1) * 1e6 + randInt(rng, 2); // large magnitudes, negatives
     scores.push(s);
   }
@@ -177,13 +184,25 @@ test('tie tables merge across images: merged metrics equal the pooled computatio
 });
 
 test('errors: NaN / infinite scores counted, one class missing, nothing valid, length mismatch', () => {
-  assert.throws(() => anomalyMetricsExact([NaN, 1, NaN, 0], [1, 0, 0, 1]), (e: unknown) => e instanceof ValueError && /2 NaN and 0 infinite/.test(e.message));
+  assert.throws(
+    () => anomalyMetricsExact([NaN, 1, NaN, 0], [1, 0, 0, 1]),
+    (e: unknown) => e instanceof ValueError && /2 NaN and 0 infinite/.test(e.message),
+  );
   assert.throws(() => anomalyMetricsExact([Infinity, 1], [1, 0]), /0 NaN and 1 infinite/);
   // NaN at a void pixel is ignored
   expectClose(anomalyMetricsExact([NaN, 1, 0], [255, 1, 0]).auroc, 1, TOL, 'void NaN');
-  assert.throws(() => anomalyMetricsExact([1, 2], [0, 0]), (e: unknown) => e instanceof ValueError && /no anomaly pixels \(label 1\)/.test(e.message));
-  assert.throws(() => anomalyMetricsExact([1, 2], [1, 255]), (e: unknown) => e instanceof ValueError && /no inlier pixels \(label 0\)/.test(e.message));
-  assert.throws(() => anomalyMetricsExact([1, 2], [255, 7]), (e: unknown) => e instanceof ValueError && /no valid pixels/.test(e.message));
+  assert.throws(
+    () => anomalyMetricsExact([1, 2], [0, 0]),
+    (e: unknown) => e instanceof ValueError && /no anomaly pixels \(label 1\)/.test(e.message),
+  );
+  assert.throws(
+    () => anomalyMetricsExact([1, 2], [1, 255]),
+    (e: unknown) => e instanceof ValueError && /no inlier pixels \(label 0\)/.test(e.message),
+  );
+  assert.throws(
+    () => anomalyMetricsExact([1, 2], [255, 7]),
+    (e: unknown) => e instanceof ValueError && /no valid pixels/.test(e.message),
+  );
   assert.throws(() => anomalyMetricsExact([], []), /no valid pixels/);
   assert.throws(() => anomalyMetricsExact([1, 2, 3], [0, 1]), ShapeError);
   assert.throws(() => metricsFromTieTable(tieTable([1], [1])), /no inlier/);

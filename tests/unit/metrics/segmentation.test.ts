@@ -33,7 +33,10 @@ test('perfect prediction: every present class IoU 1, absent class NaN', () => {
 });
 
 test('empty matrix (everything ignored) is a clear error; nanMean of all-NaN is NaN', () => {
-  assert.throws(() => segmentationMetrics(createConfusion(3)), (e: unknown) => e instanceof ValueError && /no pixel had a label other than the ignore index/.test(e.message));
+  assert.throws(
+    () => segmentationMetrics(createConfusion(3)),
+    (e: unknown) => e instanceof ValueError && /no pixel had a label other than the ignore index/.test(e.message),
+  );
   assert.ok(Number.isNaN(nanMean([NaN, NaN])));
   expectClose(nanMean([1, NaN, 3]), 2, EXACT, 'nanMean([1, NaN, 3])');
 });

@@ -43,8 +43,18 @@ test('golden: matches the official road_anomaly_benchmark@1c7804e PixBinaryClass
   // The frames share the top threshold 1.0 (saturated scores), so the tie order matters here.
   const frames = [goldenFrame(0, 1500), goldenFrame(1, 700), goldenFrame(2, 60)];
   const bins = frames.map((f) => smiycFrameBins(f.scores, f.labels));
-  assert.deepEqual(bins.map((b) => b.thresholds.length + 1), [563, 484, 53]);
-  assert.deepEqual(bins.map((b) => [b.numPos, b.numNeg]), [[293, 1060], [138, 494], [14, 41]]);
+  assert.deepEqual(
+    bins.map((b) => b.thresholds.length + 1),
+    [563, 484, 53],
+  );
+  assert.deepEqual(
+    bins.map((b) => [b.numPos, b.numNeg]),
+    [
+      [293, 1060],
+      [138, 494],
+      [14, 41],
+    ],
+  );
   const m = smiycPixelMetrics(bins);
   expectClose(m.ap, 0.4557188446558144, EXACT, 'm.ap');
   expectClose(m.auroc, 0.8322320453664893, EXACT, 'm.auroc');
@@ -63,9 +73,16 @@ test('frame bins: edges surround [vmin − ε, vmax + ε], thresholds are lower 
   const vmin = s16[0] as number;
   // vrange = 0.8 in float16 → ε = max(0.8·0.01, 0.01) = 0.01
   assert.equal(b.thresholds[b.thresholds.length - 1], vmin - 0.01);
-  for (let k = 1; k < b.thresholds.length; k++) assert.ok((b.thresholds[k] as number) < (b.thresholds[k - 1] as number));
-  assert.equal(b.tpRel.reduce((a, c) => a + c, 0), 3);
-  assert.equal(b.fpRel.reduce((a, c) => a + c, 0), 6);
+  for (let k = 1; k < b.thresholds.length; k++)
+    assert.ok((b.thresholds[k] as number) < (b.thresholds[k - 1] as number));
+  assert.equal(
+    b.tpRel.reduce((a, c) => a + c, 0),
+    3,
+  );
+  assert.equal(
+    b.fpRel.reduce((a, c) => a + c, 0),
+    6,
+  );
   // Each inlier value gets a quantile edge, but NumPy's interpolation lands the one for 0.4 (float16
   // 0.39990234375) one ulp above it: level 0.6000000000000001 → virtual index 3.0000000000000004 →
   // a + diff·4.4e-16 rounds up to a + 2⁻⁵⁴. So 0.4 shares the bin [0.30004…, 0.39990…+2⁻⁵⁴) with 0.3.
@@ -92,7 +109,9 @@ test('one frame: SMIYC = the generic binned evaluator on its bins, within the bi
     const smiyc = smiycPixelMetrics([fb]);
     const B = fb.thresholds.length;
     const hist: ScoreHistogram = {
-      edges: Float64Array.from({ length: B + 1 }, (_, k) => (k < B ? (fb.thresholds[B - 1 - k] as number) : (fb.thresholds[0] as number) + 1)),
+      edges: Float64Array.from({ length: B + 1 }, (_, k) =>
+        k < B ? (fb.thresholds[B - 1 - k] as number) : (fb.thresholds[0] as number) + 1,
+      ),
       pos: Float64Array.from({ length: B }, (_, k) => fb.tpRel[B - 1 - k] as number),
       neg: Float64Array.from({ length: B }, (_, k) => fb.fpRel[B - 1 - k] as number),
     };
@@ -103,7 +122,12 @@ test('one frame: SMIYC = the generic binned evaluator on its bins, within the bi
     expectClose(smiyc.fpr95, binned.fpr95, tol, `case ${c} fpr95`);
     const exact = anomalyMetricsExact(castFloat16(scores), labels);
     expectClose(smiyc.ap, exact.ap, { rtol: 0, atol: binned.bounds.ap + 1e-12 }, `case ${c} ap within the bound`);
-    expectClose(smiyc.auroc, exact.auroc, { rtol: 0, atol: binned.bounds.auroc + 1e-12 }, `case ${c} auroc within the bound`);
+    expectClose(
+      smiyc.auroc,
+      exact.auroc,
+      { rtol: 0, atol: binned.bounds.auroc + 1e-12 },
+      `case ${c} auroc within the bound`,
+    );
   }
 });
 
@@ -128,18 +152,35 @@ test('binarisation compares float16 scores with the float16-cast threshold, stri
 
 test('component frame through the SMIYC threshold', () => {
   // 1×6 strip, GT anomaly at 1..2; scores above 0.5 at 1..3
-  const st = smiycComponentFrame([0, 0.9, 0.9, 0.9, 0, 0], [0, 1, 1, 0, 0, 0], 1, 6, 0.5, { minPredSize: 0, minGtSize: 0, connectivity: 8 });
+  const st = smiycComponentFrame([0, 0.9, 0.9, 0.9, 0, 0], [0, 1, 1, 0, 0, 0], 1, 6, 0.5, {
+    minPredSize: 0,
+    minGtSize: 0,
+    connectivity: 8,
+  });
   expectClose([...st.sIoUGt], [2 / 3], EXACT, '[...st.sIoUGt]');
   expectClose([...st.precPred], [2 / 3], EXACT, '[...st.precPred]');
 });
 
 test('errors: NaN, float16 overflow, a frame with no valid pixel, one class in the whole set, lengths', () => {
-  assert.throws(() => smiycFrameBins([NaN, 1, NaN], [0, 1, 0]), (e: unknown) => e instanceof ValueError && /2 NaN values/.test(e.message));
+  assert.throws(
+    () => smiycFrameBins([NaN, 1, NaN], [0, 1, 0]),
+    (e: unknown) => e instanceof ValueError && /2 NaN values/.test(e.message),
+  );
   assert.throws(() => smiycFrameBins([1e5, 1], [0, 1]), /1 valid scores have magnitude ≥ 65520 and overflow float16/);
   assert.throws(() => smiycFrameBins([1, 2], [255, 255]), /no valid pixel/);
-  assert.throws(() => smiycAnomalyMetrics([{ scores: [1, 2], labels: [0, 0] }, { scores: [3], labels: [0] }]), /no anomaly pixels/);
+  assert.throws(
+    () =>
+      smiycAnomalyMetrics([
+        { scores: [1, 2], labels: [0, 0] },
+        { scores: [3], labels: [0] },
+      ]),
+    /no anomaly pixels/,
+  );
   assert.throws(() => smiycFrameBins([1, 2], [0]), ShapeError);
   // a frame with only one class is fine when the dataset has both
-  const m = smiycAnomalyMetrics([{ scores: [0.2, 0.3], labels: [0, 0] }, { scores: [0.9], labels: [1] }]);
+  const m = smiycAnomalyMetrics([
+    { scores: [0.2, 0.3], labels: [0, 0] },
+    { scores: [0.9], labels: [1] },
+  ]);
   expectClose(m.auroc, 1, EXACT, 'm.auroc');
 });

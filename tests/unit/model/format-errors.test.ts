@@ -68,7 +68,10 @@ const tensorsOf = (h: Record<string, unknown>): Record<string, unknown>[] => h['
 
 test('the hand-crafted reference file decodes (the test helper agrees with the encoder)', () => {
   const bytes = sampleBytes();
-  assert.deepStrictEqual(withHeader(() => undefined), bytes);
+  assert.deepStrictEqual(
+    withHeader(() => undefined),
+    bytes,
+  );
 });
 
 test('not a gmmseg file: names JSON, PNG, gzip, ZIP, safetensors, text-mode damage, or shows the bytes', () => {
@@ -111,21 +114,48 @@ test('truncated at any position (magic, preamble, header, padding, data) says ho
   const bytes = sampleBytes();
   const p = decodePreamble(bytes);
   const headerEnd = 24 + p.headerByteLength;
-  const cuts = [1, 5, 7, 8, 11, 12, 20, 23, 24, 25, headerEnd >> 1, headerEnd - 1, headerEnd, p.dataOffset - 1,
-    p.dataOffset, p.dataOffset + 1, p.dataOffset + 40, bytes.length - 1];
+  const cuts = [
+    1,
+    5,
+    7,
+    8,
+    11,
+    12,
+    20,
+    23,
+    24,
+    25,
+    headerEnd >> 1,
+    headerEnd - 1,
+    headerEnd,
+    p.dataOffset - 1,
+    p.dataOffset,
+    p.dataOffset + 1,
+    p.dataOffset + 40,
+    bytes.length - 1,
+  ];
   for (const cut of cuts) {
     const part = bytes.subarray(0, cut);
     throwsFormat(() => decodeModel(part), new RegExp(`^truncated: expected at least \\d+ bytes .*got ${cut}$`));
   }
-  throwsFormat(() => decodeModel(bytes.subarray(0, headerEnd - 1)), new RegExp(`expected at least ${headerEnd} bytes \\(to hold the header\\)`));
-  throwsFormat(() => decodeModel(bytes.subarray(0, p.dataOffset)), new RegExp(`expected at least ${bytes.length} bytes \\(to hold the tensor data\\)`));
+  throwsFormat(
+    () => decodeModel(bytes.subarray(0, headerEnd - 1)),
+    new RegExp(`expected at least ${headerEnd} bytes \\(to hold the header\\)`),
+  );
+  throwsFormat(
+    () => decodeModel(bytes.subarray(0, p.dataOffset)),
+    new RegExp(`expected at least ${bytes.length} bytes \\(to hold the tensor data\\)`),
+  );
   // The header alone is enough for decodeHeader (inspect), but not for decodeModel.
   assert.deepStrictEqual(decodeHeader(bytes.subarray(0, headerEnd)), decodeHeader(bytes));
 });
 
 test('trailing bytes after the data are rejected', () => {
   const bytes = sampleBytes();
-  throwsFormat(() => decodeModel(new Uint8Array([...bytes, 0])), /corrupt: 1 unexpected bytes after the end of the data/);
+  throwsFormat(
+    () => decodeModel(new Uint8Array([...bytes, 0])),
+    /corrupt: 1 unexpected bytes after the end of the data/,
+  );
 });
 
 test('flipped bytes: header CRC, data CRC, padding, reserved flags, header length', () => {
@@ -137,7 +167,10 @@ test('flipped bytes: header CRC, data CRC, padding, reserved flags, header lengt
     return b;
   };
   for (const at of [24, 30, 24 + p.headerByteLength - 1]) {
-    throwsFormat(() => decodeModel(flip(at)), /^corrupt: header CRC mismatch \(stored 0x[0-9A-F]{8}, computed 0x[0-9A-F]{8}\)$/);
+    throwsFormat(
+      () => decodeModel(flip(at)),
+      /^corrupt: header CRC mismatch \(stored 0x[0-9A-F]{8}, computed 0x[0-9A-F]{8}\)$/,
+    );
     throwsFormat(() => decodeHeader(flip(at)), /header CRC mismatch/);
   }
   for (const at of [16, 19]) throwsFormat(() => decodeModel(flip(at)), /header CRC mismatch/);
@@ -152,7 +185,10 @@ test('flipped bytes: header CRC, data CRC, padding, reserved flags, header lengt
 
 test('invalid header JSON or UTF-8 (with a valid CRC)', () => {
   throwsFormat(() => decodeModel(craft('{"formatVersion": 1,', new Uint8Array(0))), /^invalid header JSON: /);
-  throwsFormat(() => decodeModel(craft(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), new Uint8Array(0))), /^invalid header JSON: /);
+  throwsFormat(
+    () => decodeModel(craft(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), new Uint8Array(0))),
+    /^invalid header JSON: /,
+  );
   throwsFormat(() => decodeModel(craft('', new Uint8Array(0))), /^invalid header JSON: /);
   throwsFormat(() => decodeModel(craft('[1, 2]', new Uint8Array(0))), /JSON header is not an object/);
   throwsFormat(() => decodeModel(craft('null', new Uint8Array(0))), /JSON header is not an object/);
@@ -178,9 +214,13 @@ test('header fields: missing, unknown, or of the wrong type', () => {
 });
 
 test('tensor table problems: dtype, shape, byteLength, offsets, overlap, duplicates', () => {
-  const at = (i: number, edit: (e: Record<string, unknown>) => void) => (h: Record<string, unknown>) => edit(tensorsOf(h)[i]!);
+  const at = (i: number, edit: (e: Record<string, unknown>) => void) => (h: Record<string, unknown>) =>
+    edit(tensorsOf(h)[i]!);
   const cases: [(h: Record<string, unknown>) => void, RegExp][] = [
-    [at(0, (e) => (e['dtype'] = 'float64')), /tensor 'gmm.means' has unknown dtype "float64"; valid: float32, int32, uint8/],
+    [
+      at(0, (e) => (e['dtype'] = 'float64')),
+      /tensor 'gmm.means' has unknown dtype "float64"; valid: float32, int32, uint8/,
+    ],
     [at(0, (e) => (e['shape'] = [2, 2, 4])), /has shape \[2, 2, 4\] and dtype float32 \(64 bytes\) but byteLength 48/],
     [at(0, (e) => (e['byteLength'] = 44)), /but byteLength 44/],
     [at(0, (e) => (e['shape'] = [-2, -2, 3])), /dims must be non-negative integers/],
@@ -198,9 +238,13 @@ test('tensor table problems: dtype, shape, byteLength, offsets, overlap, duplica
     [(h) => (tensorsOf(h)[2] = 'x' as unknown as Record<string, unknown>), /entry 2 is not an object/],
     [(h) => (h['dataByteLength'] = 64), /beyond the data section \(64 bytes\)/],
   ];
-  for (const [edit, re] of cases) throwsFormat(() => decodeModel(withHeader(edit)), new RegExp(`^invalid (tensor table|header): .*${re.source}`));
+  for (const [edit, re] of cases)
+    throwsFormat(() => decodeModel(withHeader(edit)), new RegExp(`^invalid (tensor table|header): .*${re.source}`));
   // The header length checks happen before the data is read.
-  throwsFormat(() => decodeModel(withHeader((h) => (h['dataByteLength'] = 10 ** 15))), /truncated: expected at least \d+ bytes/);
+  throwsFormat(
+    () => decodeModel(withHeader((h) => (h['dataByteLength'] = 10 ** 15))),
+    /truncated: expected at least \d+ bytes/,
+  );
 });
 
 /** One random corruption: truncation, byte flips, an inserted or deleted byte, or a random preamble word. */
@@ -261,7 +305,10 @@ test('fuzz: random header edits with a valid CRC only throw FormatError or decod
       const m = decodeModel(bytes);
       decoded++;
       for (const t of Object.values(m.tensors) as NamedTensor[]) {
-        assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1));
+        assert.equal(
+          t.data.length,
+          t.shape.reduce((a, b) => a * b, 1),
+        );
       }
       assert.ok(encodeModel(m).length > 0);
     } catch (e) {
@@ -275,7 +322,13 @@ test('decodeHeader returns the header exactly as stored', () => {
   const bytes = sampleBytes();
   const h: ModelHeader = decodeHeader(bytes);
   assert.deepStrictEqual(h.classes, ['background', 'road']);
-  assert.deepStrictEqual(h.tensors.map((t) => [t.name, t.dtype, t.shape]), [
-    ['gmm.means', 'float32', [2, 2, 3]], ['labels', 'int32', [3]], ['empty', 'float32', [0, 4]], ['mask', 'uint8', []],
-  ]);
+  assert.deepStrictEqual(
+    h.tensors.map((t) => [t.name, t.dtype, t.shape]),
+    [
+      ['gmm.means', 'float32', [2, 2, 3]],
+      ['labels', 'int32', [3]],
+      ['empty', 'float32', [0, 4]],
+      ['mask', 'uint8', []],
+    ],
+  );
 });

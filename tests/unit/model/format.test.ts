@@ -3,8 +3,16 @@ import assert from 'node:assert/strict';
 import { ShapeError, ValueError } from '../../../src/errors.js';
 import { crc32 } from '../../../src/model/crc32.js';
 import {
-  DATA_ALIGNMENT, FORMAT_VERSION, PREAMBLE_BYTE_LENGTH, decodeHeader, decodeModel, decodePreamble, encodeModel,
-  isLittleEndianHost, tensorFromLittleEndian, tensorToLittleEndian,
+  DATA_ALIGNMENT,
+  FORMAT_VERSION,
+  PREAMBLE_BYTE_LENGTH,
+  decodeHeader,
+  decodeModel,
+  decodePreamble,
+  encodeModel,
+  isLittleEndianHost,
+  tensorFromLittleEndian,
+  tensorToLittleEndian,
 } from '../../../src/model/format.js';
 import type { ModelFile, NamedTensor } from '../../../src/model/model-types.js';
 import { createRng, normal } from '../../../src/random.js';
@@ -97,7 +105,8 @@ test('byte layout: magic, LE version, header length and CRC, zero flags, padding
   const m = sampleModel();
   const bytes = encodeModel(m, { createdBy: 'gmmseg test' });
   assert.deepStrictEqual([...bytes.subarray(0, 8)], [0x47, 0x4d, 0x4d, 0x53, 0x45, 0x47, 0x0d, 0x0a]);
-  const u32 = (at: number): number => (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+  const u32 = (at: number): number =>
+    (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
   assert.equal(u32(8), FORMAT_VERSION);
   assert.deepStrictEqual([...bytes.subarray(8, 12)], [1, 0, 0, 0]);
   const h = u32(12);
@@ -109,8 +118,16 @@ test('byte layout: magic, LE version, header length and CRC, zero flags, padding
   assert.equal(header.formatVersion, FORMAT_VERSION);
   assert.equal(header.createdBy, 'gmmseg test');
   assert.deepStrictEqual(Object.keys(header), [
-    'formatVersion', 'config', 'classes', 'preprocessing', 'metrics', 'calibration',
-    'tensors', 'dataByteLength', 'dataCrc32', 'createdBy',
+    'formatVersion',
+    'config',
+    'classes',
+    'preprocessing',
+    'metrics',
+    'calibration',
+    'tensors',
+    'dataByteLength',
+    'dataCrc32',
+    'createdBy',
   ]);
   const dataOffset = Math.ceil((PREAMBLE_BYTE_LENGTH + h) / 64) * 64;
   assert.equal(decodePreamble(bytes).dataOffset, dataOffset);
@@ -127,7 +144,11 @@ test('byte layout: magic, LE version, header length and CRC, zero flags, padding
 
 test('tensor data is little-endian: 1.0f = 00 00 80 3F, -2.0f = 00 00 00 C0, int32 0x01020304 = 04 03 02 01', () => {
   const m: ModelFile = {
-    config: {}, classes: [], preprocessing: {}, metrics: {}, calibration: {},
+    config: {},
+    classes: [],
+    preprocessing: {},
+    metrics: {},
+    calibration: {},
     tensors: {
       f: { dtype: 'float32', shape: [2], data: new Float32Array([1, -2]) },
       i: { dtype: 'int32', shape: [1], data: new Int32Array([0x01020304]) },
@@ -136,7 +157,10 @@ test('tensor data is little-endian: 1.0f = 00 00 80 3F, -2.0f = 00 00 00 C0, int
   const bytes = encodeModel(m);
   const p = decodePreamble(bytes);
   const [f, i] = decodeHeader(bytes).tensors;
-  assert.deepStrictEqual([...bytes.subarray(p.dataOffset + f!.offset, p.dataOffset + f!.offset + 8)], [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0]);
+  assert.deepStrictEqual(
+    [...bytes.subarray(p.dataOffset + f!.offset, p.dataOffset + f!.offset + 8)],
+    [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0],
+  );
   assert.deepStrictEqual([...bytes.subarray(p.dataOffset + i!.offset, p.dataOffset + i!.offset + 4)], [4, 3, 2, 1]);
 });
 
@@ -152,12 +176,18 @@ test('the big-endian-host code path produces and reads the same little-endian by
   const fBytes = tensorToLittleEndian(f, false);
   assert.deepStrictEqual(new Uint8Array(tensorFromLittleEndian(fBytes, 'float32', false).buffer), fBytes);
   assert.deepStrictEqual(tensorFromLittleEndian(tensorToLittleEndian(i, false), 'int32', false), i);
-  assert.deepStrictEqual(tensorFromLittleEndian(new Uint8Array([4, 3, 2, 1]), 'int32', false), new Int32Array([0x01020304]));
+  assert.deepStrictEqual(
+    tensorFromLittleEndian(new Uint8Array([4, 3, 2, 1]), 'int32', false),
+    new Int32Array([0x01020304]),
+  );
 });
 
 test('encodeModel rejects values JSON cannot round-trip, naming the path', () => {
   const cases: [(m: ModelFile) => void, RegExp][] = [
-    [(m) => ((m.metrics['synthetic'] as { perClassIoU: unknown[] }).perClassIoU[1] = NaN), /'metrics\.synthetic\.perClassIoU\[1\]' is NaN.*store null/],
+    [
+      (m) => ((m.metrics['synthetic'] as { perClassIoU: unknown[] }).perClassIoU[1] = NaN),
+      /'metrics\.synthetic\.perClassIoU\[1\]' is NaN.*store null/,
+    ],
     [(m) => (m.config['x'] = Infinity), /'config\.x' is Infinity/],
     [(m) => (m.config['x'] = undefined), /'config\.x' is undefined/],
     [(m) => (m.calibration['when'] = new Date(0)), /'calibration\.when' is a Date/],
@@ -171,22 +201,40 @@ test('encodeModel rejects values JSON cannot round-trip, naming the path', () =>
   for (const [mutate, re] of cases) {
     const m = sampleModel();
     mutate(m);
-    assert.throws(() => encodeModel(m), (e: unknown) => e instanceof ValueError && re.test(e.message));
+    assert.throws(
+      () => encodeModel(m),
+      (e: unknown) => e instanceof ValueError && re.test(e.message),
+    );
   }
 });
 
 test('encodeModel rejects bad tensors with ShapeError or ValueError', () => {
   const bad: [NamedTensor, typeof ShapeError | typeof ValueError, RegExp][] = [
-    [{ dtype: 'float32', shape: [2, 2], data: new Float32Array(3) }, ShapeError, /shape \[2, 2\] \(4 elements\) but 3 data elements/],
+    [
+      { dtype: 'float32', shape: [2, 2], data: new Float32Array(3) },
+      ShapeError,
+      /shape \[2, 2\] \(4 elements\) but 3 data elements/,
+    ],
     [{ dtype: 'float32', shape: [-1], data: new Float32Array(0) }, ShapeError, /non-negative integers/],
     [{ dtype: 'float32', shape: [1.5], data: new Float32Array(1) }, ShapeError, /non-negative integers/],
-    [{ dtype: 'int32', shape: [1], data: new Float32Array(1) }, ValueError, /dtype 'int32' but its data is a Float32Array, expected Int32Array/],
-    [{ dtype: 'float64', shape: [1], data: new Float32Array(1) } as unknown as NamedTensor, ValueError, /dtype float64; valid: float32, int32, uint8/],
+    [
+      { dtype: 'int32', shape: [1], data: new Float32Array(1) },
+      ValueError,
+      /dtype 'int32' but its data is a Float32Array, expected Int32Array/,
+    ],
+    [
+      { dtype: 'float64', shape: [1], data: new Float32Array(1) } as unknown as NamedTensor,
+      ValueError,
+      /dtype float64; valid: float32, int32, uint8/,
+    ],
   ];
   for (const [t, cls, re] of bad) {
     const m = sampleModel();
     m.tensors['bad'] = t;
-    assert.throws(() => encodeModel(m), (e: unknown) => e instanceof cls && /tensor 'bad'/.test(e.message) && re.test(e.message));
+    assert.throws(
+      () => encodeModel(m),
+      (e: unknown) => e instanceof cls && /tensor 'bad'/.test(e.message) && re.test(e.message),
+    );
   }
   const m = sampleModel();
   m.tensors[''] = { dtype: 'uint8', shape: [0], data: new Uint8Array(0) };

@@ -47,7 +47,10 @@ test('writeFileAtomic creates, then replaces, the file and leaves no temp file',
 
 test('writeFileAtomic failures are FormatErrors naming the file, and remove the temp file', async () => {
   const sub = await mkdtemp(join(dir, 'f-'));
-  await rejectsFormat(writeFileAtomic(join(sub, 'missing', 'm.gmmseg'), new Uint8Array(1)), /'.*m\.gmmseg': cannot write: no such file or folder \(ENOENT\)/);
+  await rejectsFormat(
+    writeFileAtomic(join(sub, 'missing', 'm.gmmseg'), new Uint8Array(1)),
+    /'.*m\.gmmseg': cannot write: no such file or folder \(ENOENT\)/,
+  );
   const target = join(sub, 'taken');
   await mkdir(target);
   await writeFile(join(target, 'keep'), 'x');
@@ -77,7 +80,11 @@ test('missing file, folder, empty, JSON and truncated files give FormatErrors th
     ['short.gmmseg', 'GMM', /truncated: expected at least 24 bytes \(to hold the preamble\), got 3/],
     ['model.json', '{"classes": []}', /not a gmmseg model file: it looks like JSON/],
     ['trunc.gmmseg', encodeModel(model).subarray(0, 100), /truncated: expected at least \d+ bytes .*got 100/],
-    ['tail.gmmseg', new Uint8Array([...encodeModel(model), 0, 0]), /corrupt: 2 unexpected bytes after the end of the data/],
+    [
+      'tail.gmmseg',
+      new Uint8Array([...encodeModel(model), 0, 0]),
+      /corrupt: 2 unexpected bytes after the end of the data/,
+    ],
   ];
   for (const [name, contents, re] of cases) {
     const path = join(dir, name);

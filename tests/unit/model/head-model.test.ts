@@ -34,23 +34,47 @@ test('a checkpoint with training state resumes with the same memory, pointer and
   const back = headStateFromModel(decodeModel(encodeModel(headModelFile(state, ['a', 'b', 'c'], {}, true))));
   assert.equal(back.step, 1);
   assert.deepEqual(Array.from((back.memory as QueueMemory).pointer), Array.from((state.memory as QueueMemory).pointer));
-  assert.deepEqual(Array.from(flattenQueue(back.memory as QueueMemory)), Array.from(flattenQueue(state.memory as QueueMemory)));
-  assert.throws(() => headStateFromModel(decodeModel(encodeModel(headModelFile(state, ['a', 'b', 'c'])))), /no training state/);
+  assert.deepEqual(
+    Array.from(flattenQueue(back.memory as QueueMemory)),
+    Array.from(flattenQueue(state.memory as QueueMemory)),
+  );
+  assert.throws(
+    () => headStateFromModel(decodeModel(encodeModel(headModelFile(state, ['a', 'b', 'c'])))),
+    /no training state/,
+  );
   features.dispose();
 });
 
 test('inconsistent model files are refused with the tensor or setting named', () => {
   const state = createHeadState(cfg, createRng(3));
   const file = headModelFile(state, ['a', 'b', 'c']);
-  assert.throws(() => headFromModel({ ...file, classes: ['a', 'b'] }), (e: Error) => e instanceof FormatError && /2 class names but its config has classes = 3/.test(e.message));
+  assert.throws(
+    () => headFromModel({ ...file, classes: ['a', 'b'] }),
+    (e: Error) => e instanceof FormatError && /2 class names but its config has classes = 3/.test(e.message),
+  );
   const { ['gmm.stds']: _drop, ...rest } = file.tensors;
   void _drop;
   assert.throws(() => headFromModel({ ...file, tensors: rest }), /no tensor 'gmm.stds'/);
-  const badStd = { ...file, tensors: { ...file.tensors, 'gmm.stds': { dtype: 'float32' as const, shape: [3, 2, 4], data: new Float32Array(24) } } };
+  const badStd = {
+    ...file,
+    tensors: {
+      ...file.tensors,
+      'gmm.stds': { dtype: 'float32' as const, shape: [3, 2, 4], data: new Float32Array(24) },
+    },
+  };
   assert.throws(() => headFromModel(badStd), /invalid standard deviation 0/);
-  const badShape = { ...file, tensors: { ...file.tensors, 'gmm.means': { dtype: 'float32' as const, shape: [3, 2, 5], data: new Float32Array(30) } } };
+  const badShape = {
+    ...file,
+    tensors: {
+      ...file.tensors,
+      'gmm.means': { dtype: 'float32' as const, shape: [3, 2, 5], data: new Float32Array(30) },
+    },
+  };
   assert.throws(() => headFromModel(badShape), /'gmm.means' has shape \[3, 2, 5\], expected \[3, 2, 4\]/);
   assert.throws(() => headFromModel({ ...file, config: { ...file.config, componentsPerClass: 0 } }), FormatError);
   assert.throws(() => assertCompatible(cfg, { classes: 19 }, 'model x'), /built for 3 classes, but 19/);
-  assert.throws(() => assertCompatible(cfg, { embedDim: 64 }, 'model x'), /embedding size 4, but the features here have 64/);
+  assert.throws(
+    () => assertCompatible(cfg, { embedDim: 64 }, 'model x'),
+    /embedding size 4, but the features here have 64/,
+  );
 });

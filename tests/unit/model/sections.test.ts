@@ -18,12 +18,23 @@ const calibration = { score: 'gmm' as const, threshold: -20, inlierMedian: -26, 
 const train = { steps: 3, batchSize: 2 };
 
 async function gmmModel(): Promise<SegModel> {
-  return createSegModel({ classes, extractor: { kind: 'deeplab', config: TINY }, head: { kind: 'gmm', gmm: { componentsPerClass: 2, memoryPerComponent: 8 } } }, createRng(1));
+  return createSegModel(
+    {
+      classes,
+      extractor: { kind: 'deeplab', config: TINY },
+      head: { kind: 'gmm', gmm: { componentsPerClass: 2, memoryPerComponent: 8 } },
+    },
+    createRng(1),
+  );
 }
 
 /** The flat config the previous writer produced: headKind, extractorKind, head keys, extractor.<k>, train.<k>. */
 function previousLayout(file: ModelFile): ModelFile {
-  const c = file.config as { head: { kind: string; config: Record<string, unknown> }; extractor: { kind: string; config: Record<string, unknown> }; train?: Record<string, unknown> };
+  const c = file.config as {
+    head: { kind: string; config: Record<string, unknown> };
+    extractor: { kind: string; config: Record<string, unknown> };
+    train?: Record<string, unknown>;
+  };
   const flat: Record<string, unknown> = { headKind: c.head.kind, extractorKind: c.extractor.kind };
   for (const [k, v] of Object.entries(c.extractor.config)) flat[`extractor.${k}`] = v;
   for (const [k, v] of Object.entries(c.train ?? {})) flat[`train.${k}`] = v;
@@ -62,11 +73,17 @@ test('files of the previous flat layout load and convert (older demo calibration
   assert.deepEqual(loaded.train, train, "the demo's stored gmm overrides are dropped from the training config");
   assert.equal(loaded.sections.calibration?.threshold, -20);
   assert.deepEqual(weights(loaded.model), weights(model));
-  assert.deepEqual(loaded.model.head.kind === 'gmm' && loaded.model.head.state.config, model.head.kind === 'gmm' && model.head.state.config);
+  assert.deepEqual(
+    loaded.model.head.kind === 'gmm' && loaded.model.head.state.config,
+    model.head.kind === 'gmm' && model.head.state.config,
+  );
 });
 
 test('a softmax model in the previous layout loads too', async () => {
-  const model = await createSegModel({ classes, extractor: { kind: 'deeplab', config: TINY }, head: { kind: 'softmax' } }, createRng(2));
+  const model = await createSegModel(
+    { classes, extractor: { kind: 'deeplab', config: TINY }, head: { kind: 'softmax' } },
+    createRng(2),
+  );
   const old = previousLayout(segModelToFile(model));
   assert.deepEqual(fromFlatLayout(old.config).head, { kind: 'softmax', config: { embedDim: 8, classes: 3 } });
   const loaded = await segModelFromFile(decodeModel(encodeModel(old)));
@@ -77,10 +94,31 @@ test('a softmax model in the previous layout loads too', async () => {
 test('invalid sections are FormatErrors naming the section and key', async () => {
   const file = segModelToFile(await gmmModel());
   const head = (file.config as { head: { config: Record<string, unknown> } }).head;
-  await assert.rejects(segModelFromFile({ ...file, config: { ...file.config, head: { ...head, kind: 'svm' } } }), (e: Error) => e instanceof FormatError && /invalid model config: 'head.kind'/.test(e.message));
-  await assert.rejects(segModelFromFile({ ...file, config: { ...file.config, head: { kind: 'gmm', config: { ...head.config, componentsPerClass: 0 } } } }), /invalid model config: 'head.config.componentsPerClass'/);
-  await assert.rejects(segModelFromFile({ ...file, config: { ...file.config, extra: 1 } }), /invalid model config: unknown key\(s\) 'extra'/);
-  await assert.rejects(segModelFromFile({ ...file, calibration: { score: 'nope', threshold: 1 } }), /invalid model calibration: 'score'/);
-  await assert.rejects(segModelFromFile({ ...file, preprocessing: { input: 'RGB', sizeMultiple: -1 } }), /invalid model preprocessing: 'sizeMultiple'/);
-  await assert.rejects(segModelFromFile({ ...file, config: { ...file.config, extractor: { kind: 'vit', config: {} } } }), /extractor 'vit', which this build cannot load; known: mbv3, deeplab, segformer/);
+  await assert.rejects(
+    segModelFromFile({ ...file, config: { ...file.config, head: { ...head, kind: 'svm' } } }),
+    (e: Error) => e instanceof FormatError && /invalid model config: 'head.kind'/.test(e.message),
+  );
+  await assert.rejects(
+    segModelFromFile({
+      ...file,
+      config: { ...file.config, head: { kind: 'gmm', config: { ...head.config, componentsPerClass: 0 } } },
+    }),
+    /invalid model config: 'head.config.componentsPerClass'/,
+  );
+  await assert.rejects(
+    segModelFromFile({ ...file, config: { ...file.config, extra: 1 } }),
+    /invalid model config: unknown key\(s\) 'extra'/,
+  );
+  await assert.rejects(
+    segModelFromFile({ ...file, calibration: { score: 'nope', threshold: 1 } }),
+    /invalid model calibration: 'score'/,
+  );
+  await assert.rejects(
+    segModelFromFile({ ...file, preprocessing: { input: 'RGB', sizeMultiple: -1 } }),
+    /invalid model preprocessing: 'sizeMultiple'/,
+  );
+  await assert.rejects(
+    segModelFromFile({ ...file, config: { ...file.config, extractor: { kind: 'vit', config: {} } } }),
+    /extractor 'vit', which this build cannot load; known: mbv3, deeplab, segformer/,
+  );
 });

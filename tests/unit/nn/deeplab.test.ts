@@ -4,7 +4,15 @@ import { initEngine } from '../../../src/engine/engine.js';
 import { FormatError, ValueError } from '../../../src/errors.js';
 import { createRng } from '../../../src/random.js';
 import { createDeeplabExtractor, loadDeeplabExtractor } from '../../../src/nn/deeplab.js';
-import { checkDeterministicInit, checkGradients, checkRunningStats, checkSaveLoad, checkShapes, noiseImages, trainToy } from './extractor-checks.js';
+import {
+  checkDeterministicInit,
+  checkGradients,
+  checkRunningStats,
+  checkSaveLoad,
+  checkShapes,
+  noiseImages,
+  trainToy,
+} from './extractor-checks.js';
 
 await initEngine();
 
@@ -16,7 +24,10 @@ test('deeplab: stride 4 output shapes for two input sizes, finite values; bad si
   const ex = make(1);
   assert.equal(ex.stride, 4);
   assert.equal(ex.sizeMultiple, 16);
-  checkShapes(ex, [[32, 32], [48, 64]]);
+  checkShapes(ex, [
+    [32, 32],
+    [48, 64],
+  ]);
   assert.throws(() => ex.forward(noiseImages(1, 40, 32, 1), { training: false }), ValueError);
   assert.throws(() => ex.forward(noiseImages(1, 32, 32, 1), { training: true }), ValueError, 'dropout needs a seed');
   ex.dispose();

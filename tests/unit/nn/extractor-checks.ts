@@ -29,7 +29,10 @@ export function checkGradients(ex: Extractor, H: number, W: number): void {
   const x = noiseImages(2, H, W, 5);
   const r = tf.randomNormal([2, H / ex.stride, W / ex.stride, ex.embedDim], 0, 1, 'float32', 6);
   const names = Object.keys(ex.params);
-  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(ex.forward(x, { training: true, seed: 1 }), r)) as tf.Scalar, Object.values(ex.params));
+  const { value, grads } = tf.variableGrads(
+    () => tf.sum(tf.mul(ex.forward(x, { training: true, seed: 1 }), r)) as tf.Scalar,
+    Object.values(ex.params),
+  );
   assert.ok(Number.isFinite(value.dataSync()[0]), 'finite loss');
   const byVar = new Map(Object.entries(grads));
   for (const name of names) {
@@ -51,25 +54,43 @@ export function checkRunningStats(ex: Extractor, H: number, W: number): void {
   snap().forEach((v, i) => assert.deepEqual(v, before[i], 'eval keeps state'));
   ex.forward(x, { training: true, seed: 3 }).dispose();
   const after = snap();
-  assert.ok(after.every((v, i) => v.some((u, j) => u !== before[i]![j])), 'training updates every running statistic');
-  const { value, grads } = tf.variableGrads(() => tf.mean(ex.forward(x, { training: true, seed: 4 })) as tf.Scalar, Object.values(ex.params));
+  assert.ok(
+    after.every((v, i) => v.some((u, j) => u !== before[i]![j])),
+    'training updates every running statistic',
+  );
+  const { value, grads } = tf.variableGrads(
+    () => tf.mean(ex.forward(x, { training: true, seed: 4 })) as tf.Scalar,
+    Object.values(ex.params),
+  );
   tf.dispose([value, ...Object.values(grads)]);
   const inGrad = snap(); // the update made inside a gradient scope survives it
-  assert.ok(inGrad.every((v, i) => v.some((u, j) => u !== after[i]![j])), 'training inside variableGrads updates the statistics');
+  assert.ok(
+    inGrad.every((v, i) => v.some((u, j) => u !== after[i]![j])),
+    'training inside variableGrads updates the statistics',
+  );
 }
 
 /** Same seed → same parameters and outputs; another seed → different parameters. */
 export function checkDeterministicInit(make: (seed: number) => Extractor, H: number, W: number): void {
   const [a, b, c] = [make(11), make(11), make(12)];
   const x = noiseImages(1, H, W, 2);
-  for (const k of Object.keys(a.params)) assert.deepEqual(a.params[k]!.dataSync(), b.params[k]!.dataSync(), `param ${k}`);
+  for (const k of Object.keys(a.params))
+    assert.deepEqual(a.params[k]!.dataSync(), b.params[k]!.dataSync(), `param ${k}`);
   assert.deepEqual(a.forward(x, { training: false }).dataSync(), b.forward(x, { training: false }).dataSync());
-  assert.ok(Object.keys(a.params).some((k) => a.params[k]!.dataSync().some((u, i) => u !== c.params[k]!.dataSync()[i])), 'seed matters');
+  assert.ok(
+    Object.keys(a.params).some((k) => a.params[k]!.dataSync().some((u, i) => u !== c.params[k]!.dataSync()[i])),
+    'seed matters',
+  );
   [a, b, c].forEach((e) => e.dispose());
 }
 
 /** Save (config + params + state) → rebuild gives identical eval outputs; the original's later updates don't leak. */
-export function checkSaveLoad(ex: Extractor, load: (config: Record<string, unknown>, tensors: Record<string, tf.Tensor>) => Extractor, H: number, W: number): void {
+export function checkSaveLoad(
+  ex: Extractor,
+  load: (config: Record<string, unknown>, tensors: Record<string, tf.Tensor>) => Extractor,
+  H: number,
+  W: number,
+): void {
   const x = noiseImages(2, H, W, 4);
   ex.forward(x, { training: true, seed: 2 }).dispose(); // non-trivial running stats
   const tensors: Record<string, tf.Tensor> = {};
@@ -91,16 +112,22 @@ export function trainToy(ex: Extractor, H: number, steps: number, lr = 1e-2): [n
   for (let i = 0; i < v.length; i++) v[i] = Math.floor(uniform(rng) * 128) + ((i / 3) % H >= H / 2 ? 128 : 0);
   const x = tf.tensor4d(v, [2, H, H, 3]);
   const h = H / ex.stride;
-  const lab = tf.tidy(() => tf.oneHot(tf.cast(tf.greaterEqual(tf.range(0, h), h / 2), 'int32'), 2).reshape([1, 1, h, 2]));
+  const lab = tf.tidy(() =>
+    tf.oneHot(tf.cast(tf.greaterEqual(tf.range(0, h), h / 2), 'int32'), 2).reshape([1, 1, h, 2]),
+  );
   const head = createSoftmaxHead({ embedDim: ex.embedDim, classes: 2, rng: createRng(3) });
   const opt = tf.train.adam(lr);
   const vars = [...Object.values(ex.params), ...Object.values(head.params)];
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
-    const loss = opt.minimize(() => {
-      const logp = tf.logSoftmax(softmaxHeadLogits(head, ex.forward(x, { training: true, seed: 7 })));
-      return tf.neg(tf.mean(tf.sum(tf.mul(logp, lab), -1))) as tf.Scalar;
-    }, true, vars) as tf.Scalar;
+    const loss = opt.minimize(
+      () => {
+        const logp = tf.logSoftmax(softmaxHeadLogits(head, ex.forward(x, { training: true, seed: 7 })));
+        return tf.neg(tf.mean(tf.sum(tf.mul(logp, lab), -1))) as tf.Scalar;
+      },
+      true,
+      vars,
+    ) as tf.Scalar;
     losses.push(loss.dataSync()[0] as number);
     loss.dispose();
   }

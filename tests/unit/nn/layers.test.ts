@@ -4,8 +4,29 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { FormatError, ValueError } from '../../../src/errors.js';
 import { createRng } from '../../../src/random.js';
-import { batchNorm, conv2d, depthwiseConv2d, dropout2d, gelu, layerNormChannels, linear, noGrad, resizeBilinear } from '../../../src/nn/layers.js';
-import { addBatchNorm, addConv, addDepthwise, addLayerNorm, addLinear, disposeAll, finishLoaded, loadedBuilder, randomBuilder, truncNormal } from '../../../src/nn/params.js';
+import {
+  batchNorm,
+  conv2d,
+  depthwiseConv2d,
+  dropout2d,
+  gelu,
+  layerNormChannels,
+  linear,
+  noGrad,
+  resizeBilinear,
+} from '../../../src/nn/layers.js';
+import {
+  addBatchNorm,
+  addConv,
+  addDepthwise,
+  addLayerNorm,
+  addLinear,
+  disposeAll,
+  finishLoaded,
+  loadedBuilder,
+  randomBuilder,
+  truncNormal,
+} from '../../../src/nn/params.js';
 import { expectClose } from '../../helpers/close.js';
 
 await initEngine();
@@ -18,10 +39,21 @@ test('dilated conv2d / depthwiseConv2d equal tfjs dilated ops (odd sizes, rates 
   addDepthwise(b, 'd', 3, 2);
   const x = tf.randomNormal([2, 5, 7, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
   for (const d of [2, 3]) {
-    const ref = tf.add(tf.conv2d(x, b.params['c.weight'] as unknown as tf.Tensor4D, 1, 'same', 'NHWC', d), b.params['c.bias'] as tf.Tensor);
+    const ref = tf.add(
+      tf.conv2d(x, b.params['c.weight'] as unknown as tf.Tensor4D, 1, 'same', 'NHWC', d),
+      b.params['c.bias'] as tf.Tensor,
+    );
     expectClose(conv2d(x, b.params, 'c', { dilation: d }).dataSync(), ref.dataSync(), TOL, `conv d=${d}`);
-    const refD = tf.add(tf.depthwiseConv2d(x, b.params['d.weight'] as unknown as tf.Tensor4D, 1, 'same', 'NHWC', d), b.params['d.bias'] as tf.Tensor);
-    expectClose(depthwiseConv2d(x, b.params, 'd', { dilation: d }).dataSync(), refD.dataSync(), TOL, `depthwise d=${d}`);
+    const refD = tf.add(
+      tf.depthwiseConv2d(x, b.params['d.weight'] as unknown as tf.Tensor4D, 1, 'same', 'NHWC', d),
+      b.params['d.bias'] as tf.Tensor,
+    );
+    expectClose(
+      depthwiseConv2d(x, b.params, 'd', { dilation: d }).dataSync(),
+      refD.dataSync(),
+      TOL,
+      `depthwise d=${d}`,
+    );
   }
   assert.deepEqual(conv2d(x, b.params, 'c', { stride: 2 }).shape, [2, 3, 4, 3]);
   assert.throws(() => conv2d(x, b.params, 'c', { stride: 2, dilation: 2 }), ValueError);
@@ -57,7 +89,12 @@ test('batchNorm: training normalises with batch stats and updates running stats 
   expectClose(variance.dataSync(), [1, 1], { rtol: 1e-3, atol: 1e-3 }, 'normalised variance');
   // channel 0: mean 3, unbiased var ((4+1+0+9)/3) = 14/3
   expectClose(b.state['bn.running_mean']!.dataSync(), [0.3, 3], TOL, 'running mean');
-  expectClose(b.state['bn.running_var']!.dataSync(), [0.9 + 0.1 * 14 / 3, 0.9 + 0.1 * 1400 / 3], TOL, 'running var');
+  expectClose(
+    b.state['bn.running_var']!.dataSync(),
+    [0.9 + (0.1 * 14) / 3, 0.9 + (0.1 * 1400) / 3],
+    TOL,
+    'running var',
+  );
   const before = b.state['bn.running_mean']!.dataSync().slice();
   const ye = batchNorm(x, b.params, b.state, 'bn', false);
   expectClose(b.state['bn.running_mean']!.dataSync(), before, { rtol: 0, atol: 0 }, 'eval keeps running mean');
@@ -78,7 +115,9 @@ test('layerNormChannels, linear, gelu and their gradients', () => {
   expectClose(y.dataSync().slice(0, 3), [-1 / s, 0, 1 / s], TOL, 'layer norm row');
   assert.deepEqual(linear(y, b.params, 'fc').shape, [1, 2, 2]);
   expectClose(gelu(tf.tensor1d([-1, 0, 1, 3])).dataSync(), [-0.15865525, 0, 0.84134475, 2.99595031], TOL, 'gelu');
-  const { grads } = tf.variableGrads(() => tf.sum(tf.square(gelu(linear(layerNormChannels(x, b.params, 'ln'), b.params, 'fc')))));
+  const { grads } = tf.variableGrads(() =>
+    tf.sum(tf.square(gelu(linear(layerNormChannels(x, b.params, 'ln'), b.params, 'fc')))),
+  );
   for (const [k, g] of Object.entries(grads)) {
     const a = g.abs().sum().dataSync()[0] as number;
     assert.ok(Number.isFinite(a) && a > 0, `gradient of ${k} is ${a}`);
@@ -108,14 +147,30 @@ test('resizeBilinear uses half-pixel centres (PyTorch align_corners=False) and h
   expectClose(g.dataSync(), [4, 4, 4, 4], TOL, 'resize gradient (each input spreads weight 4)');
   v.dispose();
   const z = tf.randomNormal([2, 3, 5, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
-  for (const size of [[7, 4], [2, 2], [6, 10]] as [number, number][]) {
-    expectClose(resizeBilinear(z, size).dataSync(), tf.image.resizeBilinear(z, size, false, true).dataSync(), TOL, `resize to ${size}`);
+  for (const size of [
+    [7, 4],
+    [2, 2],
+    [6, 10],
+  ] as [number, number][]) {
+    expectClose(
+      resizeBilinear(z, size).dataSync(),
+      tf.image.resizeBilinear(z, size, false, true).dataSync(),
+      TOL,
+      `resize to ${size}`,
+    );
   }
 });
 
 test('noGrad: outputs are constants to an enclosing gradient', () => {
   const v = tf.variable(tf.scalar(3));
-  const { value, grads } = tf.variableGrads(() => tf.add(tf.mul(v, 2), noGrad(() => tf.square(v))) as tf.Scalar, [v]);
+  const { value, grads } = tf.variableGrads(
+    () =>
+      tf.add(
+        tf.mul(v, 2),
+        noGrad(() => tf.square(v)),
+      ) as tf.Scalar,
+    [v],
+  );
   expectClose(value.dataSync(), [15], TOL, 'value');
   expectClose(Object.values(grads)[0]!.dataSync(), [2], TOL, 'gradient skips the noGrad branch');
   v.dispose();

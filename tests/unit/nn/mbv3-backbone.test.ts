@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { ValueError, ShapeError } from '../../../src/errors.js';
-import { disposeMbv3Backbone, loadMbv3Backbone, MBV3_NODES, mbv3FrozenMaps, type Mbv3Backbone } from '../../../src/nn/mbv3-backbone.js';
+import {
+  disposeMbv3Backbone,
+  loadMbv3Backbone,
+  MBV3_NODES,
+  mbv3FrozenMaps,
+  type Mbv3Backbone,
+} from '../../../src/nn/mbv3-backbone.js';
 import { createRng, uniform } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
 
@@ -20,9 +26,12 @@ function testImages(b: number, h: number, w: number, seed: number): tf.Tensor4D 
   const rng = createRng(seed);
   const v = new Float32Array(b * h * w * 3);
   let i = 0;
-  for (let n = 0; n < b; n++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let c = 0; c < 3; c++) {
-    v[i++] = Math.min(255, Math.max(0, (255 * (y + x * (c + 1))) / (h + 3 * w) + 60 * (uniform(rng) - 0.5)));
-  }
+  for (let n = 0; n < b; n++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < 3; c++) {
+          v[i++] = Math.min(255, Math.max(0, (255 * (y + x * (c + 1))) / (h + 3 * w) + 60 * (uniform(rng) - 0.5)));
+        }
   return tf.tensor4d(v, [b, h, w, 3]);
 }
 
@@ -33,18 +42,34 @@ before(async () => {
 
 after(() => disposeMbv3Backbone(bb));
 
-for (const [h, w] of [[64, 96], [96, 128]] as const) {
+for (const [h, w] of [
+  [64, 96],
+  [96, 128],
+] as const) {
   test(`maps at ${h}x${w}: s8 192 ch, s16 528 ch, s32 480 ch, finite and not all zero`, () => {
     const x = testImages(1, h, w, h);
     const maps = mbv3FrozenMaps(bb, x);
-    assert.deepEqual(maps.map((m) => m.shape), [[1, h / 8, w / 8, 192], [1, h / 16, w / 16, 528], [1, h / 32, w / 32, 480]]);
+    assert.deepEqual(
+      maps.map((m) => m.shape),
+      [
+        [1, h / 8, w / 8, 192],
+        [1, h / 16, w / 16, 528],
+        [1, h / 32, w / 32, 480],
+      ],
+    );
     assert.deepEqual([MBV3_NODES.s8.channels, MBV3_NODES.s16.channels, MBV3_NODES.s32.channels], [192, 528, 480]);
     for (const m of maps) {
       const v = m.dataSync();
       assert.ok(v.every(Number.isFinite), `finite ${m.shape}`);
-      assert.ok(v.some((a) => a !== 0), `not all zero ${m.shape}`);
+      assert.ok(
+        v.some((a) => a !== 0),
+        `not all zero ${m.shape}`,
+      );
       // hard-swish output: bounded below by -0.375
-      assert.ok(v.every((a) => a >= -0.375 - 1e-4), `hard-swish range ${m.shape}`);
+      assert.ok(
+        v.every((a) => a >= -0.375 - 1e-4),
+        `hard-swish range ${m.shape}`,
+      );
     }
     tf.dispose([x, ...maps]);
   });
@@ -68,9 +93,15 @@ test('a batch of 2 gives the same maps as two single-image runs', () => {
 
 test('sizes that are not multiples of 32, non-RGB images and wrong ranks are rejected with clear errors', () => {
   const bad = tf.zeros([1, 48, 64, 3]) as tf.Tensor4D;
-  assert.throws(() => mbv3FrozenMaps(bb, bad), (e: unknown) => e instanceof ValueError && /48x64 is not a positive multiple of 32/.test(e.message));
+  assert.throws(
+    () => mbv3FrozenMaps(bb, bad),
+    (e: unknown) => e instanceof ValueError && /48x64 is not a positive multiple of 32/.test(e.message),
+  );
   const gray = tf.zeros([1, 64, 64, 1]) as tf.Tensor4D;
-  assert.throws(() => mbv3FrozenMaps(bb, gray), (e: unknown) => e instanceof ValueError && /3 channels/.test(e.message));
+  assert.throws(
+    () => mbv3FrozenMaps(bb, gray),
+    (e: unknown) => e instanceof ValueError && /3 channels/.test(e.message),
+  );
   const rank3 = tf.zeros([64, 64, 3]);
   assert.throws(() => mbv3FrozenMaps(bb, rank3 as unknown as tf.Tensor4D), ShapeError);
   tf.dispose([bad, gray, rank3]);

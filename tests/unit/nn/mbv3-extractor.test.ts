@@ -34,7 +34,8 @@ function snapshot(rec: Record<string, tf.Tensor>): Record<string, Float32Array> 
 /** Puts the running statistics back (so test order does not matter). */
 function restoreState(snap: Record<string, Float32Array>): void {
   tf.tidy(() => {
-    for (const [k, t] of Object.entries(ex.state)) (t as tf.Variable).assign(tf.tensor(snap[k] as Float32Array, t.shape));
+    for (const [k, t] of Object.entries(ex.state))
+      (t as tf.Variable).assign(tf.tensor(snap[k] as Float32Array, t.shape));
   });
 }
 
@@ -50,19 +51,41 @@ test('metadata, config and parameter names', () => {
   assert.equal(ex.stride, 8);
   assert.equal(ex.sizeMultiple, 32);
   assert.equal(ex.embedDim, 16);
-  assert.deepEqual(ex.config, { backbone: '@vladmandic/human@3.3.6/models/centernet', scales: ['s8', 's32'], channels: 32, embedDim: 16, dropout: 0.1, bnMomentum: 0.1 });
-  const names = decoderTensorNames({ inChannels: [192, 480], channels: 32, embedDim: 16, dropout: 0.1, bnMomentum: 0.1 });
+  assert.deepEqual(ex.config, {
+    backbone: '@vladmandic/human@3.3.6/models/centernet',
+    scales: ['s8', 's32'],
+    channels: 32,
+    embedDim: 16,
+    dropout: 0.1,
+    bnMomentum: 0.1,
+  });
+  const names = decoderTensorNames({
+    inChannels: [192, 480],
+    channels: 32,
+    embedDim: 16,
+    dropout: 0.1,
+    bnMomentum: 0.1,
+  });
   assert.deepEqual(Object.keys(ex.params).sort(), [...names.params].sort());
   assert.deepEqual(Object.keys(ex.state).sort(), [...names.state].sort());
   assert.deepEqual(ex.params['decoder.fuse.conv.weight']?.shape, [1, 1, 64, 32]);
   assert.deepEqual(ex.params['decoder.proj.conv.weight']?.shape, [1, 1, 32, 16]);
 });
 
-for (const [h, w] of [[64, 96], [96, 128]] as const) {
+for (const [h, w] of [
+  [64, 96],
+  [96, 128],
+] as const) {
   test(`${h}x${w}: frozen maps and decoder output shapes; forward ≡ forwardFromFrozen(frozenForward)`, () => {
     const x = testImages(1, h, w, h + w);
     const maps = ex.frozenForward!(x);
-    assert.deepEqual(maps.map((m) => m.shape), [[1, h / 8, w / 8, 192], [1, h / 32, w / 32, 480]]);
+    assert.deepEqual(
+      maps.map((m) => m.shape),
+      [
+        [1, h / 8, w / 8, 192],
+        [1, h / 32, w / 32, 480],
+      ],
+    );
     for (const m of maps) {
       const v = m.dataSync();
       assert.ok(v.every(Number.isFinite) && v.some((a) => a !== 0), `map ${m.shape} finite and non-zero`);
@@ -81,15 +104,24 @@ test('gradient of a scalar loss w.r.t. every decoder parameter is finite and non
   const maps = ex.frozenForward!(x);
   const state0 = snapshot(ex.state);
   const rng = createRng(4);
-  const wts = tf.tensor4d(Float32Array.from({ length: 2 * 8 * 12 * 16 }, () => normal(rng)), [2, 8, 12, 16]);
-  const { value, grads } = tf.variableGrads(() => tf.mean(tf.mul(ex.forwardFromFrozen!(maps, { training: true, seed: 11 }), wts)) as tf.Scalar, Object.values(ex.params));
+  const wts = tf.tensor4d(
+    Float32Array.from({ length: 2 * 8 * 12 * 16 }, () => normal(rng)),
+    [2, 8, 12, 16],
+  );
+  const { value, grads } = tf.variableGrads(
+    () => tf.mean(tf.mul(ex.forwardFromFrozen!(maps, { training: true, seed: 11 }), wts)) as tf.Scalar,
+    Object.values(ex.params),
+  );
   assert.ok(Number.isFinite(value.dataSync()[0]));
   for (const [name, p] of Object.entries(ex.params)) {
     const g = grads[p.name];
     assert.ok(g !== undefined, `gradient for ${name}`);
     const v = g.dataSync();
     assert.ok(v.every(Number.isFinite), `finite gradient for ${name}`);
-    assert.ok(v.some((a) => a !== 0), `non-zero gradient for ${name}`);
+    assert.ok(
+      v.some((a) => a !== 0),
+      `non-zero gradient for ${name}`,
+    );
   }
   restoreState(state0);
   tf.dispose([x, wts, value, ...maps, ...Object.values(grads)]);
@@ -98,14 +130,26 @@ test('gradient of a scalar loss w.r.t. every decoder parameter is finite and non
 test('decoder gradients match central differences (eval mode, full forward inside the tape)', () => {
   const x = testImages(1, 64, 96, 13);
   const rng = createRng(14);
-  const wts = tf.tensor4d(Float32Array.from({ length: 8 * 12 * 16 }, () => normal(rng)), [1, 8, 12, 16]);
+  const wts = tf.tensor4d(
+    Float32Array.from({ length: 8 * 12 * 16 }, () => normal(rng)),
+    [1, 8, 12, 16],
+  );
   const loss = (): tf.Scalar => tf.sum(tf.mul(ex.forward(x, { training: false }), wts));
   const { value, grads } = tf.variableGrads(loss, Object.values(ex.params));
   // one entry of the s32 branch (through the bilinear upsampling), one of the fusion BN, one of the projection
-  for (const [name, idx] of [['decoder.lateral1.conv.weight', 37], ['decoder.fuse.bn.weight', 3], ['decoder.proj.conv.weight', 100]] as const) {
+  for (const [name, idx] of [
+    ['decoder.lateral1.conv.weight', 37],
+    ['decoder.fuse.bn.weight', 3],
+    ['decoder.proj.conv.weight', 100],
+  ] as const) {
     const p = ex.params[name] as tf.Variable;
     const fd = centralDifference(p, idx, loss);
-    expectClose([(grads[p.name] as tf.Tensor).dataSync()[idx] as number], [fd], { rtol: 2e-2, atol: 2e-2 }, `d loss / d ${name}[${idx}]`);
+    expectClose(
+      [(grads[p.name] as tf.Tensor).dataSync()[idx] as number],
+      [fd],
+      { rtol: 2e-2, atol: 2e-2 },
+      `d loss / d ${name}[${idx}]`,
+    );
   }
   tf.dispose([x, wts, value, ...Object.values(grads)]);
 });
@@ -120,8 +164,16 @@ test('BN running statistics change in training mode and not in eval mode', () =>
   for (const [k, v] of Object.entries(snapshot(ex.state))) assert.notDeepEqual(v, s0[k], `${k} updated in training`);
   // PyTorch convention: running_mean ← 0.9·running_mean + 0.1·batch mean of the lateral0 conv output
   const conv = tf.conv2d(maps[0] as tf.Tensor4D, ex.params['decoder.lateral0.conv.weight'] as tf.Tensor4D, 1, 'same');
-  const want = tf.add(tf.mul(tf.tensor(s0['decoder.lateral0.bn.running_mean'] as Float32Array), 0.9), tf.mul(tf.mean(conv, [0, 1, 2]), 0.1));
-  expectClose(ex.state['decoder.lateral0.bn.running_mean']!.dataSync(), want.dataSync(), { rtol: 1e-4, atol: 1e-5 }, 'momentum 0.1');
+  const want = tf.add(
+    tf.mul(tf.tensor(s0['decoder.lateral0.bn.running_mean'] as Float32Array), 0.9),
+    tf.mul(tf.mean(conv, [0, 1, 2]), 0.1),
+  );
+  expectClose(
+    ex.state['decoder.lateral0.bn.running_mean']!.dataSync(),
+    want.dataSync(),
+    { rtol: 1e-4, atol: 1e-5 },
+    'momentum 0.1',
+  );
   restoreState(s0);
   tf.dispose([x, conv, want, ...maps]);
 });
@@ -144,7 +196,10 @@ test('deterministic given the seeds; dropout depends on ctx.seed; training needs
     const ya = run(ex, 5);
     assert.deepEqual(run(other, 5), ya);
     assert.notDeepEqual(run(other, 6), ya);
-    assert.throws(() => ex.forward(x, { training: true }), (e: unknown) => e instanceof ValueError && /ctx\.seed/.test(e.message));
+    assert.throws(
+      () => ex.forward(x, { training: true }),
+      (e: unknown) => e instanceof ValueError && /ctx\.seed/.test(e.message),
+    );
     restoreState(state0);
     x.dispose();
   } finally {
@@ -166,8 +221,14 @@ test('rebuild from config + named tensors gives the same eval output; bad saves 
     expectClose(y2.dataSync(), y1.dataSync(), SAME, 'rebuilt extractor');
     tf.dispose([y1, y2]);
     const { ['decoder.fuse.conv.weight']: _dropped, ...missing } = tensors;
-    await assert.rejects(loadMbv3Extractor(ex.config, missing), (e: unknown) => e instanceof FormatError && /decoder\.fuse\.conv\.weight' is missing/.test(e.message));
-    await assert.rejects(loadMbv3Extractor({ ...ex.config, embedDim: 8 }, tensors), (e: unknown) => e instanceof FormatError && /expected \[1, 1, 32, 8\]/.test(e.message));
+    await assert.rejects(
+      loadMbv3Extractor(ex.config, missing),
+      (e: unknown) => e instanceof FormatError && /decoder\.fuse\.conv\.weight' is missing/.test(e.message),
+    );
+    await assert.rejects(
+      loadMbv3Extractor({ ...ex.config, embedDim: 8 }, tensors),
+      (e: unknown) => e instanceof FormatError && /expected \[1, 1, 32, 8\]/.test(e.message),
+    );
     await assert.rejects(loadMbv3Extractor({ ...ex.config, extra: 1 }, tensors), FormatError);
   } finally {
     copy.dispose();
@@ -178,7 +239,10 @@ test('rebuild from config + named tensors gives the same eval output; bad saves 
 
 test('non-multiple-of-32 sizes are rejected by forward', () => {
   const x = tf.zeros([1, 64, 80, 3]) as tf.Tensor4D;
-  assert.throws(() => ex.forward(x, { training: false }), (e: unknown) => e instanceof ValueError && /multiple of 32/.test(e.message));
+  assert.throws(
+    () => ex.forward(x, { training: false }),
+    (e: unknown) => e instanceof ValueError && /multiple of 32/.test(e.message),
+  );
   x.dispose();
 });
 
@@ -201,15 +265,30 @@ test('no tensor leaks: eval and training forwards add only their output; dispose
 });
 
 test("projectionActivation 'none': a linear embedding (negative values), stored in the config, reloaded identically", async () => {
-  const lin = await createMbv3Extractor({ embedDim: 16, channels: 32, rng: createRng(1), projectionActivation: 'none' });
+  const lin = await createMbv3Extractor({
+    embedDim: 16,
+    channels: 32,
+    rng: createRng(1),
+    projectionActivation: 'none',
+  });
   assert.equal(lin.config['projectionActivation'], 'none');
-  assert.equal(ex.config['projectionActivation'], undefined, 'the reference ReLU stores nothing (older files unchanged)');
+  assert.equal(
+    ex.config['projectionActivation'],
+    undefined,
+    'the reference ReLU stores nothing (older files unchanged)',
+  );
   const x = testImages(1, 64, 96, 9);
   const y = lin.forward(x, { training: false });
   const yRelu = ex.forward(x, { training: false });
   const v = y.dataSync();
-  assert.ok(v.some((a) => a < 0), 'no final ReLU');
-  assert.ok(yRelu.dataSync().every((a) => a >= 0), 'reference: ReLU output');
+  assert.ok(
+    v.some((a) => a < 0),
+    'no final ReLU',
+  );
+  assert.ok(
+    yRelu.dataSync().every((a) => a >= 0),
+    'reference: ReLU output',
+  );
   const tensors = { ...lin.params, ...lin.state } as Record<string, tf.Tensor>;
   const back = await loadMbv3Extractor(lin.config, tensors);
   expectClose(back.forward(x, { training: false }).dataSync(), v, SAME, 'reloaded');

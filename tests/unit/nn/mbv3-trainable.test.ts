@@ -13,10 +13,22 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { FormatError } from '../../../src/errors.js';
-import { buildMbv3Backbone, disposeMbv3Backbone, mbv3FrozenMaps, readMbv3Artifacts, type Mbv3Artifacts, type Mbv3Backbone } from '../../../src/nn/mbv3-backbone.js';
+import {
+  buildMbv3Backbone,
+  disposeMbv3Backbone,
+  mbv3FrozenMaps,
+  readMbv3Artifacts,
+  type Mbv3Artifacts,
+  type Mbv3Backbone,
+} from '../../../src/nn/mbv3-backbone.js';
 import { createMbv3Extractor, loadMbv3Extractor } from '../../../src/nn/mbv3-extractor.js';
 import { parseGraphProgram } from '../../../src/nn/mbv3-graph.js';
-import { createMbv3Trainable, disposeMbv3Trainable, mbv3TrainableMaps, type Mbv3Trainable } from '../../../src/nn/mbv3-trainable.js';
+import {
+  createMbv3Trainable,
+  disposeMbv3Trainable,
+  mbv3TrainableMaps,
+  type Mbv3Trainable,
+} from '../../../src/nn/mbv3-trainable.js';
 import { createRng, normal, uniform } from '../../../src/random.js';
 import { expectClose } from '../../helpers/close.js';
 import { centralDifference } from '../../helpers/finite-diff.js';
@@ -26,16 +38,26 @@ let frozen: Mbv3Backbone;
 let tb: Mbv3Trainable;
 
 const EARLY = ['backbone.MobilenetV3.Conv.weight', 'backbone.MobilenetV3.expanded_conv.depthwise.weight'];
-const LATE = ['backbone.MobilenetV3.expanded_conv_14.project.weight', 'backbone.extern1.weight', 'backbone.extern1.bias'];
+const LATE = [
+  'backbone.MobilenetV3.expanded_conv_14.project.weight',
+  'backbone.extern1.weight',
+  'backbone.extern1.bias',
+];
 
 function testImages(b: number, h: number, w: number, seed: number): tf.Tensor4D {
   const rng = createRng(seed);
-  return tf.tensor4d(Float32Array.from({ length: b * h * w * 3 }, () => 255 * uniform(rng)), [b, h, w, 3]);
+  return tf.tensor4d(
+    Float32Array.from({ length: b * h * w * 3 }, () => 255 * uniform(rng)),
+    [b, h, w, 3],
+  );
 }
 
 function randomLike(shape: number[], seed: number): tf.Tensor {
   const rng = createRng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => normal(rng)), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, () => normal(rng)),
+    shape,
+  );
 }
 
 function maxAbs(v: ArrayLike<number>): number {
@@ -61,7 +83,10 @@ test('program: 192 ops from the input to s32, 124 named parameters (BN folded: w
   assert.equal(tb.program.ops.length, 192);
   const names = Object.keys(tb.params);
   assert.equal(names.length, 124);
-  assert.ok(names.every((n) => /^backbone\..+\.(weight|bias)$/.test(n)), 'names backbone.<scope>.weight|bias');
+  assert.ok(
+    names.every((n) => /^backbone\..+\.(weight|bias)$/.test(n)),
+    'names backbone.<scope>.weight|bias',
+  );
   for (const n of [...EARLY, ...LATE]) assert.ok(tb.params[n] !== undefined, `has ${n}`);
   assert.deepEqual(tb.params['backbone.MobilenetV3.Conv.weight']?.shape, [3, 3, 3, 16]);
   assert.deepEqual(tb.params['backbone.extern1.weight']?.shape, [1, 1, 120, 480]);
@@ -78,10 +103,16 @@ test('an unsupported op raises a FormatError naming the node and the op', () => 
     () => parseGraphProgram(json, {}, ['tower_0/extern1/hard_swish/mul_1']),
     (e: unknown) => e instanceof FormatError && e.message.includes(`'${target}'`) && e.message.includes("'FancyPool'"),
   );
-  assert.throws(() => parseGraphProgram(json, {}, ['no/such/node']), (e: unknown) => e instanceof FormatError && /no\/such\/node/.test(e.message));
+  assert.throws(
+    () => parseGraphProgram(json, {}, ['no/such/node']),
+    (e: unknown) => e instanceof FormatError && /no\/such\/node/.test(e.message),
+  );
 });
 
-for (const [b, h, w] of [[1, 64, 96], [2, 64, 96]] as const) {
+for (const [b, h, w] of [
+  [1, 64, 96],
+  [2, 64, 96],
+] as const) {
   test(`${b}x${h}x${w}: s8/s16/s32 equal the GraphModel's maps at initialisation`, () => {
     const x = testImages(b, h, w, 100 + b);
     const ref = mbv3FrozenMaps(frozen, x);
@@ -122,7 +153,10 @@ test('a scalar loss on s8 and s32 gives finite gradients, non-zero for early and
     else assert.ok(!EARLY.includes(name) && !LATE.includes(name), `non-zero gradient for ${name}`);
   }
   assert.ok(nonZero >= 0.9 * Object.keys(tb.params).length, `${nonZero} non-zero gradients`);
-  for (const [name, idx] of [['backbone.MobilenetV3.expanded_conv_1.expand.bias', 5], ['backbone.extern1.bias', 7]] as const) {
+  for (const [name, idx] of [
+    ['backbone.MobilenetV3.expanded_conv_1.expand.bias', 5],
+    ['backbone.extern1.bias', 7],
+  ] as const) {
     const p = tb.params[name] as tf.Variable;
     const fd = centralDifference(p, idx, loss);
     const g = (grads[p.name] as tf.Tensor).dataSync();
@@ -144,11 +178,19 @@ test("extractor backboneMode 'trainable': same output as the frozen one at init,
   const x = testImages(1, 64, 96, 31);
   const yF = exF.forward(x, { training: false });
   const yT = exT.forward(x, { training: false });
-  expectClose(yT.dataSync(), yF.dataSync(), { rtol: 1e-4, atol: 1e-4 * maxAbs(yF.dataSync()) }, 'trainable vs frozen extractor');
+  expectClose(
+    yT.dataSync(),
+    yF.dataSync(),
+    { rtol: 1e-4, atol: 1e-4 * maxAbs(yF.dataSync()) },
+    'trainable vs frozen extractor',
+  );
   // gradient reaches the backbone through the decoder
   const wts = randomLike([1, 8, 12, 16], 32);
   const early = exT.params['backbone.MobilenetV3.Conv.weight'] as tf.Variable;
-  const { value, grads } = tf.variableGrads(() => tf.mean(tf.mul(exT.forward(x, { training: true, seed: 3 }), wts)) as tf.Scalar, [early]);
+  const { value, grads } = tf.variableGrads(
+    () => tf.mean(tf.mul(exT.forward(x, { training: true, seed: 3 }), wts)) as tf.Scalar,
+    [early],
+  );
   const g = (grads[early.name] as tf.Tensor).dataSync();
   assert.ok(g.every(Number.isFinite) && g.some((a) => a !== 0), 'gradient for the first conv through the extractor');
   // a fine-tuned backbone weight is saved and rebuilt from the saved tensors
@@ -161,10 +203,19 @@ test("extractor backboneMode 'trainable': same output as the frozen one at init,
   expectClose(y2.dataSync(), y1.dataSync(), { rtol: 1e-6, atol: 1e-6 }, 'rebuilt vs original');
   assert.ok(maxAbs(tf.tidy(() => tf.sub(y1, yT)).dataSync()) > 0, 'the modified weight changed the output');
   const { ['backbone.extern1.bias']: _drop, ...missing } = saved;
-  await assert.rejects(loadMbv3Extractor(exT.config, missing), (e: unknown) => e instanceof FormatError && /backbone\.extern1\.bias/.test(e.message));
-  await assert.rejects(loadMbv3Extractor(exF.config, saved), (e: unknown) => e instanceof FormatError && /unexpected tensors/.test(e.message));
+  await assert.rejects(
+    loadMbv3Extractor(exT.config, missing),
+    (e: unknown) => e instanceof FormatError && /backbone\.extern1\.bias/.test(e.message),
+  );
+  await assert.rejects(
+    loadMbv3Extractor(exF.config, saved),
+    (e: unknown) => e instanceof FormatError && /unexpected tensors/.test(e.message),
+  );
   const bogus = { ...exT.config, backboneMode: 'bogus' };
-  await assert.rejects(loadMbv3Extractor(bogus, saved), (e: unknown) => e instanceof FormatError && /backboneMode/.test(e.message));
+  await assert.rejects(
+    loadMbv3Extractor(bogus, saved),
+    (e: unknown) => e instanceof FormatError && /backboneMode/.test(e.message),
+  );
   tf.dispose([x, yF, yT, wts, value, y1, y2, ...Object.values(grads)]);
   [exF, exT, re].forEach((e) => e.dispose());
 });

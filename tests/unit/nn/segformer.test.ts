@@ -4,7 +4,15 @@ import { initEngine } from '../../../src/engine/engine.js';
 import { FormatError, ValueError } from '../../../src/errors.js';
 import { createRng } from '../../../src/random.js';
 import { createSegformerExtractor, loadSegformerExtractor } from '../../../src/nn/segformer.js';
-import { checkDeterministicInit, checkGradients, checkRunningStats, checkSaveLoad, checkShapes, noiseImages, trainToy } from './extractor-checks.js';
+import {
+  checkDeterministicInit,
+  checkGradients,
+  checkRunningStats,
+  checkSaveLoad,
+  checkShapes,
+  noiseImages,
+  trainToy,
+} from './extractor-checks.js';
 
 await initEngine();
 
@@ -16,7 +24,10 @@ test('segformer: stride 4 output shapes for two input sizes, finite values; bad 
   const ex = make(1);
   assert.equal(ex.stride, 4);
   assert.equal(ex.sizeMultiple, 32);
-  checkShapes(ex, [[32, 32], [64, 96]]);
+  checkShapes(ex, [
+    [32, 32],
+    [64, 96],
+  ]);
   assert.throws(() => ex.forward(noiseImages(1, 48, 32, 1), { training: false }), ValueError);
   assert.throws(() => ex.forward(noiseImages(1, 32, 32, 1), { training: true }), ValueError, 'dropout needs a seed');
   ex.dispose();

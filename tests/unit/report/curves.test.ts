@@ -29,7 +29,10 @@ const TOL = { rtol: 0, atol: 1e-12 };
  * (prepend 0 and +∞) and `precision_recall_curve` (reverse, append precision 1 / recall 0).
  */
 function sklearnCurves(y: number[], s: number[]) {
-  const order = s.map((_, i) => i).sort((a, b) => s[a]! - s[b]! || a - b).reverse();
+  const order = s
+    .map((_, i) => i)
+    .sort((a, b) => s[a]! - s[b]! || a - b)
+    .reverse();
   const ys = order.map((i) => y[i]!);
   const ss = order.map((i) => s[i]!);
   const idx: number[] = [];
@@ -42,7 +45,11 @@ function sklearnCurves(y: number[], s: number[]) {
   const thr = idx.map((i) => ss[i]!);
   const P = tps[tps.length - 1]!;
   const N = fps[fps.length - 1]!;
-  const roc = { fpr: [0, ...fps.map((f) => f / N)], tpr: [0, ...tps.map((t) => t / P)], thresholds: [Infinity, ...thr] };
+  const roc = {
+    fpr: [0, ...fps.map((f) => f / N)],
+    tpr: [0, ...tps.map((t) => t / P)],
+    thresholds: [Infinity, ...thr],
+  };
   const precision = tps.map((t, k) => t / (t + fps[k]!)).reverse();
   const recall = tps.map((t) => t / P).reverse();
   const pr = { precision: [...precision, 1], recall: [...recall, 0], thresholds: [...thr].reverse() };
@@ -85,7 +92,12 @@ test('curves equal the literal sklearn definition on random tied data; AUROC/AP 
     expectClose(pr.recall, ref.pr.recall, EXACT, 'recall');
     expectClose(pr.thresholds, ref.pr.thresholds, EXACT, 'pr thresholds');
     const m = metricsFromTieTable(table);
-    expectClose([aucTrapezoid(rocPoints(roc)), averagePrecisionOf(prPoints(pr))], [m.auroc, m.ap], { rtol: 1e-12, atol: 1e-12 }, 'metrics');
+    expectClose(
+      [aucTrapezoid(rocPoints(roc)), averagePrecisionOf(prPoints(pr))],
+      [m.auroc, m.ap],
+      { rtol: 1e-12, atol: 1e-12 },
+      'metrics',
+    );
   }
   assert.throws(() => rocCurve(tieTable([1, 2], [0, 0])), ValueError);
   assert.throws(() => prCurve(tieTable([1, 2], [1, 1])), ValueError);
@@ -172,13 +184,19 @@ function exampleSeries() {
   const table = tieTable([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]);
   const rng = createRng(9);
   const y = Array.from({ length: 500 }, () => (uniform(rng) < 0.3 ? 1 : 0));
-  const other = tieTable(y.map((l) => normal(rng) + l), y);
+  const other = tieTable(
+    y.map((l) => normal(rng) + l),
+    y,
+  );
   return { table, other };
 }
 
 test('curvesSvg: well-formed standalone SVG with axes, ticks, labels and legend values', () => {
   const { table, other } = exampleSeries();
-  const roc = curvesSvg([rocSeries('gmm <nll> & co', table), rocSeries('msp', other)], 'roc', { width: 480, height: 420 });
+  const roc = curvesSvg([rocSeries('gmm <nll> & co', table), rocSeries('msp', other)], 'roc', {
+    width: 480,
+    height: 420,
+  });
   const { root, names } = parseTags(roc);
   assert.equal(root, 'svg');
   assert.match(roc, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="480" height="420"/);
@@ -188,9 +206,14 @@ test('curvesSvg: well-formed standalone SVG with axes, ticks, labels and legend 
   for (const t of ['0.0', '0.2', '0.4', '0.6', '0.8', '1.0']) assert.ok(roc.includes(`>${t}</text>`), `tick ${t}`);
   const pr = curvesSvg([prSeries('gmm', table)], 'pr', { width: 400, height: 360, title: 'PR' });
   parseTags(pr);
-  assert.ok(pr.includes('gmm (AP 83.33%)') && pr.includes('>Recall<') && pr.includes('>Precision<') && pr.includes('>PR<'));
+  assert.ok(
+    pr.includes('gmm (AP 83.33%)') && pr.includes('>Recall<') && pr.includes('>Precision<') && pr.includes('>PR<'),
+  );
   // without a summary the legend value is computed from the points
-  const noSummary = curvesSvg([{ name: 'raw', points: rocPoints(rocCurve(table)) }], 'roc', { width: 300, height: 300 });
+  const noSummary = curvesSvg([{ name: 'raw', points: rocPoints(rocCurve(table)) }], 'roc', {
+    width: 300,
+    height: 300,
+  });
   assert.ok(noSummary.includes('raw (AUROC 75.00%)'));
   assert.throws(() => curvesSvg([], 'roc', { width: 100, height: 300 }), ValueError);
 });
@@ -203,6 +226,7 @@ test('curvesPng rasterises to an opaque PNG of the requested size', async () => 
   assert.equal(img.height, 300);
   assert.equal(img.channels, 3);
   const colours = new Set<number>();
-  for (let p = 0; p < img.width * img.height; p++) colours.add((img.data[3 * p]! << 16) | (img.data[3 * p + 1]! << 8) | img.data[3 * p + 2]!);
+  for (let p = 0; p < img.width * img.height; p++)
+    colours.add((img.data[3 * p]! << 16) | (img.data[3 * p + 1]! << 8) | img.data[3 * p + 2]!);
   assert.ok(colours.has(0xffffff) && colours.size > 10, `${colours.size} colours`);
 });

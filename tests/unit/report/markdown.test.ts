@@ -1,10 +1,24 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { ShapeError, ValueError } from '../../../src/errors.js';
-import { formatReport, formatSeconds, inlineCode, markdownTable, pct, type EvalReport } from '../../../src/report/markdown.js';
+import {
+  formatReport,
+  formatSeconds,
+  inlineCode,
+  markdownTable,
+  pct,
+  type EvalReport,
+} from '../../../src/report/markdown.js';
 
 test('markdownTable: padded columns, alignment rules, escaped pipes', () => {
-  const t = markdownTable(['a', 'bb'], [['1', '2222'], ['x|y', '3']], ['left', 'right']);
+  const t = markdownTable(
+    ['a', 'bb'],
+    [
+      ['1', '2222'],
+      ['x|y', '3'],
+    ],
+    ['left', 'right'],
+  );
   assert.equal(t, '| a    |   bb |\n| :--- | ---: |\n| 1    | 2222 |\n| x\\|y |    3 |\n');
   assert.equal(markdownTable(['c'], [['ab']], ['center']), '|  c  |\n| :-: |\n| ab  |\n');
   assert.equal(markdownTable(['h'], []), '| h   |\n| :-- |\n');
@@ -19,8 +33,14 @@ test('markdownTable rejects ragged rows and bad alignments', () => {
 });
 
 test('pct, formatSeconds and inlineCode', () => {
-  assert.deepEqual([pct(0.612345), pct(1), pct(0), pct(NaN), pct(null), pct(undefined), pct(0.00005)], ['61.23', '100.00', '0.00', '—', '—', '—', '0.01']);
-  assert.deepEqual([formatSeconds(12.34), formatSeconds(125.3), formatSeconds(NaN)], ['12.3 s', '125.3 s (2 min 5 s)', '—']);
+  assert.deepEqual(
+    [pct(0.612345), pct(1), pct(0), pct(NaN), pct(null), pct(undefined), pct(0.00005)],
+    ['61.23', '100.00', '0.00', '—', '—', '—', '0.01'],
+  );
+  assert.deepEqual(
+    [formatSeconds(12.34), formatSeconds(125.3), formatSeconds(NaN)],
+    ['12.3 s', '125.3 s (2 min 5 s)', '—'],
+  );
   assert.deepEqual([inlineCode('gmmseg demo'), inlineCode('a`b')], ['`gmmseg demo`', '`` a`b ``']);
 });
 
@@ -73,6 +93,9 @@ test('formatReport: exact document for a small report', () => {
   ].join('\n');
   assert.equal(formatReport(report), expected);
   const bare = formatReport({ ...report, closedSet: [], anomaly: [], machine: 'x' });
-  assert.equal(bare, '# GMMSeg demo\n\n- Command: `gmmseg demo --quick`\n- Engine: wasm\n- Machine: x\n- Time: 75.0 s (1 min 15 s)\n');
+  assert.equal(
+    bare,
+    '# GMMSeg demo\n\n- Command: `gmmseg demo --quick`\n- Engine: wasm\n- Machine: x\n- Time: 75.0 s (1 min 15 s)\n',
+  );
   assert.throws(() => formatReport({ ...report, classes: ['sky'] }), ShapeError);
 });

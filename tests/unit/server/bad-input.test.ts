@@ -6,7 +6,16 @@ import type { FastifyInstance } from 'fastify';
 import type { RgbImage } from '../../../src/data/sample.js';
 import { createRng, randInt } from '../../../src/random.js';
 import type { SegmentResponse } from '../../../src/server/segment.js';
-import { expectError, loadTinyModel, multipartBody, png, pngHeaderOnly, postImage, sceneImages, serverFor } from './fixture.js';
+import {
+  expectError,
+  loadTinyModel,
+  multipartBody,
+  png,
+  pngHeaderOnly,
+  postImage,
+  sceneImages,
+  serverFor,
+} from './fixture.js';
 
 let loaded: Awaited<ReturnType<typeof loadTinyModel>>;
 let app: FastifyInstance;
@@ -34,7 +43,12 @@ async function stillServes(): Promise<void> {
 }
 
 test('a truncated PNG is 422 invalid_image naming the problem', async () => {
-  expectError(await postImage(app, good.subarray(0, Math.floor(good.length / 2))), 422, 'invalid_image', /PNG.*truncated or corrupt/);
+  expectError(
+    await postImage(app, good.subarray(0, Math.floor(good.length / 2))),
+    422,
+    'invalid_image',
+    /PNG.*truncated or corrupt/,
+  );
   await stillServes();
   expectError(await postImage(app, good.subarray(0, 20)), 422, 'invalid_image', /PNG file is truncated or corrupt/);
   await stillServes();
@@ -54,16 +68,40 @@ test('a zero-byte body is 400 bad_request, raw or as an empty multipart file', a
   expectError(await postImage(app, Buffer.alloc(0)), 400, 'bad_request', /zero-byte body/);
   await stillServes();
   const form = multipartBody([{ field: 'image', filename: 'empty.png', type: 'image/png', data: new Uint8Array(0) }]);
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', headers: { 'content-type': form.contentType }, payload: form.body }), 400, 'bad_request', /zero-byte body/);
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/segment',
+      headers: { 'content-type': form.contentType },
+      payload: form.body,
+    }),
+    400,
+    'bad_request',
+    /zero-byte body/,
+  );
   await stillServes();
 });
 
 test('a 20000×20000 PNG header (decompression bomb) is 422 too_many_pixels, refused from the header', async () => {
   const bomb = pngHeaderOnly(20000, 20000);
-  expectError(await postImage(app, bomb), 422, 'too_many_pixels', /20000×20000 = 400000000 pixels; the limit is 16000000 pixels/);
+  expectError(
+    await postImage(app, bomb),
+    422,
+    'too_many_pixels',
+    /20000×20000 = 400000000 pixels; the limit is 16000000 pixels/,
+  );
   await stillServes();
   const form = multipartBody([{ field: 'image', filename: 'bomb.png', type: 'image/png', data: bomb }]);
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', headers: { 'content-type': form.contentType }, payload: form.body }), 422, 'too_many_pixels');
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/segment',
+      headers: { 'content-type': form.contentType },
+      payload: form.body,
+    }),
+    422,
+    'too_many_pixels',
+  );
   await stillServes();
 });
 
@@ -71,10 +109,18 @@ test('wrong content types are 415 naming what is accepted', async () => {
   for (const type of ['text/plain', 'application/json', 'application/octet-stream', 'image/gif']) {
     const res = await postImage(app, good, type);
     expectError(res, 415, 'unsupported_media_type', /image\/png, image\/jpeg, image\/webp, multipart\/form-data/);
-    assert.match((res.json() as { error: { message: string } }).error.message, new RegExp(`'${type.replace('/', '\\/')}'`));
+    assert.match(
+      (res.json() as { error: { message: string } }).error.message,
+      new RegExp(`'${type.replace('/', '\\/')}'`),
+    );
     await stillServes();
   }
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', payload: good }), 415, 'unsupported_media_type', /image\/png/);
+  expectError(
+    await app.inject({ method: 'POST', url: '/v1/segment', payload: good }),
+    415,
+    'unsupported_media_type',
+    /image\/png/,
+  );
   await stillServes();
 });
 
@@ -82,39 +128,111 @@ test('bodies over the limit are 413 saying the limit: raw and multipart, declare
   const big = Buffer.alloc(LIMIT_BYTES + 1, 7);
   expectError(await postImage(app, big), 413, 'payload_too_large', /limit of 256 KiB \(262144 bytes\)/);
   await stillServes();
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', headers: { 'content-type': 'image/png' }, payload: Readable.from([big]) }), 413, 'payload_too_large', /262144 bytes/);
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/segment',
+      headers: { 'content-type': 'image/png' },
+      payload: Readable.from([big]),
+    }),
+    413,
+    'payload_too_large',
+    /262144 bytes/,
+  );
   await stillServes();
   const form = multipartBody([{ field: 'image', filename: 'big.png', type: 'image/png', data: big }]);
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', headers: { 'content-type': form.contentType }, payload: form.body }), 413, 'payload_too_large', /262144 bytes/);
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/segment',
+      headers: { 'content-type': form.contentType },
+      payload: form.body,
+    }),
+    413,
+    'payload_too_large',
+    /262144 bytes/,
+  );
   await stillServes();
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', headers: { 'content-type': form.contentType }, payload: Readable.from([form.body]) }), 413, 'payload_too_large', /262144 bytes/);
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/segment',
+      headers: { 'content-type': form.contentType },
+      payload: Readable.from([form.body]),
+    }),
+    413,
+    'payload_too_large',
+    /262144 bytes/,
+  );
   await stillServes();
 });
 
 test('multipart forms without the image field, or with two files, are refused', async () => {
   const other = multipartBody([{ field: 'file', filename: 'x.png', type: 'image/png', data: good }]);
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', headers: { 'content-type': other.contentType }, payload: other.body }), 400, 'bad_request', /no file in field 'image'/);
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/segment',
+      headers: { 'content-type': other.contentType },
+      payload: other.body,
+    }),
+    400,
+    'bad_request',
+    /no file in field 'image'/,
+  );
   await stillServes();
   const two = multipartBody([
     { field: 'image', filename: 'a.png', type: 'image/png', data: good },
     { field: 'image', filename: 'b.png', type: 'image/png', data: good },
   ]);
-  expectError(await app.inject({ method: 'POST', url: '/v1/segment', headers: { 'content-type': two.contentType }, payload: two.body }), 413, 'payload_too_large', /one file/);
+  expectError(
+    await app.inject({
+      method: 'POST',
+      url: '/v1/segment',
+      headers: { 'content-type': two.contentType },
+      payload: two.body,
+    }),
+    413,
+    'payload_too_large',
+    /one file/,
+  );
   await stillServes();
 });
 
 test('bad query parameters are 400: threshold not a finite number, unknown map, unknown parameter', async () => {
-  for (const q of ['?threshold=abc', '?threshold=', '?threshold=Infinity', '?threshold=NaN', '?threshold=1&threshold=2', '?threshold=1e999']) {
+  for (const q of [
+    '?threshold=abc',
+    '?threshold=',
+    '?threshold=Infinity',
+    '?threshold=NaN',
+    '?threshold=1&threshold=2',
+    '?threshold=1e999',
+  ]) {
     expectError(await postImage(app, good, 'image/png', q), 400, 'bad_request', /threshold/);
     await stillServes();
   }
-  expectError(await postImage(app, good, 'image/png', '?maps=classes,depth'), 400, 'bad_request', /unknown map 'depth'.*classes, heat, overlay, raw/);
-  expectError(await postImage(app, good, 'image/png', '?treshold=3'), 400, 'bad_request', /unknown query parameter 'treshold'/);
+  expectError(
+    await postImage(app, good, 'image/png', '?maps=classes,depth'),
+    400,
+    'bad_request',
+    /unknown map 'depth'.*classes, heat, overlay, raw/,
+  );
+  expectError(
+    await postImage(app, good, 'image/png', '?treshold=3'),
+    400,
+    'bad_request',
+    /unknown query parameter 'treshold'/,
+  );
   await stillServes();
 });
 
 test('unknown routes and methods are JSON 404s', async () => {
-  for (const [method, url] of [['GET', '/v2/segment'], ['GET', '/v1/segment'], ['DELETE', '/healthz'], ['GET', '/nope.js']] as const) {
+  for (const [method, url] of [
+    ['GET', '/v2/segment'],
+    ['GET', '/v1/segment'],
+    ['DELETE', '/healthz'],
+    ['GET', '/nope.js'],
+  ] as const) {
     expectError(await app.inject({ method, url }), 404, 'not_found');
   }
   await stillServes();

@@ -27,7 +27,15 @@ test('CORS: off by default; with corsOrigins a listed origin gets the headers an
   const r1 = await app.inject({ method: 'GET', url: '/v1/model', headers: { origin: 'https://viewer.example' } });
   assert.equal(r1.headers['access-control-allow-origin'], 'https://viewer.example');
   assert.match(String(r1.headers['access-control-expose-headers']), /retry-after/);
-  const pre = await app.inject({ method: 'OPTIONS', url: '/v1/segment', headers: { origin: 'https://viewer.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+  const pre = await app.inject({
+    method: 'OPTIONS',
+    url: '/v1/segment',
+    headers: {
+      origin: 'https://viewer.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+    },
+  });
   assert.equal(pre.statusCode, 204);
   assert.equal(pre.headers['access-control-allow-origin'], 'https://viewer.example');
   assert.match(String(pre.headers['access-control-allow-methods']), /POST/);

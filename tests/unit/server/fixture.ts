@@ -25,8 +25,23 @@ export async function trainTinyModel(): Promise<{ dir: string; modelPath: string
   let err = '';
   const before = process.exitCode;
   process.exitCode = 0;
-  const program = new Command('gmmseg').exitOverride().addCommand(trainCommand({ out: () => undefined, err: (t) => void (err += t) }));
-  const flags = ['--dataset', 'digit-scenes', '--crop-size', '128,128', '--batch-size', '2', '--memory-per-component', '64', '--steps', '2', '--val-split', 'test'];
+  const program = new Command('gmmseg')
+    .exitOverride()
+    .addCommand(trainCommand({ out: () => undefined, err: (t) => void (err += t) }));
+  const flags = [
+    '--dataset',
+    'digit-scenes',
+    '--crop-size',
+    '128,128',
+    '--batch-size',
+    '2',
+    '--memory-per-component',
+    '64',
+    '--steps',
+    '2',
+    '--val-split',
+    'test',
+  ];
   await program.parseAsync(['node', 'gmmseg', 'train', ...flags, '--out', modelPath]);
   assert.equal(Number(process.exitCode ?? 0), 0, `training the test model failed: ${err}`);
   process.exitCode = before;
@@ -47,7 +62,13 @@ export function serverFor(loaded: LoadedModel, options: ServeOptionsInput = {}):
 
 /** `count` anomaly-split DigitScenes images (digits and pasted Fashion-MNIST items). */
 export async function sceneImages(count: number, size = 128): Promise<RgbImage[]> {
-  const scenes = await buildDigitScenes({ trainCount: 1, testCount: 1, anomalyCount: count, width: size, height: size });
+  const scenes = await buildDigitScenes({
+    trainCount: 1,
+    testCount: 1,
+    anomalyCount: count,
+    width: size,
+    height: size,
+  });
   return Promise.all(Array.from({ length: count }, async (_, i) => (await scenes.anomaly.get(i)).image));
 }
 
@@ -57,11 +78,18 @@ export function png(image: RgbImage): Buffer {
 }
 
 /** A multipart/form-data body with one file part per entry. */
-export function multipartBody(files: { field: string; filename: string; type: string; data: Uint8Array }[]): { body: Buffer; contentType: string } {
+export function multipartBody(files: { field: string; filename: string; type: string; data: Uint8Array }[]): {
+  body: Buffer;
+  contentType: string;
+} {
   const boundary = '----gmmsegTestBoundary7MA4YWxkTrZu0gW';
   const chunks: Buffer[] = [];
   for (const f of files) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.filename}"\r\nContent-Type: ${f.type}\r\n\r\n`));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.filename}"\r\nContent-Type: ${f.type}\r\n\r\n`,
+      ),
+    );
     chunks.push(Buffer.from(f.data));
     chunks.push(Buffer.from('\r\n'));
   }
@@ -70,8 +98,18 @@ export function multipartBody(files: { field: string; filename: string; type: st
 }
 
 /** POSTs raw bytes to /v1/segment. */
-export function postImage(app: FastifyInstance, body: Buffer, contentType = 'image/png', query = ''): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: `/v1/segment${query}`, headers: { 'content-type': contentType }, payload: body });
+export function postImage(
+  app: FastifyInstance,
+  body: Buffer,
+  contentType = 'image/png',
+  query = '',
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: `/v1/segment${query}`,
+    headers: { 'content-type': contentType },
+    payload: body,
+  });
 }
 
 /** Asserts a JSON error reply with `status` and `code`, a message matching `message`, and no stack trace. */

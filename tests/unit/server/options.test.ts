@@ -15,11 +15,19 @@ test('defaults: 20 MiB body, 4096×4096-ish pixels, 8 waiting, 60 s, regions ≥
     corsOrigins: [],
     logLevel: 'info',
   });
-  assert.deepEqual(parseServeOptions({ queueSize: 0, threshold: -3.5, score: 'msp' }), { ...DEFAULT_SERVE_OPTIONS, queueSize: 0, threshold: -3.5, score: 'msp' });
+  assert.deepEqual(parseServeOptions({ queueSize: 0, threshold: -3.5, score: 'msp' }), {
+    ...DEFAULT_SERVE_OPTIONS,
+    queueSize: 0,
+    threshold: -3.5,
+    score: 'msp',
+  });
 });
 
 test('bad options are ValueErrors naming every key', () => {
-  assert.throws(() => parseServeOptions({ maxBodyBytes: 0 }), (e: unknown) => e instanceof ValueError && /'maxBodyBytes'/.test(e.message));
+  assert.throws(
+    () => parseServeOptions({ maxBodyBytes: 0 }),
+    (e: unknown) => e instanceof ValueError && /'maxBodyBytes'/.test(e.message),
+  );
   assert.throws(() => parseServeOptions({ queueSize: -1, requestTimeoutMs: 1.5 }), /'queueSize'.*'requestTimeoutMs'/);
   assert.throws(() => parseServeOptions({ threshold: Infinity }), /'threshold'/);
   assert.throws(() => parseServeOptions({ logLevel: 'loud' }), /'logLevel'/);

@@ -62,17 +62,28 @@ test('raw PNG with every map: sizes, histogram, fraction, regions and pictures a
   assert.equal(r.classes.length, loaded.model.classes.length);
   r.classes.forEach((c, i) => {
     const count = labels.filter((l) => l === i).length;
-    assert.deepEqual(c, { index: i, name: loaded.model.classes[i], color: [...(palette[i] ?? [])], pixels: count, fraction: count / n });
+    assert.deepEqual(c, {
+      index: i,
+      name: loaded.model.classes[i],
+      color: [...(palette[i] ?? [])],
+      pixels: count,
+      fraction: count / n,
+    });
   });
   // anomaly fraction and regions
   const { threshold, heatScale } = r.anomaly;
   const flaggedCount = scores.filter((s) => s > threshold).length;
   assert.equal(r.anomaly.fraction, flaggedCount / n);
   assert.equal(r.anomaly.regionsTruncated, false);
-  assert.equal(r.anomaly.regions.reduce((s, g) => s + g.area, 0), flaggedCount);
+  assert.equal(
+    r.anomaly.regions.reduce((s, g) => s + g.area, 0),
+    flaggedCount,
+  );
   for (const g of r.anomaly.regions) {
     assert.ok(g.maxScore > threshold && g.meanScore > threshold && g.meanScore <= g.maxScore);
-    assert.ok(g.bbox.x >= 0 && g.bbox.y >= 0 && g.bbox.x + g.bbox.width <= r.width && g.bbox.y + g.bbox.height <= r.height);
+    assert.ok(
+      g.bbox.x >= 0 && g.bbox.y >= 0 && g.bbox.x + g.bbox.width <= r.width && g.bbox.y + g.bbox.height <= r.height,
+    );
     assert.ok(g.area <= g.bbox.width * g.bbox.height);
   }
   // pictures
@@ -106,14 +117,22 @@ test('a multipart upload gives the same answer as the raw body', async () => {
   const bytes = png(images[1] as RgbImage);
   const raw = (await postImage(app, bytes, 'image/png', '?maps=raw')).json() as SegmentResponse;
   const form = multipartBody([{ field: 'image', filename: 'scene.png', type: 'image/png', data: bytes }]);
-  const res = await app.inject({ method: 'POST', url: '/v1/segment?maps=raw', headers: { 'content-type': form.contentType }, payload: form.body });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/segment?maps=raw',
+    headers: { 'content-type': form.contentType },
+    payload: form.body,
+  });
   assert.equal(res.statusCode, 200, res.body);
   assert.deepEqual(withoutTiming(res.json() as SegmentResponse), withoutTiming(raw));
 });
 
 test('JPEG and WebP uploads are decoded and segmented at their size', async () => {
   const image = images[2] as RgbImage;
-  for (const [format, type] of [['jpeg', 'image/jpeg'], ['webp', 'image/webp']] as const) {
+  for (const [format, type] of [
+    ['jpeg', 'image/jpeg'],
+    ['webp', 'image/webp'],
+  ] as const) {
     const bytes = Buffer.from(await encodeImage(image, format));
     const res = await postImage(app, bytes, type, '?maps=raw');
     assert.equal(res.statusCode, 200, `${format}: ${res.body}`);
@@ -123,7 +142,7 @@ test('JPEG and WebP uploads are decoded and segmented at their size', async () =
   }
 });
 
-test('?threshold= overrides the flagging threshold only (the heat scale stays the model\'s)', async () => {
+test("?threshold= overrides the flagging threshold only (the heat scale stays the model's)", async () => {
   const bytes = png(images[0] as RgbImage);
   const base = (await postImage(app, bytes, 'image/png', '?maps=raw')).json() as SegmentResponse;
   const buf = Buffer.from(base.maps.scores as string, 'base64');
@@ -136,7 +155,10 @@ test('?threshold= overrides the flagging threshold only (the heat scale stays th
   assert.deepEqual(r.anomaly.heatScale, base.anomaly.heatScale);
   const flagged = scores.filter((s) => s > t).length;
   assert.equal(r.anomaly.fraction, flagged / scores.length);
-  assert.equal(r.anomaly.regions.reduce((s, g) => s + g.area, 0), flagged);
+  assert.equal(
+    r.anomaly.regions.reduce((s, g) => s + g.area, 0),
+    flagged,
+  );
   assert.ok(r.anomaly.fraction > base.anomaly.fraction);
 });
 
@@ -144,7 +166,8 @@ test('minRegionArea and maxRegions filter and cut the region list, largest first
   const bytes = png(images[0] as RgbImage);
   const all = ((await postImage(app, bytes)).json() as SegmentResponse).anomaly.regions;
   assert.ok(all.length >= 2, `the test image should give at least two regions, got ${all.length}`);
-  for (let i = 1; i < all.length; i++) assert.ok((all[i - 1] as { area: number }).area >= (all[i] as { area: number }).area);
+  for (let i = 1; i < all.length; i++)
+    assert.ok((all[i - 1] as { area: number }).area >= (all[i] as { area: number }).area);
   const small = await serverFor(loaded, { maxRegions: 1, minRegionArea: 2 });
   try {
     const r = ((await postImage(small, bytes)).json() as SegmentResponse).anomaly;

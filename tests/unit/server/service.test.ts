@@ -41,13 +41,22 @@ test('GET /healthz and GET /v1/model', async () => {
     const health = await app.inject({ method: 'GET', url: '/healthz' });
     assert.equal(health.statusCode, 200);
     const h = health.json() as { status: string; engine: string; queue: unknown; rssBytes: number };
-    assert.deepEqual({ ...h, rssBytes: 0 }, { status: 'ok', engine: loaded.engine, queue: { running: 0, waiting: 0 }, rssBytes: 0 });
+    assert.deepEqual(
+      { ...h, rssBytes: 0 },
+      { status: 'ok', engine: loaded.engine, queue: { running: 0, waiting: 0 }, rssBytes: 0 },
+    );
     assert.ok(Number.isInteger(h.rssBytes) && h.rssBytes > 1e6);
     const info = (await app.inject({ method: 'GET', url: '/v1/model' })).json() as ModelInfo;
     const palette = paletteFor(loaded.model.classes, DATASET_PALETTES);
-    assert.deepEqual(info.classes, loaded.model.classes.map((name, index) => ({ index, name, color: [...(palette[index] ?? [])] })));
+    assert.deepEqual(
+      info.classes,
+      loaded.model.classes.map((name, index) => ({ index, name, color: [...(palette[index] ?? [])] })),
+    );
     const cal = loaded.file.calibration as { score: string; threshold: number; inlierMedian: number };
-    assert.deepEqual([info.head, info.extractor, info.score, info.threshold, info.engine], ['gmm', 'mbv3', cal.score, cal.threshold, loaded.engine]);
+    assert.deepEqual(
+      [info.head, info.extractor, info.score, info.threshold, info.engine],
+      ['gmm', 'mbv3', cal.score, cal.threshold, loaded.engine],
+    );
     assert.deepEqual(info.heatScale, { min: cal.inlierMedian, max: 2 * cal.threshold - cal.inlierMedian });
     assert.deepEqual(info.calibration, loaded.file.calibration);
     assert.deepEqual(info.metrics, loaded.file.metrics);
@@ -119,7 +128,10 @@ test('close() finishes the running and queued requests before resolving', async 
   assert.equal(closed, false);
   blocker.release();
   const replies = await Promise.all(queued);
-  assert.deepEqual(replies.map((r) => r.statusCode), [200, 200]);
+  assert.deepEqual(
+    replies.map((r) => r.statusCode),
+    [200, 200],
+  );
   await closing;
   assert.equal(closed, true);
 });
@@ -127,7 +139,11 @@ test('close() finishes the running and queued requests before resolving', async 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'cli', 'main.js');
 
 test('gmmseg serve: prints its URL for --port 0, logs JSON lines with request ids, SIGTERM finishes in-flight work and exits 0', async () => {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--model', loaded.modelPath, '--port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'serve', '--model', loaded.modelPath, '--port', '0', '--log-level', 'info'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
@@ -136,7 +152,8 @@ test('gmmseg serve: prints its URL for --port 0, logs JSON lines with request id
   const waitFor = async (cond: () => boolean, what: string): Promise<void> => {
     const t0 = Date.now();
     while (!cond()) {
-      if (Date.now() - t0 > 120_000 || child.exitCode !== null) throw new Error(`gave up waiting for ${what}; stdout: ${out}; stderr: ${err}`);
+      if (Date.now() - t0 > 120_000 || child.exitCode !== null)
+        throw new Error(`gave up waiting for ${what}; stdout: ${out}; stderr: ${err}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -147,7 +164,11 @@ test('gmmseg serve: prints its URL for --port 0, logs JSON lines with request id
   assert.equal(m[3], loaded.modelPath);
   const base = `http://127.0.0.1:${m[1]}`;
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
-  const inflight = fetch(`${base}/v1/segment`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image });
+  const inflight = fetch(`${base}/v1/segment`, {
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body: image,
+  });
   await waitFor(() => /"url":"\/v1\/segment"/.test(err), 'the segment request to arrive');
   child.kill('SIGTERM');
   const res = await inflight;
@@ -155,7 +176,9 @@ test('gmmseg serve: prints its URL for --port 0, logs JSON lines with request id
   assert.equal(((await res.json()) as { width: number }).width, 64);
   assert.equal(await exited, 0);
   const lines = err.split('\n').filter((l) => l.startsWith('{'));
-  const requestLines = lines.map((l) => JSON.parse(l) as { reqId?: string; msg: string }).filter((l) => l.msg === 'request completed');
+  const requestLines = lines
+    .map((l) => JSON.parse(l) as { reqId?: string; msg: string })
+    .filter((l) => l.msg === 'request completed');
   assert.ok(requestLines.length >= 2 && requestLines.every((l) => typeof l.reqId === 'string'), err);
 });
 

@@ -41,7 +41,10 @@ test('the web folder listing: servable files only (no dot-files, symlinks or unk
   const files = await listWebFiles(root);
   assert.deepEqual([...files.keys()].sort(), ['/app.js', '/assets/logo.svg', '/index.html', '/style.css']);
   assert.equal((await listWebFiles(path.join(dir, 'missing'))).size, 0);
-  assert.equal(defaultWebRoot(), path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', '..', 'src', 'web'));
+  assert.equal(
+    defaultWebRoot(),
+    path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..', '..', 'src', 'web'),
+  );
 });
 
 test('files are served with their content types; / is index.html; /config.json says service mode', async () => {
@@ -108,7 +111,10 @@ test('without a web folder, / is a built-in page saying the web UI is missing', 
     assert.match(String(res.headers['content-type']), /^text\/html/);
     assert.match(res.body, /web UI is missing/);
     expectError(await app.inject({ method: 'GET', url: '/app.js' }), 404, 'not_found');
-    assert.deepEqual((await app.inject({ method: 'GET', url: '/config.json' })).json(), { mode: 'service', service: '' });
+    assert.deepEqual((await app.inject({ method: 'GET', url: '/config.json' })).json(), {
+      mode: 'service',
+      service: '',
+    });
   } finally {
     await app.close();
   }

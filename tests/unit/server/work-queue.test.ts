@@ -23,12 +23,14 @@ test('one job runs at a time, waiting jobs start in FIFO order', async () => {
   const q = new WorkQueue(3);
   const order: string[] = [];
   const gates = [gate(), gate(), gate()];
-  const runs = gates.map((g, i) => q.run(async () => {
-    order.push(`start ${i}`);
-    const v = await g.job();
-    order.push(`end ${i}`);
-    return v;
-  }));
+  const runs = gates.map((g, i) =>
+    q.run(async () => {
+      order.push(`start ${i}`);
+      const v = await g.job();
+      order.push(`end ${i}`);
+      return v;
+    }),
+  );
   await tick();
   assert.deepEqual(q.stats(), { running: 1, waiting: 2 });
   assert.deepEqual([gates[1]?.started(), gates[2]?.started()], [false, false]);
@@ -47,13 +49,19 @@ test('a full queue refuses at once with a Retry-After estimate of at least 1 s',
   const g = gate();
   const first = q.run(g.job);
   const second = q.run(async () => 'second');
-  await assert.rejects(q.run(async () => 'third'), (e: unknown) => e instanceof QueueFullError && e.retryAfterSeconds >= 1 && e.waiting === 1);
+  await assert.rejects(
+    q.run(async () => 'third'),
+    (e: unknown) => e instanceof QueueFullError && e.retryAfterSeconds >= 1 && e.waiting === 1,
+  );
   g.release('first');
   assert.deepEqual(await Promise.all([first, second]), ['first', 'second']);
   const zero = new WorkQueue(0);
   const g2 = gate();
   const only = zero.run(g2.job);
-  await assert.rejects(zero.run(async () => 1), QueueFullError);
+  await assert.rejects(
+    zero.run(async () => 1),
+    QueueFullError,
+  );
   g2.release('only');
   assert.equal(await only, 'only');
 });
@@ -85,7 +93,10 @@ test('an aborted signal takes a waiting job out of the line; a running job is no
   g.release('done');
   assert.equal(await running, 'done');
   assert.equal(ran, false);
-  await assert.rejects(q.run(async () => 1, AbortSignal.abort()), QueueCancelledError);
+  await assert.rejects(
+    q.run(async () => 1, AbortSignal.abort()),
+    QueueCancelledError,
+  );
 });
 
 test('onIdle resolves when the last job ends', async () => {

@@ -9,7 +9,15 @@ import { expectClose } from '../../helpers/close.js';
 await initEngine();
 
 /** PyTorch AdamW (torch/optim/adamw.py, single tensor, amsgrad off) in float64. */
-function adamwOracle(p: number[], grads: number[][], lrs: number[], wd: number, b1 = 0.9, b2 = 0.999, eps = 1e-8): number[] {
+function adamwOracle(
+  p: number[],
+  grads: number[][],
+  lrs: number[],
+  wd: number,
+  b1 = 0.9,
+  b2 = 0.999,
+  eps = 1e-8,
+): number[] {
   const m = p.map(() => 0);
   const v = p.map(() => 0);
   grads.forEach((g, s) => {
@@ -30,18 +38,38 @@ test('AdamW equals the PyTorch update rule over several steps, with per-paramete
   const w = tf.variable(tf.tensor1d([0.5, -1, 2]), true, 'w');
   const h = tf.variable(tf.tensor1d([1, 1]), true, 'h');
   const vars = { w, h };
-  const gw = [[0.1, -0.2, 0.3], [0.05, 0.4, -0.1], [-0.3, 0.2, 0.2]];
-  const gh = [[1, -1], [0.5, 0.5], [0.1, 0.2]];
+  const gw = [
+    [0.1, -0.2, 0.3],
+    [0.05, 0.4, -0.1],
+    [-0.3, 0.2, 0.2],
+  ];
+  const gh = [
+    [1, -1],
+    [0.5, 0.5],
+    [0.1, 0.2],
+  ];
   const lrs = [1e-3, 2e-3, 5e-4];
   let state = createAdamWState();
   for (let s = 0; s < 3; s++) {
     const grads = { w: tf.tensor1d(gw[s] as number[]), h: tf.tensor1d(gh[s] as number[]) };
-    state = adamwStep(vars, grads, state, lrs[s] as number, DEFAULT_ADAMW, (n) => (n === 'h' ? { lrMultiplier: 10, decayMultiplier: 0 } : { lrMultiplier: 1, decayMultiplier: 1 }));
+    state = adamwStep(vars, grads, state, lrs[s] as number, DEFAULT_ADAMW, (n) =>
+      n === 'h' ? { lrMultiplier: 10, decayMultiplier: 0 } : { lrMultiplier: 1, decayMultiplier: 1 },
+    );
     Object.values(grads).forEach((g) => g.dispose());
   }
   assert.equal(state.step, 3);
   expectClose(w.dataSync(), adamwOracle([0.5, -1, 2], gw, lrs, 0.01), { rtol: 1e-6, atol: 1e-7 }, 'w');
-  expectClose(h.dataSync(), adamwOracle([1, 1], gh, lrs.map((l) => l * 10), 0), { rtol: 1e-6, atol: 1e-7 }, 'h (lr ×10, no decay)');
+  expectClose(
+    h.dataSync(),
+    adamwOracle(
+      [1, 1],
+      gh,
+      lrs.map((l) => l * 10),
+      0,
+    ),
+    { rtol: 1e-6, atol: 1e-7 },
+    'h (lr ×10, no decay)',
+  );
   disposeAdamWState(state);
   w.dispose();
   h.dispose();
@@ -53,5 +81,10 @@ test('poly schedule with linear warm-up (MMCV): hand-computed points', () => {
   expectClose(polyLr(s, 5), 6e-5 * 0.95 * (1 - 0.5 * (1 - 1e-6)), { rtol: 1e-9, atol: 0 }, 'i = 5');
   expectClose(polyLr(s, 10), 6e-5 * 0.9, { rtol: 1e-12, atol: 0 }, 'i = 10');
   expectClose(polyLr(s, 100), 0, { rtol: 0, atol: 0 }, 'end');
-  expectClose(polyLr({ ...s, power: 2, minLr: 1e-6, warmupIters: 0 }, 50), (6e-5 - 1e-6) * 0.25 + 1e-6, { rtol: 1e-12, atol: 0 }, 'power 2');
+  expectClose(
+    polyLr({ ...s, power: 2, minLr: 1e-6, warmupIters: 0 }, 50),
+    (6e-5 - 1e-6) * 0.25 + 1e-6,
+    { rtol: 1e-12, atol: 0 },
+    'power 2',
+  );
 });

@@ -18,15 +18,28 @@ const K = 2;
 async function gmmModel(): Promise<SegModel> {
   const rng = createRng(1);
   const extractor = await createMbv3Extractor({ embedDim: 16, channels: 16, rng });
-  const config = makeGmmConfig({ classes: classes.length, componentsPerClass: K, embedDim: 16, memoryPerComponent: 32 });
+  const config = makeGmmConfig({
+    classes: classes.length,
+    componentsPerClass: K,
+    embedDim: 16,
+    memoryPerComponent: 32,
+  });
   return { classes, extractor, head: { kind: 'gmm', state: createHeadState(config, rng, true) } };
 }
 
 test('refitGmmHead: counts every labelled grid pixel, refits classes with ≥ K rows, leaves the input model alone', async () => {
   const model = await gmmModel();
   if (model.head.kind !== 'gmm') throw new Error('unreachable');
-  const before = { means: Float32Array.from(model.head.state.gmm.means), stds: Float32Array.from(model.head.state.gmm.stds) };
-  const { model: refit, report } = await refitGmmHead(model, scenes.train, { perClass: 50, iterations: 5, seed: 0, correctOnly: false });
+  const before = {
+    means: Float32Array.from(model.head.state.gmm.means),
+    stds: Float32Array.from(model.head.state.gmm.stds),
+  };
+  const { model: refit, report } = await refitGmmHead(model, scenes.train, {
+    perClass: 50,
+    iterations: 5,
+    seed: 0,
+    correctOnly: false,
+  });
   // Direct count of the labels picked at the 8×8 feature grid (stride 8 on 64×64 images).
   const direct = new Array<number>(classes.length).fill(0);
   for (let i = 0; i < scenes.train.length; i++) {
@@ -34,7 +47,10 @@ test('refitGmmHead: counts every labelled grid pixel, refits classes with ≥ K 
     for (const v of nearestResizeLabels(s.label.data, 1, 64, 64, 8, 8)) if (v < classes.length) direct[v]! += 1;
   }
   assert.deepEqual(report.pixelsPerClass, direct);
-  assert.deepEqual(report.rowsPerClass, direct.map((n) => (n >= K ? Math.min(n, 50) : 0)));
+  assert.deepEqual(
+    report.rowsPerClass,
+    direct.map((n) => (n >= K ? Math.min(n, 50) : 0)),
+  );
   assert.deepEqual(model.head.state.gmm.means, before.means, 'input model unchanged');
   assert.deepEqual(model.head.state.gmm.stds, before.stds);
   if (refit.head.kind !== 'gmm') throw new Error('unreachable');
@@ -44,7 +60,8 @@ test('refitGmmHead: counts every labelled grid pixel, refits classes with ≥ K 
     if (report.rowsPerClass[c] === 0) assert.deepEqual(block(refit.head.state.gmm.means), block(before.means));
     else {
       assert.notDeepEqual(block(refit.head.state.gmm.stds), block(before.stds), `class ${c} refitted`);
-      for (const s of block(refit.head.state.gmm.stds)) assert.ok(s >= 0.1 - 1e-6, 'floor of the head config (0.01 → σ ≥ 0.1)');
+      for (const s of block(refit.head.state.gmm.stds))
+        assert.ok(s >= 0.1 - 1e-6, 'floor of the head config (0.01 → σ ≥ 0.1)');
     }
   }
   assert.equal(refit.extractor, model.extractor);
@@ -53,7 +70,10 @@ test('refitGmmHead: counts every labelled grid pixel, refits classes with ≥ K 
 test('refitGmmHead refuses a softmax model and a dataset with another class count', async () => {
   const model = await gmmModel();
   const other = { ...scenes.train, classes: ['a', 'b'] };
-  await assert.rejects(refitGmmHead(model, other, { perClass: 10, iterations: 1, seed: 0 }), /has 2 classes, the model 11/);
+  await assert.rejects(
+    refitGmmHead(model, other, { perClass: 10, iterations: 1, seed: 0 }),
+    /has 2 classes, the model 11/,
+  );
 });
 
 test('refitGmmHead correctOnly (default): only pixels the model classifies correctly are sampled', async () => {
@@ -62,5 +82,8 @@ test('refitGmmHead correctOnly (default): only pixels the model classifies corre
   const correct = await refitGmmHead(model, scenes.train, { perClass: 50, iterations: 2, seed: 0 });
   const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
   correct.report.pixelsPerClass.forEach((n, c) => assert.ok(n <= (all.report.pixelsPerClass[c] as number)));
-  assert.ok(sum(correct.report.pixelsPerClass) < sum(all.report.pixelsPerClass), 'an untrained model gets some pixels wrong');
+  assert.ok(
+    sum(correct.report.pixelsPerClass) < sum(all.report.pixelsPerClass),
+    'an untrained model gets some pixels wrong',
+  );
 });

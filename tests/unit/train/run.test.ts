@@ -15,11 +15,23 @@ import type { TrainState } from '../../../src/train/trainer.js';
 await initEngine();
 const scenes = await buildDigitScenes({ seed: 2, width: 64, height: 64, trainCount: 4, testCount: 2, anomalyCount: 1 });
 const TINY = { embedDim: 16, channels: 16 };
-const cfg = makeTrainConfig({ steps: 4, batchSize: 2, cropSize: [64, 64], warmupSteps: 1, learningRate: 1e-3, checkpointEvery: 2, validateEvery: 2, seed: 5 });
+const cfg = makeTrainConfig({
+  steps: 4,
+  batchSize: 2,
+  cropSize: [64, 64],
+  warmupSteps: 1,
+  learningRate: 1e-3,
+  checkpointEvery: 2,
+  validateEvery: 2,
+  seed: 5,
+});
 
 async function fresh(): Promise<TrainState> {
   const head = { kind: 'gmm' as const, gmm: { componentsPerClass: 2, memoryPerComponent: 16, gmmUpdateEvery: 1 } };
-  const model = await createSegModel({ classes: scenes.train.classes, extractor: { kind: 'mbv3', config: TINY }, head }, createRng(cfg.seed));
+  const model = await createSegModel(
+    { classes: scenes.train.classes, extractor: { kind: 'mbv3', config: TINY }, head },
+    createRng(cfg.seed),
+  );
   return { step: 0, model, optimizer: createAdamWState() };
 }
 
@@ -29,13 +41,20 @@ test('runTraining: steps, checkpoint cadence through the handler, periodic valid
   const events: RunEvent[] = [];
   const checkpoints: number[] = [];
   const r = await runTraining({
-    state: await fresh(), config: cfg, train: scenes.train, validation: scenes.test, calibration: scenes.test,
+    state: await fresh(),
+    config: cfg,
+    train: scenes.train,
+    validation: scenes.test,
+    calibration: scenes.test,
     onCheckpoint: async (s) => void checkpoints.push(s.step),
     onEvent: (e) => events.push(e),
   });
   assert.equal(r.state.step, 4);
   assert.deepEqual(checkpoints, [2, 4, 4], 'every 2 steps and once at the end');
-  assert.deepEqual(events.map((e) => (e.kind === 'validation' ? `v${e.step}` : e.kind === 'step' ? `s${e.step}` : e.kind)), ['s1', 's2', 'v2', 's3', 's4', 'v4']);
+  assert.deepEqual(
+    events.map((e) => (e.kind === 'validation' ? `v${e.step}` : e.kind === 'step' ? `s${e.step}` : e.kind)),
+    ['s1', 's2', 'v2', 's3', 's4', 'v4'],
+  );
   assert.ok(losses(events).every(Number.isFinite));
   assert.equal(r.finalLoss, losses(events)[3]);
   assert.ok(r.validation?.segmentation && r.validation.segmentation.miou >= 0);
@@ -52,7 +71,10 @@ test('runTraining: a run resumed from its checkpoint file continues bit for bit'
   let saved: Uint8Array | undefined;
   const interrupt = new Error('interrupted after the checkpoint at step 2');
   const first = runTraining({
-    state: await fresh(), config: cfg, train: scenes.train, onEvent: (e) => half.push(e),
+    state: await fresh(),
+    config: cfg,
+    train: scenes.train,
+    onEvent: (e) => half.push(e),
     onCheckpoint: async (s) => {
       saved = encodeModel(checkpointFile(s, cfg));
       throw interrupt;
@@ -63,7 +85,12 @@ test('runTraining: a run resumed from its checkpoint file continues bit for bit'
   assert.equal(resumed.state.step, 2);
   assert.deepEqual(resumed.config, cfg);
   const rest: RunEvent[] = [];
-  await runTraining({ state: resumed.state, config: resumed.config, train: scenes.train, onEvent: (e) => rest.push(e) });
+  await runTraining({
+    state: resumed.state,
+    config: resumed.config,
+    train: scenes.train,
+    onEvent: (e) => rest.push(e),
+  });
   assert.deepEqual([...losses(half), ...losses(rest)], losses(straight));
 });
 
@@ -74,12 +101,32 @@ test('resumeFromCheckpoint refuses an inference model file', async () => {
 });
 
 test('runTraining with refitPixelsPerClass: the final model carries the refitted mixtures, the run reports them', async () => {
-  const refitCfg = makeTrainConfig({ ...cfg, steps: 2, checkpointEvery: 0, validateEvery: 0, refitPixelsPerClass: 40, refitIterations: 3, refitStdFloorVariance: 1e-4 });
+  const refitCfg = makeTrainConfig({
+    ...cfg,
+    steps: 2,
+    checkpointEvery: 0,
+    validateEvery: 0,
+    refitPixelsPerClass: 40,
+    refitIterations: 3,
+    refitStdFloorVariance: 1e-4,
+  });
   const events: RunEvent[] = [];
-  const plain = await runTraining({ state: await fresh(), config: { ...refitCfg, refitPixelsPerClass: 0 }, train: scenes.train });
-  const r = await runTraining({ state: await fresh(), config: refitCfg, train: scenes.train, onEvent: (e) => events.push(e) });
+  const plain = await runTraining({
+    state: await fresh(),
+    config: { ...refitCfg, refitPixelsPerClass: 0 },
+    train: scenes.train,
+  });
+  const r = await runTraining({
+    state: await fresh(),
+    config: refitCfg,
+    train: scenes.train,
+    onEvent: (e) => events.push(e),
+  });
   assert.ok(r.refit && plain.refit === undefined);
-  assert.deepEqual(events.filter((e) => e.kind === 'refit').map((e) => (e.kind === 'refit' ? e.done : 0)), [1, 2, 3, 4]);
+  assert.deepEqual(
+    events.filter((e) => e.kind === 'refit').map((e) => (e.kind === 'refit' ? e.done : 0)),
+    [1, 2, 3, 4],
+  );
   if (r.state.model.head.kind !== 'gmm' || plain.state.model.head.kind !== 'gmm') throw new Error('unreachable');
   const refitted = r.refit.rowsPerClass.findIndex((n) => n > 0);
   assert.ok(refitted >= 0, 'background has labelled pixels');
@@ -87,5 +134,8 @@ test('runTraining with refitPixelsPerClass: the final model carries the refitted
   const K = 2;
   const block = (a: Float32Array): number[] => Array.from(a.subarray(refitted * K * D, (refitted + 1) * K * D));
   assert.notDeepEqual(block(r.state.model.head.state.gmm.stds), block(plain.state.model.head.state.gmm.stds));
-  assert.ok(block(r.state.model.head.state.gmm.stds).some((s) => s < 0.1), 'the refit floor (σ ≥ 0.01), not the head floor');
+  assert.ok(
+    block(r.state.model.head.state.gmm.stds).some((s) => s < 0.1),
+    'the refit floor (σ ≥ 0.01), not the head floor',
+  );
 });

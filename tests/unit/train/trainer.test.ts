@@ -22,12 +22,30 @@ import { trainableVariables, trainStep, type TrainData, type TrainState } from '
 await initEngine();
 const scenes = await buildDigitScenes({ seed: 5, width: 64, height: 64, trainCount: 6, testCount: 2, anomalyCount: 2 });
 const classes = [...scenes.train.classes];
-const cfg = makeTrainConfig({ steps: 4, batchSize: 2, accumulateSteps: 2, cropSize: [64, 64], warmupSteps: 1, learningRate: 1e-3, seed: 3 });
+const cfg = makeTrainConfig({
+  steps: 4,
+  batchSize: 2,
+  accumulateSteps: 2,
+  cropSize: [64, 64],
+  warmupSteps: 1,
+  learningRate: 1e-3,
+  seed: 3,
+});
 
 async function gmmModel(seed: number): Promise<SegModel> {
   const rng = createRng(seed);
   const extractor = await createMbv3Extractor({ embedDim: 16, channels: 16, rng });
-  const head = createHeadState(makeGmmConfig({ classes: classes.length, componentsPerClass: 2, embedDim: 16, memoryPerComponent: 32, gmmUpdateEvery: 2 }), rng, true);
+  const head = createHeadState(
+    makeGmmConfig({
+      classes: classes.length,
+      componentsPerClass: 2,
+      embedDim: 16,
+      memoryPerComponent: 32,
+      gmmUpdateEvery: 2,
+    }),
+    rng,
+    true,
+  );
   return { classes, extractor, head: { kind: 'gmm', state: head } };
 }
 
@@ -43,7 +61,11 @@ function snapshot(s: TrainState): Record<string, number[]> {
   return out;
 }
 
-async function run(state: TrainState, data: TrainData, until: number): Promise<{ state: TrainState; losses: number[] }> {
+async function run(
+  state: TrainState,
+  data: TrainData,
+  until: number,
+): Promise<{ state: TrainState; losses: number[] }> {
   const losses: number[] = [];
   while (state.step < until) {
     const r = await trainStep(state, data, cfg);
@@ -57,10 +79,18 @@ test('GMM training with augmentation and accumulation resumes bit for bit from a
   const data: TrainData = { dataset: scenes.train };
   const straight = await run({ step: 0, model: await gmmModel(1), optimizer: createAdamWState() }, data, 4);
   const half = await run({ step: 0, model: await gmmModel(1), optimizer: createAdamWState() }, data, 2);
-  const file = decodeModel(encodeModel(segModelToFile(half.state.model, { checkpoint: { step: half.state.step, optimizer: half.state.optimizer } })));
+  const file = decodeModel(
+    encodeModel(
+      segModelToFile(half.state.model, { checkpoint: { step: half.state.step, optimizer: half.state.optimizer } }),
+    ),
+  );
   const loaded = await segModelFromFile(file, EXTRACTOR_LOADERS, true);
   assert.ok(loaded.checkpoint);
-  const resumed = await run({ step: loaded.checkpoint.step, model: loaded.model, optimizer: loaded.checkpoint.optimizer }, data, 4);
+  const resumed = await run(
+    { step: loaded.checkpoint.step, model: loaded.model, optimizer: loaded.checkpoint.optimizer },
+    data,
+    4,
+  );
   assert.deepEqual([...half.losses, ...resumed.losses], straight.losses);
   assert.ok(straight.losses.every(Number.isFinite));
   assert.deepEqual(snapshot(resumed.state), snapshot(straight.state));
@@ -70,9 +100,17 @@ test('GMM training with augmentation and accumulation resumes bit for bit from a
 test('softmax head on cached frozen maps trains, evaluates with MSP/max-logit/energy, and round-trips', async () => {
   const rng = createRng(2);
   const extractor = await createMbv3Extractor({ embedDim: 16, channels: 16, rng });
-  const model: SegModel = { classes, extractor, head: { kind: 'softmax', head: createSoftmaxHead({ embedDim: 16, classes: classes.length, rng }) } };
+  const model: SegModel = {
+    classes,
+    extractor,
+    head: { kind: 'softmax', head: createSoftmaxHead({ embedDim: 16, classes: classes.length, rng }) },
+  };
   const frozen = await buildFrozenCache(extractor, scenes.train);
-  const { state, losses } = await run({ step: 0, model, optimizer: createAdamWState() }, { dataset: scenes.train, frozen }, 4);
+  const { state, losses } = await run(
+    { step: 0, model, optimizer: createAdamWState() },
+    { dataset: scenes.train, frozen },
+    4,
+  );
   assert.ok(losses.every(Number.isFinite));
   const before = tf.memory().numTensors;
   const result = await evaluateModel(state.model, scenes.anomaly, { mode: 'whole' });

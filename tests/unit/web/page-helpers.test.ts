@@ -30,9 +30,21 @@ interface ColormapModule {
 interface RegionsModule {
   OUTLINE: number[];
   thresholdMask(scores: ArrayLike<number>, t: number): { mask: Uint8Array; flagged: number };
-  findRegions(mask: Uint8Array, scores: ArrayLike<number>, width: number, height: number): { labels: Int32Array; regions: Region[] };
+  findRegions(
+    mask: Uint8Array,
+    scores: ArrayLike<number>,
+    width: number,
+    height: number,
+  ): { labels: Int32Array; regions: Region[] };
   maskContour(mask: Uint8Array, width: number, height: number): Uint8Array;
-  overlayRgba(photo: Uint8ClampedArray, heat: Uint8ClampedArray, mask: Uint8Array, width: number, height: number, alpha?: number): Uint8ClampedArray;
+  overlayRgba(
+    photo: Uint8ClampedArray,
+    heat: Uint8ClampedArray,
+    mask: Uint8Array,
+    width: number,
+    height: number,
+    alpha?: number,
+  ): Uint8ClampedArray;
   formatPercent(f: number): string;
 }
 
@@ -42,7 +54,10 @@ const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(
 /** A smooth-ish random score map [H·W] (blobs, so regions have several pixels), seeded. */
 function scoreMap(width: number, height: number, seed: number): Float32Array {
   const rng = createRng(seed);
-  const centres = Array.from({ length: 6 }, () => [uniform(rng) * width, uniform(rng) * height, 2 + 6 * uniform(rng)] as const);
+  const centres = Array.from(
+    { length: 6 },
+    () => [uniform(rng) * width, uniform(rng) * height, 2 + 6 * uniform(rng)] as const,
+  );
   const out = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -67,12 +82,27 @@ test('inferno table and heat colours equal the service heat map (src/infer/heatm
   const cm = await load<ColormapModule>('colormap.js');
   assert.deepEqual(Array.from(cm.INFERNO), Array.from(INFERNO_TABLE));
   const scale = { min: -1.5, max: 2.25 };
-  const scores = Float32Array.from([-10, -1.5, -1.4, 0, 0.375, 2.2, 2.25, 99, Infinity, -Infinity, ...scoreMap(16, 8, 3)]);
+  const scores = Float32Array.from([
+    -10,
+    -1.5,
+    -1.4,
+    0,
+    0.375,
+    2.2,
+    2.25,
+    99,
+    Infinity,
+    -Infinity,
+    ...scoreMap(16, 8, 3),
+  ]);
   const expected = heatmap({ width: scores.length, height: 1, data: scores }, scale);
   assert.deepEqual(Array.from(cm.heatRgba(scores, scale)), Array.from(toRgba(expected.data)));
   assert.equal(cm.colormapIndex(scale.max, scale), 255);
   assert.equal(cm.colormapIndex(scale.min, scale), 0);
-  assert.match(cm.infernoGradientCss(), /^linear-gradient\(to right, rgb\(0 0 4\) 0\.00%, .*rgb\(252 255 164\) 100\.00%\)$/);
+  assert.match(
+    cm.infernoGradientCss(),
+    /^linear-gradient\(to right, rgb\(0 0 4\) 0\.00%, .*rgb\(252 255 164\) 100\.00%\)$/,
+  );
 });
 
 test('flagged mask and 8-connected regions equal the project definitions (strict >, labelComponents)', async () => {
@@ -82,7 +112,10 @@ test('flagged mask and 8-connected regions equal the project definitions (strict
   for (const t of [0.5, 0.9, 1.4, 5]) {
     const { mask, flagged } = rg.thresholdMask(scores, t);
     assert.deepEqual(Array.from(mask), Array.from(tsThresholdMask(scores, t)));
-    assert.equal(flagged, mask.reduce((a, b) => a + b, 0));
+    assert.equal(
+      flagged,
+      mask.reduce((a, b) => a + b, 0),
+    );
     const { labels, regions } = rg.findRegions(mask, scores, W, H);
     const ref = labelComponents(mask, H, W, 8);
     assert.deepEqual(Array.from(labels), Array.from(ref.labels), `labels at t=${t}`);
@@ -92,14 +125,22 @@ test('flagged mask and 8-connected regions equal the project definitions (strict
       const px = [...labels.keys()].filter((i) => labels[i] === r.id);
       const xs = px.map((i) => i % W);
       const ys = px.map((i) => Math.floor(i / W));
-      assert.deepEqual(r.bbox, { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs) + 1, height: Math.max(...ys) - Math.min(...ys) + 1 });
+      assert.deepEqual(r.bbox, {
+        x: Math.min(...xs),
+        y: Math.min(...ys),
+        width: Math.max(...xs) - Math.min(...xs) + 1,
+        height: Math.max(...ys) - Math.min(...ys) + 1,
+      });
       assert.equal(r.maxScore, Math.max(...px.map((i) => scores[i] as number)));
       const mean = px.reduce((a, i) => a + (scores[i] as number), 0) / px.length;
       expectClose(r.meanScore, mean, { rtol: 1e-12, atol: 0 }, `mean of region ${r.id}`);
     }
     if (t === 0.9) assert.ok(regions.length >= 2, 'the test map has several regions at t = 0.9');
   }
-  assert.throws(() => rg.findRegions(new Uint8Array(5), new Float32Array(6), 2, 3), /findRegions: mask \(5\) and scores \(6\) must have 2×3 pixels/);
+  assert.throws(
+    () => rg.findRegions(new Uint8Array(5), new Float32Array(6), 2, 3),
+    /findRegions: mask \(5\) and scores \(6\) must have 2×3 pixels/,
+  );
 });
 
 test('overlay equals the service overlay: outlineMask(overlay(photo, heat, 0.5, mask), mask, OUTLINE_RGB)', async () => {
@@ -108,7 +149,11 @@ test('overlay equals the service overlay: outlineMask(overlay(photo, heat, 0.5, 
   const [W, H] = [29, 31];
   const scores = scoreMap(W, H, 5);
   const rng = createRng(9);
-  const photo = { width: W, height: H, data: Uint8Array.from({ length: W * H * 3 }, () => Math.floor(uniform(rng) * 256)) };
+  const photo = {
+    width: W,
+    height: H,
+    data: Uint8Array.from({ length: W * H * 3 }, () => Math.floor(uniform(rng) * 256)),
+  };
   const scale = { min: 0.2, max: 1.8 };
   const heat = heatmap({ width: W, height: H, data: scores }, scale);
   const mask = tsThresholdMask(scores, 1);

@@ -12,7 +12,9 @@ async function run(argv: string[]): Promise<{ out: string; err: string; code: nu
   let err = '';
   const before = process.exitCode;
   process.exitCode = 0;
-  const program = new Command('gmmseg').exitOverride().addCommand(webBuildCommand({ out: (t) => void (out += t), err: (t) => void (err += t) }));
+  const program = new Command('gmmseg')
+    .exitOverride()
+    .addCommand(webBuildCommand({ out: (t) => void (out += t), err: (t) => void (err += t) }));
   await program.parseAsync(['node', 'gmmseg', 'web-build', ...argv]);
   const code = Number(process.exitCode ?? 0);
   process.exitCode = before;
@@ -35,9 +37,16 @@ test('writes every page file byte for byte and config.json with the service URL'
   const source = (await readdir(webSourceDir())).filter((f) => !f.startsWith('.')).sort();
   for (const f of ['index.html', 'app.js', 'style.css']) assert.ok(source.includes(f), `src/web has ${f}`);
   assert.deepEqual((await readdir(out)).sort(), [...source, 'config.json'].sort());
-  for (const f of source) assert.deepEqual(await readFile(path.join(out, f)), await readFile(path.join(webSourceDir(), f)), f);
-  assert.deepEqual(JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8')), { mode: 'service', service: 'https://seg.example.org:8443/api' });
-  assert.match(r.out, new RegExp(`^wrote ${source.length + 1} files to .*site \\(service: https://seg.example.org:8443/api\\)\\n$`));
+  for (const f of source)
+    assert.deepEqual(await readFile(path.join(out, f)), await readFile(path.join(webSourceDir(), f)), f);
+  assert.deepEqual(JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8')), {
+    mode: 'service',
+    service: 'https://seg.example.org:8443/api',
+  });
+  assert.match(
+    r.out,
+    new RegExp(`^wrote ${source.length + 1} files to .*site \\(service: https://seg.example.org:8443/api\\)\\n$`),
+  );
   assert.deepEqual((await readdir(dir)).sort(), ['site'], 'no temp folder left next to the output');
 });
 
@@ -57,7 +66,10 @@ test('refuses a non-empty folder that is not an earlier build, and leaves it unt
   await writeFile(path.join(out, 'notes.txt'), 'keep me');
   const r = await run(['--out', out]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /^gmmseg web-build: '.*precious' is not empty and is not an earlier web-build output; refusing to replace it/);
+  assert.match(
+    r.err,
+    /^gmmseg web-build: '.*precious' is not empty and is not an earlier web-build output; refusing to replace it/,
+  );
   assert.equal(r.err.split('\n').filter(Boolean).length, 1);
   assert.deepEqual(await readdir(out), ['notes.txt']);
   assert.equal(await readFile(path.join(out, 'notes.txt'), 'utf8'), 'keep me');

@@ -3,8 +3,25 @@ import type * as tf from '@tensorflow/tfjs';
 import { binaryKernels, customKernel, nativeKernel } from '../kernel-def.js';
 
 const BINARY = [
-  'Add', 'Sub', 'Multiply', 'RealDiv', 'FloorDiv', 'Mod', 'Pow', 'Maximum', 'Minimum', 'SquaredDifference', 'Atan2',
-  'Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'LogicalAnd', 'LogicalOr',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'FloorDiv',
+  'Mod',
+  'Pow',
+  'Maximum',
+  'Minimum',
+  'SquaredDifference',
+  'Atan2',
+  'Equal',
+  'NotEqual',
+  'Less',
+  'LessEqual',
+  'Greater',
+  'GreaterEqual',
+  'LogicalAnd',
+  'LogicalOr',
 ] as const;
 
 /** AddN's inputs are the tensors keyed '0', '1', …: one native call over all of them. */
@@ -14,4 +31,8 @@ const addNKernel = customKernel('AddN', ({ inputs, backend }) => {
   return backend.run1('AddN', list);
 });
 
-export const binaryKernelConfigs: tf.KernelConfig[] = [...binaryKernels(BINARY), nativeKernel('Select', ['condition', 't', 'e']), addNKernel];
+export const binaryKernelConfigs: tf.KernelConfig[] = [
+  ...binaryKernels(BINARY),
+  nativeKernel('Select', ['condition', 't', 'e']),
+  addNKernel,
+];

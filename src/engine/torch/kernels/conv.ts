@@ -28,7 +28,14 @@ export interface ConvGeometry {
  * own pad when it does (so symmetric pads stay symmetric), else the nearest value that does ('ceil'/'round' rounding,
  * 'valid' with unread trailing rows).
  */
-export function farPad(inSize: number, outSize: number, near: number, far: number, stride: number, effFilter: number): number {
+export function farPad(
+  inSize: number,
+  outSize: number,
+  near: number,
+  far: number,
+  stride: number,
+  effFilter: number,
+): number {
   const needed = (outSize - 1) * stride + effFilter - inSize - near;
   return Math.min(Math.max(far, needed), needed + stride - 1);
 }
@@ -38,7 +45,10 @@ export function farPad(inSize: number, outSize: number, near: number, far: numbe
  * gradient kernels pass dy's, because tfjs's conv2d gradient drops dimRoundingMode and its info then has fractional
  * output sizes for numeric pads.
  */
-export function convGeometry(info: tf.backend_util.Conv2DInfo, out: [number, number] = [info.outHeight, info.outWidth]): ConvGeometry {
+export function convGeometry(
+  info: tf.backend_util.Conv2DInfo,
+  out: [number, number] = [info.outHeight, info.outWidth],
+): ConvGeometry {
   const p = info.padInfo;
   return {
     stride: [info.strideHeight, info.strideWidth],
@@ -63,12 +73,20 @@ interface ConvAttrs {
 
 function dataFormatOf(kernel: string, attrs: ConvAttrs, depthwise: boolean): 'channelsLast' | 'channelsFirst' {
   const f = attrs.dataFormat ?? 'NHWC';
-  if (f !== 'NHWC' && f !== 'NCHW') throw new EngineError(`${kernel}: unsupported dataFormat '${String(f)}' on the native torch engine (NHWC or NCHW)`);
-  if (depthwise && f === 'NCHW') throw new EngineError(`${kernel}: dataFormat NCHW is not supported on the native torch engine (use NHWC)`);
+  if (f !== 'NHWC' && f !== 'NCHW')
+    throw new EngineError(`${kernel}: unsupported dataFormat '${String(f)}' on the native torch engine (NHWC or NCHW)`);
+  if (depthwise && f === 'NCHW')
+    throw new EngineError(`${kernel}: dataFormat NCHW is not supported on the native torch engine (use NHWC)`);
   return tf.backend_util.convertConv2DDataFormat(f);
 }
 
-function info(kernel: string, xShape: number[], filterShape: number[], attrs: ConvAttrs, depthwise: boolean): tf.backend_util.Conv2DInfo {
+function info(
+  kernel: string,
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     xShape as Shape4,
     filterShape as Shape4,

@@ -13,5 +13,17 @@ import { shapeKernelConfigs } from './shape.js';
 import { unaryKernelConfigs } from './unary.js';
 
 export function torchKernelConfigs(): tf.KernelConfig[] {
-  return [...binaryKernelConfigs, ...convKernelConfigs, ...matmulKernelConfigs, ...imageKernelConfigs, ...normKernelConfigs, ...identityKernelConfigs, ...unaryKernelConfigs, ...reduceKernelConfigs, ...shapeKernelConfigs, ...indexingKernelConfigs, ...creationKernelConfigs];
+  return [
+    ...binaryKernelConfigs,
+    ...convKernelConfigs,
+    ...matmulKernelConfigs,
+    ...imageKernelConfigs,
+    ...normKernelConfigs,
+    ...identityKernelConfigs,
+    ...unaryKernelConfigs,
+    ...reduceKernelConfigs,
+    ...shapeKernelConfigs,
+    ...indexingKernelConfigs,
+    ...creationKernelConfigs,
+  ];
 }

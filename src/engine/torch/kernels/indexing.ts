@@ -19,17 +19,28 @@ export const indexingKernelConfigs: tf.KernelConfig[] = [
     return { axis, batchDims };
   }),
   nativeKernel('GatherNd', ['params', 'indices'], (_attrs, inputs) => {
-    const [shape, , sliceSize, strides] = backend_util.prepareAndValidate(inputs.params as tf.Tensor, inputs.indices as tf.Tensor);
+    const [shape, , sliceSize, strides] = backend_util.prepareAndValidate(
+      inputs.params as tf.Tensor,
+      inputs.indices as tf.Tensor,
+    );
     return { shape, sliceSize, strides };
   }),
   nativeKernel('ScatterNd', ['indices', 'updates'], (attrs, inputs) => {
     const shape = attrs.shape as number[];
-    const { sliceSize, strides, sliceRank } = backend_util.calculateShapes(inputs.updates as tf.Tensor, inputs.indices as tf.Tensor, shape);
+    const { sliceSize, strides, sliceRank } = backend_util.calculateShapes(
+      inputs.updates as tf.Tensor,
+      inputs.indices as tf.Tensor,
+      shape,
+    );
     return { shape, sliceSize, strides: strides.slice(0, sliceRank) };
   }),
   nativeKernel('TensorScatterUpdate', ['tensor', 'indices', 'updates'], (_attrs, inputs) => {
     const shape = (inputs.tensor as tf.TensorInfo).shape;
-    const { sliceSize, strides, sliceRank } = backend_util.calculateShapes(inputs.updates as tf.Tensor, inputs.indices as tf.Tensor, shape);
+    const { sliceSize, strides, sliceRank } = backend_util.calculateShapes(
+      inputs.updates as tf.Tensor,
+      inputs.indices as tf.Tensor,
+      shape,
+    );
     return { sliceSize, strides: strides.slice(0, sliceRank) };
   }),
   nativeKernel('UnsortedSegmentSum', ['x', 'segmentIds']),

@@ -21,5 +21,7 @@ export const matmulKernelConfigs: tf.KernelConfig[] = [
     });
   }),
   // tfjs passes the operands as an array-like input map ({0: t0, 1: t1, …}).
-  customKernel('Einsum', ({ inputs, attrs, backend }) => backend.run1('Einsum', Object.values(inputs) as tf.TensorInfo[], { equation: attrs.equation as string })),
+  customKernel('Einsum', ({ inputs, attrs, backend }) =>
+    backend.run1('Einsum', Object.values(inputs) as tf.TensorInfo[], { equation: attrs.equation as string }),
+  ),
 ];

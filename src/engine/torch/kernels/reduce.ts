@@ -25,7 +25,10 @@ function xShape(inputs: tf.NamedTensorInfoMap, name = 'x'): number[] {
 
 /** A reduction kernel whose axes live in attribute `axisKey` ('axis', or Max's 'reductionIndices'). */
 function reduction(name: ReductionOp, axisKey = 'axis'): tf.KernelConfig {
-  return nativeKernel(name, ['x'], (attrs, inputs) => ({ axis: reductionAxes(attrs[axisKey], xShape(inputs)), keepDims: Boolean(attrs.keepDims) }));
+  return nativeKernel(name, ['x'], (attrs, inputs) => ({
+    axis: reductionAxes(attrs[axisKey], xShape(inputs)),
+    keepDims: Boolean(attrs.keepDims),
+  }));
 }
 
 function argReduction(name: 'ArgMax' | 'ArgMin'): tf.KernelConfig {
@@ -35,7 +38,11 @@ function argReduction(name: 'ArgMax' | 'ArgMin'): tf.KernelConfig {
 function cumulative(name: 'Cumsum' | 'Cumprod'): tf.KernelConfig {
   return nativeKernel(name, ['x'], (attrs, inputs) => {
     const shape = xShape(inputs);
-    return { axis: shape.length === 0 ? 0 : singleAxis(attrs.axis ?? 0, shape), exclusive: Boolean(attrs.exclusive), reverse: Boolean(attrs.reverse) };
+    return {
+      axis: shape.length === 0 ? 0 : singleAxis(attrs.axis ?? 0, shape),
+      exclusive: Boolean(attrs.exclusive),
+      reverse: Boolean(attrs.reverse),
+    };
   });
 }
 

@@ -27,7 +27,11 @@ function reshapeTo(x: tf.TensorInfo, shape: number[], backend: TorchBackend): tf
   const size = util.sizeFromShape(x.shape);
   const $shape = util.inferFromImplicitShape(shape, size);
   const $size = util.sizeFromShape($shape);
-  util.assert(size === $size, () => `The new shape (${$shape}) has ${$size} elements and the old shape (${x.shape}) has ${size} elements. The new shape and old shape must have the same number of elements.`);
+  util.assert(
+    size === $size,
+    () =>
+      `The new shape (${$shape}) has ${$size} elements and the old shape (${x.shape}) has ${size} elements. The new shape and old shape must have the same number of elements.`,
+  );
   return backend.run1('Reshape', [x], { shape: $shape });
 }
 
@@ -53,23 +57,42 @@ function intervalCount(begin: number, end: number, stride: number): number {
 }
 
 function stridedSlice(x: tf.TensorInfo, attrs: tf.NamedAttrMap, backend: TorchBackend): tf.TensorInfo {
-  const { begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask } = attrs as unknown as tf.StridedSliceAttrs;
-  const info = slice_util.sliceInfo(x.shape, begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask);
-  const count = x.shape.map((_, i) => intervalCount(info.begin[i] as number, info.end[i] as number, info.strides[i] as number));
+  const { begin, end, strides, beginMask, endMask, ellipsisMask, newAxisMask, shrinkAxisMask } =
+    attrs as unknown as tf.StridedSliceAttrs;
+  const info = slice_util.sliceInfo(
+    x.shape,
+    begin,
+    end,
+    strides,
+    beginMask,
+    endMask,
+    ellipsisMask,
+    newAxisMask,
+    shrinkAxisMask,
+  );
+  const count = x.shape.map((_, i) =>
+    intervalCount(info.begin[i] as number, info.end[i] as number, info.strides[i] as number),
+  );
   return backend.run1('StridedSlice', [x], { begin: info.begin, count, strides: info.strides, shape: info.finalShape });
 }
 
 function concat(inputs: tf.TensorInfo[], axis: number, backend: TorchBackend): tf.TensorInfo {
   const first = inputs[0] as tf.TensorInfo;
   const $axis = util.parseAxisParam(axis, first.shape)[0] as number;
-  backend_util.assertParamsConsistent(inputs.map((t) => t.shape), $axis);
+  backend_util.assertParamsConsistent(
+    inputs.map((t) => t.shape),
+    $axis,
+  );
   const nonEmpty = inputs.filter((t) => util.sizeFromShape(t.shape) > 0);
-  if (nonEmpty.length === 1 && (nonEmpty[0] as tf.TensorInfo).dtype === first.dtype) return share(nonEmpty[0] as tf.TensorInfo, backend);
+  if (nonEmpty.length === 1 && (nonEmpty[0] as tf.TensorInfo).dtype === first.dtype)
+    return share(nonEmpty[0] as tf.TensorInfo, backend);
   return backend.run1('Concat', nonEmpty.length > 0 ? nonEmpty : inputs, { axis: $axis });
 }
 
 export const shapeKernelConfigs: tf.KernelConfig[] = [
-  customKernel('Reshape', ({ inputs, attrs, backend }) => reshapeTo(inputs.x as tf.TensorInfo, attrs.shape as number[], backend)),
+  customKernel('Reshape', ({ inputs, attrs, backend }) =>
+    reshapeTo(inputs.x as tf.TensorInfo, attrs.shape as number[], backend),
+  ),
   customKernel('ExpandDims', ({ inputs, attrs, backend }) => {
     const x = inputs.input as tf.TensorInfo;
     return backend.run1('Reshape', [x], { shape: expandedShape(x.shape, attrs.dim as number) });
@@ -80,7 +103,11 @@ export const shapeKernelConfigs: tf.KernelConfig[] = [
   }),
   nativeKernel('Slice', ['x'], (attrs, inputs) => {
     const x = inputs.x as tf.TensorInfo;
-    const [begin, size] = slice_util.parseSliceParams(x as tf.Tensor, attrs.begin as number | number[], attrs.size as number | number[]);
+    const [begin, size] = slice_util.parseSliceParams(
+      x as tf.Tensor,
+      attrs.begin as number | number[],
+      attrs.size as number | number[],
+    );
     slice_util.assertParamsValid(x as tf.Tensor, begin, size);
     return { begin, size };
   }),
@@ -97,7 +124,9 @@ export const shapeKernelConfigs: tf.KernelConfig[] = [
     if (list.length === 1) return backend.run1('Reshape', [first], { shape: expandedShape(first.shape, axis) });
     return backend.run1('Pack', list, { axis });
   }),
-  customKernel('Unpack', ({ inputs, attrs, backend }) => backend.run('Unpack', [inputs.value as tf.TensorInfo], { axis: attrs.axis as number })),
+  customKernel('Unpack', ({ inputs, attrs, backend }) =>
+    backend.run('Unpack', [inputs.value as tf.TensorInfo], { axis: attrs.axis as number }),
+  ),
   customKernel('SplitV', ({ inputs, attrs, backend }) => {
     const x = inputs.x as tf.TensorInfo;
     const axis = util.parseAxisParam(attrs.axis as number, x.shape)[0] as number;
@@ -119,8 +148,14 @@ export const shapeKernelConfigs: tf.KernelConfig[] = [
     value: storedValue(Number(attrs.constantValue), (inputs.x as tf.TensorInfo).dtype),
   })),
   nativeKernel('MirrorPad', ['x'], (attrs) => ({ paddings: flatPairs(attrs.paddings), mode: attrs.mode as string })),
-  nativeKernel('SpaceToBatchND', ['x'], (attrs) => ({ blockShape: attrs.blockShape as number[], paddings: flatPairs(attrs.paddings) })),
-  nativeKernel('BatchToSpaceND', ['x'], (attrs) => ({ blockShape: attrs.blockShape as number[], crops: flatPairs(attrs.crops) })),
+  nativeKernel('SpaceToBatchND', ['x'], (attrs) => ({
+    blockShape: attrs.blockShape as number[],
+    paddings: flatPairs(attrs.paddings),
+  })),
+  nativeKernel('BatchToSpaceND', ['x'], (attrs) => ({
+    blockShape: attrs.blockShape as number[],
+    crops: flatPairs(attrs.crops),
+  })),
   nativeKernel('DepthToSpace', ['x']),
   nativeKernel('Diag', ['x']),
 ];
