@@ -12,9 +12,10 @@ import type { OptionSpec } from './option-table.js';
 /** Settings that have another flag. */
 const NOT_FLAGS = ['embedDim'];
 
-/** Values `configOptions` can parse: numbers, booleans and lists of numbers. */
+/** Values `configOptions` can parse: numbers, booleans, text (enums, checked by the family's schema), number lists. */
 function flaggable(v: unknown): boolean {
-  return typeof v === 'number' || typeof v === 'boolean' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+  const scalar = typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string';
+  return scalar || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
 }
 
 /** Setting → families that have it, and the first family's default. */

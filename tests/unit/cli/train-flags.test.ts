@@ -70,3 +70,26 @@ test('train: --head and number flags are checked by the option table before the 
   const width = await run(trainCommand, [...base, '--extractor', 'deeplab', '--width', '1,2']);
   assert.equal(width.err, "gmmseg train: --width must be 4 numbers separated by commas, got '1,2'\n");
 });
+
+test('train: enum extractor settings are flags too; a bad value names the setting', async () => {
+  const help = trainCommand().helpInformation().replace(/\s+/g, ' ');
+  assert.match(help, /--backbone-mode <value> mbv3 extractor config 'backboneMode' \(default: "frozen"\)/);
+  assert.match(
+    help,
+    /--projection-activation <value> mbv3 extractor config 'projectionActivation' \(default: "relu"\)/,
+  );
+  const r = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--projection-activation',
+    'gelu',
+    '--out',
+    out,
+    '--steps',
+    '1',
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^gmmseg train: .*projectionActivation.*\n$/);
+  assert.doesNotMatch(r.err, /\n.+\n/, 'one line');
+});
