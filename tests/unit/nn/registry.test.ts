@@ -14,6 +14,8 @@ test('registry: one family per extractor kind, defaults from each schema, strict
     channels: 128,
     dropout: 0.1,
     scales: ['s8', 's32'],
+    backboneMode: 'frozen',
+    projectionActivation: 'relu',
   });
   assert.deepEqual(extractorFamily('deeplab').defaults, deeplabConfigSchema.parse({}));
   assert.equal(extractorSettings('segformer', { channels: 32 }).channels, 32);
