@@ -25,9 +25,8 @@ const REDUCTION = { axis: 'int[]', keepDims: 'bool?' } as const;
 const CUMULATIVE = { axis: 'int', exclusive: 'bool?', reverse: 'bool?' } as const;
 const ONE_AXIS = { axis: 'int' } as const;
 
-/** Native ops without attributes, by op file. */
-const PLAIN_OPS = [
-  // ops_binary.cc
+/** Elementwise binary ops without attributes (ops_binary.cc; the torch backend registers them from this list). */
+export const ELEMENTWISE_BINARY = [
   'Add',
   'Sub',
   'Multiply',
@@ -47,9 +46,10 @@ const PLAIN_OPS = [
   'GreaterEqual',
   'LogicalAnd',
   'LogicalOr',
-  'Select',
-  'AddN',
-  // ops_unary.cc
+] as const;
+
+/** Elementwise unary ops without attributes (ops_unary.cc; the torch backend registers them from this list). */
+export const ELEMENTWISE_UNARY = [
   'Abs',
   'Neg',
   'Exp',
@@ -83,15 +83,22 @@ const PLAIN_OPS = [
   'Relu6',
   'Elu',
   'Selu',
-  'Prelu',
-  'EluGrad',
   'IsFinite',
   'IsNan',
   'IsInf',
   'LogicalNot',
   'ZerosLike',
   'OnesLike',
-  // ops_shape.cc
+] as const;
+
+/** Native ops without attributes, by op file. */
+const PLAIN_OPS = [
+  ...ELEMENTWISE_BINARY,
+  'Select',
+  'AddN', // ops_binary.cc
+  ...ELEMENTWISE_UNARY,
+  'Prelu',
+  'EluGrad', // ops_unary.cc
   'Diag',
 ] as const;
 

@@ -1,28 +1,9 @@
 /** Elementwise binary kernels (broadcasting), Select and AddN: native/src/ops_binary.cc. */
 import type * as tf from '@tensorflow/tfjs';
+import { ELEMENTWISE_BINARY } from '../kernel-contract.js';
 import { binaryKernels, customKernel, nativeKernel } from '../kernel-def.js';
 
-const BINARY = [
-  'Add',
-  'Sub',
-  'Multiply',
-  'RealDiv',
-  'FloorDiv',
-  'Mod',
-  'Pow',
-  'Maximum',
-  'Minimum',
-  'SquaredDifference',
-  'Atan2',
-  'Equal',
-  'NotEqual',
-  'Less',
-  'LessEqual',
-  'Greater',
-  'GreaterEqual',
-  'LogicalAnd',
-  'LogicalOr',
-] as const;
+const BINARY = ELEMENTWISE_BINARY;
 
 /** AddN's inputs are the tensors keyed '0', '1', …: one native call over all of them. */
 const addNKernel = customKernel('AddN', ({ inputs, backend }) => {

@@ -3,52 +3,10 @@
  * ZerosLike/OnesLike. Attributes pass through unchanged (Step/LeakyRelu `alpha`, ClipByValue `clipValueMin/Max`).
  */
 import type * as tf from '@tensorflow/tfjs';
+import { ELEMENTWISE_UNARY } from '../kernel-contract.js';
 import { customKernel, nativeKernel, unaryKernels } from '../kernel-def.js';
 
-const UNARY = [
-  'Abs',
-  'Neg',
-  'Exp',
-  'Expm1',
-  'Log',
-  'Log1p',
-  'Sqrt',
-  'Rsqrt',
-  'Square',
-  'Reciprocal',
-  'Sign',
-  'Floor',
-  'Ceil',
-  'Round',
-  'Sin',
-  'Cos',
-  'Tan',
-  'Asin',
-  'Acos',
-  'Atan',
-  'Sinh',
-  'Cosh',
-  'Tanh',
-  'Asinh',
-  'Acosh',
-  'Atanh',
-  'Erf',
-  'Sigmoid',
-  'Softplus',
-  'Relu',
-  'Relu6',
-  'Elu',
-  'Selu',
-  'LeakyRelu',
-  'Step',
-  'ClipByValue',
-  'IsFinite',
-  'IsNan',
-  'IsInf',
-  'LogicalNot',
-  'ZerosLike',
-  'OnesLike',
-] as const;
+const UNARY = [...ELEMENTWISE_UNARY, 'LeakyRelu', 'Step', 'ClipByValue'] as const;
 
 /** Cast to the input's own dtype shares the data (as tfjs's backends do); any other cast is one native call. */
 const castKernel = customKernel('Cast', ({ inputs, attrs, backend }) => {
