@@ -56,5 +56,7 @@ export const DATASETS: Record<string, Opener> = {
 export async function openDataset(name: string, req: DatasetRequest): Promise<Dataset> {
   const open = DATASETS[name];
   if (!open) throw new ValueError(`unknown dataset '${name}'; valid: ${Object.keys(DATASETS).join(', ')}`);
+  if (req.heldOut && name !== 'camvid-heldout')
+    throw new ValueError(`--held-out applies to camvid-heldout, not '${name}'`);
   return open(req);
 }

@@ -37,10 +37,17 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   const engine = await startEngine(flags.engine, { io, command: 'eval' });
   const { model } = await loadSegModel(flags.model);
   const seed = flags.seed;
+  const held = flags.heldOut ? { heldOut: flags.heldOut } : {};
   const t0 = performance.now();
   const results: EvalResult[] = [];
   if (flags.dataset) {
-    const ds = await openDataset(flags.dataset, { root: flags.root, split: flags.split, skipBad: flags.skipBad, seed });
+    const ds = await openDataset(flags.dataset, {
+      root: flags.root,
+      split: flags.split,
+      skipBad: flags.skipBad,
+      seed,
+      ...held,
+    });
     if (ds.classes.length !== model.classes.length)
       throw new ValueError(
         `${flags.model} was built for ${model.classes.length} classes (${model.classes.join(', ')}), but ${ds.name} has ${ds.classes.length}`,
@@ -56,6 +63,7 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
           split: 'anomaly',
           skipBad: flags.skipBad,
           seed,
+          ...held,
         }),
         predict,
       ),

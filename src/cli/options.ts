@@ -90,6 +90,7 @@ export const EVAL_OPTIONS = {
   out: option(path('<dir>'), 'write report.json, report.md, roc/pr curves here'),
   seed: option(integer(), 'seed of generated datasets', { default: 0 }),
   skipBad: toggle('leave out bad samples (reported)'),
+  heldOut: option(textList('<names>'), 'classes held out by camvid-heldout (default: Pedestrian,Bicyclist)'),
   ...PREDICT_MODE_OPTIONS,
   ...ENGINE_OPTIONS,
 };
@@ -175,6 +176,7 @@ export const TRAIN_OPTIONS = {
   checkpointDir: option(path('<dir>'), 'folder for checkpoints (default: beside --out)'),
   resume: option(path('<checkpoint>'), 'continue from a checkpoint file'),
   skipBad: toggle('leave out unreadable or inconsistent samples (reported)'),
+  heldOut: option(textList('<names>'), 'classes held out by camvid-heldout (default: Pedestrian,Bicyclist)'),
 };
 
 /** The training config flags of `gmmseg train` (`--steps`, `--crop-size`, …): overrides of DEFAULT_TRAIN_CONFIG. */

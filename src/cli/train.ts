@@ -72,7 +72,8 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
     const why = "are ignored with --resume; the checkpoint's extractor is used";
     io.err(`gmmseg train: note: extractor flags (${exFlags.join(', ')}) ${why}\n`);
   }
-  const req = { root: flags.root, skipBad: flags.skipBad, seed: cfg.seed };
+  const held = flags.heldOut ? { heldOut: flags.heldOut } : {};
+  const req = { root: flags.root, skipBad: flags.skipBad, seed: cfg.seed, ...held };
   const train = await openDataset(flags.dataset, { ...req, split: flags.split });
   const val = flags.valSplit ? await openDataset(flags.dataset, { ...req, split: flags.valSplit }) : undefined;
   for (const s of train.skipped) io.err(`gmmseg train: skipped ${s.file}: ${s.reason}\n`);

@@ -1,5 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { trainCommand } from '../../../src/cli/train.js';
@@ -92,4 +93,32 @@ test('train: enum extractor settings are flags too; a bad value names the settin
   assert.equal(r.code, 1);
   assert.match(r.err, /^gmmseg train: .*projectionActivation.*\n$/);
   assert.doesNotMatch(r.err, /\n.+\n/, 'one line');
+});
+
+const CAMVID = path.resolve('..', 'shared', 'data', 'camvid');
+test(
+  'train/eval --held-out reaches the camvid-heldout dataset: an unknown class is one clear error line',
+  { skip: existsSync(CAMVID) ? false : `no CamVid at ${CAMVID}` },
+  async () => {
+    const args = ['--dataset', 'camvid-heldout', '--root', CAMVID, '--held-out', 'Pedestrian,Kangaroo'];
+    const r = await run(trainCommand, ['train', ...args, '--out', out, '--steps', '1']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^gmmseg train: .*unknown class 'Kangaroo'; known classes: Sky, .*Bicyclist\n$/);
+  },
+);
+
+test('--held-out with another dataset is an error, not silently ignored', async () => {
+  const r = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--held-out',
+    'a',
+    '--out',
+    out,
+    '--steps',
+    '1',
+  ]);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, "gmmseg train: --held-out applies to camvid-heldout, not 'digit-scenes'\n");
 });
