@@ -13,7 +13,7 @@
 import { ValueError } from '../errors.js';
 import { randInt, uniform, type Rng } from '../random.js';
 import { assertLength } from '../shape.js';
-import { L2_EPS } from './embed.js';
+import { L2_EPS, normalizeRowsArray } from './embed.js';
 import { sinkhornAssign, type SinkhornOptions } from './sinkhorn.js';
 
 /** Settings of {@link refitClassMixture}. */
@@ -72,7 +72,7 @@ export function logDensities(
 ): Float64Array {
   const out = new Float64Array(n * K);
   const c0 = -0.5 * dim * Math.log(2 * Math.PI);
-  const unit = normalizedRows(means, K, dim);
+  const unit = normalizeRowsArray(Float32Array.from(means), dim); // float32 unit means, as the head uses them
   const prec = stds.map((s) => 1 / (s * s));
   const logDet = new Float64Array(K);
   for (let k = 0; k < K; k++) for (let d = 0; d < dim; d++) logDet[k]! += Math.log(stds[k * dim + d] as number);
@@ -154,15 +154,4 @@ function drawProportional(weights: Float64Array, total: number, rng: Rng): numbe
     if (u < 0) return i;
   }
   return weights.length - 1;
-}
-
-function normalizedRows(rows: Float64Array, R: number, dim: number): Float64Array {
-  const out = new Float64Array(rows.length);
-  for (let r = 0; r < R; r++) {
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += (rows[r * dim + d] as number) ** 2;
-    const inv = 1 / Math.max(Math.sqrt(s), L2_EPS);
-    for (let d = 0; d < dim; d++) out[r * dim + d] = (rows[r * dim + d] as number) * inv;
-  }
-  return out;
 }

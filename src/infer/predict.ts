@@ -65,12 +65,15 @@ export function predictImage(model: SegModel, image: RgbImage, opts: PredictOpti
 }
 
 /** Maps upsampled to the image size: logits [1, H, W, C] and, for the GMM head, class scores [1, H, W, C]. */
+/** Whole-image mode's network input: the image resized (bilinear) to the nearest multiple of `multiple` per side. */
+export function wholeImageInput(image: RgbImage, multiple: number): RgbImage {
+  const h = Math.max(multiple, Math.round(image.height / multiple) * multiple);
+  const w = Math.max(multiple, Math.round(image.width / multiple) * multiple);
+  return h === image.height && w === image.width ? image : resizeImageBilinear(image, w, h);
+}
+
 function wholeMaps(model: SegModel, image: RgbImage): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
-  const m = model.extractor.sizeMultiple;
-  const h = Math.max(m, Math.round(image.height / m) * m);
-  const w = Math.max(m, Math.round(image.width / m) * m);
-  const input = h === image.height && w === image.width ? image : resizeImageBilinear(image, w, h);
-  return runUpsampled(model, input, [image.height, image.width]);
+  return runUpsampled(model, wholeImageInput(image, model.extractor.sizeMultiple), [image.height, image.width]);
 }
 
 function runUpsampled(

@@ -8,15 +8,16 @@
  * README's measurement. Pure with respect to the model: returns a new model sharing the extractor and head norms.
  */
 import * as tf from '@tensorflow/tfjs';
-import { resizeImageBilinear } from '../data/augment.js';
 import type { Dataset, RgbImage } from '../data/sample.js';
 import { IGNORE_INDEX } from '../constants.js';
-import { headForward } from '../gmm/head.js';
+import { gmmForward, headDensityTensors } from '../gmm/forward.js';
+import type { HeadState } from '../gmm/head.js';
+import { disposeDensityTensors, type DensityTensors } from '../gmm/log-density.js';
 import { ValueError } from '../errors.js';
 import { classRows, createClassReservoir, offerRows } from '../gmm/class-reservoir.js';
-import { embedFeatures } from '../gmm/embed.js';
 import { nearestResizeLabels } from '../gmm/labels.js';
 import { refitClassMixture } from '../gmm/refit.js';
+import { wholeImageInput } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
 import { createRng } from '../random.js';
 
@@ -60,14 +61,19 @@ export async function refitGmmHead(
     throw new ValueError(`refitGmmHead: dataset '${ds.name}' has ${ds.classes.length} classes, the model ${C}`);
   const rng = createRng(opts.seed);
   const res = createClassReservoir(C, D, opts.perClass);
-  for (let i = 0; i < ds.length; i++) {
-    const s = await ds.get(i);
-    const { feats, pred, h, w } = embedImage(model, s.image);
-    const labels = nearestResizeLabels(s.label.data, 1, s.image.height, s.image.width, h, w);
-    if (opts.correctOnly ?? true)
-      for (let p = 0; p < labels.length; p++) if (labels[p] !== pred[p]) labels[p] = IGNORE_INDEX;
-    offerRows(res, feats, labels, rng);
-    opts.onProgress?.(i + 1, ds.length);
+  const dt = headDensityTensors(state);
+  try {
+    for (let i = 0; i < ds.length; i++) {
+      const s = await ds.get(i);
+      const { feats, pred, h, w } = embedImage(model, state, dt, s.image);
+      const labels = nearestResizeLabels(s.label.data, 1, s.image.height, s.image.width, h, w);
+      if (opts.correctOnly ?? true)
+        for (let p = 0; p < labels.length; p++) if (labels[p] !== pred[p]) labels[p] = IGNORE_INDEX;
+      offerRows(res, feats, labels, rng);
+      opts.onProgress?.(i + 1, ds.length);
+    }
+  } finally {
+    disposeDensityTensors(dt);
   }
   const means = new Float32Array(state.gmm.means);
   const stds = new Float32Array(state.gmm.stds);
@@ -92,29 +98,25 @@ export async function refitGmmHead(
 }
 
 /**
- * The head's embedding (feature LayerNorm + L2) of one image as inference computes it, [h·w, D], the predicted class at
- * the feature grid [h·w] and the grid size.
+ * One image through the extractor and the head's forward as inference runs them: the embedding (feature LayerNorm +
+ * L2) [h·w, D], the predicted class at the feature grid [h·w] and the grid size. `dt`: the head's density operands,
+ * built once per refit.
  */
-function embedImage(model: SegModel, image: RgbImage): { feats: Float32Array; pred: Int32Array; h: number; w: number } {
-  if (model.head.kind !== 'gmm') throw new ValueError('embedImage: not a GMM head');
-  const { norms, config } = model.head.state;
-  const m = model.extractor.sizeMultiple;
-  const H = Math.max(m, Math.round(image.height / m) * m);
-  const W = Math.max(m, Math.round(image.width / m) * m);
-  const input = H === image.height && W === image.width ? image : resizeImageBilinear(image, W, H);
-  const state = model.head.state;
-  const [e, p] = tf.tidy(() => {
-    const f = model.extractor.forward(tf.tensor4d(Float32Array.from(input.data), [1, H, W, 3]), { training: false });
-    const flat = tf.reshape(f, [-1, f.shape[3]]) as tf.Tensor2D;
-    const embedded = tf.reshape(
-      embedFeatures(flat, norms.featNormWeight, norms.featNormBias, config.layerNormEps),
-      f.shape,
-    );
-    return [embedded, tf.argMax(headForward(state, f).logits, -1)] as const;
+function embedImage(
+  model: SegModel,
+  state: HeadState,
+  dt: DensityTensors,
+  image: RgbImage,
+): { feats: Float32Array; pred: Int32Array; h: number; w: number } {
+  const input = wholeImageInput(image, model.extractor.sizeMultiple);
+  const [e, p, h, w] = tf.tidy(() => {
+    const x = tf.tensor4d(Float32Array.from(input.data), [1, input.height, input.width, 3]);
+    const f = model.extractor.forward(x, { training: false });
+    const out = gmmForward(state, tf.reshape(f, [-1, f.shape[3]]) as tf.Tensor2D, dt, 'inference');
+    return [out.embedded, tf.argMax(out.logits, -1), f.shape[1], f.shape[2]] as const;
   });
-  const [, h, w] = e.shape;
   const feats = e.dataSync() as Float32Array; // read outside the tidy: a typed array returned from it gets walked
   const pred = Int32Array.from(p.dataSync());
   tf.dispose([e, p]);
-  return { feats, pred, h: h as number, w: w as number };
+  return { feats, pred, h, w };
 }
