@@ -1,0 +1,129 @@
+/**
+ * `npm run bench:heldout -- [--camvid PATH] [--steps N] [--batch N] [--images N] [--split val|test] [--json]
+ *   [--variant 'name;gmm.stdFloorVariance=0.001;extractor.projectionActivation=none;train.refitPixelsPerClass=20000']…`
+ *
+ * The held-out-class protocol as a benchmark for the GMM head's anomaly score: each variant trains a 9-class
+ * `camvid-heldout` model (Pedestrian and Bicyclist set to ignore; frozen COCO MobileNetV3 + light decoder, cached
+ * frozen maps shared by all variants, same seed) and is evaluated on the anomaly view of `--split` (first `--images`
+ * images; held-out pixels = 1, other labelled pixels = 0): closed-set mIoU and AP / FPR95 / AUROC of every score
+ * (GMM likelihood, MSP, max-logit, energy). Tune on val, report test. A variant is `name;key=value;…` with keys
+ * `gmm.*` (GMM config), `extractor.*` (mbv3 config) and `train.*` (training config); values are JSON where they parse.
+ */
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openCamVid, type CamVidSplit } from '../src/data/camvid.js';
+import { holdOutClasses } from '../src/data/held-out.js';
+import { firstSamples } from '../src/data/subset.js';
+import { initEngine, parseEngineName } from '../src/engine/engine.js';
+import type { GmmConfig } from '../src/gmm/config.js';
+import { createSegModel } from '../src/model/create-seg-model.js';
+import { createRng } from '../src/random.js';
+import { createAdamWState } from '../src/train/adamw.js';
+import { evaluateModel } from '../src/train/evaluate.js';
+import type { FrozenEntry } from '../src/train/batch.js';
+import { runTraining } from '../src/train/run.js';
+import { makeTrainConfig, type TrainConfig } from '../src/train/train-config.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const flags = (name: string): string[] => args.flatMap((a, i) => (a === name && args[i + 1] ? [args[i + 1]!] : []));
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const camvid = path.resolve(flag('--camvid') ?? path.join(root, '../shared/data/camvid'));
+const steps = Number(flag('--steps') ?? 500);
+const images = Number(flag('--images') ?? 40);
+const split = (flag('--split') ?? 'val') as CamVidSplit;
+const json = args.includes('--json');
+const engineArg = flag('--engine');
+const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
+
+interface Variant {
+  name: string;
+  gmm: Partial<GmmConfig>;
+  extractor: Record<string, unknown>;
+  train: Partial<TrainConfig>;
+}
+
+/** `name;gmm.key=value;extractor.key=value;train.key=value` → a variant. */
+function parseVariant(spec: string): Variant {
+  const [name, ...pairs] = spec.split(';');
+  const v: Variant = { name: name || 'reference', gmm: {}, extractor: {}, train: {} };
+  for (const pair of pairs) {
+    const m = /^(gmm|extractor|train)\.(\w+)=(.*)$/.exec(pair.trim());
+    if (!m) throw new Error(`bench:heldout: --variant '${spec}': '${pair}' is not gmm.|extractor.|train.<key>=<value>`);
+    let value: unknown = m[3];
+    try {
+      value = JSON.parse(m[3] as string);
+    } catch {
+      /* a plain string */
+    }
+    (v[m[1] as 'gmm' | 'extractor' | 'train'] as Record<string, unknown>)[m[2] as string] = value;
+  }
+  return v;
+}
+
+const variants = (flags('--variant').length ? flags('--variant') : ['reference']).map(parseVariant);
+const base = {
+  componentsPerClass: 5,
+  memoryPerComponent: 8000,
+  meanMomentum: 0.99,
+  gmmUpdateEvery: 1,
+} satisfies Partial<GmmConfig>;
+const train = holdOutClasses(await openCamVid(camvid, 'train'), ['Pedestrian', 'Bicyclist']);
+const evalSet = firstSamples(
+  holdOutClasses(await openCamVid(camvid, split), ['Pedestrian', 'Bicyclist']).anomaly,
+  images,
+);
+process.stdout.write(
+  `bench:heldout: engine ${engine}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${steps} steps; eval ${evalSet.name} (${evalSet.length} images)\n`,
+);
+let frozen: readonly FrozenEntry[] | undefined;
+const rows: Record<string, unknown>[] = [];
+for (const v of variants) {
+  const t0 = performance.now();
+  const config = makeTrainConfig({
+    steps,
+    batchSize: Number(flag('--batch') ?? 4),
+    cacheFrozen: true,
+    learningRate: 1e-3,
+    headLrMultiplier: 10,
+    warmupSteps: Math.floor(steps / 10),
+    seed: 0,
+    ...v.train,
+  });
+  const model = await createSegModel(
+    {
+      classes: train.closedSet.classes,
+      extractor: { kind: 'mbv3', config: { embedDim: 64, channels: 128, ...v.extractor } },
+      head: { kind: 'gmm', gmm: { ...base, ...v.gmm } },
+    },
+    createRng(0),
+  );
+  const run = await runTraining({
+    state: { step: 0, model, optimizer: createAdamWState() },
+    config,
+    train: train.closedSet,
+    predict: { mode: 'whole' },
+    ...(frozen ? { frozen } : {}),
+  });
+  frozen = run.frozen;
+  const r = await evaluateModel(run.state.model, evalSet, { mode: 'whole' });
+  const row: Record<string, unknown> = {
+    variant: v.name,
+    miou: r.segmentation?.miou,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  for (const [score, m] of Object.entries(r.anomaly)) row[score] = { ap: m.ap, fpr95: m.fpr95, auroc: m.auroc };
+  rows.push(row);
+  const pct = (x: unknown): string => (typeof x === 'number' ? (100 * x).toFixed(2) : '—');
+  const scores = Object.entries(r.anomaly)
+    .map(([s, m]) => `${s} ${pct(m.ap)}/${pct(m.fpr95)}/${pct(m.auroc)}`)
+    .join('  ');
+  process.stdout.write(
+    `${v.name}: mIoU ${pct(row.miou)}  AP/FPR95/AUROC %: ${scores}  (${(row.seconds as number).toFixed(0)} s)\n`,
+  );
+}
+if (json) process.stdout.write(`${JSON.stringify({ engine, split, images: evalSet.length, steps, rows })}\n`);
