@@ -45,6 +45,8 @@ const REPORT_FILES = ['report.json', 'report.md', 'roc.svg', 'pr.svg', 'roc.png'
 async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   if (!flags.dataset && !flags.anomalyDataset) throw new ValueError('give --dataset and/or --anomaly-dataset');
   const predict = predictSettings(flags);
+  const engine = await startEngine(flags.engine, { io, command: 'eval' });
+  const { model } = await loadSegModel(flags.model);
   if (flags.out) {
     await prepareOutputFolder(flags.out, '--out');
     await cleanStaleTemps(
@@ -53,8 +55,6 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
       'eval',
     );
   }
-  const engine = await startEngine(flags.engine, { io, command: 'eval' });
-  const { model } = await loadSegModel(flags.model);
   const held = flags.heldOut ? { heldOut: flags.heldOut } : {};
   const req = { skipBad: flags.skipBad, seed: flags.seed, ...held };
   const ctx = { io, command: 'eval' };

@@ -59,11 +59,19 @@ interface PredictContext {
 }
 
 /**
- * Checks --out, names every image's outputs (unique stems, said when renamed), then predicts each image; a bad image
- * is reported and skipped, and the command fails at the end (exit 1) naming the images that failed.
+ * Loads the model, checks --out and names every image's outputs (unique stems, said when renamed), then predicts
+ * each image; a bad image is reported and skipped, and the command fails at the end (exit 1) naming the images that
+ * failed.
  */
 async function runPredict(images: string[], flags: PredictFlags, io: CommandIo): Promise<void> {
   const predict = { ...predictSettings(flags), classLikelihoods: flags.classLikelihoods };
+  await startEngine(flags.engine, { io, command: 'predict' });
+  const { model, file } = await loadSegModel(flags.model);
+  const overrides = {
+    ...(flags.score !== undefined ? { score: flags.score } : {}),
+    ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
+  };
+  const { score, threshold, heatScale } = anomalySettings(model.head.kind, file.calibration, overrides, flags.model);
   await prepareOutputFolder(flags.out, '--out');
   const stems = uniqueStems(images);
   const bases = stems.map((s) => path.join(flags.out, s.stem));
@@ -75,13 +83,6 @@ async function runPredict(images: string[], flags: PredictFlags, io: CommandIo):
   stems.forEach((s, i) => {
     if (s.renamed) io.err(`gmmseg predict: ${images[i]} → ${bases[i]}.* (${s.renamed})\n`);
   });
-  await startEngine(flags.engine, { io, command: 'predict' });
-  const { model, file } = await loadSegModel(flags.model);
-  const overrides = {
-    ...(flags.score !== undefined ? { score: flags.score } : {}),
-    ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
-  };
-  const { score, threshold, heatScale } = anomalySettings(model.head.kind, file.calibration, overrides, flags.model);
   const ctx: PredictContext = { model, predict, score, threshold, scale: heatScale, io };
   const failed: string[] = [];
   for (const [i, img] of images.entries()) {
