@@ -141,5 +141,6 @@ function checkLength(actual: number, expected: number, arg: string, fn: string):
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const m = (err instanceof Error ? err.message : String(err)).trim();
+  return m === '' ? 'the decoder gave no reason' : m;
 }
