@@ -6,6 +6,7 @@ import { engineSummary, initEngine, parseEngineName, type EngineName } from '../
 import { EngineFallbackError } from '../engine/fallback-error.js';
 import { GmmsegError, ValueError } from '../errors.js';
 import type { PredictOptions } from '../infer/predict.js';
+import { removeStaleTemps } from './fs-io.js';
 
 /** Where a command writes; tests pass their own to capture output. */
 export interface CommandIo {
@@ -72,4 +73,12 @@ export function predictSettings(v: PredictModeValues): PredictOptions {
   if (v.mode === 'whole') return { mode: 'whole' };
   if (!v.window || !v.stride) throw new ValueError('--mode slide needs --window h,w and --stride h,w');
   return { mode: 'slide', window: v.window, stride: v.stride };
+}
+
+/** Removes the stale temp files of `targets` (see removeStaleTemps) and says so, one line each. */
+export async function cleanStaleTemps(targets: readonly string[], io: CommandIo, command: string): Promise<void> {
+  for (const t of await removeStaleTemps(targets))
+    io.err(
+      `gmmseg ${command}: removed '${t.file}' (${(t.bytes / 2 ** 20).toFixed(1)} MiB), left by an interrupted write\n`,
+    );
 }

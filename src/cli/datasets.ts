@@ -10,6 +10,7 @@ import { openFishyscapes } from '../data/fishyscapes.js';
 import { openFolder } from '../data/folder.js';
 import { openCamVidHeldOut } from '../data/held-out.js';
 import { openRoadAnomaly } from '../data/road-anomaly.js';
+import type { ReaderOptions } from '../data/files.js';
 import type { Dataset } from '../data/sample.js';
 import { openSmiyc } from '../data/smiyc.js';
 import { openVoc } from '../data/voc.js';
@@ -23,6 +24,19 @@ export interface DatasetRequest {
   seed: number;
   /** Class names held out by `camvid-heldout` (default Pedestrian, Bicyclist). */
   heldOut?: string[];
+  /** Check every sample when the set is opened (see ReaderOptions.validate); generated sets need no check. */
+  validate?: boolean;
+  /** Progress of that check: `done` of `total` samples. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The reader options of a request. */
+function reader(r: DatasetRequest): ReaderOptions {
+  return {
+    skipBad: r.skipBad,
+    ...(r.validate !== undefined ? { validate: r.validate } : {}),
+    ...(r.onProgress ? { onProgress: r.onProgress } : {}),
+  };
 }
 
 type Opener = (r: DatasetRequest) => Promise<Dataset>;
@@ -37,19 +51,19 @@ const digitSplit = async (r: DatasetRequest): Promise<Dataset> => {
 /** Every dataset the CLI can open. */
 export const DATASETS: Record<string, Opener> = {
   'digit-scenes': digitSplit,
-  camvid: (r) => openCamVid(r.root, r.split as 'train' | 'val' | 'test', { skipBad: r.skipBad }),
+  camvid: (r) => openCamVid(r.root, r.split as 'train' | 'val' | 'test', reader(r)),
   // train/val/test: closed set without the held-out classes; 'anomaly' (--anomaly-dataset): test, held-out = 1
-  'camvid-heldout': (r) => openCamVidHeldOut(r.root, r.split, { skipBad: r.skipBad, heldOut: r.heldOut }),
-  'camvid-anomaly': async (r) => (await openCamVidAnomaly(r.root, { seed: r.seed, skipBad: r.skipBad })).anomaly,
-  cityscapes: (r) => openCityscapes(r.root, r.split, { skipBad: r.skipBad }),
-  ade20k: (r) => openAde20k(r.root, r.split as 'train' | 'val', { skipBad: r.skipBad }),
-  voc: (r) => openVoc(r.root, r.split, { skipBad: r.skipBad }),
-  folder: (r) => openFolder(r.root, { skipBad: r.skipBad }),
-  'road-anomaly': (r) => openRoadAnomaly(r.root, { skipBad: r.skipBad }),
-  'fishyscapes-lost-and-found': (r) => openFishyscapes(r.root, 'LostAndFound', { skipBad: r.skipBad }),
-  'fishyscapes-static': (r) => openFishyscapes(r.root, 'Static', { skipBad: r.skipBad }),
-  'smiyc-anomaly': (r) => openSmiyc(r.root, 'RoadAnomaly21', { skipBad: r.skipBad }),
-  'smiyc-obstacle': (r) => openSmiyc(r.root, 'RoadObstacle21', { skipBad: r.skipBad }),
+  'camvid-heldout': (r) => openCamVidHeldOut(r.root, r.split, { ...reader(r), heldOut: r.heldOut }),
+  'camvid-anomaly': async (r) => (await openCamVidAnomaly(r.root, { ...reader(r), seed: r.seed })).anomaly,
+  cityscapes: (r) => openCityscapes(r.root, r.split, reader(r)),
+  ade20k: (r) => openAde20k(r.root, r.split as 'train' | 'val', reader(r)),
+  voc: (r) => openVoc(r.root, r.split, reader(r)),
+  folder: (r) => openFolder(r.root, reader(r)),
+  'road-anomaly': (r) => openRoadAnomaly(r.root, reader(r)),
+  'fishyscapes-lost-and-found': (r) => openFishyscapes(r.root, 'LostAndFound', reader(r)),
+  'fishyscapes-static': (r) => openFishyscapes(r.root, 'Static', reader(r)),
+  'smiyc-anomaly': (r) => openSmiyc(r.root, 'RoadAnomaly21', reader(r)),
+  'smiyc-obstacle': (r) => openSmiyc(r.root, 'RoadObstacle21', reader(r)),
 };
 
 /** Opens a dataset by name; an unknown name lists the valid ones. */

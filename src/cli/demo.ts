@@ -17,6 +17,7 @@ import { processIo, runUserCommand, startEngine, type CommandIo } from './comman
 import { addOptions, readOptions, type OptionValues } from './option-table.js';
 import { DEMO_OPTIONS, ENGINE_OPTIONS } from './options.js';
 import { createProgress } from './progress.js';
+import { prepareOutputFolder } from './output-paths.js';
 
 /** Every flag of `gmmseg demo`. */
 const DEMO_TABLE = { ...DEMO_OPTIONS, ...ENGINE_OPTIONS };
@@ -77,6 +78,7 @@ export function demoCommand(io: CommandIo = processIo): Command {
 async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
   const engine = await startEngine(opts.engine);
   const { train, trainImages, testImages } = demoBudget(opts);
+  await prepareOutputFolder(opts.out, '--out');
   io.out(
     `gmmseg demo: ${engineSummary(engine)}; ${train.steps} steps per head on ${trainImages} DigitScenes images (frozen maps cached${opts.quick ? ', quick budget' : ''})\n`,
   );

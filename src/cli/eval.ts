@@ -4,20 +4,28 @@
  * ROC/PR curves written into --out, the table printed.
  */
 import { Command } from 'commander';
-import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { ValueError } from '../errors.js';
 import type { AnomalyScoreName } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
-import { formatReport } from '../report/markdown.js';
+import type { Dataset } from '../data/sample.js';
+import { formatReport, type SkippedRow } from '../report/markdown.js';
 import { evaluateModel, type EvalResult } from '../train/evaluate.js';
-import { processIo, predictSettings, runUserCommand, startEngine, type CommandIo } from './command-io.js';
-import { openDataset } from './datasets.js';
+import { openCheckedDataset } from './checked-dataset.js';
+import {
+  cleanStaleTemps,
+  processIo,
+  predictSettings,
+  runUserCommand,
+  startEngine,
+  type CommandIo,
+} from './command-io.js';
 import { writeFileAtomic } from './fs-io.js';
 import { loadSegModel } from './load-model.js';
 import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import { prepareOutputFolder } from './output-paths.js';
 import { EVAL_OPTIONS } from './options.js';
 
 type EvalFlags = OptionValues<typeof EVAL_OPTIONS>;
@@ -31,43 +39,40 @@ export function evalCommand(io: CommandIo = processIo): Command {
   );
 }
 
+/** The files eval writes into --out. */
+const REPORT_FILES = ['report.json', 'report.md', 'roc.svg', 'pr.svg', 'roc.png', 'pr.png'];
+
 async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   if (!flags.dataset && !flags.anomalyDataset) throw new ValueError('give --dataset and/or --anomaly-dataset');
   const predict = predictSettings(flags);
   const engine = await startEngine(flags.engine, { io, command: 'eval' });
   const { model } = await loadSegModel(flags.model);
-  const seed = flags.seed;
+  if (flags.out) {
+    await prepareOutputFolder(flags.out, '--out');
+    await cleanStaleTemps(
+      REPORT_FILES.map((f) => path.join(flags.out as string, f)),
+      io,
+      'eval',
+    );
+  }
   const held = flags.heldOut ? { heldOut: flags.heldOut } : {};
+  const req = { skipBad: flags.skipBad, seed: flags.seed, ...held };
+  const ctx = { io, command: 'eval' };
   const t0 = performance.now();
   const results: EvalResult[] = [];
+  const skipped: SkippedRow[] = [];
   if (flags.dataset) {
-    const ds = await openDataset(flags.dataset, {
-      root: flags.root,
-      split: flags.split,
-      skipBad: flags.skipBad,
-      seed,
-      ...held,
-    });
-    if (ds.classes.length !== model.classes.length)
-      throw new ValueError(
-        `${flags.model} was built for ${model.classes.length} classes (${model.classes.join(', ')}), but ${ds.name} has ${ds.classes.length}`,
-      );
+    const ds = await openCheckedDataset(flags.dataset, { ...req, root: flags.root, split: flags.split }, ctx);
+    checkClasses(model.classes, ds, flags.model, io);
+    skipped.push(...ds.skipped.map((s) => ({ dataset: ds.name, ...s })));
     results.push(await evaluateModel(model, ds, predict));
   }
-  if (flags.anomalyDataset)
-    results.push(
-      await evaluateModel(
-        model,
-        await openDataset(flags.anomalyDataset, {
-          root: flags.anomalyRoot ?? flags.root,
-          split: 'anomaly',
-          skipBad: flags.skipBad,
-          seed,
-          ...held,
-        }),
-        predict,
-      ),
-    );
+  if (flags.anomalyDataset) {
+    const root = flags.anomalyRoot ?? flags.root;
+    const ds = await openCheckedDataset(flags.anomalyDataset, { ...req, root, split: 'anomaly' }, ctx);
+    skipped.push(...ds.skipped.map((s) => ({ dataset: ds.name, ...s })));
+    results.push(await evaluateModel(model, ds, predict));
+  }
   const seconds = (performance.now() - t0) / 1000;
   const closed = results.find((r) => r.segmentation);
   const anomaly = results.flatMap((r) =>
@@ -101,10 +106,12 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
       fpr95: a.m.fpr95,
       auroc: a.m.auroc,
     })),
+    skipped,
   });
   io.out(md);
+  if (skipped.length > 0)
+    io.err(`gmmseg eval: ${skipped.length} sample(s) left out of the metrics (--skip-bad; listed in the report)\n`);
   if (!flags.out) return;
-  await mkdir(flags.out, { recursive: true });
   const json = {
     model: flags.model,
     engine,
@@ -120,6 +127,7 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
     anomaly: Object.fromEntries(
       anomaly.map((a) => [a.score, { dataset: a.dataset, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc }]),
     ),
+    skipped: { count: skipped.length, samples: skipped },
   };
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
   await writeFileAtomic(path.join(flags.out, 'report.json'), enc(`${JSON.stringify(json, null, 2)}\n`));
@@ -134,4 +142,21 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
     await writeFileAtomic(path.join(flags.out, 'pr.png'), await curvesPng(pr, 'pr', size));
   }
   io.out(`wrote the report into ${flags.out}\n`);
+}
+
+/**
+ * The model and the dataset must have as many classes (an error otherwise); classes named differently at the same
+ * index get a warning (the metrics compare indices, so they may compare different things).
+ */
+function checkClasses(modelClasses: readonly string[], ds: Dataset, modelFile: string, io: CommandIo): void {
+  if (ds.classes.length !== modelClasses.length)
+    throw new ValueError(
+      `${modelFile} was built for ${modelClasses.length} classes (${modelClasses.join(', ')}), but ${ds.name} has ${ds.classes.length}`,
+    );
+  const differ = modelClasses.flatMap((c, i) => (c === ds.classes[i] ? [] : [`${i}: '${c}' vs '${ds.classes[i]}'`]));
+  if (differ.length === 0) return;
+  const shown = differ.slice(0, 5).join(', ') + (differ.length > 5 ? `, … (${differ.length} in all)` : '');
+  io.err(
+    `gmmseg eval: warning: ${modelFile} and ${ds.name} name their classes differently (model vs dataset) at ${shown}; metrics compare class indices\n`,
+  );
 }

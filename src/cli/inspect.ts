@@ -1,11 +1,12 @@
 /**
- * `gmmseg inspect FILE [--json]`: prints the header of a `.gmmseg` model file (format version, classes, config,
- * preprocessing, metrics, calibration, tensor table) without loading the tensor data.
+ * `gmmseg inspect FILE [--json] [--no-verify]`: prints the header of a `.gmmseg` model file (format version, classes,
+ * config, preprocessing, metrics, calibration, tensor table) and verifies the data CRC32 (streamed, without loading
+ * the tensors; a mismatch is an error). `--no-verify` reads only the header and says the data was not verified.
  */
 import { Command } from 'commander';
 import type { ModelHeader } from '../model/model-types.js';
 import { processIo, runUserCommand, type CommandIo } from './command-io.js';
-import { readModelHeader } from './fs-io.js';
+import { readModelHeader, verifyModelData } from './fs-io.js';
 import { addOptions, readOptions } from './option-table.js';
 import { INSPECT_OPTIONS } from './options.js';
 
@@ -29,11 +30,22 @@ export function inspectCommand(io: CommandIo = processIo): Command {
       async () => {
         const opts = readOptions(INSPECT_OPTIONS, raw);
         const header = await readModelHeader(file);
-        io.out(opts.json ? `${printable(JSON.stringify(header, null, 2), true)}\n` : formatHeader(header));
+        const crc = opts.verify ? await verifyModelData(file, header) : undefined;
+        if (opts.json) io.out(`${printable(JSON.stringify(header, null, 2), true)}\n`);
+        else io.out(`${formatHeader(header)}${crcLine(header, crc)}\n`);
       },
       (message) => printable(message, false),
     ),
   );
+}
+
+/** What was checked of the data: its CRC verified (`crc` given), or not (--no-verify). */
+function crcLine(header: ModelHeader, crc: number | undefined): string {
+  const stored = `0x${header.dataCrc32.toString(16).padStart(8, '0')}`;
+  const size = formatBytes(header.dataByteLength);
+  return crc === undefined
+    ? `data: ${size}, CRC32 ${stored} not verified (--no-verify)`
+    : `data: ${size}, CRC32 ${stored} verified`;
 }
 
 /** Human-readable header, one item per line, ending with a newline. Untrusted strings are escaped. */

@@ -150,6 +150,7 @@ export const METRICS_MIOU_OPTIONS = {
 /** `gmmseg inspect FILE`. */
 export const INSPECT_OPTIONS = {
   json: toggle('print the header as JSON'),
+  verify: toggle('skip the data CRC check (read only the header; faster on large files)', { negate: true }),
 };
 
 /** `gmmseg web-build --out DIR`. */

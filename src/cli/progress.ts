@@ -53,3 +53,38 @@ export function createProgress(enabled: boolean, io: CommandIo): Progress {
     stop: () => bar?.stop(),
   };
 }
+
+/** A counter of `done` of `total` items (e.g. samples checked). */
+export interface CountProgress {
+  update: (done: number, total: number) => void;
+  stop: () => void;
+}
+
+/** Sets smaller than this are checked without a bar (it would flash by). */
+export const COUNT_BAR_MIN_TOTAL = 50;
+
+/**
+ * A cli-progress bar `label [====] done/total | eta` on a terminal (stderr) once `total` reaches
+ * {@link COUNT_BAR_MIN_TOTAL}; nothing otherwise (the caller prints a summary line when done).
+ */
+export function createCountProgress(label: string, tty = process.stderr.isTTY === true): CountProgress {
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    update: (done, total) => {
+      if (!tty || total < COUNT_BAR_MIN_TOTAL) return;
+      if (!bar) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: `${label} [{bar}] {value}/{total} | eta {eta_formatted}`,
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0);
+      }
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
+}

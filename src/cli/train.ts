@@ -4,7 +4,6 @@
  * a typed flag (`--mean-momentum 0.999`, `--crop-size 256,256`, `--channels 64`, …); unknown flags are errors.
  */
 import { Command } from 'commander';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { engineSummary } from '../engine/engine.js';
 import { GmmsegError, ValueError } from '../errors.js';
@@ -18,11 +17,12 @@ import { checkpointFile, resumeFromCheckpoint } from '../train/checkpoint.js';
 import { runTraining, type RunEvent } from '../train/run.js';
 import { makeTrainConfig, type TrainConfig } from '../train/train-config.js';
 import { TrainingDivergedError, type TrainState } from '../train/trainer.js';
-import { processIo, runUserCommand, startEngine, type CommandIo } from './command-io.js';
-import { openDataset } from './datasets.js';
+import { openCheckedDataset } from './checked-dataset.js';
+import { cleanStaleTemps, processIo, runUserCommand, startEngine, type CommandIo } from './command-io.js';
 import { extractorOverrides, givenExtractorFlags } from './extractor-flags.js';
 import { readModelFile, writeModelFile } from './fs-io.js';
 import { addOptions, readOptions, type OptionValues } from './option-table.js';
+import { prepareOutputFile } from './output-paths.js';
 import {
   ENGINE_OPTIONS,
   GMM_CONFIG_OPTIONS,
@@ -54,7 +54,23 @@ function given(v: TrainValues, group: Record<string, unknown>): Record<string, u
   return Object.fromEntries(Object.keys(group).flatMap((k) => (values[k] === undefined ? [] : [[k, values[k]]])));
 }
 
+/** The checkpoint file of a run writing `out` (in `--checkpoint-dir`, else beside `out`). */
+function checkpointPath(flags: TrainValues): string {
+  const ckDir = flags.checkpointDir ?? path.dirname(flags.out);
+  return path.join(ckDir, `${path.basename(flags.out, '.gmmseg')}.checkpoint.gmmseg`);
+}
+
+/** Checks (and creates the folders of) the model and checkpoint paths, and removes stale temp files of both. */
+async function prepareOutputs(flags: TrainValues, io: CommandIo): Promise<string> {
+  await prepareOutputFile(flags.out, '--out');
+  const ckPath = checkpointPath(flags);
+  await prepareOutputFile(ckPath, flags.checkpointDir ? '--checkpoint-dir: the checkpoint' : '--out: the checkpoint');
+  await cleanStaleTemps([flags.out, ckPath], io, 'train');
+  return ckPath;
+}
+
 async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
+  const ckPath = await prepareOutputs(flags, io);
   const engine = await startEngine(flags.engine);
   const trainOverrides = given(flags, TRAINING_CONFIG_OPTIONS) as Partial<TrainConfig>;
   const resumed = flags.resume
@@ -74,9 +90,11 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
   }
   const held = flags.heldOut ? { heldOut: flags.heldOut } : {};
   const req = { root: flags.root, skipBad: flags.skipBad, seed: cfg.seed, ...held };
-  const train = await openDataset(flags.dataset, { ...req, split: flags.split });
-  const val = flags.valSplit ? await openDataset(flags.dataset, { ...req, split: flags.valSplit }) : undefined;
-  for (const s of train.skipped) io.err(`gmmseg train: skipped ${s.file}: ${s.reason}\n`);
+  const ctx = { io, command: 'train' };
+  const train = await openCheckedDataset(flags.dataset, { ...req, split: flags.split }, ctx);
+  const val = flags.valSplit
+    ? await openCheckedDataset(flags.dataset, { ...req, split: flags.valSplit }, ctx)
+    : undefined;
   let state: TrainState;
   if (resumed) {
     state = resumed.state;
@@ -93,15 +111,12 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
     throw new ValueError(
       `--resume ${flags.resume}: the checkpoint has ${state.model.classes.length} classes, ${train.name} has ${train.classes.length}`,
     );
-  const ckDir = flags.checkpointDir ?? path.dirname(flags.out);
-  await mkdir(ckDir, { recursive: true });
-  const ckPath = path.join(ckDir, `${path.basename(flags.out, '.gmmseg')}.checkpoint.gmmseg`);
   io.out(
     `gmmseg train: ${engineSummary(engine)}; ${flags.head} head on ${flags.extractor}; ${train.name} (${train.length} images); ${cfg.steps} steps\n`,
   );
   const progress = createProgress(process.stderr.isTTY === true, io);
   const startStep = state.step;
-  let lastCheckpoint = flags.resume ? `${flags.resume} (step ${state.step})` : 'none written yet';
+  let lastCheckpoint: Checkpoint | undefined = flags.resume ? { file: flags.resume, step: state.step } : undefined;
   let run;
   try {
     run = await runTraining({
@@ -111,23 +126,43 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
       ...(val ? { validation: val, calibration: val } : {}),
       onCheckpoint: async (s) => {
         await writeModelFile(ckPath, checkpointFile(s, cfg));
-        lastCheckpoint = `${ckPath} (step ${s.step})`;
+        lastCheckpoint = { file: ckPath, step: s.step };
       },
       onEvent: (e) => reportEvent(e, { io, progress, cfg, startStep }),
     });
+    progress.stop();
+    const metrics: Record<string, unknown> = { trainSeconds: run.trainSeconds, steps: cfg.steps, dataset: train.name };
+    const valMiou = run.validation?.segmentation?.miou;
+    if (val && valMiou !== undefined) Object.assign(metrics, { valDataset: val.name, valMiou });
+    const calibration = run.calibration ? calibrationRecord(run.calibration) : undefined;
+    const file = segModelToFile(run.state.model, { train: cfg, metrics, ...(calibration ? { calibration } : {}) });
+    await writeModelFile(flags.out, file);
   } catch (e) {
-    if (!(e instanceof TrainingDivergedError)) throw e;
-    const hint = 'try a lower --learning-rate or a longer --warmup-steps';
-    throw new GmmsegError(`${e.message}; last good checkpoint: ${lastCheckpoint}; ${hint}`);
+    progress.stop();
+    throw withCheckpointHint(e, lastCheckpoint, ckPath);
   }
-  progress.stop();
-  const metrics: Record<string, unknown> = { trainSeconds: run.trainSeconds, steps: cfg.steps, dataset: train.name };
-  const valMiou = run.validation?.segmentation?.miou;
-  if (val && valMiou !== undefined) Object.assign(metrics, { valDataset: val.name, valMiou });
-  const calibration = run.calibration ? calibrationRecord(run.calibration) : undefined;
-  const file = segModelToFile(run.state.model, { train: cfg, metrics, ...(calibration ? { calibration } : {}) });
-  await writeModelFile(flags.out, file);
   io.out(`wrote ${flags.out} and ${ckPath}\n`);
+}
+
+/**
+ * A user error during training, with the last checkpoint and how to continue from it added to its message (the
+ * error keeps its class); divergence also suggests gentler settings. Bugs pass through unchanged.
+ */
+function withCheckpointHint(e: unknown, last: Checkpoint | undefined, ckPath: string): unknown {
+  if (!(e instanceof GmmsegError)) return e;
+  const where = last ? `${last.file} (step ${last.step})` : `none written yet (it goes to ${ckPath})`;
+  if (e instanceof TrainingDivergedError) {
+    const hint = 'try a lower --learning-rate or a longer --warmup-steps';
+    return new GmmsegError(`${e.message}; last good checkpoint: ${where}; ${hint}`);
+  }
+  e.message = `${e.message}; last checkpoint: ${where}${last ? `; continue with --resume ${last.file}` : ''}`;
+  return e;
+}
+
+/** A checkpoint file and the step it holds. */
+interface Checkpoint {
+  file: string;
+  step: number;
 }
 
 /** Progress bar updates, plain step lines when stderr is not a terminal, validation lines. */

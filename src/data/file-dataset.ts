@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { FormatError, GmmsegError } from '../errors.js';
-import { decodeImage, decodeLabelPng, imageSize } from './image-io.js';
+import { decodeImage, decodeLabelPng } from './image-io.js';
 import {
   IMAGE_EXTS,
   extOf,
@@ -46,16 +46,13 @@ export async function openFileDataset(spec: FileDatasetSpec, options: ReaderOpti
   let pairs = spec.pairs;
   const skipped = [...spec.skipped];
   if (options.validate || options.skipBad) {
+    const problems = await checkPairs(files, spec, options);
     const kept: FilePair[] = [];
-    for (const pair of pairs) {
-      try {
-        await checkPair(files, pair, spec);
-        kept.push(pair);
-      } catch (err) {
-        if (!options.skipBad || !(err instanceof GmmsegError)) throw err;
-        skipped.push({ file: fileOf(err.message, pair), reason: err.message });
-      }
-    }
+    pairs.forEach((pair, i) => {
+      const err = problems[i];
+      if (err === undefined) kept.push(pair);
+      else skipped.push({ file: fileOf(err.message, pair), reason: err.message });
+    });
     pairs = kept;
   }
   const hasAnomaly = spec.codec.kind === 'anomaly';
@@ -90,13 +87,50 @@ export async function loadPair(
   return { id: pair.id, image, label: mapped };
 }
 
-/** The cheap full check: label decoded and mapped, image header read and sizes compared. */
+/** Pairs checked at once (image decoding runs on sharp's thread pool). */
+const CHECK_CONCURRENCY = 4;
+
+/**
+ * Checks every pair of `spec` ({@link checkPair}), a few at a time; returns the problem of each pair (undefined when
+ * good), in pair order. Without `skipBad` the first problem (in pair order) is thrown.
+ */
+async function checkPairs(
+  files: FileSource,
+  spec: FileDatasetSpec,
+  options: ReaderOptions,
+): Promise<(GmmsegError | undefined)[]> {
+  const total = spec.pairs.length;
+  const problems: (GmmsegError | undefined)[] = new Array(total);
+  let next = 0;
+  let done = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (next < total && !failed) {
+      const i = next++;
+      try {
+        await checkPair(files, spec.pairs[i] as FilePair, spec);
+      } catch (err) {
+        if (!(err instanceof GmmsegError)) throw err;
+        problems[i] = err;
+        if (!options.skipBad) failed = true;
+      }
+      done += 1;
+      options.onProgress?.(done, total);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, total) }, worker));
+  const first = problems.find((p) => p !== undefined);
+  if (first && !options.skipBad) throw first;
+  return problems;
+}
+
+/** The full check of one pair: label decoded and mapped, image decoded, sizes compared. */
 async function checkPair(files: FileSource, pair: FilePair, spec: FileDatasetSpec): Promise<void> {
   const labelBytes = await readBytes(files, pair.label, labelRole(spec.codec), spec.name);
   const raw = decodeLabelPng(labelBytes, pair.label);
   spec.codec.map(raw.data, raw.width, pair.label);
-  const size = await imageSize(await readBytes(files, pair.image, 'image', spec.name), pair.image);
-  checkSameSize(size, raw, pair, spec.name);
+  const image = await decodeImage(await readBytes(files, pair.image, 'image', spec.name), pair.image);
+  checkSameSize(image, raw, pair, spec.name);
 }
 
 function checkSameSize(

@@ -38,8 +38,13 @@ export interface ReaderOptions {
    * every label is decoded and checked and every image header read when the dataset is opened.
    */
   skipBad?: boolean;
-  /** Check every pair when the dataset is opened (label decoded and range-checked, image size compared). */
+  /**
+   * Check every pair when the dataset is opened: the label decoded and range-checked, the image decoded in full
+   * (a corrupt image body fails here, not when the sample is drawn) and the sizes compared.
+   */
   validate?: boolean;
+  /** Called after each pair checked under `validate`/`skipBad`: `done` of `total` (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The caller's file functions completed with the local-disk defaults. */

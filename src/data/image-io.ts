@@ -56,6 +56,7 @@ export async function imageSize(bytes: Uint8Array, file: string): Promise<ImageS
  */
 export function decodeLabelPng(bytes: Uint8Array, file: string): LabelMap {
   if (!hasPngSignature(bytes)) throw new FormatError(`decodeLabelPng: '${file}' is not a PNG file (bad signature)`);
+  checkPngClaim(bytes, file);
   let png: ReturnType<typeof decodePng>;
   try {
     png = decodePng(bytes, { checkCrc: true });
@@ -115,6 +116,45 @@ export async function encodeImage(image: RgbImage, format: 'png' | 'jpeg' | 'web
   return new Uint8Array(await out.toBuffer());
 }
 
+/** Deflate's largest expansion: one compressed byte never gives more than 1032 bytes. */
+const DEFLATE_MAX_RATIO = 1032;
+
+/** Samples per pixel of each PNG colour type (grey, RGB, palette, grey+alpha, RGBA). */
+const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Refuses a PNG whose header claims more pixel bytes than its compressed data could ever hold (a corrupt or hostile
+ * size, e.g. 60000×60000 in a 100-byte file), before the decoder allocates for it. Only reads the chunk table;
+ * anything it cannot make sense of is left to the decoder.
+ */
+function checkPngClaim(bytes: Uint8Array, file: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let header: { width: number; height: number; depth: number; channels: number } | undefined;
+  let compressed = 0;
+  for (let at = 8; at + 8 <= bytes.length;) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (type === 'IHDR' && length >= 13 && at + 8 + 13 <= bytes.length) {
+      const channels = PNG_CHANNELS[bytes[at + 17] as number] ?? 1;
+      header = {
+        width: view.getUint32(at + 8),
+        height: view.getUint32(at + 12),
+        depth: bytes[at + 16] as number,
+        channels,
+      };
+    }
+    if (type === 'IDAT') compressed += Math.min(length, bytes.length - at - 8);
+    at += 12 + length;
+  }
+  if (!header) return;
+  const { width, height, depth, channels } = header;
+  const need = height * (Math.ceil((width * channels * depth) / 8) + 1); // rows of pixel bytes, each with a filter byte
+  if (need > DEFLATE_MAX_RATIO * compressed + 1024)
+    throw new FormatError(
+      `decodeLabelPng: '${file}' is a corrupt PNG (its header claims ${width}x${height} pixels, more than its ${compressed} compressed bytes can hold)`,
+    );
+}
+
 function toRgb(data: Uint8Array, channels: number, pixels: number): Uint8Array {
   const rgb = new Uint8Array(pixels * 3);
   for (let p = 0; p < pixels; p++) {
@@ -141,5 +181,6 @@ function checkLength(actual: number, expected: number, arg: string, fn: string):
 }
 
 function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const m = (err instanceof Error ? err.message : String(err)).trim();
+  return m === '' ? 'the decoder gave no reason' : m;
 }

@@ -9,7 +9,7 @@
  * {@link formatReport}: title, command, engine, machine and time, then the closed-set table (mIoU and pixel
  * accuracy), the per-class IoU table (one column per model) and the anomaly table (AP, FPR95, AUROC). Every
  * metric is a fraction in the report object and printed as a percentage with 2 decimals; NaN, null or
- * missing values print as '—'. Sections with no rows are left out.
+ * missing values print as '—'. Then the samples left out (`skipped`), if any. Sections with no rows are left out.
  */
 import { ShapeError, ValueError } from '../errors.js';
 
@@ -43,6 +43,15 @@ export interface EvalReport {
   closedSet: readonly ClosedSetRow[];
   classes: readonly string[];
   anomaly: readonly AnomalyRow[];
+  /** Samples left out of the evaluation (`--skip-bad`): listed with their reason after the tables. */
+  skipped?: readonly SkippedRow[];
+}
+
+/** One sample left out of an evaluation, and why. */
+export interface SkippedRow {
+  dataset: string;
+  file: string;
+  reason: string;
 }
 
 const width = (s: string): number => [...s].length;
@@ -158,6 +167,17 @@ export function formatReport(report: EvalReport): string {
         'right',
         'right',
       ]),
+    );
+  }
+  const skipped = report.skipped ?? [];
+  if (skipped.length > 0) {
+    const rows = skipped.map((r) => [r.dataset, r.file, r.reason]);
+    out.push(
+      '## Skipped samples',
+      '',
+      `${skipped.length} sample(s) were left out of the metrics (unreadable or inconsistent; \`--skip-bad\`):`,
+      '',
+      markdownTable(['Dataset', 'File', 'Reason'], rows),
     );
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';

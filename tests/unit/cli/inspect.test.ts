@@ -75,7 +75,7 @@ test('inspect prints version, classes, config, preprocessing, metrics, calibrati
   ]) {
     assert.ok(lines.includes(line), `missing line '${line}' in:\n${out}`);
   }
-  const table = lines.slice(lines.indexOf('tensors (3, 100 B in total)') + 1).filter((l) => l !== '');
+  const table = lines.slice(lines.indexOf('tensors (3, 100 B in total)') + 1).filter((l) => l.startsWith('  '));
   assert.equal(table.length, 4);
   assert.match(table[0]!, /^ {2}name\s+dtype\s+shape\s+elements\s+size$/);
   assert.match(table[1]!, /^ {2}gmm\.means\s+float32\s+\[3, 2, 3\]\s+18\s+72 B$/);
@@ -145,4 +145,31 @@ test('formatBytes uses binary units', () => {
   assert.equal(formatBytes(1023), '1023 B');
   assert.equal(formatBytes(1536), '1.5 KiB');
   assert.equal(formatBytes(3 * 1024 * 1024), '3.0 MiB');
+});
+
+test('inspect verifies the data CRC: a flipped data byte is an error; --no-verify says the data was not checked', async () => {
+  const bytes = encodeModel(model);
+  const good = join(dir, 'crc-good.gmmseg');
+  await writeFile(good, bytes);
+  const ok = await runInspect([good]);
+  assert.equal(ok.exitCode, 0);
+  const crc = decodeHeader(bytes).dataCrc32.toString(16).padStart(8, '0');
+  const size = formatBytes(decodeHeader(bytes).dataByteLength);
+  assert.match(ok.out, new RegExp(`\\ndata: ${size}, CRC32 0x${crc} verified\\n$`));
+  const flipped = Uint8Array.from(bytes);
+  flipped[flipped.length - 1]! ^= 0x01; // last tensor byte: the header stays valid
+  const bad = join(dir, 'crc-bad.gmmseg');
+  await writeFile(bad, flipped);
+  for (const args of [[bad], [bad, '--json']]) {
+    const r = await runInspect(args);
+    assert.equal(r.exitCode, 1);
+    assert.equal(r.out, '');
+    assert.match(
+      r.err,
+      /^gmmseg inspect: '.*crc-bad\.gmmseg': corrupt: data CRC mismatch \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)\n$/,
+    );
+  }
+  const unchecked = await runInspect([bad, '--no-verify']);
+  assert.equal(unchecked.exitCode, 0);
+  assert.match(unchecked.out, new RegExp(`\\ndata: ${size}, CRC32 0x${crc} not verified \\(--no-verify\\)\\n$`));
 });

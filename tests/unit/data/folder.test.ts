@@ -216,3 +216,25 @@ test('an injected file source is used instead of the disk', async () => {
   assert.deepEqual(ds.classes, ['bg', 'fg']);
   assert.deepEqual([...(await ds.get(0)).label.data], [1, 0, 1, 0]);
 });
+
+test('validate and skipBad decode every image: a readable header over a cut-off body is caught at open', async () => {
+  const png = encodeRgbPng(photo(4, 4, 3));
+  const root = await goodTree({
+    'images/cut.png': png.subarray(0, png.length - 20),
+    'labels/cut.png': label(4, 4, [0]),
+  });
+  await assert.rejects(openFolder(root, { validate: true }), /images\/cut\.png' is not a readable image/);
+  const progress: [number, number][] = [];
+  const ds = await openFolder(root, { skipBad: true, onProgress: (done, total) => progress.push([done, total]) });
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    ['a', 'sub/b'],
+  );
+  assert.equal(ds.skipped.length, 1);
+  assert.equal(ds.skipped[0]?.file, join(root, 'images', 'cut.png'));
+  assert.deepEqual(progress, [
+    [1, 3],
+    [2, 3],
+    [3, 3],
+  ]);
+});

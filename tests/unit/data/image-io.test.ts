@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { encode as encodePng } from 'fast-png';
 import { FormatError } from '../../../src/errors.js';
+import { crc32 } from '../../../src/model/crc32.js';
 import {
   decodeImage,
   decodeLabelPng,
@@ -141,3 +142,25 @@ function pack(values: number[], depth: number, width: number, height: number): U
   }
   return out;
 }
+
+test('decodeLabelPng refuses a header that claims more pixels than the compressed data can hold, before decoding', () => {
+  // found by the fuzz test: a 10x7 label whose IHDR (CRC made right) says 60000x60000 made fast-png allocate and loop
+  // for minutes (Node 24) before failing
+  const bytes = Uint8Array.from(encodeLabelPng({ width: 10, height: 7, data: new Uint8Array(70) }));
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, 60000);
+  view.setUint32(20, 60000);
+  view.setUint32(29, crc32(bytes.subarray(12, 29)));
+  const t0 = performance.now();
+  assert.throws(
+    () => decodeLabelPng(bytes, 'big.png'),
+    (e: unknown) =>
+      e instanceof FormatError &&
+      /'big\.png' is a corrupt PNG \(its header claims 60000x60000 pixels, more than its \d+ compressed bytes can hold\)/.test(
+        e.message,
+      ),
+  );
+  assert.ok(performance.now() - t0 < 1000, 'refused from the chunk table, not after decoding');
+  const legit = encodeLabelPng({ width: 3000, height: 2000, data: new Uint8Array(6_000_000) }); // all zeros: ~6 KB
+  assert.equal(decodeLabelPng(legit, 'zeros.png').data.length, 6_000_000, 'highly compressible labels still decode');
+});
