@@ -20,7 +20,12 @@ import type { GmmConfig } from '../src/gmm/config.js';
 import { createSegModel } from '../src/model/create-seg-model.js';
 import { createRng } from '../src/random.js';
 import { createAdamWState } from '../src/train/adamw.js';
+import { predictImage } from '../src/infer/predict.js';
+import { metricsFromTieTable, tieTable, type TieTable } from '../src/metrics/ranking.js';
+import { mergeAll } from '../src/train/evaluate.js';
 import { evaluateModel } from '../src/train/evaluate.js';
+import type { Dataset } from '../src/data/sample.js';
+import type { SegModel } from '../src/model/seg-model.js';
 import type { FrozenEntry } from '../src/train/batch.js';
 import { runTraining } from '../src/train/run.js';
 import { makeTrainConfig, type TrainConfig } from '../src/train/train-config.js';
@@ -63,6 +68,58 @@ function parseVariant(spec: string): Variant {
     (v[m[1] as 'gmm' | 'extractor' | 'train'] as Record<string, unknown>)[m[2] as string] = value;
   }
   return v;
+}
+
+const study = Number(flag('--score-study') ?? 0);
+
+/**
+ * Other readings of the same class log-likelihoods L_c = max_k ℓ_ck (no retraining): `gmmLse` = −log Σ_c exp L_c
+ * (the mixture over classes), `gmmClassNorm` = −max_c (L_c − m_c) with m_c the median of L_c over the training
+ * pixels labelled c in the first `n` training images (how typical the pixel is for each class).
+ */
+async function scoreStudy(model: SegModel, trainSet: Dataset, evalData: Dataset, n: number) {
+  const C = model.classes.length;
+  const per: number[][] = Array.from({ length: C }, () => []);
+  for (let i = 0; i < Math.min(n, trainSet.length); i++) {
+    const s = await trainSet.get(i);
+    const p = predictImage(model, s.image, { mode: 'whole', classLikelihoods: true });
+    const L = p.classLikelihoods as Float32Array;
+    for (let j = 0; j < s.label.data.length; j += 7) {
+      const y = s.label.data[j] as number;
+      if (y < C) per[y]!.push(L[j * C + y] as number);
+    }
+  }
+  const med = per.map((v) => (v.length ? v.sort((a, b) => a - b)[v.length >> 1]! : 0));
+  const tables: Record<string, TieTable[]> = { gmmLse: [], gmmClassNorm: [] };
+  for (let i = 0; i < evalData.length; i++) {
+    const s = await evalData.get(i);
+    const p = predictImage(model, s.image, { mode: 'whole', classLikelihoods: true });
+    const L = p.classLikelihoods as Float32Array;
+    const P = L.length / C;
+    const lse = new Float32Array(P);
+    const norm = new Float32Array(P);
+    for (let j = 0; j < P; j++) {
+      let mx = -Infinity;
+      let best = -Infinity;
+      for (let c = 0; c < C; c++) {
+        mx = Math.max(mx, L[j * C + c] as number);
+        best = Math.max(best, (L[j * C + c] as number) - (med[c] as number));
+      }
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += Math.exp((L[j * C + c] as number) - mx);
+      lse[j] = -(mx + Math.log(sum));
+      norm[j] = -best;
+    }
+    const mask = (s.anomaly as { data: Uint8Array }).data;
+    tables.gmmLse!.push(tieTable(lse, mask));
+    tables.gmmClassNorm!.push(tieTable(norm, mask));
+  }
+  return Object.fromEntries(
+    Object.entries(tables).map(([k, list]) => {
+      const t = mergeAll(list);
+      return [k, { ...metricsFromTieTable(t), table: t }];
+    }),
+  );
 }
 
 const variants = (flags('--variant').length ? flags('--variant') : ['reference']).map(parseVariant);
@@ -111,6 +168,7 @@ for (const v of variants) {
   });
   frozen = run.frozen;
   const r = await evaluateModel(run.state.model, evalSet, { mode: 'whole' });
+  if (study > 0) Object.assign(r.anomaly, await scoreStudy(run.state.model, train.anomaly, evalSet, study));
   const row: Record<string, unknown> = {
     variant: v.name,
     miou: r.segmentation?.miou,
