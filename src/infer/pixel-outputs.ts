@@ -2,8 +2,10 @@
  * The per-pixel half of prediction, on the engine: class maps (logits and, for the GMM head, class log-likelihoods)
  * → the class map (argmax of the logits) and the four anomaly scores at the image size. The image is processed in
  * bands of rows (at most `bandPixels` pixels each), so the engine never holds more than a few band-sized C-channel
- * maps whatever the image size; each band's outputs are read back once (class indices, one [4, n] score block,
- * optionally the likelihoods) and copied into the caller-visible arrays. Tidy scopes return tensors only.
+ * maps whatever the image size; each band's outputs are read back once (class indices, [−max logit; −max
+ * likelihood], energy, msp, optionally the likelihoods) and copied into the caller-visible arrays. The logits and
+ * the class log-likelihoods travel together as a batch of two maps, so each step is one engine op for both. Tidy
+ * scopes return tensors only.
  *
  * Upsampling (feature resolution → image size) is the bilinear resize of `tf.image.resizeBilinear(x, size, false,
  * true)` (half-pixel centres, edges clamped), done separably per band: the band's rows are interpolated at feature
@@ -11,23 +13,16 @@
  * whole-image resize, so results equal it up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError } from '../errors.js';
-import type { AnomalyScoreName, Prediction } from './predict.js';
+import type { Prediction } from './predict.js';
 
-/** Default band size: 2^19 pixels (≈ 23 MB per 11-class float32 map on the engine). */
-export const DEFAULT_BAND_PIXELS = 1 << 19;
+/** Default band size: 2^20 pixels (≈ 44 MB per 11-class float32 map on the engine). */
+export const DEFAULT_BAND_PIXELS = 1 << 20;
 
-/** Maps of one image: logits [1, h, w, C] and, for the GMM head, class log-likelihoods [1, h, w, C]. */
-export type ClassMaps = {
-  logits: tf.Tensor4D;
-  classScores?: tf.Tensor4D;
-};
-
-/** Rows [y0, y1) of an image's full-resolution maps, [1, y1 − y0, W, C] each; owned by the caller's tidy scope. */
-export type BandSource = (y0: number, y1: number) => ClassMaps;
-
-/** Row order of the score block read back per band. */
-const SCORE_ROWS: readonly AnomalyScoreName[] = ['maxLogit', 'energy', 'msp', 'gmm'];
+/**
+ * Rows [y0, y1) of an image's full-resolution maps, [G, y1 − y0, W, C]: G = 1 (logits) or 2 (logits, then the GMM
+ * head's class log-likelihoods); owned by the caller's tidy scope.
+ */
+export type BandSource = (y0: number, y1: number) => tf.Tensor4D;
 
 /** Options of {@link pixelOutputs}. */
 export interface PixelOutputOptions {
@@ -37,84 +32,87 @@ export interface PixelOutputOptions {
   bandPixels?: number;
 }
 
+/** Engine outputs of one band (n pixels): classes [n] int32, −max [G, n], energy [n], msp [n], likelihoods [n, C]. */
+type BandTensors = {
+  classes: tf.Tensor1D;
+  negMax: tf.Tensor2D;
+  energy: tf.Tensor1D;
+  msp: tf.Tensor1D;
+  likelihoods?: tf.Tensor2D;
+};
+
 /**
  * Class map and anomaly scores of an H×W image from its band source.
- * @param source full-resolution maps by rows (see {@link upsampledBands}); C from its logits
- * @param hasScores whether the source gives class log-likelihoods (GMM head)
+ * @param maps G = 1 (logits) or 2 (logits and class log-likelihoods), C classes
  */
 export function pixelOutputs(
   source: BandSource,
-  size: { height: number; width: number; classes: number },
-  hasScores: boolean,
+  size: { height: number; width: number; classes: number; maps: 1 | 2 },
   opts: PixelOutputOptions = {},
 ): Prediction {
-  const { height: H, width: W, classes: C } = size;
+  const { height: H, width: W, classes: C, maps: G } = size;
   const n = H * W;
   const out: Prediction = { width: W, height: H, classMap: new Uint8Array(n), scores: {} };
-  const names = SCORE_ROWS.filter((s) => s !== 'gmm' || hasScores);
-  const dst = names.map((s) => (out.scores[s] = new Float32Array(n)));
-  const lik = opts.classLikelihoods && hasScores ? new Float32Array(n * C) : undefined;
+  const s = out.scores;
+  [s.maxLogit, s.energy, s.msp] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  if (G === 2) s.gmm = new Float32Array(n);
+  const lik = opts.classLikelihoods && G === 2 ? new Float32Array(n * C) : undefined;
   if (lik) out.classLikelihoods = lik;
   const rows = Math.max(1, Math.floor((opts.bandPixels ?? DEFAULT_BAND_PIXELS) / Math.max(1, W)));
   for (let y0 = 0; y0 < H; y0 += rows) {
     const y1 = Math.min(H, y0 + rows);
-    const band = tf.tidy(() => bandTensors(source(y0, y1), C, lik !== undefined));
+    const band = tf.tidy(() => bandTensors(source(y0, y1), lik !== undefined));
     try {
+      const at = y0 * W;
+      out.classMap.set(band.classes.dataSync() as Int32Array, at);
+      const negMax = band.negMax.dataSync() as Float32Array;
       const m = (y1 - y0) * W;
-      out.classMap.set(band.classes.dataSync() as Int32Array, y0 * W);
-      const block = band.scores.dataSync() as Float32Array;
-      dst.forEach((d, r) => d.set(block.subarray(r * m, (r + 1) * m), y0 * W));
-      if (lik && band.likelihoods) lik.set(band.likelihoods.dataSync() as Float32Array, y0 * W * C);
+      s.maxLogit.set(negMax.subarray(0, m), at);
+      if (s.gmm) s.gmm.set(negMax.subarray(m, 2 * m), at);
+      s.energy.set(band.energy.dataSync() as Float32Array, at);
+      s.msp.set(band.msp.dataSync() as Float32Array, at);
+      if (lik && band.likelihoods) lik.set(band.likelihoods.dataSync() as Float32Array, at * C);
     } finally {
-      tf.dispose([band.classes, band.scores, ...(band.likelihoods ? [band.likelihoods] : [])]);
+      tf.dispose(Object.values(band) as tf.Tensor[]);
     }
   }
   return out;
 }
 
-/** One band's outputs on the engine: classes [n] int32, scores [S, n] (rows of SCORE_ROWS), likelihoods [n, C]. */
-function bandTensors(
-  maps: ClassMaps,
-  C: number,
-  withLikelihoods: boolean,
-): { classes: tf.Tensor1D; scores: tf.Tensor2D; likelihoods?: tf.Tensor2D } {
-  const L = tf.reshape(maps.logits, [-1, C]) as tf.Tensor2D;
-  const m = tf.max(L, -1);
+/** One band's outputs from its maps [G, bh, W, C] (call inside a tidy scope). */
+function bandTensors(maps: tf.Tensor4D, withLikelihoods: boolean): BandTensors {
+  const [G, bh, W, C] = maps.shape;
+  const n = bh * W;
+  const X = tf.reshape(maps, [G, n, C]);
+  const negMax = tf.neg(tf.max(X, -1)) as tf.Tensor2D; // [G, n]: −max logit, −max class log-likelihood
+  const L = G === 1 ? tf.reshape(X, [n, C]) : tf.reshape(tf.slice(X, [0, 0, 0], [1, n, C]), [n, C]);
+  const negM = G === 1 ? tf.reshape(negMax, [n]) : tf.reshape(tf.slice(negMax, [0, 0], [1, n]), [n]);
   // Σ_c exp(l_c − max): energy = −(max + log Σ), msp = −max softmax = −1/Σ (the max term is exp(0) = 1)
-  const sumExp = tf.sum(tf.exp(tf.sub(L, tf.expandDims(m, 1))), -1);
-  const rows = [tf.neg(m), tf.neg(tf.add(m, tf.log(sumExp))), tf.neg(tf.reciprocal(sumExp))];
-  let likelihoods: tf.Tensor2D | undefined;
-  if (maps.classScores) {
-    const S = tf.reshape(maps.classScores, [-1, C]) as tf.Tensor2D;
-    rows.push(tf.neg(tf.max(S, -1)));
-    if (withLikelihoods) likelihoods = S;
-  }
-  const out = { classes: tf.argMax(L, -1) as tf.Tensor1D, scores: tf.stack(rows) as tf.Tensor2D };
-  return likelihoods ? { ...out, likelihoods } : out;
+  const sumExp = tf.sum(tf.exp(tf.add(L, tf.expandDims(negM, 1))), -1);
+  const out: BandTensors = {
+    classes: tf.argMax(L, -1) as tf.Tensor1D,
+    negMax,
+    energy: tf.sub(negM, tf.log(sumExp)) as tf.Tensor1D,
+    msp: tf.div(tf.scalar(-1), sumExp) as tf.Tensor1D,
+  };
+  if (withLikelihoods && G === 2) out.likelihoods = tf.reshape(tf.slice(X, [1, 0, 0], [1, n, C]), [n, C]);
+  return out;
 }
 
 /**
- * Band source of feature-resolution maps upsampled to H×W (bilinear, half-pixel centres, as
- * `tf.image.resizeBilinear(x, [H, W], false, true)`).
- * @param maps [1, h, w, C] each
+ * Band source of feature-resolution maps [G, h, w, C] upsampled to H×W (bilinear, half-pixel centres, as
+ * `tf.image.resizeBilinear(x, [H, W], false, true)`): the whole image in one resize, or per band the rows
+ * interpolated at feature width then resized to the full width with rows unchanged.
  */
-export function upsampledBands(maps: ClassMaps, H: number, W: number): BandSource {
-  const [b, h] = maps.logits.shape;
-  if (b !== 1) throw new ShapeError(`upsampledBands: maps must hold one image, got batch ${b}`);
+export function upsampledBands(maps: tf.Tensor4D, H: number, W: number): BandSource {
+  const h = maps.shape[1];
   return (y0, y1) => {
+    if (y0 === 0 && y1 === H) return tf.image.resizeBilinear(maps, [H, W], false, true);
     const { top, bottom, frac } = rowWeights(y0, y1, h, H);
-    const bh = y1 - y0;
-    const topT = tf.tensor1d(top, 'int32');
-    const botT = tf.tensor1d(bottom, 'int32');
-    const fracT = tf.tensor4d(frac, [1, bh, 1, 1]);
-    const up = (x: tf.Tensor4D): tf.Tensor4D => {
-      const t = tf.gather(x, topT, 1) as tf.Tensor4D;
-      const rows = tf.add(t, tf.mul(tf.sub(tf.gather(x, botT, 1), t), fracT)) as tf.Tensor4D;
-      return tf.image.resizeBilinear(rows, [bh, W], false, true);
-    };
-    return maps.classScores
-      ? { logits: up(maps.logits), classScores: up(maps.classScores) }
-      : { logits: up(maps.logits) };
+    const t = tf.gather(maps, tf.tensor1d(top, 'int32'), 1) as tf.Tensor4D;
+    const b = tf.gather(maps, tf.tensor1d(bottom, 'int32'), 1) as tf.Tensor4D;
+    const rows = tf.add(t, tf.mul(tf.sub(b, t), tf.tensor4d(frac, [1, y1 - y0, 1, 1]))) as tf.Tensor4D;
+    return tf.image.resizeBilinear(rows, [y1 - y0, W], false, true);
   };
 }
 

@@ -11,13 +11,7 @@ import { resizeImageBilinear } from '../data/augment.js';
 import type { RgbImage } from '../data/sample.js';
 import { ValueError } from '../errors.js';
 import { segForward, type SegModel } from '../model/seg-model.js';
-import {
-  pixelOutputs,
-  upsampledBands,
-  type BandSource,
-  type ClassMaps,
-  type PixelOutputOptions,
-} from './pixel-outputs.js';
+import { pixelOutputs, upsampledBands, type BandSource, type PixelOutputOptions } from './pixel-outputs.js';
 
 /** Anomaly scores a user can compare (higher = more anomalous). */
 export type AnomalyScoreName = 'gmm' | 'msp' | 'maxLogit' | 'energy';
@@ -96,47 +90,40 @@ function batchPredictions(
   const maps = forwardMaps(model, inputs);
   try {
     return images.map((image, b) => {
-      const one = tf.tidy(() => imageMaps(maps, b, inputs.length));
+      const one = tf.tidy(() => tf.squeeze(tf.slice(maps, [b], [1]), [0]) as tf.Tensor4D);
       try {
         const source = upsampledBands(one, image.height, image.width);
-        return pixelOutputs(source, outputSize(model, image), one.classScores !== undefined, pixelOpts(opts));
+        return pixelOutputs(source, outputSize(model, image), pixelOpts(opts));
       } finally {
-        disposeMaps(one);
+        one.dispose();
       }
     });
   } finally {
-    disposeMaps(maps);
+    maps.dispose();
   }
 }
 
-/** The network's maps of same-size inputs [B, h, w, C] (logits and, for the GMM head, class scores). */
-function forwardMaps(model: SegModel, inputs: readonly RgbImage[]): ClassMaps {
+/**
+ * The network's maps of same-size inputs: [B, G, h, w, C], G = 1 (logits) or 2 (logits, then the GMM head's class
+ * log-likelihoods).
+ */
+function forwardMaps(model: SegModel, inputs: readonly RgbImage[]): tf.Tensor5D {
   const { width: w, height: h } = inputs[0] as RgbImage;
   const data = new Float32Array(inputs.length * h * w * 3);
   inputs.forEach((im, b) => data.set(im.data, b * h * w * 3));
-  const x = tf.tensor4d(data, [inputs.length, h, w, 3]);
-  try {
-    return segForward(model, x);
-  } finally {
-    x.dispose();
-  }
+  return tf.tidy(() => {
+    const out = segForward(model, tf.tensor4d(data, [inputs.length, h, w, 3]));
+    return tf.stack(out.classScores ? [out.logits, out.classScores] : [out.logits], 1) as tf.Tensor5D;
+  });
 }
 
-/** Image `b`'s maps [1, h, w, C] of a batch of `B` (call inside a tidy scope). */
-function imageMaps(maps: ClassMaps, b: number, B: number): ClassMaps {
-  const pick = (t: tf.Tensor4D): tf.Tensor4D => (B === 1 ? tf.clone(t) : tf.slice(t, [b, 0, 0, 0], [1, -1, -1, -1]));
-  return maps.classScores
-    ? { logits: pick(maps.logits), classScores: pick(maps.classScores) }
-    : { logits: pick(maps.logits) };
-}
-
-function disposeMaps(m: ClassMaps): void {
-  m.logits.dispose();
-  m.classScores?.dispose();
-}
-
-function outputSize(model: SegModel, image: RgbImage): { height: number; width: number; classes: number } {
-  return { height: image.height, width: image.width, classes: model.classes.length };
+function outputSize(model: SegModel, image: RgbImage): Parameters<typeof pixelOutputs>[1] {
+  return {
+    height: image.height,
+    width: image.width,
+    classes: model.classes.length,
+    maps: model.head.kind === 'gmm' ? 2 : 1,
+  };
 }
 
 function pixelOpts(opts: PredictOptions): PixelOutputOptions {
@@ -168,45 +155,39 @@ function slidePrediction(model: SegModel, image: RgbImage, opts: PredictOptions)
   const C = model.classes.length;
   const H = image.height;
   const W = image.width;
-  const sumL = new Float32Array(H * W * C);
-  const sumS = model.head.kind === 'gmm' ? new Float32Array(H * W * C) : undefined;
+  const size = outputSize(model, image);
+  const sums = Array.from({ length: size.maps }, () => new Float32Array(H * W * C));
   const count = new Float32Array(H * W);
   for (const y0 of starts(H, wh, sy)) {
     for (const x0 of starts(W, ww, sx)) {
-      const { logits, classScores } = windowMaps(model, cropRgb(image, y0, x0, wh, ww));
+      const win = windowMaps(model, cropRgb(image, y0, x0, wh, ww));
       try {
-        addWindow(sumL, logits.dataSync() as Float32Array, y0, x0, wh, ww, W, C);
-        if (sumS && classScores) addWindow(sumS, classScores.dataSync() as Float32Array, y0, x0, wh, ww, W, C);
+        const data = win.dataSync() as Float32Array;
+        sums.forEach((sum, g) => addWindow(sum, data.subarray(g * wh * ww * C), y0, x0, wh, ww, W, C));
       } finally {
-        logits.dispose();
-        classScores?.dispose();
+        win.dispose();
       }
       for (let y = 0; y < wh; y++)
         for (let x = 0; x < ww; x++) count[(y0 + y) * W + x0 + x] = (count[(y0 + y) * W + x0 + x] as number) + 1;
     }
   }
-  const average = (sum: Float32Array, y0: number, y1: number): tf.Tensor4D =>
+  const source: BandSource = (y0, y1) =>
     tf.div(
-      tf.tensor4d(sum.subarray(y0 * W * C, y1 * W * C), [1, y1 - y0, W, C]),
+      tf.concat(sums.map((sum) => tf.tensor4d(sum.subarray(y0 * W * C, y1 * W * C), [1, y1 - y0, W, C]))),
       tf.tensor4d(count.subarray(y0 * W, y1 * W), [1, y1 - y0, W, 1]),
     );
-  const source: BandSource = (y0, y1) =>
-    sumS ? { logits: average(sumL, y0, y1), classScores: average(sumS, y0, y1) } : { logits: average(sumL, y0, y1) };
-  return pixelOutputs(source, outputSize(model, image), sumS !== undefined, pixelOpts(opts));
+  return pixelOutputs(source, size, pixelOpts(opts));
 }
 
-/** One window's maps upsampled to the window size: [1, wh, ww, C] each. */
-function windowMaps(model: SegModel, crop: RgbImage): ClassMaps {
+/** One window's maps upsampled to the window size: [G, wh, ww, C]. */
+function windowMaps(model: SegModel, crop: RgbImage): tf.Tensor4D {
   const maps = forwardMaps(model, [crop]);
   try {
-    return tf.tidy(() => {
-      const up = (t: tf.Tensor4D): tf.Tensor4D => tf.image.resizeBilinear(t, [crop.height, crop.width], false, true);
-      return maps.classScores
-        ? { logits: up(maps.logits), classScores: up(maps.classScores) }
-        : { logits: up(maps.logits) };
-    });
+    return tf.tidy(() =>
+      tf.image.resizeBilinear(tf.squeeze(maps, [0]) as tf.Tensor4D, [crop.height, crop.width], false, true),
+    );
   } finally {
-    disposeMaps(maps);
+    maps.dispose();
   }
 }
 

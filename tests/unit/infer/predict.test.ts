@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resizeImageBilinear } from '../../../src/data/augment.js';
 import type { RgbImage } from '../../../src/data/sample.js';
 import { initEngine } from '../../../src/engine/engine.js';
-import { pixelOutputs, rowWeights, upsampledBands, type ClassMaps } from '../../../src/infer/pixel-outputs.js';
+import { pixelOutputs, rowWeights, upsampledBands } from '../../../src/infer/pixel-outputs.js';
 import { predictImage, predictImages, type Prediction } from '../../../src/infer/predict.js';
 import { createSegModel } from '../../../src/model/create-seg-model.js';
 import { headOutputs, type SegModel } from '../../../src/model/seg-model.js';
@@ -44,7 +44,12 @@ function naiveOutputs(logits: tf.Tensor4D, classScores: tf.Tensor4D | undefined,
 }
 
 /** The reference's maps of one network input upsampled to [H, W]. */
-function naiveMaps(model: SegModel, input: RgbImage, H: number, W: number): ClassMaps {
+function naiveMaps(
+  model: SegModel,
+  input: RgbImage,
+  H: number,
+  W: number,
+): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
   const x = tf.tensor4d(Float32Array.from(input.data), [1, input.height, input.width, 3]);
   const out = headOutputs(model.head, model.extractor.forward(x, { training: false }));
   const up = (t: tf.Tensor4D): tf.Tensor4D => tf.image.resizeBilinear(t, [H, W], false, true);
@@ -151,6 +156,7 @@ test('pixelOutputs of upsampled maps equal the whole-image resize and full-map r
       );
     const maps = { logits: mk(3), classScores: mk(40) };
     const magnitude = tf.tidy(() => tf.max(tf.abs(maps.classScores)).dataSync()[0]!);
+    const stacked = tf.concat([maps.logits, maps.classScores]); // [2, h, w, C]: logits, then class scores
     const expected = tf.tidy(
       () =>
         naiveOutputs(
@@ -162,16 +168,20 @@ test('pixelOutputs of upsampled maps equal the whole-image resize and full-map r
     ) as unknown as Prediction;
     for (const bandPixels of [1, 2 * W + 1, 1 << 19]) {
       const before = tf.memory().numTensors;
-      const source = upsampledBands(maps, H, W);
-      const got = pixelOutputs(source, { height: H, width: W, classes: C }, true, {
-        classLikelihoods: true,
-        bandPixels,
-      });
+      const source = upsampledBands(stacked, H, W);
+      const got = pixelOutputs(
+        source,
+        { height: H, width: W, classes: C, maps: 2 },
+        {
+          classLikelihoods: true,
+          bandPixels,
+        },
+      );
       assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
       expectSame(got, expected, `${h}×${w} → ${H}×${W}, band ${bandPixels} px`, { rtol: 1e-5, atol: 1e-6 * magnitude });
       assert.deepEqual(got.classMap, expected.classMap, 'random maps have no ties');
     }
-    tf.dispose([maps.logits, maps.classScores]);
+    tf.dispose([maps.logits, maps.classScores, stacked]);
   }
 });
 
