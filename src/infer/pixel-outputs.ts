@@ -2,10 +2,10 @@
  * The per-pixel half of prediction, on the engine: class maps (logits and, for the GMM head, class log-likelihoods)
  * → the class map (argmax of the logits) and the four anomaly scores at the image size. The image is processed in
  * bands of rows (at most `bandPixels` pixels each), so the engine never holds more than a few band-sized C-channel
- * maps whatever the image size; each band's outputs are read back once (class indices, [−max logit; −max
- * likelihood], energy, msp, optionally the likelihoods) and copied into the caller-visible arrays. The logits and
- * the class log-likelihoods travel together as a batch of two maps, so each step is one engine op for both. Tidy
- * scopes return tensors only.
+ * maps whatever the image size; each band's outputs are read back once (class indices, −max logit, −max
+ * likelihood, energy, msp, optionally the likelihoods) and copied into the caller-visible arrays. Logits and class
+ * log-likelihoods stay separate tensors (slicing one out of a stacked pair is a copy on wasm). Tidy scopes return
+ * tensors only.
  *
  * Upsampling (feature resolution → image size) is the bilinear resize of `tf.image.resizeBilinear(x, size, false,
  * true)` (half-pixel centres, edges clamped), done separably per band: the band's rows are interpolated at feature
@@ -19,10 +19,10 @@ import type { Prediction } from './predict.js';
 export const DEFAULT_BAND_PIXELS = 1 << 20;
 
 /**
- * Rows [y0, y1) of an image's full-resolution maps, [G, y1 − y0, W, C]: G = 1 (logits) or 2 (logits, then the GMM
- * head's class log-likelihoods); owned by the caller's tidy scope.
+ * Rows [y0, y1) of an image's full-resolution maps, [1, y1 − y0, W, C] each: [logits] or [logits, the GMM head's
+ * class log-likelihoods]; owned by the caller's tidy scope.
  */
-export type BandSource = (y0: number, y1: number) => tf.Tensor4D;
+export type BandSource = (y0: number, y1: number) => tf.Tensor4D[];
 
 /** Options of {@link pixelOutputs}. */
 export interface PixelOutputOptions {
@@ -32,10 +32,11 @@ export interface PixelOutputOptions {
   bandPixels?: number;
 }
 
-/** Engine outputs of one band (n pixels): classes [n] int32, −max [G, n], energy [n], msp [n], likelihoods [n, C]. */
+/** Engine outputs of one band (n pixels): classes [n] int32, the scores [n], likelihoods [n, C]. */
 type BandTensors = {
   classes: tf.Tensor1D;
-  negMax: tf.Tensor2D;
+  maxLogit: tf.Tensor1D;
+  gmm?: tf.Tensor1D;
   energy: tf.Tensor1D;
   msp: tf.Tensor1D;
   likelihoods?: tf.Tensor2D;
@@ -65,10 +66,8 @@ export function pixelOutputs(
     try {
       const at = y0 * W;
       out.classMap.set(band.classes.dataSync() as Int32Array, at);
-      const negMax = band.negMax.dataSync() as Float32Array;
-      const m = (y1 - y0) * W;
-      s.maxLogit.set(negMax.subarray(0, m), at);
-      if (s.gmm) s.gmm.set(negMax.subarray(m, 2 * m), at);
+      s.maxLogit.set(band.maxLogit.dataSync() as Float32Array, at);
+      if (s.gmm && band.gmm) s.gmm.set(band.gmm.dataSync() as Float32Array, at);
       s.energy.set(band.energy.dataSync() as Float32Array, at);
       s.msp.set(band.msp.dataSync() as Float32Array, at);
       if (lik && band.likelihoods) lik.set(band.likelihoods.dataSync() as Float32Array, at * C);
@@ -79,40 +78,45 @@ export function pixelOutputs(
   return out;
 }
 
-/** One band's outputs from its maps [G, bh, W, C] (call inside a tidy scope). */
-function bandTensors(maps: tf.Tensor4D, withLikelihoods: boolean): BandTensors {
-  const [G, bh, W, C] = maps.shape;
+/** One band's outputs from its maps [1, bh, W, C] each (call inside a tidy scope). */
+function bandTensors(maps: tf.Tensor4D[], withLikelihoods: boolean): BandTensors {
+  const [, bh, W, C] = (maps[0] as tf.Tensor4D).shape;
   const n = bh * W;
-  const X = tf.reshape(maps, [G, n, C]);
-  const negMax = tf.neg(tf.max(X, -1)) as tf.Tensor2D; // [G, n]: −max logit, −max class log-likelihood
-  const L = G === 1 ? tf.reshape(X, [n, C]) : tf.reshape(tf.slice(X, [0, 0, 0], [1, n, C]), [n, C]);
-  const negM = G === 1 ? tf.reshape(negMax, [n]) : tf.reshape(tf.slice(negMax, [0, 0], [1, n]), [n]);
+  const L = tf.reshape(maps[0] as tf.Tensor4D, [n, C]);
+  const negM = tf.neg(tf.max(L, -1));
   // Σ_c exp(l_c − max): energy = −(max + log Σ), msp = −max softmax = −1/Σ (the max term is exp(0) = 1)
   const sumExp = tf.sum(tf.exp(tf.add(L, tf.expandDims(negM, 1))), -1);
   const out: BandTensors = {
     classes: tf.argMax(L, -1) as tf.Tensor1D,
-    negMax,
+    maxLogit: negM as tf.Tensor1D,
     energy: tf.sub(negM, tf.log(sumExp)) as tf.Tensor1D,
     msp: tf.div(tf.scalar(-1), sumExp) as tf.Tensor1D,
   };
-  if (withLikelihoods && G === 2) out.likelihoods = tf.reshape(tf.slice(X, [1, 0, 0], [1, n, C]), [n, C]);
+  if (maps[1]) {
+    const S = tf.reshape(maps[1], [n, C]) as tf.Tensor2D;
+    out.gmm = tf.neg(tf.max(S, -1)) as tf.Tensor1D;
+    if (withLikelihoods) out.likelihoods = S;
+  }
   return out;
 }
 
 /**
- * Band source of feature-resolution maps [G, h, w, C] upsampled to H×W (bilinear, half-pixel centres, as
+ * Band source of feature-resolution maps [1, h, w, C] upsampled to H×W (bilinear, half-pixel centres, as
  * `tf.image.resizeBilinear(x, [H, W], false, true)`): the whole image in one resize, or per band the rows
  * interpolated at feature width then resized to the full width with rows unchanged.
  */
-export function upsampledBands(maps: tf.Tensor4D, H: number, W: number): BandSource {
-  const h = maps.shape[1];
+export function upsampledBands(maps: readonly tf.Tensor4D[], H: number, W: number): BandSource {
+  const h = (maps[0] as tf.Tensor4D).shape[1];
   return (y0, y1) => {
-    if (y0 === 0 && y1 === H) return tf.image.resizeBilinear(maps, [H, W], false, true);
+    if (y0 === 0 && y1 === H) return maps.map((m) => tf.image.resizeBilinear(m, [H, W], false, true));
     const { top, bottom, frac } = rowWeights(y0, y1, h, H);
-    const t = tf.gather(maps, tf.tensor1d(top, 'int32'), 1) as tf.Tensor4D;
-    const b = tf.gather(maps, tf.tensor1d(bottom, 'int32'), 1) as tf.Tensor4D;
-    const rows = tf.add(t, tf.mul(tf.sub(b, t), tf.tensor4d(frac, [1, y1 - y0, 1, 1]))) as tf.Tensor4D;
-    return tf.image.resizeBilinear(rows, [y1 - y0, W], false, true);
+    const [topT, botT] = [tf.tensor1d(top, 'int32'), tf.tensor1d(bottom, 'int32')];
+    const fracT = tf.tensor4d(frac, [1, y1 - y0, 1, 1]);
+    return maps.map((m) => {
+      const t = tf.gather(m, topT, 1) as tf.Tensor4D;
+      const rows = tf.add(t, tf.mul(tf.sub(tf.gather(m, botT, 1), t), fracT)) as tf.Tensor4D;
+      return tf.image.resizeBilinear(rows, [y1 - y0, W], false, true);
+    });
   };
 }
 

@@ -90,31 +90,31 @@ function batchPredictions(
   const maps = forwardMaps(model, inputs);
   try {
     return images.map((image, b) => {
-      const one = tf.tidy(() => tf.squeeze(tf.slice(maps, [b], [1]), [0]) as tf.Tensor4D);
+      const one = inputs.length === 1 ? maps : maps.map((m) => tf.slice(m, [b, 0, 0, 0], [1, -1, -1, -1]));
       try {
         const source = upsampledBands(one, image.height, image.width);
         return pixelOutputs(source, outputSize(model, image), pixelOpts(opts));
       } finally {
-        one.dispose();
+        if (one !== maps) tf.dispose(one);
       }
     });
   } finally {
-    maps.dispose();
+    tf.dispose(maps);
   }
 }
 
-/**
- * The network's maps of same-size inputs: [B, G, h, w, C], G = 1 (logits) or 2 (logits, then the GMM head's class
- * log-likelihoods).
- */
-function forwardMaps(model: SegModel, inputs: readonly RgbImage[]): tf.Tensor5D {
+/** The network's maps of same-size inputs, [B, h, w, C] each: [logits] or [logits, class log-likelihoods]. */
+function forwardMaps(model: SegModel, inputs: readonly RgbImage[]): tf.Tensor4D[] {
   const { width: w, height: h } = inputs[0] as RgbImage;
   const data = new Float32Array(inputs.length * h * w * 3);
   inputs.forEach((im, b) => data.set(im.data, b * h * w * 3));
-  return tf.tidy(() => {
-    const out = segForward(model, tf.tensor4d(data, [inputs.length, h, w, 3]));
-    return tf.stack(out.classScores ? [out.logits, out.classScores] : [out.logits], 1) as tf.Tensor5D;
-  });
+  const x = tf.tensor4d(data, [inputs.length, h, w, 3]);
+  try {
+    const out = segForward(model, x);
+    return out.classScores ? [out.logits, out.classScores] : [out.logits];
+  } finally {
+    x.dispose();
+  }
 }
 
 function outputSize(model: SegModel, image: RgbImage): Parameters<typeof pixelOutputs>[1] {
@@ -162,32 +162,28 @@ function slidePrediction(model: SegModel, image: RgbImage, opts: PredictOptions)
     for (const x0 of starts(W, ww, sx)) {
       const win = windowMaps(model, cropRgb(image, y0, x0, wh, ww));
       try {
-        const data = win.dataSync() as Float32Array;
-        sums.forEach((sum, g) => addWindow(sum, data.subarray(g * wh * ww * C), y0, x0, wh, ww, W, C));
+        sums.forEach((sum, g) => addWindow(sum, win[g]!.dataSync() as Float32Array, y0, x0, wh, ww, W, C));
       } finally {
-        win.dispose();
+        tf.dispose(win);
       }
       for (let y = 0; y < wh; y++)
         for (let x = 0; x < ww; x++) count[(y0 + y) * W + x0 + x] = (count[(y0 + y) * W + x0 + x] as number) + 1;
     }
   }
-  const source: BandSource = (y0, y1) =>
-    tf.div(
-      tf.concat(sums.map((sum) => tf.tensor4d(sum.subarray(y0 * W * C, y1 * W * C), [1, y1 - y0, W, C]))),
-      tf.tensor4d(count.subarray(y0 * W, y1 * W), [1, y1 - y0, W, 1]),
-    );
+  const source: BandSource = (y0, y1) => {
+    const n = tf.tensor4d(count.subarray(y0 * W, y1 * W), [1, y1 - y0, W, 1]);
+    return sums.map((sum) => tf.div(tf.tensor4d(sum.subarray(y0 * W * C, y1 * W * C), [1, y1 - y0, W, C]), n));
+  };
   return pixelOutputs(source, size, pixelOpts(opts));
 }
 
-/** One window's maps upsampled to the window size: [G, wh, ww, C]. */
-function windowMaps(model: SegModel, crop: RgbImage): tf.Tensor4D {
+/** One window's maps upsampled to the window size: [1, wh, ww, C] each. */
+function windowMaps(model: SegModel, crop: RgbImage): tf.Tensor4D[] {
   const maps = forwardMaps(model, [crop]);
   try {
-    return tf.tidy(() =>
-      tf.image.resizeBilinear(tf.squeeze(maps, [0]) as tf.Tensor4D, [crop.height, crop.width], false, true),
-    );
+    return maps.map((m) => tf.image.resizeBilinear(m, [crop.height, crop.width], false, true));
   } finally {
-    maps.dispose();
+    tf.dispose(maps);
   }
 }
 

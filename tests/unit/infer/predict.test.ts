@@ -156,7 +156,6 @@ test('pixelOutputs of upsampled maps equal the whole-image resize and full-map r
       );
     const maps = { logits: mk(3), classScores: mk(40) };
     const magnitude = tf.tidy(() => tf.max(tf.abs(maps.classScores)).dataSync()[0]!);
-    const stacked = tf.concat([maps.logits, maps.classScores]); // [2, h, w, C]: logits, then class scores
     const expected = tf.tidy(
       () =>
         naiveOutputs(
@@ -168,7 +167,7 @@ test('pixelOutputs of upsampled maps equal the whole-image resize and full-map r
     ) as unknown as Prediction;
     for (const bandPixels of [1, 2 * W + 1, 1 << 19]) {
       const before = tf.memory().numTensors;
-      const source = upsampledBands(stacked, H, W);
+      const source = upsampledBands([maps.logits, maps.classScores], H, W);
       const got = pixelOutputs(
         source,
         { height: H, width: W, classes: C, maps: 2 },
@@ -181,7 +180,7 @@ test('pixelOutputs of upsampled maps equal the whole-image resize and full-map r
       expectSame(got, expected, `${h}×${w} → ${H}×${W}, band ${bandPixels} px`, { rtol: 1e-5, atol: 1e-6 * magnitude });
       assert.deepEqual(got.classMap, expected.classMap, 'random maps have no ties');
     }
-    tf.dispose([maps.logits, maps.classScores, stacked]);
+    tf.dispose([maps.logits, maps.classScores]);
   }
 });
 
