@@ -101,7 +101,7 @@ export const SERVE_OPTIONS = {
   port: option(integer({ min: 0, max: 65535 }), 'TCP port (0: any free port)', { default: 8080 }),
   host: option(text('<addr>'), 'address to listen on', { default: '127.0.0.1' }),
   maxBodyMb: option(positive(), 'largest request body, MiB', { defaultHelp: '20' }),
-  maxPixels: option(positiveInt(), 'largest image, width × height pixels', { defaultHelp: '16000000' }),
+  maxPixels: option(positiveInt(), 'largest image, width × height pixels', { defaultHelp: '6000000' }),
   queue: option(nonNegativeInt(), 'requests that may wait while one is segmented; more get 503', { defaultHelp: '8' }),
   timeoutMs: option(positiveInt(), 'request timeout including the queue wait, ms', { defaultHelp: '60000' }),
   ...ANOMALY_OPTIONS,

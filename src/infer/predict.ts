@@ -2,13 +2,16 @@
  * Prediction for one image: whole-image (resize to a multiple of the extractor's size multiple) or sliding-window
  * (windows of `window` px with `stride`, logits and class scores averaged over overlaps before any softmax, as the
  * reference's slide mode). Outputs at the original image size: class map, logits-derived and likelihood-derived
- * anomaly scores. Pure: the model is not modified.
+ * anomaly scores. Pure: the model is not modified. After the network everything runs on the engine
+ * (pixel-outputs.ts: upsampling, softmax, scores and argmax in bands of rows, each output read back once); several
+ * images of one size share a forward pass (`predictImages`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { resizeImageBilinear } from '../data/augment.js';
 import type { RgbImage } from '../data/sample.js';
 import { ValueError } from '../errors.js';
-import { headOutputs, type SegModel } from '../model/seg-model.js';
+import { segForward, type SegModel } from '../model/seg-model.js';
+import { pixelOutputs, upsampledBands, type BandSource, type PixelOutputOptions } from './pixel-outputs.js';
 
 /** Anomaly scores a user can compare (higher = more anomalous). */
 export type AnomalyScoreName = 'gmm' | 'msp' | 'maxLogit' | 'energy';
@@ -22,6 +25,8 @@ export interface PredictOptions {
   stride?: readonly [number, number];
   /** Also return per-class log-likelihood maps (GMM head). */
   classLikelihoods?: boolean;
+  /** Largest band of rows the per-pixel stage processes at once, pixels (default 2^19); bounds engine memory. */
+  bandPixels?: number;
 }
 
 /** One image's prediction at its original size. */
@@ -36,97 +41,150 @@ export interface Prediction {
   classLikelihoods?: Float32Array;
 }
 
+/** Largest batch of whole-mode images per forward pass, and their largest total network-input pixels. */
+const MAX_BATCH = 8;
+const MAX_BATCH_PIXELS = 4_000_000;
+
 /** Predicts one RGB image. */
 export function predictImage(model: SegModel, image: RgbImage, opts: PredictOptions = { mode: 'whole' }): Prediction {
-  const { logits, classScores } = opts.mode === 'whole' ? wholeMaps(model, image) : slideMaps(model, image, opts);
+  return predictImages(model, [image], opts)[0] as Prediction;
+}
+
+/**
+ * Predicts several images; whole mode runs consecutive images of the same network-input size through one forward
+ * pass (up to 8 images, 4 Mpx), which gives the same outputs as one image at a time up to float rounding.
+ */
+export function predictImages(
+  model: SegModel,
+  images: readonly RgbImage[],
+  opts: PredictOptions = { mode: 'whole' },
+): Prediction[] {
+  if (opts.mode === 'slide') return images.map((im) => slidePrediction(model, im, opts));
+  const m = model.extractor.sizeMultiple;
+  const inputs = images.map((im) => wholeImageInput(im, m));
+  const out: Prediction[] = [];
+  for (let i = 0; i < images.length;) {
+    const first = inputs[i] as RgbImage;
+    let j = i + 1;
+    while (
+      j < images.length &&
+      j - i < MAX_BATCH &&
+      (j - i + 1) * first.width * first.height <= MAX_BATCH_PIXELS &&
+      inputs[j]!.width === first.width &&
+      inputs[j]!.height === first.height
+    )
+      j++;
+    out.push(...batchPredictions(model, inputs.slice(i, j), images.slice(i, j), opts));
+    i = j;
+  }
+  return out;
+}
+
+/** One forward of same-size network inputs, then each image's per-pixel outputs at its original size. */
+function batchPredictions(
+  model: SegModel,
+  inputs: readonly RgbImage[],
+  images: readonly RgbImage[],
+  opts: PredictOptions,
+): Prediction[] {
+  const maps = forwardMaps(model, inputs);
   try {
-    return tf.tidy(() => {
-      const C = logits.shape[3];
-      const out: Prediction = {
-        width: image.width,
-        height: image.height,
-        classMap: Uint8Array.from(tf.argMax(logits, -1).dataSync()),
-        scores: {},
-      };
-      const flat = tf.reshape(logits, [-1, C]);
-      out.scores.msp = Float32Array.from(tf.neg(tf.max(tf.softmax(flat), -1)).dataSync());
-      out.scores.maxLogit = Float32Array.from(tf.neg(tf.max(flat, -1)).dataSync());
-      out.scores.energy = Float32Array.from(tf.neg(tf.logSumExp(flat, -1)).dataSync());
-      if (classScores) {
-        out.scores.gmm = Float32Array.from(tf.neg(tf.max(classScores, -1)).dataSync());
-        if (opts.classLikelihoods) out.classLikelihoods = Float32Array.from(classScores.dataSync());
+    return images.map((image, b) => {
+      const one = inputs.length === 1 ? maps : maps.map((m) => tf.slice(m, [b, 0, 0, 0], [1, -1, -1, -1]));
+      try {
+        const source = upsampledBands(one, image.height, image.width);
+        return pixelOutputs(source, outputSize(model, image), pixelOpts(opts));
+      } finally {
+        if (one !== maps) tf.dispose(one);
       }
-      return out as unknown as tf.TensorContainer;
-    }) as unknown as Prediction;
+    });
   } finally {
-    logits.dispose();
-    classScores?.dispose();
+    tf.dispose(maps);
   }
 }
 
-/** Maps upsampled to the image size: logits [1, H, W, C] and, for the GMM head, class scores [1, H, W, C]. */
-/** Whole-image mode's network input: the image resized (bilinear) to the nearest multiple of `multiple` per side. */
+/** The network's maps of same-size inputs, [B, h, w, C] each: [logits] or [logits, class log-likelihoods]. */
+function forwardMaps(model: SegModel, inputs: readonly RgbImage[]): tf.Tensor4D[] {
+  const { width: w, height: h } = inputs[0] as RgbImage;
+  const data = new Float32Array(inputs.length * h * w * 3);
+  inputs.forEach((im, b) => data.set(im.data, b * h * w * 3));
+  const x = tf.tensor4d(data, [inputs.length, h, w, 3]);
+  try {
+    const out = segForward(model, x);
+    return out.classScores ? [out.logits, out.classScores] : [out.logits];
+  } finally {
+    x.dispose();
+  }
+}
+
+function outputSize(model: SegModel, image: RgbImage): Parameters<typeof pixelOutputs>[1] {
+  return {
+    height: image.height,
+    width: image.width,
+    classes: model.classes.length,
+    maps: model.head.kind === 'gmm' ? 2 : 1,
+  };
+}
+
+function pixelOpts(opts: PredictOptions): PixelOutputOptions {
+  return {
+    ...(opts.classLikelihoods !== undefined ? { classLikelihoods: opts.classLikelihoods } : {}),
+    ...(opts.bandPixels !== undefined ? { bandPixels: opts.bandPixels } : {}),
+  };
+}
+
+/** Whole-mode's network input: the image resized (bilinear) to the nearest multiple of `multiple` per side. */
 export function wholeImageInput(image: RgbImage, multiple: number): RgbImage {
   const h = Math.max(multiple, Math.round(image.height / multiple) * multiple);
   const w = Math.max(multiple, Math.round(image.width / multiple) * multiple);
   return h === image.height && w === image.width ? image : resizeImageBilinear(image, w, h);
 }
 
-function wholeMaps(model: SegModel, image: RgbImage): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
-  return runUpsampled(model, wholeImageInput(image, model.extractor.sizeMultiple), [image.height, image.width]);
-}
-
-function runUpsampled(
-  model: SegModel,
-  input: RgbImage,
-  size: [number, number],
-): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(Float32Array.from(input.data), [1, input.height, input.width, 3]);
-    const out = headOutputs(model.head, model.extractor.forward(x, { training: false }));
-    const up = (t: tf.Tensor4D): tf.Tensor4D => tf.image.resizeBilinear(t, size, false, true);
-    return (out.classScores
-      ? { logits: up(out.logits), classScores: up(out.classScores) }
-      : { logits: up(out.logits) }) as unknown as tf.TensorContainer;
-  }) as unknown as { logits: tf.Tensor4D; classScores?: tf.Tensor4D };
-}
-
-function slideMaps(
-  model: SegModel,
-  image: RgbImage,
-  opts: PredictOptions,
-): { logits: tf.Tensor4D; classScores?: tf.Tensor4D } {
+/**
+ * Slide mode (reference): each window's maps upsampled to the window size and summed into full-size maps; the
+ * per-pixel outputs are computed from their overlap averages. Images smaller than the window use whole mode.
+ */
+function slidePrediction(model: SegModel, image: RgbImage, opts: PredictOptions): Prediction {
   const [wh, ww] = opts.window ?? [0, 0];
   const [sy, sx] = opts.stride ?? [0, 0];
   const m = model.extractor.sizeMultiple;
   if (!(wh > 0 && ww > 0 && wh % m === 0 && ww % m === 0))
     throw new ValueError(`predictImage: slide window must be positive multiples of ${m}, got [${wh}, ${ww}]`);
   if (!(sy > 0 && sx > 0)) throw new ValueError(`predictImage: slide stride must be positive, got [${sy}, ${sx}]`);
-  if (image.height < wh || image.width < ww) return wholeMaps(model, image);
+  if (image.height < wh || image.width < ww) return predictImages(model, [image], { ...opts, mode: 'whole' })[0]!;
   const C = model.classes.length;
   const H = image.height;
   const W = image.width;
-  const sumL = new Float32Array(H * W * C);
-  const sumS = model.head.kind === 'gmm' ? new Float32Array(H * W * C) : undefined;
+  const size = outputSize(model, image);
+  const sums = Array.from({ length: size.maps }, () => new Float32Array(H * W * C));
   const count = new Float32Array(H * W);
   for (const y0 of starts(H, wh, sy)) {
     for (const x0 of starts(W, ww, sx)) {
-      const crop = cropRgb(image, y0, x0, wh, ww);
-      const { logits, classScores } = runUpsampled(model, crop, [wh, ww]);
-      addWindow(sumL, logits.dataSync() as Float32Array, y0, x0, wh, ww, W, C);
-      if (sumS && classScores) addWindow(sumS, classScores.dataSync() as Float32Array, y0, x0, wh, ww, W, C);
+      const win = windowMaps(model, cropRgb(image, y0, x0, wh, ww));
+      try {
+        sums.forEach((sum, g) => addWindow(sum, win[g]!.dataSync() as Float32Array, y0, x0, wh, ww, W, C));
+      } finally {
+        tf.dispose(win);
+      }
       for (let y = 0; y < wh; y++)
         for (let x = 0; x < ww; x++) count[(y0 + y) * W + x0 + x] = (count[(y0 + y) * W + x0 + x] as number) + 1;
-      logits.dispose();
-      classScores?.dispose();
     }
   }
-  const avg = (s: Float32Array): tf.Tensor4D =>
-    tf.tensor4d(
-      s.map((v, i) => v / (count[Math.floor(i / C)] as number)),
-      [1, H, W, C],
-    );
-  return sumS ? { logits: avg(sumL), classScores: avg(sumS) } : { logits: avg(sumL) };
+  const source: BandSource = (y0, y1) => {
+    const n = tf.tensor4d(count.subarray(y0 * W, y1 * W), [1, y1 - y0, W, 1]);
+    return sums.map((sum) => tf.div(tf.tensor4d(sum.subarray(y0 * W * C, y1 * W * C), [1, y1 - y0, W, C]), n));
+  };
+  return pixelOutputs(source, size, pixelOpts(opts));
+}
+
+/** One window's maps upsampled to the window size: [1, wh, ww, C] each. */
+function windowMaps(model: SegModel, crop: RgbImage): tf.Tensor4D[] {
+  const maps = forwardMaps(model, [crop]);
+  try {
+    return maps.map((m) => tf.image.resizeBilinear(m, [crop.height, crop.width], false, true));
+  } finally {
+    tf.dispose(maps);
+  }
 }
 
 /** Window origins covering [0, size) with the last window flush with the end. */

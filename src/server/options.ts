@@ -9,6 +9,13 @@ import { parseWith } from '../validation.js';
 /** One mebibyte in bytes. */
 export const MIB = 1024 * 1024;
 
+/**
+ * Default largest image, pixels: peak RSS of a whole-mode prediction (mbv3 + GMM, torch engine, `gmmseg predict`)
+ * measured ≈ 0.33 GiB + 280 B per pixel (1.42 GB at 2000×2000, 2.50 GB at 2828×2828, 4.78 GB at 4000×4000; the
+ * frozen backbone's transient activations dominate), so 6 Mpx keeps a request under ≈ 2 GB.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 6_000_000;
+
 /** Log levels of Fastify's pino logger ('silent' turns logging off). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -22,7 +29,7 @@ export const serveOptionsSchema = z
     /** Largest accepted request body (raw image or whole multipart form), bytes. */
     maxBodyBytes: positiveInt.default(20 * MIB),
     /** Largest accepted image, width × height pixels, checked from the header before decoding. */
-    maxImagePixels: positiveInt.default(16_000_000),
+    maxImagePixels: positiveInt.default(DEFAULT_MAX_IMAGE_PIXELS),
     /** Requests allowed to wait while one is being segmented; one more gets 503. */
     queueSize: nonNegativeInt.default(8),
     /** Longest time from receiving a segmentation request to answering it (queue wait included), ms. */

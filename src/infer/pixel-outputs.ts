@@ -1,0 +1,146 @@
+/**
+ * The per-pixel half of prediction, on the engine: class maps (logits and, for the GMM head, class log-likelihoods)
+ * → the class map (argmax of the logits) and the four anomaly scores at the image size. The image is processed in
+ * bands of rows (at most `bandPixels` pixels each), so the engine never holds more than a few band-sized C-channel
+ * maps whatever the image size; each band's outputs are read back once (class indices, −max logit, −max
+ * likelihood, energy, msp, optionally the likelihoods) and copied into the caller-visible arrays. Logits and class
+ * log-likelihoods stay separate tensors (slicing one out of a stacked pair is a copy on wasm). Tidy scopes return
+ * tensors only.
+ *
+ * Upsampling (feature resolution → image size) is the bilinear resize of `tf.image.resizeBilinear(x, size, false,
+ * true)` (half-pixel centres, edges clamped), done separably per band: the band's rows are interpolated at feature
+ * width (two row gathers and a lerp), then resized to the full width with rows unchanged — the same weights as the
+ * whole-image resize, so results equal it up to float rounding.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Prediction } from './predict.js';
+
+/** Default band size: 2^20 pixels (≈ 44 MB per 11-class float32 map on the engine). */
+export const DEFAULT_BAND_PIXELS = 1 << 20;
+
+/**
+ * Rows [y0, y1) of an image's full-resolution maps, [1, y1 − y0, W, C] each: [logits] or [logits, the GMM head's
+ * class log-likelihoods]; owned by the caller's tidy scope.
+ */
+export type BandSource = (y0: number, y1: number) => tf.Tensor4D[];
+
+/** Options of {@link pixelOutputs}. */
+export interface PixelOutputOptions {
+  /** Also return the [H, W, C] class log-likelihoods (GMM head). */
+  classLikelihoods?: boolean;
+  /** Largest band, pixels (default {@link DEFAULT_BAND_PIXELS}); at least one row per band. */
+  bandPixels?: number;
+}
+
+/** Engine outputs of one band (n pixels): classes [n] int32, the scores [n], likelihoods [n, C]. */
+type BandTensors = {
+  classes: tf.Tensor1D;
+  maxLogit: tf.Tensor1D;
+  gmm?: tf.Tensor1D;
+  energy: tf.Tensor1D;
+  msp: tf.Tensor1D;
+  likelihoods?: tf.Tensor2D;
+};
+
+/**
+ * Class map and anomaly scores of an H×W image from its band source.
+ * @param maps G = 1 (logits) or 2 (logits and class log-likelihoods), C classes
+ */
+export function pixelOutputs(
+  source: BandSource,
+  size: { height: number; width: number; classes: number; maps: 1 | 2 },
+  opts: PixelOutputOptions = {},
+): Prediction {
+  const { height: H, width: W, classes: C, maps: G } = size;
+  const n = H * W;
+  const out: Prediction = { width: W, height: H, classMap: new Uint8Array(n), scores: {} };
+  const s = out.scores;
+  [s.maxLogit, s.energy, s.msp] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  if (G === 2) s.gmm = new Float32Array(n);
+  const lik = opts.classLikelihoods && G === 2 ? new Float32Array(n * C) : undefined;
+  if (lik) out.classLikelihoods = lik;
+  const rows = Math.max(1, Math.floor((opts.bandPixels ?? DEFAULT_BAND_PIXELS) / Math.max(1, W)));
+  for (let y0 = 0; y0 < H; y0 += rows) {
+    const y1 = Math.min(H, y0 + rows);
+    const band = tf.tidy(() => bandTensors(source(y0, y1), lik !== undefined));
+    try {
+      const at = y0 * W;
+      out.classMap.set(band.classes.dataSync() as Int32Array, at);
+      s.maxLogit.set(band.maxLogit.dataSync() as Float32Array, at);
+      if (s.gmm && band.gmm) s.gmm.set(band.gmm.dataSync() as Float32Array, at);
+      s.energy.set(band.energy.dataSync() as Float32Array, at);
+      s.msp.set(band.msp.dataSync() as Float32Array, at);
+      if (lik && band.likelihoods) lik.set(band.likelihoods.dataSync() as Float32Array, at * C);
+    } finally {
+      tf.dispose(Object.values(band) as tf.Tensor[]);
+    }
+  }
+  return out;
+}
+
+/** One band's outputs from its maps [1, bh, W, C] each (call inside a tidy scope). */
+function bandTensors(maps: tf.Tensor4D[], withLikelihoods: boolean): BandTensors {
+  const [, bh, W, C] = (maps[0] as tf.Tensor4D).shape;
+  const n = bh * W;
+  const L = tf.reshape(maps[0] as tf.Tensor4D, [n, C]);
+  const negM = tf.neg(tf.max(L, -1));
+  // Σ_c exp(l_c − max): energy = −(max + log Σ), msp = −max softmax = −1/Σ (the max term is exp(0) = 1)
+  const sumExp = tf.sum(tf.exp(tf.add(L, tf.expandDims(negM, 1))), -1);
+  const out: BandTensors = {
+    classes: tf.argMax(L, -1) as tf.Tensor1D,
+    maxLogit: negM as tf.Tensor1D,
+    energy: tf.sub(negM, tf.log(sumExp)) as tf.Tensor1D,
+    msp: tf.div(tf.scalar(-1), sumExp) as tf.Tensor1D,
+  };
+  if (maps[1]) {
+    const S = tf.reshape(maps[1], [n, C]) as tf.Tensor2D;
+    out.gmm = tf.neg(tf.max(S, -1)) as tf.Tensor1D;
+    if (withLikelihoods) out.likelihoods = S;
+  }
+  return out;
+}
+
+/**
+ * Band source of feature-resolution maps [1, h, w, C] upsampled to H×W (bilinear, half-pixel centres, as
+ * `tf.image.resizeBilinear(x, [H, W], false, true)`): the whole image in one resize, or per band the rows
+ * interpolated at feature width then resized to the full width with rows unchanged.
+ */
+export function upsampledBands(maps: readonly tf.Tensor4D[], H: number, W: number): BandSource {
+  const h = (maps[0] as tf.Tensor4D).shape[1];
+  return (y0, y1) => {
+    if (y0 === 0 && y1 === H) return maps.map((m) => tf.image.resizeBilinear(m, [H, W], false, true));
+    const { top, bottom, frac } = rowWeights(y0, y1, h, H);
+    const [topT, botT] = [tf.tensor1d(top, 'int32'), tf.tensor1d(bottom, 'int32')];
+    const fracT = tf.tensor4d(frac, [1, y1 - y0, 1, 1]);
+    return maps.map((m) => {
+      const t = tf.gather(m, topT, 1) as tf.Tensor4D;
+      const rows = tf.add(t, tf.mul(tf.sub(tf.gather(m, botT, 1), t), fracT)) as tf.Tensor4D;
+      return tf.image.resizeBilinear(rows, [y1 - y0, W], false, true);
+    });
+  };
+}
+
+/**
+ * Source rows and weights of output rows [y0, y1) when resizing h rows to H (half-pixel centres, tfjs's rule):
+ * src = (y + ½)·h/H − ½, top = max(0, ⌊src⌋), bottom = min(h − 1, ⌈src⌉), frac = src − ⌊src⌋.
+ */
+export function rowWeights(
+  y0: number,
+  y1: number,
+  h: number,
+  H: number,
+): { top: Int32Array; bottom: Int32Array; frac: Float32Array } {
+  const n = y1 - y0;
+  const top = new Int32Array(n);
+  const bottom = new Int32Array(n);
+  const frac = new Float32Array(n);
+  const scale = h / H;
+  for (let i = 0; i < n; i++) {
+    const src = (y0 + i + 0.5) * scale - 0.5;
+    const f = Math.floor(src);
+    top[i] = Math.max(0, f);
+    bottom[i] = Math.min(h - 1, Math.ceil(src));
+    frac[i] = src - f;
+  }
+  return { top, bottom, frac };
+}
