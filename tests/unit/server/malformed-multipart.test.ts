@@ -6,14 +6,17 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { encodeRgbPng } from '../../../src/data/image-io.js';
-import { expectError, freshModel, multipartBody, postImage, serverFor } from './fixture.js';
+import type { RgbImage } from '../../../src/data/sample.js';
+import { expectError, freshModel, listen, multipartBody, png, postImage, sceneImages, serverFor } from './fixture.js';
 
+let loaded: Awaited<ReturnType<typeof freshModel>>;
 let app: FastifyInstance;
 let image: Buffer;
 let form: { body: Buffer; contentType: string };
 
 before(async () => {
-  app = await serverFor(await freshModel());
+  loaded = await freshModel();
+  app = await serverFor(loaded);
   image = Buffer.from(encodeRgbPng({ width: 16, height: 16, data: new Uint8Array(16 * 16 * 3).fill(7) }));
   form = multipartBody([{ field: 'image', filename: 'x.png', type: 'image/png', data: image }]);
 });
@@ -57,4 +60,40 @@ test('a form whose boundary differs from the header, or with garbled part header
   const res = await send(form.contentType, garbled);
   assert.equal(res.statusCode, 400, res.body);
   await stillServes();
+});
+
+test('over HTTP, complete bodies whose file part has no end are 400 at once, not held until the body deadline', async () => {
+  const server = await serverFor(loaded, { bodyTimeoutMs: 20_000 });
+  const { url } = await listen(server);
+  try {
+    const scene = png((await sceneImages(1))[0] as RgbImage);
+    const side = 200;
+    const noisy = png({
+      width: side,
+      height: side,
+      data: new Uint8Array(side * side * 3).map((_, i) => (i * 131) % 251),
+    });
+    for (const file of [scene, noisy]) {
+      const head = Buffer.from(
+        `--B\r\nContent-Disposition: form-data; name="image"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n`,
+      );
+      for (const cut of [
+        Buffer.concat([head, file]).subarray(0, head.length + file.length - 10),
+        Buffer.concat([head, file]),
+      ]) {
+        const started = Date.now();
+        const res = await fetch(`${url}/v1/segment`, {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=B' },
+          body: cut,
+        });
+        const body = await res.text();
+        assert.equal(res.status, 400, body);
+        assert.equal((JSON.parse(body) as { error: { code: string } }).error.code, 'malformed_multipart', body);
+        assert.ok(Date.now() - started < 20_000, 'answered by the body deadline instead');
+      }
+    }
+  } finally {
+    await server.close();
+  }
 });
