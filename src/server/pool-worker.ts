@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { GmmsegError } from '../errors.js';
@@ -31,6 +32,12 @@ export interface WorkerLog {
 export type WorkerState = 'starting' | 'idle' | 'busy' | 'gone';
 
 const ENTRY = fileURLToPath(new URL('./segment-worker.js', import.meta.url));
+
+/**
+ * Scheduling niceness of the workers: below the service's own process, so that on a busy machine the HTTP side
+ * (health checks, refusals, timeouts) gets the CPU first and inference takes the rest.
+ */
+const WORKER_NICENESS = 10;
 
 interface Pending {
   id: number;
@@ -60,6 +67,11 @@ export class PoolWorker {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const pid = this.child.pid;
+    try {
+      if (pid !== undefined) os.setPriority(pid, Math.min(19, os.getPriority() + WORKER_NICENESS));
+    } catch {
+      // not permitted here: the worker runs at the service's priority
+    }
     for (const stream of [this.child.stdout, this.child.stderr])
       if (stream) createInterface({ input: stream }).on('line', (line) => log.warn({ worker: pid }, line));
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
