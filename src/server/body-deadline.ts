@@ -4,7 +4,7 @@
  * deadline the reading fails with HttpError 408 'body_timeout' (with `Connection: close`, so the connection is freed
  * once the answer is written):
  * - raw bodies: the stream Fastify reads ({@link BodyDeadline.wrap}, from a preParsing hook) is destroyed with it;
- * - multipart forms (read by the route itself): each read is raced against {@link BodyDeadline.within}.
+ * - multipart forms (read by the route itself): the form parser is failed through {@link BodyDeadline.onExpire}.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { HttpError } from './errors.js';
@@ -12,7 +12,6 @@ import { HttpError } from './errors.js';
 /** A running deadline; `stop()` once the body is complete. */
 export class BodyDeadline {
   private readonly error: HttpError;
-  private readonly expired: Promise<never>;
   private readonly listeners: ((e: HttpError) => void)[] = [];
   private readonly timer: NodeJS.Timeout;
   private fired = false;
@@ -24,8 +23,6 @@ export class BodyDeadline {
       `the request body did not arrive within the body timeout of ${timeoutMs} ms; send it at once`,
       { connection: 'close' },
     );
-    this.expired = new Promise<never>((_, reject) => this.listeners.push(reject));
-    this.expired.catch(() => undefined);
     this.timer = setTimeout(() => this.fire(), timeoutMs);
   }
 
@@ -53,13 +50,9 @@ export class BodyDeadline {
     return out;
   }
 
-  /**
-   * `work`, or the 408 error if the deadline passes first. `work`'s own later failure is ignored then (the request
-   * is answered already).
-   */
-  within<T>(work: Promise<T>): Promise<T> {
-    work.catch(() => undefined);
-    return Promise.race([work, this.expired]);
+  /** Calls `listener` with the 408 error when the deadline passes (not after `stop()`). */
+  onExpire(listener: (e: HttpError) => void): void {
+    this.listeners.push(listener);
   }
 
   private fire(): void {

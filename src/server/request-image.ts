@@ -30,66 +30,32 @@ export async function readImageBytes(request: FastifyRequest, deadline: BodyDead
 }
 
 /**
- * Once the whole body has arrived, the form parser has this long to finish; a form that ends inside a part (no
- * closing boundary) otherwise leaves it waiting for bytes that will never come. Parsing is synchronous once the
- * bytes are there, so a complete form needs far less, ms.
+ * The file of field `image`; other parts are drained and ignored. At the body deadline the form parser is failed (an
+ * 'error' on the request, which the parser listens to) and the 408 is the answer.
  */
-const FORM_END_GRACE_MS = 500;
-
-/** The file of field `image`; other parts are drained and ignored. */
 async function readMultipartImage(request: FastifyRequest, deadline: BodyDeadline): Promise<Uint8Array> {
   let image: Buffer | undefined;
-  const unfinished = unfinishedForm(request);
-  const read = <T>(work: Promise<T>): Promise<T> => deadline.within(Promise.race([work, unfinished.failed]));
+  let failure: HttpError | undefined;
+  const fail = (e: HttpError): void => {
+    failure ??= e;
+    if (request.raw.listenerCount('error') > 0) request.raw.emit('error', e);
+  };
+  deadline.onExpire(fail);
   try {
-    const parts = request.parts()[Symbol.asyncIterator]();
-    for (;;) {
-      const next = await read(parts.next());
-      if (next.done === true) break;
-      const part = next.value;
+    for await (const part of request.parts()) {
       if (part.type !== 'file') continue;
-      const data = await read(part.toBuffer());
+      const data = await part.toBuffer();
       if (part.fieldname === IMAGE_FIELD) image = data;
     }
   } catch (e) {
-    throw multipartError(e);
-  } finally {
-    unfinished.stop();
+    throw failure ?? multipartError(e);
   }
+  if (failure) throw failure;
   if (image === undefined)
     throw new HttpError(400, 'bad_request', `the multipart form has no file in field '${IMAGE_FIELD}'`);
   if (image.length === 0)
     throw new HttpError(400, 'bad_request', `zero-byte body: the file in field '${IMAGE_FIELD}' is empty`);
   return new Uint8Array(image.buffer, image.byteOffset, image.byteLength);
-}
-
-/** How often the arrival of the whole body is checked, ms. */
-const FORM_END_POLL_MS = 50;
-
-/**
- * Fails with 400 'malformed_multipart' when the form is still unread {@link FORM_END_GRACE_MS} after the whole body
- * has arrived (`complete`: set by the HTTP parser whether or not the bytes were consumed yet).
- */
-function unfinishedForm(request: FastifyRequest): { failed: Promise<never>; stop: () => void } {
-  let completeSince: number | undefined;
-  let poll: NodeJS.Timeout | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    poll = setInterval(() => {
-      if (!request.raw.complete) return;
-      completeSince ??= performance.now();
-      if (performance.now() - completeSince < FORM_END_GRACE_MS) return;
-      clearInterval(poll);
-      reject(
-        new HttpError(
-          400,
-          'malformed_multipart',
-          `the multipart form ended inside a part (no closing boundary); send the whole form with the file in field '${IMAGE_FIELD}'`,
-        ),
-      );
-    }, FORM_END_POLL_MS);
-  });
-  failed.catch(() => undefined);
-  return { failed, stop: () => clearInterval(poll) };
 }
 
 /**

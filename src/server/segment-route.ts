@@ -49,8 +49,10 @@ export function registerSegmentRoute(app: FastifyInstance, ctx: SegmentRouteCont
     '/v1/segment',
     {
       onRequest: async (request, reply) => arrive(request, reply, ctx),
+      // forms are read from the raw request by the multipart plugin: wrapping (and so piping) it would starve the
+      // form parser; `isMultipart()` is only known after this hook, so the header decides
       preParsing: async (request, _reply, payload) =>
-        request.isMultipart() ? payload : (arrivals.get(request)?.deadline.wrap(payload) ?? payload),
+        isForm(request) ? payload : (arrivals.get(request)?.deadline.wrap(payload) ?? payload),
     },
     async (request, reply) => {
       const arrival = arrivals.get(request);
@@ -75,6 +77,10 @@ export function registerSegmentRoute(app: FastifyInstance, ctx: SegmentRouteCont
     },
   );
   refuseOtherMethods(app, '/v1/segment', ['POST']);
+}
+
+function isForm(request: FastifyRequest): boolean {
+  return /^\s*multipart\//i.test(request.headers['content-type'] ?? '');
 }
 
 /** Arrival: the declared length, a place in the queue (503 when full), the body deadline; released on close. */

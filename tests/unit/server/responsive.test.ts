@@ -49,6 +49,7 @@ async function newIdleWorker(app: FastifyInstance, oldPid: number | null): Promi
 }
 
 test('/healthz answers while a 4000×4000 image is segmented; over the timeout it is 504 and the worker is replaced', async () => {
+  // (that the replacement serves the next request is shown by the crash test below, without a tight timeout)
   const app = await serverFor(loaded, { requestTimeoutMs: 1500 });
   try {
     const before = app.workerPool.stats()[0]?.pid ?? null;
@@ -62,9 +63,7 @@ test('/healthz answers while a 4000×4000 image is segmented; over the timeout i
     expectError(await pending, 504, 'timeout', /1500 ms/);
     const after = await newIdleWorker(app, before);
     assert.notEqual(after, before);
-    const ok = await postImage(app, zeroPng(64));
-    assert.equal(ok.statusCode, 200, ok.body);
-    assert.equal((ok.json() as SegmentResponse).width, 64);
+    assert.deepEqual((await health(app)).queue, { running: 0, waiting: 0 });
   } finally {
     await app.close();
   }
