@@ -102,8 +102,19 @@ export const SERVE_OPTIONS = {
   host: option(text('<addr>'), 'address to listen on', { default: '127.0.0.1' }),
   maxBodyMb: option(positive(), 'largest request body, MiB', { defaultHelp: '20' }),
   maxPixels: option(positiveInt(), 'largest image, width × height pixels', { defaultHelp: '6000000' }),
-  queue: option(nonNegativeInt(), 'requests that may wait while one is segmented; more get 503', { defaultHelp: '8' }),
+  queue: option(nonNegativeInt(), 'requests that may wait (from arrival) besides those segmented; more get 503', {
+    defaultHelp: '8',
+  }),
   timeoutMs: option(positiveInt(), 'request timeout including the queue wait, ms', { defaultHelp: '60000' }),
+  bodyTimeoutMs: option(positiveInt(), 'time to receive a whole request body; slower gets 408, ms', {
+    defaultHelp: '20000',
+  }),
+  workers: option(positiveInt(), 'worker processes segmenting in parallel (each loads the model)', {
+    defaultHelp: '1',
+  }),
+  workerRecycleMb: option(positive(), 'replace a worker whose memory grew by more than this, MiB', {
+    defaultHelp: '512',
+  }),
   ...ANOMALY_OPTIONS,
   webRoot: option(path('<dir>'), "folder of the web page (default: the package's src/web)"),
   corsOrigin: option(

@@ -50,6 +50,10 @@ function serveOptions(flags: ServeFlags): ServeOptionsInput {
   if (flags.maxPixels !== undefined) opts.maxImagePixels = flags.maxPixels;
   if (flags.queue !== undefined) opts.queueSize = flags.queue;
   if (flags.timeoutMs !== undefined) opts.requestTimeoutMs = flags.timeoutMs;
+  if (flags.bodyTimeoutMs !== undefined) opts.bodyTimeoutMs = flags.bodyTimeoutMs;
+  if (flags.workers !== undefined) opts.workers = flags.workers;
+  if (flags.workerRecycleMb !== undefined)
+    opts.workerRecycleBytes = Math.max(1, Math.round(flags.workerRecycleMb * MIB));
   if (flags.threshold !== undefined) opts.threshold = flags.threshold;
   if (flags.score !== undefined) opts.score = flags.score;
   if (flags.webRoot !== undefined) opts.webRoot = flags.webRoot;

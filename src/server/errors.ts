@@ -9,7 +9,10 @@ import { formatBytes } from './options.js';
 /** The error codes of the API. */
 export type ErrorCode =
   | 'bad_request'
+  | 'malformed_multipart'
   | 'not_found'
+  | 'method_not_allowed'
+  | 'body_timeout'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'invalid_image'
@@ -82,6 +85,11 @@ export function toHttpError(error: unknown, limits: { maxBodyBytes: number }, co
     case 'FST_REQ_FILE_TOO_LARGE':
       return new HttpError(413, 'payload_too_large', tooLarge);
     case 'FST_FILES_LIMIT':
+      return new HttpError(
+        400,
+        'bad_request',
+        "the multipart form has more than one file; send exactly one image, in the field 'image'",
+      );
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return new HttpError(

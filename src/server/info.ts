@@ -1,6 +1,7 @@
 /**
  * The bodies of the two read-only endpoints:
- * - `GET /healthz` → `{"status":"ok","engine","queue":{"running","waiting"},"rssBytes"}`;
+ * - `GET /healthz` → `{"status":"ok","engine","queue":{"running","waiting"},"rssBytes","workers":[{"pid","state",
+ *   "rssBytes"}]}` — `rssBytes` is the whole service's: this process and its workers;
  * - `GET /v1/model` → classes with their palette colours, head and extractor kinds, the anomaly score, threshold and
  *   heat scale the service uses, the calibration and metrics stored in the model file (metrics null when none), the
  *   engine and the request limits.
@@ -12,6 +13,7 @@ import { paletteFor, type Rgb } from '../infer/palette.js';
 import type { ModelFile } from '../model/model-types.js';
 import type { SegModel } from '../model/seg-model.js';
 import type { ServeOptions } from './options.js';
+import type { WorkerPool, WorkerStats } from './worker-pool.js';
 import type { QueueStats, WorkQueue } from './work-queue.js';
 
 /** Body of GET /healthz. */
@@ -19,8 +21,10 @@ export interface HealthBody {
   status: 'ok';
   engine: string;
   queue: QueueStats;
-  /** Resident set size of the process, bytes. */
+  /** Resident set size of the service (this process and its workers), bytes. */
   rssBytes: number;
+  /** The segmentation worker processes. */
+  workers: WorkerStats[];
 }
 
 /** One class of GET /v1/model. */
@@ -45,8 +49,10 @@ export interface ModelInfo {
 }
 
 /** The health report now. */
-export function healthBody(engine: string, queue: WorkQueue): HealthBody {
-  return { status: 'ok', engine, queue: queue.stats(), rssBytes: process.memoryUsage.rss() };
+export function healthBody(engine: string, queue: WorkQueue, pool: WorkerPool): HealthBody {
+  const workers = pool.stats();
+  const rssBytes = workers.reduce((sum, w) => sum + w.rssBytes, process.memoryUsage.rss());
+  return { status: 'ok', engine, queue: queue.stats(), rssBytes, workers };
 }
 
 /** The model description (computed once: it never changes while the service runs). */

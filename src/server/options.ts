@@ -30,10 +30,22 @@ export const serveOptionsSchema = z
     maxBodyBytes: positiveInt.default(20 * MIB),
     /** Largest accepted image, width × height pixels, checked from the header before decoding. */
     maxImagePixels: positiveInt.default(DEFAULT_MAX_IMAGE_PIXELS),
-    /** Requests allowed to wait while one is being segmented; one more gets 503. */
+    /**
+     * Segmentation requests allowed to wait (from their arrival: still receiving their body, or in line) besides the
+     * `workers` being segmented; one more gets 503 at once.
+     */
     queueSize: nonNegativeInt.default(8),
     /** Longest time from receiving a segmentation request to answering it (queue wait included), ms. */
     requestTimeoutMs: positiveInt.default(60_000),
+    /** Longest time from a request's arrival until its whole body is received; slower bodies get 408, ms. */
+    bodyTimeoutMs: positiveInt.default(20_000),
+    /** Worker processes segmenting in parallel (each with its own engine and copy of the model). */
+    workers: positiveInt.default(1),
+    /**
+     * A worker whose resident memory grew by more than this since it started (after a large image) is replaced
+     * after its job, so the service's memory returns to its baseline, bytes.
+     */
+    workerRecycleBytes: positiveInt.default(512 * MIB),
     /** Anomalous connected components smaller than this many pixels are left out of `regions`. */
     minRegionArea: positiveInt.default(1),
     /** At most this many regions (largest first) are listed; `regionsTruncated` says when more exist. */

@@ -15,6 +15,7 @@ import { HttpError } from './errors.js';
 import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-header.js';
 import { encodeMaps, type EncodedMaps, type MapName } from './maps.js';
 import { anomalyRegions, countFlagged, type AnomalyRegion } from './regions.js';
+import type { WaitTimes } from './worker-protocol.js';
 
 /** What every segmentation of one server shares. */
 export interface SegmentContext {
@@ -58,7 +59,11 @@ export interface SegmentResponse {
   width: number;
   height: number;
   engine: string;
-  timingMs: { decode: number; predict: number; total: number };
+  /**
+   * Milliseconds: `receive` (arrival to the whole body), `queue` (body to the work's start), `decode`, `predict`,
+   * and `total` (arrival to the end of the work).
+   */
+  timingMs: { receive: number; queue: number; decode: number; predict: number; total: number };
   classes: ClassShare[];
   anomaly: AnomalySummary;
   maps: EncodedMaps;
@@ -89,8 +94,8 @@ export function checkImageHeader(bytes: Uint8Array, maxPixels: number): ImageHea
 }
 
 /**
- * Decodes and segments an image whose header passed {@link checkImageHeader}. `startedMs` is the
- * `performance.now()` of the request's arrival, for `timingMs.total`.
+ * Decodes and segments an image whose header passed {@link checkImageHeader}; `waits` are the request's times
+ * before this work started (reported in `timingMs`).
  *
  * @throws HttpError 422 'invalid_image' when the data cannot be decoded (truncated or corrupt).
  */
@@ -99,7 +104,7 @@ export async function segmentImage(
   bytes: Uint8Array,
   header: ImageHeader,
   req: SegmentRequest,
-  startedMs: number,
+  waits: WaitTimes,
 ): Promise<SegmentResponse> {
   const t0 = performance.now();
   const image = await decode(bytes, header);
@@ -123,7 +128,13 @@ export async function segmentImage(
     width: image.width,
     height: image.height,
     engine: ctx.engine,
-    timingMs: { decode: round(t1 - t0), predict: round(t2 - t1), total: round(performance.now() - startedMs) },
+    timingMs: {
+      receive: round(waits.receive),
+      queue: round(waits.queue),
+      decode: round(t1 - t0),
+      predict: round(t2 - t1),
+      total: round(waits.receive + waits.queue + performance.now() - t0),
+    },
     classes: classShares(p.classMap, ctx),
     anomaly: {
       score: ctx.settings.score,

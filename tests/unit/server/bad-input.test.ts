@@ -167,7 +167,7 @@ test('bodies over the limit are 413 saying the limit: raw and multipart, declare
   await stillServes();
 });
 
-test('multipart forms without the image field, or with two files, are refused', async () => {
+test('multipart forms without the image field, or with two files (a duplicate image field), are 400', async () => {
   const other = multipartBody([{ field: 'file', filename: 'x.png', type: 'image/png', data: good }]);
   expectError(
     await app.inject({
@@ -192,9 +192,9 @@ test('multipart forms without the image field, or with two files, are refused', 
       headers: { 'content-type': two.contentType },
       payload: two.body,
     }),
-    413,
-    'payload_too_large',
-    /one file/,
+    400,
+    'bad_request',
+    /more than one file; send exactly one image, in the field 'image'/,
   );
   await stillServes();
 });
@@ -226,14 +226,36 @@ test('bad query parameters are 400: threshold not a finite number, unknown map, 
   await stillServes();
 });
 
-test('unknown routes and methods are JSON 404s', async () => {
+test('unknown routes are JSON 404s', async () => {
   for (const [method, url] of [
     ['GET', '/v2/segment'],
-    ['GET', '/v1/segment'],
-    ['DELETE', '/healthz'],
+    ['PUT', '/v2/segment'],
     ['GET', '/nope.js'],
   ] as const) {
     expectError(await app.inject({ method, url }), 404, 'not_found');
+  }
+  await stillServes();
+});
+
+test('other methods on the API routes are 405 with Allow, whatever their body', async () => {
+  for (const method of ['PUT', 'DELETE', 'PATCH', 'GET', 'HEAD'] as const) {
+    const res = await app.inject({
+      method,
+      url: '/v1/segment',
+      headers: { 'content-type': 'text/plain' },
+      ...(method === 'GET' || method === 'HEAD' ? {} : { payload: 'x' }),
+    });
+    assert.equal(res.statusCode, 405, `${method}: ${res.body}`);
+    assert.equal(res.headers.allow, 'POST');
+    if (method !== 'HEAD')
+      expectError(res, 405, 'method_not_allowed', new RegExp(`${method} is not allowed on /v1/segment; allowed: POST`));
+  }
+  for (const url of ['/healthz', '/v1/model']) {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
+      const res = await app.inject({ method, url });
+      expectError(res, 405, 'method_not_allowed', /allowed: GET, HEAD/);
+      assert.equal(res.headers.allow, 'GET, HEAD');
+    }
   }
   await stillServes();
 });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -15,6 +16,9 @@ import { buildDigitScenes } from '../../../src/data/digit-scenes.js';
 import { encodeRgbPng } from '../../../src/data/image-io.js';
 import type { RgbImage } from '../../../src/data/sample.js';
 import { initEngine } from '../../../src/engine/engine.js';
+import { createSegModel } from '../../../src/model/create-seg-model.js';
+import { segModelToFile } from '../../../src/model/seg-model-file.js';
+import { createRng } from '../../../src/random.js';
 import { buildServer, type LoadedModel } from '../../../src/server/app.js';
 import type { ServeOptionsInput } from '../../../src/server/options.js';
 
@@ -53,6 +57,20 @@ export async function loadTinyModel(): Promise<LoadedModel & { dir: string; mode
   const engine = await initEngine();
   const trained = await trainTinyModel();
   return { ...trained, ...(await loadSegModel(trained.modelPath)), engine };
+}
+
+/**
+ * An untrained model (mbv3 extractor, GMM head, two classes) with a stated calibration, built in seconds: for the
+ * tests of the HTTP behaviour, where what the model answers does not matter.
+ */
+export async function freshModel(): Promise<LoadedModel & { engine: string }> {
+  const engine = await initEngine();
+  const model = await createSegModel(
+    { classes: ['background', 'object'], extractor: { kind: 'mbv3' }, head: { kind: 'gmm' } },
+    createRng(0),
+  );
+  const calibration = { score: 'gmm' as const, threshold: 1, inlierMedian: 0, targetTpr: 0.95 };
+  return { model, file: segModelToFile(model, { calibration }), engine };
 }
 
 /** A server on the loaded model, logging nothing. */
@@ -147,4 +165,62 @@ function crc32(bytes: Uint8Array): number {
     for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
   }
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Listens on a free loopback port; returns the base URL and port. */
+export async function listen(app: FastifyInstance): Promise<{ url: string; port: number }> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, port };
+}
+
+/** What a raw socket received: the status, headers and body text, and whether the server closed the connection. */
+export interface RawAnswer {
+  status: number;
+  head: string;
+  body: string;
+  closedByServer: boolean;
+}
+
+/**
+ * Sends `head` (request line and headers, without the blank line) on a plain socket, then `body` one chunk every
+ * `intervalMs` (slow clients); resolves with the answer once the server closes the connection, or after `waitMs`.
+ */
+export function rawRequest(
+  port: number,
+  head: string,
+  body: Buffer,
+  opts: { chunkBytes: number; intervalMs: number; waitMs: number },
+): Promise<RawAnswer> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    let closedByServer = false;
+    let offset = 0;
+    const ticker = setInterval(() => {
+      if (offset >= body.length || socket.destroyed) return;
+      socket.write(body.subarray(offset, offset + opts.chunkBytes));
+      offset += opts.chunkBytes;
+    }, opts.intervalMs);
+    const finish = (): void => {
+      clearInterval(ticker);
+      clearTimeout(limit);
+      socket.destroy();
+      const [headText = '', bodyText = ''] = received.split('\r\n\r\n');
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d+)/.exec(headText)?.[1] ?? 0),
+        head: headText,
+        body: bodyText,
+        closedByServer,
+      });
+    };
+    const limit = setTimeout(finish, opts.waitMs);
+    socket.on('data', (d: Buffer) => void (received += d.toString('latin1')));
+    socket.on('end', () => {
+      closedByServer = true;
+      finish();
+    });
+    socket.on('error', finish);
+    socket.write(`${head}\r\n\r\n`);
+  });
 }
