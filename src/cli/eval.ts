@@ -12,7 +12,8 @@ import type { AnomalyScoreName } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
 import { formatReport } from '../report/markdown.js';
-import { evaluateModel, type EvalResult } from '../train/evaluate.js';
+import type { Dataset } from '../data/sample.js';
+import { evaluateSets, type EvalResult } from '../train/evaluate.js';
 import { processIo, predictSettings, runUserCommand, startEngine, type CommandIo } from './command-io.js';
 import { openDataset } from './datasets.js';
 import { writeFileAtomic } from './fs-io.js';
@@ -39,35 +40,35 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   const seed = flags.seed;
   const held = flags.heldOut ? { heldOut: flags.heldOut } : {};
   const t0 = performance.now();
-  const results: EvalResult[] = [];
+  let closedSet: Dataset | undefined;
   if (flags.dataset) {
-    const ds = await openDataset(flags.dataset, {
+    closedSet = await openDataset(flags.dataset, {
       root: flags.root,
       split: flags.split,
       skipBad: flags.skipBad,
       seed,
       ...held,
     });
-    if (ds.classes.length !== model.classes.length)
+    if (closedSet.classes.length !== model.classes.length)
       throw new ValueError(
-        `${flags.model} was built for ${model.classes.length} classes (${model.classes.join(', ')}), but ${ds.name} has ${ds.classes.length}`,
+        `${flags.model} was built for ${model.classes.length} classes (${model.classes.join(', ')}), but ${closedSet.name} has ${closedSet.classes.length}`,
       );
-    results.push(await evaluateModel(model, ds, predict));
   }
-  if (flags.anomalyDataset)
-    results.push(
-      await evaluateModel(
-        model,
-        await openDataset(flags.anomalyDataset, {
-          root: flags.anomalyRoot ?? flags.root,
-          split: 'anomaly',
-          skipBad: flags.skipBad,
-          seed,
-          ...held,
-        }),
-        predict,
-      ),
-    );
+  const anomalySet = flags.anomalyDataset
+    ? await openDataset(flags.anomalyDataset, {
+        root: flags.anomalyRoot ?? flags.root,
+        split: 'anomaly',
+        skipBad: flags.skipBad,
+        seed,
+        ...held,
+      })
+    : undefined;
+  const sets = await evaluateSets(
+    model,
+    { ...(closedSet ? { closedSet } : {}), ...(anomalySet ? { anomaly: anomalySet } : {}) },
+    predict,
+  );
+  const results = [sets.closedSet, sets.anomaly].filter((r): r is EvalResult => r !== undefined);
   const seconds = (performance.now() - t0) / 1000;
   const closed = results.find((r) => r.segmentation);
   const anomaly = results.flatMap((r) =>
@@ -126,8 +127,9 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   await writeFileAtomic(path.join(flags.out, 'report.md'), enc(md));
   if (anomaly.length > 0) {
     const size = { width: 640, height: 480 };
-    const roc = anomaly.map((a) => rocSeries(a.score, a.m.table));
-    const pr = anomaly.map((a) => prSeries(a.score, a.m.table));
+    // the curves' points are a thinned subset of the exact ones: the legends carry the exact metrics
+    const roc = anomaly.map((a) => ({ ...rocSeries(a.score, a.m.table), summary: a.m.auroc }));
+    const pr = anomaly.map((a) => ({ ...prSeries(a.score, a.m.table), summary: a.m.ap }));
     await writeFileAtomic(path.join(flags.out, 'roc.svg'), enc(curvesSvg(roc, 'roc', size)));
     await writeFileAtomic(path.join(flags.out, 'pr.svg'), enc(curvesSvg(pr, 'pr', size)));
     await writeFileAtomic(path.join(flags.out, 'roc.png'), await curvesPng(roc, 'roc', size));
