@@ -4,13 +4,15 @@
  * the head provides. No I/O; progress through a callback.
  *
  * It streams: samples are decoded through a prefetch queue (`prefetch.ts`, depth 2) while the model predicts the
- * current one, and each prediction is folded into counts at once (`eval-accumulator.ts`), so memory does not grow
- * with per-pixel arrays of the set. When both sets are given, have the same length and sample i of both holds the
+ * current one, and each prediction is folded into counts (`eval-accumulator.ts`) on a worker thread
+ * (`accumulate-worker.ts`) while the next image is predicted, so memory does not grow with per-pixel arrays of the
+ * set and the three stages overlap. When both sets are given, have the same length and sample i of both holds the
  * same image bytes (e.g. `camvid-heldout` test and anomaly views), one forward serves both.
  */
 import type { Dataset, RgbImage, Sample } from '../data/sample.js';
 import { predictImage, type PredictOptions, type Prediction } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
+import { AccumulatorThread, accumulated, type AccumulatedSets } from './accumulate-worker.js';
 import { EvalAccumulator, type EvalResult } from './eval-accumulator.js';
 import { prefetch } from './prefetch.js';
 
@@ -33,12 +35,18 @@ export interface EvalSetsResult {
   anomaly?: EvalResult;
   /** Model forwards run (fewer than the samples when the two sets share images). */
   forwards: number;
+  /** Where the time went, seconds: waiting for decoded samples, predicting, folding predictions into counts. */
+  seconds: { wait: number; predict: number; accumulate: number };
+  /** Bytes of the tie streams once every sample was added (the memory that grows with the sets). */
+  tieBytes: number;
 }
 
 /** Evaluation knobs beyond prediction. */
 export interface EvalRunOptions {
   /** Samples decoded ahead of the model (default 2). */
   prefetch?: number;
+  /** Accumulate metrics on a worker thread while the next image is predicted (default true). */
+  worker?: boolean;
   onProgress?: EvalProgress;
 }
 
@@ -61,42 +69,97 @@ export async function evaluateSets(
 ): Promise<EvalSetsResult> {
   const { closedSet, anomaly } = sets;
   const C = model.classes.length;
-  const acc = {
-    closed: closedSet ? new EvalAccumulator(closedSet.name, C) : undefined,
-    anomaly: anomaly ? new EvalAccumulator(anomaly.name, C) : undefined,
-  };
+  const keyed = [
+    ...(closedSet ? [{ key: 'closed', name: closedSet.name }] : []),
+    ...(anomaly ? [{ key: 'anomaly', name: anomaly.name }] : []),
+  ];
+  const sink = run.worker === false ? new LocalSink(keyed, C) : new AccumulatorThread(keyed, C);
+  try {
+    return await runSets(model, sets, opts, run, sink);
+  } finally {
+    await sink.close();
+  }
+}
+
+/** Where predictions go: this thread or the worker. */
+interface Sink {
+  add(key: string, sample: Sample, p: Prediction): Promise<void>;
+  results(): Promise<AccumulatedSets>;
+  close(): Promise<void>;
+}
+
+/** Accumulation on the calling thread. */
+class LocalSink implements Sink {
+  private readonly acc = new Map<string, EvalAccumulator>();
+  constructor(sets: { key: string; name: string }[], numClasses: number) {
+    for (const s of sets) this.acc.set(s.key, new EvalAccumulator(s.name, numClasses));
+  }
+  async add(key: string, sample: Sample, p: Prediction): Promise<void> {
+    (this.acc.get(key) as EvalAccumulator).add(sample, p);
+  }
+  async results(): Promise<AccumulatedSets> {
+    return accumulated(this.acc);
+  }
+  async close(): Promise<void> {}
+}
+
+async function runSets(
+  model: SegModel,
+  sets: EvalSets,
+  opts: PredictOptions,
+  run: EvalRunOptions,
+  sink: Sink,
+): Promise<EvalSetsResult> {
+  const { closedSet, anomaly } = sets;
   const total = (closedSet?.length ?? 0) + (anomaly?.length ?? 0);
   const depth = run.prefetch ?? 2;
   const progress = run.onProgress ?? (() => undefined);
   let done = 0;
   let forwards = 0;
+  const seconds = { wait: 0, predict: 0, accumulate: 0 };
+  let mark = performance.now();
+  const lap = (key: keyof typeof seconds): void => {
+    const now = performance.now();
+    seconds[key] += (now - mark) / 1000;
+    mark = now;
+  };
   const predict = (image: RgbImage): Prediction => {
     forwards++;
-    return predictImage(model, image, opts);
+    lap('wait');
+    const p = predictImage(model, image, opts);
+    lap('predict');
+    return p;
   };
-  if (closedSet && anomaly && acc.closed && acc.anomaly && closedSet.length === anomaly.length) {
+  const add = async (key: string, s: Sample, p: Prediction): Promise<void> => {
+    await sink.add(key, s, p);
+    lap('accumulate');
+  };
+  if (closedSet && anomaly && closedSet.length === anomaly.length) {
     const get = async (i: number): Promise<[Sample, Sample]> => Promise.all([closedSet.get(i), anomaly.get(i)]);
     for await (const [a, b] of prefetch(closedSet.length, get, depth)) {
       const p = predict(a.image);
-      acc.closed.add(a, p);
-      acc.anomaly.add(b, sameImage(a.image, b.image) ? p : predict(b.image));
+      await add('closed', a, p);
+      await add('anomaly', b, sameImage(a.image, b.image) ? p : predict(b.image));
       progress((done += 2), total);
     }
   } else {
-    for (const [ds, a] of [
-      [closedSet, acc.closed],
-      [anomaly, acc.anomaly],
+    for (const [key, ds] of [
+      ['closed', closedSet],
+      ['anomaly', anomaly],
     ] as const) {
-      if (!ds || !a) continue;
+      if (!ds) continue;
       for await (const s of prefetch(ds.length, (i) => ds.get(i), depth)) {
-        a.add(s, predict(s.image));
+        await add(key, s, predict(s.image));
         progress(++done, total);
       }
     }
   }
-  const out: EvalSetsResult = { forwards };
-  if (acc.closed) out.closedSet = acc.closed.result();
-  if (acc.anomaly) out.anomaly = acc.anomaly.result();
+  lap('wait');
+  const { results, tieBytes } = await sink.results();
+  const out: EvalSetsResult = { forwards, seconds, tieBytes };
+  if (results['closed']) out.closedSet = results['closed'];
+  if (results['anomaly']) out.anomaly = results['anomaly'];
+  lap('accumulate');
   return out;
 }
 

@@ -87,3 +87,11 @@ test('closed set + anomaly set over the same images: one forward per image, resu
   assert.equal(apart.forwards, 6);
   assert.deepEqual(apart.closedSet, await evaluateModel(model, scenes.test, whole));
 });
+
+test('accumulating on the calling thread gives the same results as the worker', async () => {
+  const onThread = await evaluateSets(model, { anomaly: scenes.anomaly }, whole, { worker: false });
+  const onWorker = await evaluateSets(model, { anomaly: scenes.anomaly }, whole);
+  assert.deepEqual(onThread.anomaly, onWorker.anomaly);
+  assert.ok(onWorker.tieBytes > 0);
+  assert.equal(onThread.tieBytes, onWorker.tieBytes);
+});
