@@ -21,8 +21,7 @@ import { createSegModel } from '../src/model/create-seg-model.js';
 import { createRng } from '../src/random.js';
 import { createAdamWState } from '../src/train/adamw.js';
 import { predictImage } from '../src/infer/predict.js';
-import { metricsFromTieTable, tieTable, type TieTable } from '../src/metrics/ranking.js';
-import { mergeAll } from '../src/train/evaluate.js';
+import { mergeTieTables, metricsFromTieTable, tieTable, type TieTable } from '../src/metrics/ranking.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import type { Dataset } from '../src/data/sample.js';
 import type { SegModel } from '../src/model/seg-model.js';
@@ -116,7 +115,7 @@ async function scoreStudy(model: SegModel, trainSet: Dataset, evalData: Dataset,
   }
   return Object.fromEntries(
     Object.entries(tables).map(([k, list]) => {
-      const t = mergeAll(list);
+      const t = list.reduce((a, b) => mergeTieTables(a, b));
       return [k, { ...metricsFromTieTable(t), table: t }];
     }),
   );

@@ -139,7 +139,8 @@ export {
 export { createAdamWState, adamwStep, type AdamWState } from './train/adamw.js';
 export { polyLr, type PolySchedule } from './train/schedule.js';
 export { buildFrozenCache } from './train/frozen-cache.js';
-export { evaluateModel, type EvalResult } from './train/evaluate.js';
+export { evaluateModel, evaluateSets, type EvalResult, type EvalSets } from './train/evaluate.js';
+export { TieStream } from './metrics/tie-stream.js';
 export { runExperiment, type HeadOutcome, type ExperimentOptions, type ExperimentEvent } from './train/experiment.js';
 export { runTraining, type TrainRunOptions, type TrainRunResult, type RunEvent } from './train/run.js';
 export { calibrate, calibratePrimary, calibrationRecord, type ScoreCalibration } from './train/calibration.js';

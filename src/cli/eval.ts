@@ -12,7 +12,7 @@ import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
 import type { Dataset } from '../data/sample.js';
 import { formatReport, type SkippedRow } from '../report/markdown.js';
-import { evaluateModel, type EvalResult } from '../train/evaluate.js';
+import { evaluateSets, type EvalResult } from '../train/evaluate.js';
 import { openCheckedDataset } from './checked-dataset.js';
 import {
   cleanStaleTemps,
@@ -59,20 +59,27 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   const req = { skipBad: flags.skipBad, seed: flags.seed, ...held };
   const ctx = { io, command: 'eval' };
   const t0 = performance.now();
-  const results: EvalResult[] = [];
   const skipped: SkippedRow[] = [];
+  let closedSet: Dataset | undefined;
   if (flags.dataset) {
     const ds = await openCheckedDataset(flags.dataset, { ...req, root: flags.root, split: flags.split }, ctx);
     checkClasses(model.classes, ds, flags.model, io);
     skipped.push(...ds.skipped.map((s) => ({ dataset: ds.name, ...s })));
-    results.push(await evaluateModel(model, ds, predict));
+    closedSet = ds;
   }
+  let anomalySet: Dataset | undefined;
   if (flags.anomalyDataset) {
     const root = flags.anomalyRoot ?? flags.root;
     const ds = await openCheckedDataset(flags.anomalyDataset, { ...req, root, split: 'anomaly' }, ctx);
     skipped.push(...ds.skipped.map((s) => ({ dataset: ds.name, ...s })));
-    results.push(await evaluateModel(model, ds, predict));
+    anomalySet = ds;
   }
+  const sets = await evaluateSets(
+    model,
+    { ...(closedSet ? { closedSet } : {}), ...(anomalySet ? { anomaly: anomalySet } : {}) },
+    predict,
+  );
+  const results = [sets.closedSet, sets.anomaly].filter((r): r is EvalResult => r !== undefined);
   const seconds = (performance.now() - t0) / 1000;
   const closed = results.find((r) => r.segmentation);
   const anomaly = results.flatMap((r) =>
@@ -134,8 +141,9 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   await writeFileAtomic(path.join(flags.out, 'report.md'), enc(md));
   if (anomaly.length > 0) {
     const size = { width: 640, height: 480 };
-    const roc = anomaly.map((a) => rocSeries(a.score, a.m.table));
-    const pr = anomaly.map((a) => prSeries(a.score, a.m.table));
+    // the curves' points are a thinned subset of the exact ones: the legends carry the exact metrics
+    const roc = anomaly.map((a) => ({ ...rocSeries(a.score, a.m.table), summary: a.m.auroc }));
+    const pr = anomaly.map((a) => ({ ...prSeries(a.score, a.m.table), summary: a.m.ap }));
     await writeFileAtomic(path.join(flags.out, 'roc.svg'), enc(curvesSvg(roc, 'roc', size)));
     await writeFileAtomic(path.join(flags.out, 'pr.svg'), enc(curvesSvg(pr, 'pr', size)));
     await writeFileAtomic(path.join(flags.out, 'roc.png'), await curvesPng(roc, 'roc', size));

@@ -8,29 +8,20 @@
  *
  * Sufficient statistic: a {@link TieTable} (`tie-sweep.ts`, with the one walk over it) — the distinct scores in
  * descending order with the number of positive and negative pixels at each. It is mergeable across images and
- * workers ({@link mergeTieTables}), and its size is the number of distinct scores (≤ 65 536 for float16 maps), so a dataset can be evaluated
- * exactly without holding all pixels when the scores are quantised; otherwise use `binned.ts`.
+ * workers ({@link mergeTieTables}), and its size is the number of distinct scores. For a whole data set of float32
+ * maps, `tie-stream.ts` keeps the same table compressed (sorted runs of varint-coded counts) and walks it with the
+ * same {@link RankingSweep}; `binned.ts` bounds memory by a fixed number of bins for sets too large even for that.
  *
  * Undefined cases throw a `ValueError`: no valid pixel, or only one class present (AUROC, AP and FPR95 all
  * need both anomaly and inlier pixels), and non-finite scores (NaN counted and named, like sklearn's check).
  */
-import { INLIER_TPR } from '../constants.js';
 import { ValueError } from '../errors.js';
-import { firstAtTpr, sweepTies, type TieTable } from './tie-sweep.js';
+import { RankingSweep, type AnomalyMetrics } from './ranking-sweep.js';
+import { sweepTies, type TieTable } from './tie-sweep.js';
 import { scanValidScores, splitValidScores } from './valid-scores.js';
 
 export type { TieTable } from './tie-sweep.js';
-
-/** The three pixel metrics plus the counts they were computed from. Fractions in [0, 1]. */
-export interface AnomalyMetrics {
-  auroc: number;
-  ap: number;
-  fpr95: number;
-  /** Score of the operating point where FPR95 was read (pixels with score ≥ it are called anomalous). */
-  tpr95Threshold: number;
-  numPos: number;
-  numNeg: number;
-}
+export type { AnomalyMetrics } from './ranking-sweep.js';
 
 /** Options for reading scores. */
 export interface RankingOptions {
@@ -118,20 +109,6 @@ export function mergeTieTables(a: TieTable, b: TieTable): TieTable {
   return { thresholds: thr.slice(0, k), pos: tp.slice(0, k), neg: fp.slice(0, k) };
 }
 
-/** Neumaier-compensated running sum. */
-class Sum {
-  private s = 0;
-  private c = 0;
-  add(x: number): void {
-    const t = this.s + x;
-    this.c += Math.abs(this.s) >= Math.abs(x) ? this.s - t + x : x - t + this.s;
-    this.s = t;
-  }
-  get value(): number {
-    return this.s + this.c;
-  }
-}
-
 /** Throws the ValueError for an evaluation set that lacks one class (or all valid pixels). */
 export function assertBothClasses(numPos: number, numNeg: number, fnName: string): void {
   if (numPos + numNeg === 0) {
@@ -159,22 +136,9 @@ export function metricsFromTieTable(t: TieTable, fnName = 'metricsFromTieTable')
   const sw = sweepTies(t);
   const { numPos: P, numNeg: N } = sw;
   assertBothClasses(P, N, fnName);
-  const auc = new Sum();
-  const ap = new Sum();
-  for (let j = 0; j < sw.tp.length; j++) {
-    const tp = sw.tp[j] as number;
-    const fp = sw.fp[j] as number;
-    const tpPrev = j > 0 ? (sw.tp[j - 1] as number) : 0;
-    const fpPrev = j > 0 ? (sw.fp[j - 1] as number) : 0;
-    // ROC trapezoid between (fpPrev/N, tpPrev/P) and (fp/N, tp/P).
-    if ((sw.neg[j] as number) > 0) auc.add(((fp / N - fpPrev / N) * (tp / P + tpPrev / P)) / 2);
-    // AP step: recall increase times precision at this threshold.
-    if ((sw.pos[j] as number) > 0) ap.add((tp / P - tpPrev / P) * (tp / (tp + fp)));
-  }
-  const at = firstAtTpr(sw, INLIER_TPR);
-  const fpr95 = at >= 0 ? (sw.fp[at] as number) / N : NaN;
-  const tpr95Threshold = at >= 0 ? (sw.thresholds[at] as number) : NaN;
-  return { auroc: auc.value, ap: ap.value, fpr95, tpr95Threshold, numPos: P, numNeg: N };
+  const walk = new RankingSweep(P, N);
+  for (let j = 0; j < sw.tp.length; j++) walk.add(sw.thresholds[j] as number, sw.pos[j] as number, sw.neg[j] as number);
+  return walk.result();
 }
 
 /** Exact AUROC / AP / FPR95 of a score map against a label map (any shape, flattened; same length). */

@@ -51,8 +51,9 @@ export async function* experimentFiles(
   for (const o of outcomes) {
     const scores = Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics & { table: TieTable }][];
     for (const [k, m] of scores) {
-      roc.push(rocSeries(`${o.head}: ${SCORE_LABEL[k]}`, m.table));
-      pr.push(prSeries(`${o.head}: ${SCORE_LABEL[k]}`, m.table));
+      // m.table is thinned for plotting; the legends carry the exact metrics
+      roc.push({ ...rocSeries(`${o.head}: ${SCORE_LABEL[k]}`, m.table), summary: m.auroc });
+      pr.push({ ...prSeries(`${o.head}: ${SCORE_LABEL[k]}`, m.table), summary: m.ap });
     }
   }
   const size = { width: 640, height: 480 };

@@ -1,34 +1,54 @@
 /**
- * Evaluation runner: a model over a dataset → closed-set metrics (dataset-level confusion, mIoU) and, where the
- * dataset has anomaly masks, pixel-level AUROC / AP / FPR95 for every anomaly score the head provides, plus the
- * inlier scores' statistics needed for threshold calibration. No I/O; progress through a callback.
+ * Evaluation runner: a model over a closed-set and/or an anomaly data set → closed-set metrics (dataset-level
+ * confusion, mIoU) and, where a set has anomaly masks, exact pixel-level AUROC / AP / FPR95 for every anomaly score
+ * the head provides. No I/O; progress through a callback.
+ *
+ * It streams: samples are decoded through a prefetch queue (`prefetch.ts`, depth 2) while the model predicts the
+ * current one, and each prediction is folded into counts (`eval-accumulator.ts`) on a worker thread
+ * (`accumulate-worker.ts`) while the next image is predicted, so memory does not grow with per-pixel arrays of the
+ * set and the three stages overlap. When both sets are given, have the same length and sample i of both holds the
+ * same image bytes (e.g. `camvid-heldout` test and anomaly views), one forward serves both.
  */
-import type { Dataset } from '../data/sample.js';
-import { predictImage, type AnomalyScoreName, type PredictOptions } from '../infer/predict.js';
-import { accumulateConfusion, createConfusion } from '../metrics/confusion.js';
-import {
-  mergeTieTables,
-  metricsFromTieTable,
-  tieTable,
-  type AnomalyMetrics,
-  type TieTable,
-} from '../metrics/ranking.js';
-import { segmentationMetrics, type SegmentationMetrics } from '../metrics/segmentation.js';
+import type { Dataset, RgbImage, Sample } from '../data/sample.js';
+import { predictImage, type PredictOptions, type Prediction } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
-import { IGNORE_INDEX } from '../constants.js';
+import { AccumulatorThread, accumulated, type AccumulatedSets } from './accumulate-worker.js';
+import { EvalAccumulator, type EvalResult } from './eval-accumulator.js';
+import { prefetch } from './prefetch.js';
 
-/** What an evaluation measured. */
-export interface EvalResult {
-  dataset: string;
-  images: number;
-  /** Closed-set metrics (absent when the dataset has no semantic labels). */
-  segmentation?: SegmentationMetrics;
-  /** Per anomaly score: metrics and the merged tie table (for curves and calibration). */
-  anomaly: Partial<Record<AnomalyScoreName, AnomalyMetrics & { table: TieTable }>>;
+export type { EvalResult } from './eval-accumulator.js';
+
+/** Progress callback: samples done, total (over both sets). */
+export type EvalProgress = (done: number, total: number) => void;
+
+/** The data sets of one evaluation. */
+export interface EvalSets {
+  /** Closed-set test data (its labels give mIoU). */
+  closedSet?: Dataset;
+  /** Anomaly test data (its masks give AP / FPR95 / AUROC; its labels, if any, mIoU too). */
+  anomaly?: Dataset;
 }
 
-/** Progress callback: images done, total. */
-export type EvalProgress = (done: number, total: number) => void;
+/** What {@link evaluateSets} measured. */
+export interface EvalSetsResult {
+  closedSet?: EvalResult;
+  anomaly?: EvalResult;
+  /** Model forwards run (fewer than the samples when the two sets share images). */
+  forwards: number;
+  /** Where the time went, seconds: waiting for decoded samples, predicting, folding predictions into counts. */
+  seconds: { wait: number; predict: number; accumulate: number };
+  /** Bytes of the tie streams once every sample was added (the memory that grows with the sets). */
+  tieBytes: number;
+}
+
+/** Evaluation knobs beyond prediction. */
+export interface EvalRunOptions {
+  /** Samples decoded ahead of the model (default 2). */
+  prefetch?: number;
+  /** Accumulate metrics on a worker thread while the next image is predicted (default true). */
+  worker?: boolean;
+  onProgress?: EvalProgress;
+}
 
 /** Runs the model over every sample of `dataset`. */
 export async function evaluateModel(
@@ -37,44 +57,115 @@ export async function evaluateModel(
   opts: PredictOptions,
   onProgress: EvalProgress = () => undefined,
 ): Promise<EvalResult> {
-  const cm = createConfusion(model.classes.length);
-  let labelled = 0;
-  const tables: Partial<Record<AnomalyScoreName, TieTable[]>> = {};
-  for (let i = 0; i < dataset.length; i++) {
-    const s = await dataset.get(i);
-    const p = predictImage(model, s.image, opts);
-    if (s.label.data.some((v) => v !== IGNORE_INDEX)) {
-      accumulateConfusion(cm, p.classMap, s.label.data, IGNORE_INDEX);
-      labelled++;
-    }
-    if (s.anomaly) {
-      for (const [name, scores] of Object.entries(p.scores) as [AnomalyScoreName, Float32Array][])
-        (tables[name] ??= []).push(tieTable(scores, s.anomaly.data));
-    }
-    onProgress(i + 1, dataset.length);
+  return (await evaluateSets(model, { closedSet: dataset }, opts, { onProgress })).closedSet as EvalResult;
+}
+
+/** Runs the model over both sets (see the module comment); the results are those of {@link evaluateModel} on each. */
+export async function evaluateSets(
+  model: SegModel,
+  sets: EvalSets,
+  opts: PredictOptions,
+  run: EvalRunOptions = {},
+): Promise<EvalSetsResult> {
+  const { closedSet, anomaly } = sets;
+  const C = model.classes.length;
+  const keyed = [
+    ...(closedSet ? [{ key: 'closed', name: closedSet.name }] : []),
+    ...(anomaly ? [{ key: 'anomaly', name: anomaly.name }] : []),
+  ];
+  const sink = run.worker === false ? new LocalSink(keyed, C) : new AccumulatorThread(keyed, C);
+  try {
+    return await runSets(model, sets, opts, run, sink);
+  } finally {
+    await sink.close();
   }
-  const anomaly: EvalResult['anomaly'] = {};
-  for (const [name, list] of Object.entries(tables) as [AnomalyScoreName, TieTable[]][]) {
-    const table = mergeAll(list);
-    anomaly[name] = { ...metricsFromTieTable(table, `evaluate ${dataset.name} (${name})`), table };
+}
+
+/** Where predictions go: this thread or the worker. */
+interface Sink {
+  add(key: string, sample: Sample, p: Prediction): Promise<void>;
+  results(): Promise<AccumulatedSets>;
+  close(): Promise<void>;
+}
+
+/** Accumulation on the calling thread. */
+class LocalSink implements Sink {
+  private readonly acc = new Map<string, EvalAccumulator>();
+  constructor(sets: { key: string; name: string }[], numClasses: number) {
+    for (const s of sets) this.acc.set(s.key, new EvalAccumulator(s.name, numClasses));
   }
-  const out: EvalResult = { dataset: dataset.name, images: dataset.length, anomaly };
-  if (labelled > 0) out.segmentation = segmentationMetrics(cm);
+  async add(key: string, sample: Sample, p: Prediction): Promise<void> {
+    (this.acc.get(key) as EvalAccumulator).add(sample, p);
+  }
+  async results(): Promise<AccumulatedSets> {
+    return accumulated(this.acc);
+  }
+  async close(): Promise<void> {}
+}
+
+async function runSets(
+  model: SegModel,
+  sets: EvalSets,
+  opts: PredictOptions,
+  run: EvalRunOptions,
+  sink: Sink,
+): Promise<EvalSetsResult> {
+  const { closedSet, anomaly } = sets;
+  const total = (closedSet?.length ?? 0) + (anomaly?.length ?? 0);
+  const depth = run.prefetch ?? 2;
+  const progress = run.onProgress ?? (() => undefined);
+  let done = 0;
+  let forwards = 0;
+  const seconds = { wait: 0, predict: 0, accumulate: 0 };
+  let mark = performance.now();
+  const lap = (key: keyof typeof seconds): void => {
+    const now = performance.now();
+    seconds[key] += (now - mark) / 1000;
+    mark = now;
+  };
+  const predict = (image: RgbImage): Prediction => {
+    forwards++;
+    lap('wait');
+    const p = predictImage(model, image, opts);
+    lap('predict');
+    return p;
+  };
+  const add = async (key: string, s: Sample, p: Prediction): Promise<void> => {
+    await sink.add(key, s, p);
+    lap('accumulate');
+  };
+  if (closedSet && anomaly && closedSet.length === anomaly.length) {
+    const get = async (i: number): Promise<[Sample, Sample]> => Promise.all([closedSet.get(i), anomaly.get(i)]);
+    for await (const [a, b] of prefetch(closedSet.length, get, depth)) {
+      const p = predict(a.image);
+      await add('closed', a, p);
+      await add('anomaly', b, sameImage(a.image, b.image) ? p : predict(b.image));
+      progress((done += 2), total);
+    }
+  } else {
+    for (const [key, ds] of [
+      ['closed', closedSet],
+      ['anomaly', anomaly],
+    ] as const) {
+      if (!ds) continue;
+      for await (const s of prefetch(ds.length, (i) => ds.get(i), depth)) {
+        await add(key, s, predict(s.image));
+        progress(++done, total);
+      }
+    }
+  }
+  lap('wait');
+  const { results, tieBytes } = await sink.results();
+  const out: EvalSetsResult = { forwards, seconds, tieBytes };
+  if (results['closed']) out.closedSet = results['closed'];
+  if (results['anomaly']) out.anomaly = results['anomaly'];
+  lap('accumulate');
   return out;
 }
 
-/** Balanced pairwise merge (O(n log k) instead of O(n·k) for k tables). */
-export function mergeAll(tables: TieTable[]): TieTable {
-  let level = tables;
-  if (level.length === 0)
-    return { thresholds: new Float64Array(0), pos: new Float64Array(0), neg: new Float64Array(0) };
-  while (level.length > 1) {
-    const next: TieTable[] = [];
-    for (let i = 0; i < level.length; i += 2)
-      next.push(
-        i + 1 < level.length ? mergeTieTables(level[i] as TieTable, level[i + 1] as TieTable) : (level[i] as TieTable),
-      );
-    level = next;
-  }
-  return level[0] as TieTable;
+/** Same size and the same RGB bytes. */
+function sameImage(a: RgbImage, b: RgbImage): boolean {
+  if (a === b) return true;
+  if (a.width !== b.width || a.height !== b.height || a.data.length !== b.data.length) return false;
+  return Buffer.compare(a.data, b.data) === 0;
 }

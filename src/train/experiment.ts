@@ -12,7 +12,7 @@ import { createRng } from '../random.js';
 import { createAdamWState } from './adamw.js';
 import type { FrozenEntry } from './batch.js';
 import type { ScoreCalibration } from './calibration.js';
-import { evaluateModel, type EvalResult } from './evaluate.js';
+import { evaluateSets, type EvalResult } from './evaluate.js';
 import { runTraining } from './run.js';
 import type { TrainConfig } from './train-config.js';
 import type { StepLosses } from './trainer.js';
@@ -77,12 +77,15 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
       },
     });
     frozen = run.frozen;
-    const ev = (ds: Dataset): Promise<EvalResult> =>
-      evaluateModel(run.state.model, ds, opts.predict, (done, total) =>
-        emit({ kind: 'eval', head, dataset: ds.name, done, total }),
-      );
-    const closedSet = await ev(opts.closedTest);
-    const anomaly = await ev(opts.anomalyTest);
+    const evalName = `${opts.closedTest.name} + ${opts.anomalyTest.name}`;
+    const sets = await evaluateSets(
+      run.state.model,
+      { closedSet: opts.closedTest, anomaly: opts.anomalyTest },
+      opts.predict,
+      { onProgress: (done, total) => emit({ kind: 'eval', head, dataset: evalName, done, total }) },
+    );
+    const closedSet = sets.closedSet as EvalResult;
+    const anomaly = sets.anomaly as EvalResult;
     const calibration = run.calibration as ScoreCalibration;
     const { trainSeconds, finalLoss } = run;
     out.push({ head, model: run.state.model, closedSet, anomaly, calibration, trainSeconds, finalLoss });
