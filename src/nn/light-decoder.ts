@@ -3,12 +3,18 @@
  * (gmmseg-reference.md §1.1) at the resolution of the finest input map.
  *
  *   for each map i:  1×1 conv (no bias) → BN → ReLU to `channels`, bilinear resize (half-pixel) to the size of map 0
- *   concat (map order) → fusion 1×1 conv (no bias) → BN → ReLU → Dropout2d(p) in training
+ *   concat (map order) → fusion 1×1 conv (no bias) → BN → ReLU
+ *   [→ context blocks: 3×3 conv → BN → ReLU per `contextDilations` entry ({@link ./decoder-context.ts})]
+ *   → Dropout2d(p) in training
  *   → projection 1×1 conv (no bias) → BN → ReLU to `embedDim` (skipped when channels == embedDim, as the reference)
  *
  * `projectionActivation: 'none'` drops the projection's final ReLU (a deliberate, measured deviation: see the README —
  * with the ReLU about half the embedding's outputs are exactly 0 and the GMM likelihood loses the information the
  * fusion map had). 'relu' is the reference and the default.
+ *
+ * `contextDilations` (absent or empty: the reference-shaped light decoder, every conv 1×1) adds the context blocks: a
+ * measured departure for inputs whose classes need spatial context (the DigitScenes demo: a digit's identity is spread
+ * over several stride-8 cells).
  *
  * Convs feeding a BN carry no bias (MMCV ConvModule `bias='auto'`), He-normal initialised (fan-out, as mmseg). Names:
  * `decoder.lateral{i}.conv.weight`, `decoder.lateral{i}.bn.{weight,bias}`, `decoder.fuse.*`, `decoder.proj.*`;
@@ -18,6 +24,12 @@ import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { assertShape } from '../shape.js';
+import {
+  contextForward,
+  contextTensorShapes,
+  createContextBlocks,
+  validateContextDilations,
+} from './decoder-context.js';
 import { batchNorm, conv2d, dropout2d, resizeBilinear } from './layers.js';
 import { createBatchNorm, createConv2d, type LayerState } from './params.js';
 import type { ForwardContext, Params } from './types.js';
@@ -36,6 +48,8 @@ export interface LightDecoderConfig {
   bnMomentum: number;
   /** Activation at the end of the projection block: 'relu' (reference) or 'none' (linear embedding). */
   projectionActivation?: 'relu' | 'none';
+  /** Dilations of the 3×3 context blocks after the fusion (absent or empty: none, the light decoder). */
+  contextDilations?: number[];
 }
 
 export const DEFAULT_DECODER = { channels: 128, embedDim: 64, dropout: 0.1, bnMomentum: 0.1 } as const;
@@ -70,6 +84,12 @@ export function validateDecoderConfig(config: LightDecoderConfig, fn: string): v
   if (act !== undefined && act !== 'relu' && act !== 'none') {
     throw new ValueError(`${fn}: 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
   }
+  validateContextDilations(contextDilations(config), fn);
+}
+
+/** The context blocks' dilations ([] for the light decoder). */
+export function contextDilations(config: LightDecoderConfig): number[] {
+  return config.contextDilations ?? [];
 }
 
 /** Creates a decoder with He-initialised convs drawn from `rng` in a fixed order (laterals, fuse, proj). */
@@ -84,6 +104,7 @@ export function createLightDecoder(config: LightDecoderConfig, rng: Rng): LightD
   });
   createConv2d(params, 'decoder.fuse.conv', rng, 1, 1, channels * inChannels.length, channels);
   createBatchNorm(params, state, 'decoder.fuse.bn', channels);
+  createContextBlocks(params, state, contextDilations(config), channels, rng);
   if (hasProjection(config)) {
     createConv2d(params, 'decoder.proj.conv', rng, 1, 1, channels, embedDim);
     createBatchNorm(params, state, 'decoder.proj.bn', embedDim);
@@ -95,7 +116,11 @@ export function createLightDecoder(config: LightDecoderConfig, rng: Rng): LightD
 export function decoderTensorNames(config: LightDecoderConfig): { params: string[]; state: string[] } {
   const blocks = config.inChannels
     .map((_, i) => `decoder.lateral${i}`)
-    .concat('decoder.fuse', hasProjection(config) ? ['decoder.proj'] : []);
+    .concat(
+      'decoder.fuse',
+      contextDilations(config).map((_, i) => `decoder.context${i}`),
+    )
+    .concat(hasProjection(config) ? ['decoder.proj'] : []);
   return {
     params: blocks.flatMap((b) => [`${b}.conv.weight`, `${b}.bn.weight`, `${b}.bn.bias`]),
     state: blocks.flatMap((b) => [`${b}.bn.running_mean`, `${b}.bn.running_var`]),
@@ -112,6 +137,7 @@ export function decoderTensorShapes(config: LightDecoderConfig): Record<string, 
   };
   inChannels.forEach((cin, i) => block(`decoder.lateral${i}`, cin, channels));
   block('decoder.fuse', channels * inChannels.length, channels);
+  Object.assign(shapes, contextTensorShapes(contextDilations(config), channels));
   if (hasProjection(config)) block('decoder.proj', channels, embedDim);
   return shapes;
 }
@@ -144,6 +170,8 @@ export function lightDecoderForward(dec: LightDecoder, maps: tf.Tensor4D[], ctx:
     };
     const laterals = maps.map((m, i) => resizeBilinear(block(m, `decoder.lateral${i}`), size));
     let y = block(laterals.length === 1 ? (laterals[0] as tf.Tensor4D) : tf.concat(laterals, 3), 'decoder.fuse');
+    const dilations = contextDilations(config);
+    if (dilations.length > 0) y = contextForward(y, dilations, params, state, ctx.training, config.bnMomentum);
     if (ctx.training && config.dropout > 0) y = dropout2d(y, config.dropout, ctx.seed as number);
     return hasProjection(config) ? block(y, 'decoder.proj', config.projectionActivation !== 'none') : y;
   });

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
+import { CONTEXT_DILATIONS } from './decoder-context.js';
 import {
   createLightDecoder,
   decoderTensorShapes,
@@ -70,7 +71,12 @@ export interface Mbv3ExtractorOptions {
   backboneMode?: Mbv3BackboneMode;
   /** End of the decoder's projection block: 'relu' (reference, default) or 'none' (linear embedding). */
   projectionActivation?: 'relu' | 'none';
+  /** 'light' (reference shape, every conv 1×1; default) or 'context' (adds 3×3 context blocks after the fusion). */
+  decoder?: Mbv3Decoder;
 }
+
+/** The decoder shapes: 'light' (the reference's 1×1 convs) or 'context' ({@link ./decoder-context.ts}). */
+export type Mbv3Decoder = 'light' | 'context';
 
 /** The flat config stored with a model. */
 export interface Mbv3Config {
@@ -84,6 +90,8 @@ export interface Mbv3Config {
   backboneMode?: 'trainable';
   /** Present (and 'none') only for a linear projection (older files and the reference: ReLU). */
   projectionActivation?: 'none';
+  /** Present (and 'context') only for the context decoder (older files and the default: light). */
+  decoder?: 'context';
 }
 
 /** Creates a new extractor with freshly initialised decoder parameters. */
@@ -99,6 +107,7 @@ export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<E
     bnMomentum: DEFAULT_DECODER.bnMomentum,
     ...(opts.backboneMode === 'trainable' ? { backboneMode: 'trainable' as const } : {}),
     ...(opts.projectionActivation === 'none' ? { projectionActivation: 'none' as const } : {}),
+    ...(opts.decoder === 'context' ? { decoder: 'context' as const } : {}),
   };
   const decCfg = decoderConfig(config);
   validateDecoderConfig(decCfg, 'createMbv3Extractor');
@@ -170,6 +179,7 @@ function decoderConfig(c: Mbv3Config): LightDecoderConfig {
     dropout: c.dropout,
     bnMomentum: c.bnMomentum,
     ...act,
+    ...(c.decoder === 'context' ? { contextDilations: [...CONTEXT_DILATIONS] } : {}),
   };
 }
 
@@ -184,6 +194,7 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
     'bnMomentum',
     'backboneMode',
     'projectionActivation',
+    'decoder',
   ];
   const unknown = Object.keys(config).filter((k) => !keys.includes(k));
   if (unknown.length > 0) throw new FormatError(`${fn}: unknown mbv3 config keys: ${unknown.join(', ')}`);
@@ -210,6 +221,9 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
   const act = config.projectionActivation ?? 'relu';
   if (act !== 'relu' && act !== 'none')
     throw new FormatError(`${fn}: config 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
+  const decoder = config.decoder ?? 'light';
+  if (decoder !== 'light' && decoder !== 'context')
+    throw new FormatError(`${fn}: config 'decoder' must be 'light' or 'context', got ${JSON.stringify(decoder)}`);
   const cfg: Mbv3Config = {
     backbone: MBV3_BACKBONE_ID,
     scales: [...(scales as Mbv3Scale[])],
@@ -219,6 +233,7 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
     bnMomentum: num('bnMomentum'),
     ...(mode === 'trainable' ? { backboneMode: mode } : {}),
     ...(act === 'none' ? { projectionActivation: act } : {}),
+    ...(decoder === 'context' ? { decoder } : {}),
   };
   try {
     validateDecoderConfig(decoderConfig(cfg), fn);

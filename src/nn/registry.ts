@@ -54,6 +54,8 @@ export const mbv3SettingsSchema = z
     backboneMode: z.enum(['frozen', 'trainable']).default('frozen'),
     /** End of the decoder's projection: 'relu' (reference) or 'none' (linear embedding). */
     projectionActivation: z.enum(['relu', 'none']).default('relu'),
+    /** 'light' (reference shape: 1×1 convs) or 'context' (3×3 context blocks after the fusion). */
+    decoder: z.enum(['light', 'context']).default('light'),
   })
   .strict();
 
