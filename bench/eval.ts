@@ -1,10 +1,10 @@
 /**
- * `npm run bench:eval -- [--camvid PATH] [--model FILE] [--limit N] [--out DIR] [--engine E] [--no-worker] [--json]`: throughput
+ * `npm run bench:eval -- [--camvid PATH] [--model FILE] [--limit N] [--out DIR] [--engine E] [--worker|--no-worker] [--json]`: throughput
  * and peak memory of evaluation (`evaluateSets`, what `gmmseg eval --dataset camvid --split test --anomaly-dataset
  * camvid-anomaly` runs) on CamVid test + the CamVid pasted-object anomaly set (the first N images of each; default
  * all 233 + 233), next to prediction alone: the same model's `predictImage` over the same images, decoded
- * beforehand. Each measurement runs in its own child process, so its peak RSS (VmHWM) is its own. `--no-worker`
- * accumulates the metrics on the main thread instead of the worker (for comparison).
+ * beforehand. Each measurement runs in its own child process, so its peak RSS (VmHWM) is its own. `--worker` /
+ * `--no-worker` force the metric accumulation onto a worker thread / the main thread (default: as `evaluateSets`).
  *
  * Model: `--model FILE`, else `DIR/quick.gmmseg` (default DIR `bench-eval-out`), trained on the first use: the
  * bench:camvid architecture (frozen COCO MobileNetV3 + light decoder, 128 channels, 64-D embedding, GMM head with 5
@@ -53,7 +53,7 @@ if (!(Number.isInteger(limit) && limit > 0) && limit !== Infinity)
 const out = flag('--out') ?? 'bench-eval-out';
 const engineArg = flag('--engine');
 const phase = flag('--phase');
-const noWorker = args.includes('--no-worker');
+const workerFlag = args.includes('--worker') ? true : args.includes('--no-worker') ? false : undefined;
 
 /** What one child phase measured (its stdout's last line). */
 interface PhaseResult {
@@ -63,6 +63,7 @@ interface PhaseResult {
   forwards?: number;
   split?: { wait: number; predict: number; accumulate: number };
   tieMiB?: number;
+  worker?: boolean;
 }
 
 /** CamVid test and the pasted-object anomaly set, each cut to the limit. */
@@ -98,10 +99,18 @@ async function runPhase(which: string, modelFile: string): Promise<void> {
   let r: PhaseResult;
   if (which === 'eval') {
     const t0 = performance.now();
-    const ev = await evaluateSets(model, sets, opts, { worker: !noWorker });
+    const ev = await evaluateSets(model, sets, opts, workerFlag === undefined ? {} : { worker: workerFlag });
     const images = (ev.closedSet?.images ?? 0) + (ev.anomaly?.images ?? 0);
     const seconds = (performance.now() - t0) / 1000;
-    r = { images, seconds, peakRssMiB: 0, forwards: ev.forwards, split: ev.seconds, tieMiB: ev.tieBytes / 2 ** 20 };
+    r = {
+      images,
+      seconds,
+      peakRssMiB: 0,
+      forwards: ev.forwards,
+      split: ev.seconds,
+      tieMiB: ev.tieBytes / 2 ** 20,
+      worker: ev.worker,
+    };
   } else {
     const images: RgbImage[] = [];
     for (const ds of [sets.closedSet, sets.anomaly])
@@ -137,7 +146,7 @@ function child(which: string, modelFile: string): PhaseResult {
   const pass = [
     ...(engineArg ? ['--engine', engineArg] : []),
     ...(limitArg ? ['--limit', limitArg] : []),
-    ...(noWorker ? ['--no-worker'] : []),
+    ...(workerFlag === undefined ? [] : [workerFlag ? '--worker' : '--no-worker']),
   ];
   const r = spawnSync(process.execPath, [self, '--phase', which, '--model', modelFile, '--camvid', camvid, ...pass], {
     encoding: 'utf8',
@@ -169,7 +178,7 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
   process.stdout.write(
     `bench:eval  ${engineSummary(engine)}; ${machine}; model ${modelFile}\n` +
-      `  images: ${ev.images} (CamVid test + camvid-anomaly, ${ev.forwards} forwards; metrics on ${noWorker ? 'the main thread' : 'a worker'})\n` +
+      `  images: ${ev.images} (CamVid test + camvid-anomaly, ${ev.forwards} forwards; metrics on ${ev.worker ? 'a worker' : 'the main thread'})\n` +
       `  eval:    ${evalIps.toFixed(3)} images/s (${ev.seconds.toFixed(1)} s), peak RSS ${ev.peakRssMiB.toFixed(0)} MiB\n` +
       `           of which waiting for decoding ${ev.split?.wait.toFixed(1)} s, predicting ${ev.split?.predict.toFixed(1)} s, ` +
       `accumulating ${ev.split?.accumulate.toFixed(1)} s; exact tie tables ${ev.tieMiB?.toFixed(1)} MiB\n` +

@@ -4,11 +4,12 @@
  * the head provides. No I/O; progress through a callback.
  *
  * It streams: samples are decoded through a prefetch queue (`prefetch.ts`, depth 2) while the model predicts the
- * current one, and each prediction is folded into counts (`eval-accumulator.ts`) on a worker thread
- * (`accumulate-worker.ts`) while the next image is predicted, so memory does not grow with per-pixel arrays of the
+ * current one, and each prediction is folded into counts (`eval-accumulator.ts`) — on machines with ≥ 4 cores on a
+ * worker thread (`accumulate-worker.ts`) while the next image is predicted — so memory does not grow with per-pixel arrays of the
  * set and the three stages overlap. When both sets are given, have the same length and sample i of both holds the
  * same image bytes (e.g. `camvid-heldout` test and anomaly views), one forward serves both.
  */
+import { availableParallelism } from 'node:os';
 import type { Dataset, RgbImage, Sample } from '../data/sample.js';
 import { predictImage, type PredictOptions, type Prediction } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
@@ -39,13 +40,18 @@ export interface EvalSetsResult {
   seconds: { wait: number; predict: number; accumulate: number };
   /** Bytes of the tie streams once every sample was added (the memory that grows with the sets). */
   tieBytes: number;
+  /** Whether the metrics were accumulated on a worker thread. */
+  worker: boolean;
 }
 
 /** Evaluation knobs beyond prediction. */
 export interface EvalRunOptions {
   /** Samples decoded ahead of the model (default 2). */
   prefetch?: number;
-  /** Accumulate metrics on a worker thread while the next image is predicted (default true). */
+  /**
+   * Accumulate metrics on a worker thread while the next image is predicted. Default: with ≥ 4 cores; on 2 cores
+   * the worker takes a core from the engine's threads and measured slower (bench:eval, README).
+   */
   worker?: boolean;
   onProgress?: EvalProgress;
 }
@@ -73,9 +79,10 @@ export async function evaluateSets(
     ...(closedSet ? [{ key: 'closed', name: closedSet.name }] : []),
     ...(anomaly ? [{ key: 'anomaly', name: anomaly.name }] : []),
   ];
-  const sink = run.worker === false ? new LocalSink(keyed, C) : new AccumulatorThread(keyed, C);
+  const worker = run.worker ?? availableParallelism() >= 4;
+  const sink = worker ? new AccumulatorThread(keyed, C) : new LocalSink(keyed, C);
   try {
-    return await runSets(model, sets, opts, run, sink);
+    return { ...(await runSets(model, sets, opts, run, sink)), worker };
   } finally {
     await sink.close();
   }
@@ -109,7 +116,7 @@ async function runSets(
   opts: PredictOptions,
   run: EvalRunOptions,
   sink: Sink,
-): Promise<EvalSetsResult> {
+): Promise<Omit<EvalSetsResult, 'worker'>> {
   const { closedSet, anomaly } = sets;
   const total = (closedSet?.length ?? 0) + (anomaly?.length ?? 0);
   const depth = run.prefetch ?? 2;
@@ -156,7 +163,7 @@ async function runSets(
   }
   lap('wait');
   const { results, tieBytes } = await sink.results();
-  const out: EvalSetsResult = { forwards, seconds, tieBytes };
+  const out: Omit<EvalSetsResult, 'worker'> = { forwards, seconds, tieBytes };
   if (results['closed']) out.closedSet = results['closed'];
   if (results['anomaly']) out.anomaly = results['anomaly'];
   lap('accumulate');

@@ -90,7 +90,7 @@ test('closed set + anomaly set over the same images: one forward per image, resu
 
 test('accumulating on the calling thread gives the same results as the worker', async () => {
   const onThread = await evaluateSets(model, { anomaly: scenes.anomaly }, whole, { worker: false });
-  const onWorker = await evaluateSets(model, { anomaly: scenes.anomaly }, whole);
+  const onWorker = await evaluateSets(model, { anomaly: scenes.anomaly }, whole, { worker: true });
   assert.deepEqual(onThread.anomaly, onWorker.anomaly);
   assert.ok(onWorker.tieBytes > 0);
   assert.equal(onThread.tieBytes, onWorker.tieBytes);
