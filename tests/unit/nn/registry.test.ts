@@ -16,6 +16,7 @@ test('registry: one family per extractor kind, defaults from each schema, strict
     scales: ['s8', 's32'],
     backboneMode: 'frozen',
     projectionActivation: 'relu',
+    decoder: 'light',
   });
   assert.deepEqual(extractorFamily('deeplab').defaults, deeplabConfigSchema.parse({}));
   assert.equal(extractorSettings('segformer', { channels: 32 }).channels, 32);
