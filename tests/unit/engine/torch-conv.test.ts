@@ -236,18 +236,14 @@ test('gradients of conv2d and conv2dTranspose (w.r.t. every input) match cpu', {
       (engine) =>
         exactCpu(engine)
           ? [
-              tf
-                .engine()
-                .runKernel('Conv2DBackpropInput', { dy: T(w), filter: T(f) }, {
-                  ...convAttrs(c),
-                  inputShape: c.x,
-                } as never) as tf.Tensor,
-              tf
-                .engine()
-                .runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(w) }, {
-                  ...convAttrs(c),
-                  filterShape: c.f,
-                } as never) as tf.Tensor,
+              tf.engine().runKernel('Conv2DBackpropInput', { dy: T(w), filter: T(f) }, {
+                ...convAttrs(c),
+                inputShape: c.x,
+              } as never) as tf.Tensor,
+              tf.engine().runKernel('Conv2DBackpropFilter', { x: T(x), dy: T(w) }, {
+                ...convAttrs(c),
+                filterShape: c.f,
+              } as never) as tf.Tensor,
             ]
           : tf.grads((a, b) =>
               tf.sum(
@@ -424,13 +420,11 @@ test(
                   dilations: 1,
                   inputShape: c.x,
                 } as never)
-            : tf
-                .engine()
-                .runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(f) }, {
-                  ...base,
-                  dilations: d,
-                  inputShape: c.x,
-                } as never),
+            : tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: T(dy), filter: T(f) }, {
+                ...base,
+                dilations: d,
+                inputShape: c.x,
+              } as never),
         TOL,
         TORCH,
       );
@@ -439,24 +433,20 @@ test(
         (engine) =>
           cpuDilated(engine)
             ? undilate(
-                tf
-                  .engine()
-                  .runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, {
-                    ...base,
-                    dilations: 1,
-                    filterShape: dilateFilter(f, d).shape,
-                  } as never) as tf.Tensor,
+                tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, {
+                  ...base,
+                  dilations: 1,
+                  filterShape: dilateFilter(f, d).shape,
+                } as never) as tf.Tensor,
                 kh,
                 kw,
                 d,
               )
-            : tf
-                .engine()
-                .runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, {
-                  ...base,
-                  dilations: d,
-                  filterShape: c.f,
-                } as never),
+            : tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: T(x), dy: T(dy) }, {
+                ...base,
+                dilations: d,
+                filterShape: c.f,
+              } as never),
         TOL,
         TORCH,
       );
@@ -558,14 +548,12 @@ test('depthwise convolutions reject NCHW on the torch engine with a clear error'
   const f = T(randArr(rng, [3, 3, 2, 1]));
   assert.throws(
     () =>
-      tf
-        .engine()
-        .runKernel('DepthwiseConv2dNative', { x, filter: f }, {
-          strides: 1,
-          pad: 'same',
-          dilations: 1,
-          dataFormat: 'NCHW',
-        } as never),
+      tf.engine().runKernel('DepthwiseConv2dNative', { x, filter: f }, {
+        strides: 1,
+        pad: 'same',
+        dilations: 1,
+        dataFormat: 'NCHW',
+      } as never),
     /DepthwiseConv2dNative.*NCHW/,
   );
   tf.dispose([x, f]);
