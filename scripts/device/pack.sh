@@ -10,7 +10,8 @@ mkdir -p .gpu/napi .git/info && grep -qx '/.gpu/' .git/info/exclude 2>/dev/null 
 CAMVID=${CAMVID:-../shared/data/camvid}
 npm run build >/dev/null
 [ -f .gpu/node.xz ] || xz -T0 -6 -c "$(command -v node)" > .gpu/node.xz
-cp /usr/include/node/{node_api.h,node_api_types.h,js_native_api.h,js_native_api_types.h} .gpu/napi/
+NODE_INC=${NODE_INC:-$(dirname "$(dirname "$(command -v node)")")/include/node}
+cp "$NODE_INC"/{node_api.h,node_api_types.h,js_native_api.h,js_native_api_types.h} .gpu/napi/
 cat > .gpu/trace.cjs <<'JS'
 const Module = require('module'), fs = require('fs'), seen = new Set();
 const load = Module._load;
@@ -20,38 +21,38 @@ Module._load = function (req, parent, isMain) {
 };
 const rd = fs.readFileSync;
 fs.readFileSync = function (p, ...a) { if (typeof p === 'string' && p.includes('node_modules')) seen.add(p); return rd.call(this, p, ...a); };
-process.on('exit', () => fs.appendFileSync('/tmp/gmmseg-trace.txt', [...seen].join('\n') + '\n'));
+process.on('exit', () => fs.appendFileSync(process.env.GMMSEG_TRACE, [...seen].join('\n') + '\n'));
 JS
 cat > .gpu/trace-esm.mjs <<'JS'
 import { register } from 'node:module';
 register('data:text/javascript,' + encodeURIComponent(`import fs from 'node:fs';
-export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('node_modules')) fs.appendFileSync('/tmp/gmmseg-trace.txt', r.url.replace('file://', '') + '\\n'); return r; }`));
+export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('node_modules')) fs.appendFileSync(process.env.GMMSEG_TRACE, r.url.replace('file://', '') + '\\n'); return r; }`));
 JS
-rm -f /tmp/gmmseg-trace.txt
+W=$(mktemp -d); export GMMSEG_TRACE=$W/trace.txt PACK=$W/pack
 node -r ./.gpu/trace.cjs --import ./.gpu/trace-esm.mjs dist/src/cli/main.js train --dataset camvid --root "$CAMVID" \
-  --backbone-mode trainable --steps 1 --batch-size 1 --crop-size 64,64 --out /tmp/gmmseg-trace.gmmseg >/dev/null
+  --backbone-mode trainable --steps 1 --batch-size 1 --crop-size 64,64 --out $W/trace.gmmseg >/dev/null
 node dist/bench/train.js --steps 1 --warmup 0 --no-torch >/dev/null
-rm -rf /tmp/gmmseg-pack && mkdir -p /tmp/gmmseg-pack
+mkdir -p $PACK
 python3 - <<'PY'
 import os, shutil
 root = 'node_modules/'
-files = {l.strip() for l in open('/tmp/gmmseg-trace.txt') if 'node_modules/' in l}
+files = {l.strip() for l in open(os.environ['GMMSEG_TRACE']) if 'node_modules/' in l}
 pkgs = set()
 for f in files:
     rel = f.split('node_modules/', 1)[1]; parts = rel.split('/')
     pkgs.add('/'.join(parts[:2]) if parts[0].startswith('@') else parts[0])
     if os.path.isfile(f):
-        os.makedirs(os.path.dirname('/tmp/gmmseg-pack/node_modules/' + rel), exist_ok=True)
-        shutil.copy2(f, '/tmp/gmmseg-pack/node_modules/' + rel)
+        os.makedirs(os.path.dirname(os.environ['PACK'] + '/node_modules/' + rel), exist_ok=True)
+        shutil.copy2(f, os.environ['PACK'] + '/node_modules/' + rel)
 for p in pkgs:
-    if os.path.exists(root + p + '/package.json'): shutil.copy2(root + p + '/package.json', '/tmp/gmmseg-pack/node_modules/' + p + '/package.json')
+    if os.path.exists(root + p + '/package.json'): shutil.copy2(root + p + '/package.json', os.environ['PACK'] + '/node_modules/' + p + '/package.json')
 for extra in ['@vladmandic/human/models/centernet.json', '@vladmandic/human/models/centernet.bin', '@vladmandic/human/dist/human.node.js']:
-    os.makedirs(os.path.dirname('/tmp/gmmseg-pack/node_modules/' + extra), exist_ok=True); shutil.copy2(root + extra, '/tmp/gmmseg-pack/node_modules/' + extra)
+    os.makedirs(os.path.dirname(os.environ['PACK'] + '/node_modules/' + extra), exist_ok=True); shutil.copy2(root + extra, os.environ['PACK'] + '/node_modules/' + extra)
 for d in ['@img/sharp-libvips-linux-x64', '@img/sharp-linux-x64', 'node-addon-api']:
-    shutil.copytree(root + d, '/tmp/gmmseg-pack/node_modules/' + d, dirs_exist_ok=True, symlinks=True)
+    shutil.copytree(root + d, os.environ['PACK'] + '/node_modules/' + d, dirs_exist_ok=True, symlinks=True)
 PY
-cp -r dist /tmp/gmmseg-pack/dist && rm -rf /tmp/gmmseg-pack/dist/tests && find /tmp/gmmseg-pack/dist -name '*.map' -delete
-(cd /tmp/gmmseg-pack && tar cf - node_modules dist | xz -T0 -6 > "$OLDPWD/.gpu/nm.tar.xz")
+cp -r dist $PACK/dist && rm -rf $PACK/dist/tests && find $PACK/dist -name '*.map' -delete
+(cd $PACK && tar cf - node_modules dist | xz -T0 -6 > "$OLDPWD/.gpu/nm.tar.xz")
 node --input-type=module -e "
 import sharp from 'sharp'; import fs from 'node:fs'; import path from 'node:path';
 const src = '$CAMVID', dst = '.gpu/camvid';
