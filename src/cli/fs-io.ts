@@ -132,13 +132,7 @@ export async function readModelFile(path: string): Promise<ModelFile> {
  * against the header. The tensor data and its CRC are not read.
  */
 export async function readModelHeader(path: string): Promise<ModelHeader> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw fileError(e, path, 'read');
-  }
-  try {
+  return withOpenFile(path, async (handle) => {
     const st = await handle.stat();
     if (st.isDirectory()) throw fileError(Object.assign(new Error('is a directory'), { code: 'EISDIR' }), path, 'read');
     const preamble = decodePreamble(await readPrefix(handle, Math.min(st.size, PREAMBLE_BYTE_LENGTH)));
@@ -146,11 +140,7 @@ export async function readModelHeader(path: string): Promise<ModelHeader> {
     const header = decodeHeader(await readPrefix(handle, Math.min(st.size, headerEnd)));
     checkFileByteLength(preamble, header, st.size);
     return header;
-  } catch (e) {
-    throw namingFile(e, path);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
+  });
 }
 
 /** Bytes read at a time when the data CRC is verified. */
@@ -161,13 +151,7 @@ const CRC_CHUNK_BYTES = 4 * 1024 * 1024;
  * Returns the CRC; a mismatch is a FormatError naming the file (as `readModelFile` reports it).
  */
 export async function verifyModelData(path: string, header: ModelHeader): Promise<number> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw fileError(e, path, 'read');
-  }
-  try {
+  return withOpenFile(path, async (handle) => {
     const preamble = decodePreamble(await readPrefix(handle, PREAMBLE_BYTE_LENGTH));
     const buf = new Uint8Array(CRC_CHUNK_BYTES);
     let crc = 0;
@@ -183,6 +167,19 @@ export async function verifyModelData(path: string, header: ModelHeader): Promis
       throw new FormatError(`corrupt: data CRC mismatch (stored 0x${hex(header.dataCrc32)}, computed 0x${hex(crc)})`);
     }
     return crc;
+  });
+}
+
+/** Opens `path` for reading, runs `fn`, closes it; errors name the file. */
+async function withOpenFile<T>(path: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw fileError(e, path, 'read');
+  }
+  try {
+    return await fn(handle);
   } catch (e) {
     throw namingFile(e, path);
   } finally {
