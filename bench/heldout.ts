@@ -7,7 +7,8 @@
  * frozen maps shared by all variants, same seed) and is evaluated on the anomaly view of `--split` (first `--images`
  * images; held-out pixels = 1, other labelled pixels = 0): closed-set mIoU and AP / FPR95 / AUROC of every score
  * (GMM likelihood, MSP, max-logit, energy). Tune on val, report test. A variant is `name;key=value;…` with keys
- * `gmm.*` (GMM config), `extractor.*` (mbv3 config) and `train.*` (training config); values are JSON where they parse.
+ * `head.kind` (`gmm`, the default, or `softmax`: the baseline head on the same extractor and recipe), `gmm.*` (GMM
+ * config), `extractor.*` (mbv3 config) and `train.*` (training config); values are JSON where they parse.
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -46,6 +47,8 @@ const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine
 
 interface Variant {
   name: string;
+  /** `head.kind=softmax` trains the softmax baseline on the same extractor and recipe. */
+  head: { kind?: 'gmm' | 'softmax' };
   gmm: Partial<GmmConfig>;
   extractor: Record<string, unknown>;
   train: Partial<TrainConfig>;
@@ -54,17 +57,20 @@ interface Variant {
 /** `name;gmm.key=value;extractor.key=value;train.key=value` → a variant. */
 function parseVariant(spec: string): Variant {
   const [name, ...pairs] = spec.split(';');
-  const v: Variant = { name: name || 'reference', gmm: {}, extractor: {}, train: {} };
+  const v: Variant = { name: name || 'reference', head: {}, gmm: {}, extractor: {}, train: {} };
   for (const pair of pairs) {
-    const m = /^(gmm|extractor|train)\.(\w+)=(.*)$/.exec(pair.trim());
-    if (!m) throw new Error(`bench:heldout: --variant '${spec}': '${pair}' is not gmm.|extractor.|train.<key>=<value>`);
+    const m = /^(head|gmm|extractor|train)\.(\w+)=(.*)$/.exec(pair.trim());
+    if (!m || (m[1] === 'head' && (m[2] !== 'kind' || !['gmm', 'softmax'].includes(m[3]!))))
+      throw new Error(
+        `bench:heldout: --variant '${spec}': '${pair}' is not head.kind=gmm|softmax or gmm.|extractor.|train.<key>=<value>`,
+      );
     let value: unknown = m[3];
     try {
       value = JSON.parse(m[3] as string);
     } catch {
       /* a plain string */
     }
-    (v[m[1] as 'gmm' | 'extractor' | 'train'] as Record<string, unknown>)[m[2] as string] = value;
+    (v[m[1] as 'head' | 'gmm' | 'extractor' | 'train'] as Record<string, unknown>)[m[2] as string] = value;
   }
   return v;
 }
@@ -154,7 +160,7 @@ for (const v of variants) {
     {
       classes: train.closedSet.classes,
       extractor: { kind: 'mbv3', config: { embedDim: 64, channels: 128, ...v.extractor } },
-      head: { kind: 'gmm', gmm: { ...base, ...v.gmm } },
+      head: v.head.kind === 'softmax' ? { kind: 'softmax' } : { kind: 'gmm', gmm: { ...base, ...v.gmm } },
     },
     createRng(0),
   );
@@ -167,7 +173,8 @@ for (const v of variants) {
   });
   frozen = run.frozen;
   const r = await evaluateModel(run.state.model, evalSet, { mode: 'whole' });
-  if (study > 0) Object.assign(r.anomaly, await scoreStudy(run.state.model, train.anomaly, evalSet, study));
+  if (study > 0 && v.head.kind !== 'softmax')
+    Object.assign(r.anomaly, await scoreStudy(run.state.model, train.anomaly, evalSet, study));
   const row: Record<string, unknown> = {
     variant: v.name,
     miou: r.segmentation?.miou,
