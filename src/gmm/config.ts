@@ -49,6 +49,11 @@ export const gmmConfigSchema = z
     /** Weight of the contrast (component) cross-entropy. */
     contrastLossWeight: z.number().min(0),
     /**
+     * Weight of the likelihood loss: mean over labelled pixels of −ℓ(x; μ, σ)/D for the pixel's own Sinkhorn-assigned
+     * component (a generative pull towards it). 0 is the reference (no such term); a measured departure, see README.
+     */
+    likelihoodLossWeight: z.number().min(0),
+    /**
      * 'fixed': component targets use −1 as the ignore value, so target K·c + k = 255 is a real target.
      * 'reference': reproduce the reference bug (§8.2 item 4): a target equal to 255 is silently ignored.
      */
@@ -80,6 +85,7 @@ export const DEFAULT_GMM_CONFIG: GmmConfig = {
   classScore: 'max',
   segLossReduction: 'all-pixels',
   contrastLossWeight: 0.01,
+  likelihoodLossWeight: 0,
   contrastTargetCollision: 'fixed',
   chunkRows: 65536,
 };

@@ -5,6 +5,7 @@
  *   'all-pixels' is the reference's (MMSeg 0.22: mean over all B·H·W pixels, ignored ones counting zero);
  *   'valid-pixels' averages over labelled pixels only.
  * - Contrast CE over all C·K component log-densities with Sinkhorn component targets (mean over valid targets).
+ * - Optional likelihood loss (a departure, weight 0 by default): −ℓ/D of each labelled pixel's own component.
  *   Targets use −1 as the ignore value, so K·c + k = 255 is a real target (the reference's collision, §8.2 item 4,
  *   is fixed). A batch with no valid target gives 0 instead of the reference's NaN (§8.2 item 12).
  */
@@ -56,5 +57,25 @@ export function contrastLoss(logDensity: tf.Tensor2D, targets: Int32Array): tf.S
     const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), slots);
     const total = tf.neg(tf.sum(tf.mul(oh, tf.logSoftmax(logDensity))));
     return tf.div(total, Math.max(valid, 1)) as tf.Scalar;
+  });
+}
+
+/**
+ * The likelihood loss: −(1/D)·mean over valid targets of ℓ[n, t_n], the log-density of each labelled pixel under its
+ * own assigned component (a generative pull towards that component; not in the reference).
+ * @param logDensity [N, C·K] component log-densities
+ * @param targets [N] component targets K·c + k, or −1 to ignore
+ * @param embedDim D, the per-dimension normaliser
+ * @returns scalar loss (0 when every target is ignored)
+ */
+export function likelihoodLoss(logDensity: tf.Tensor2D, targets: Int32Array, embedDim: number): tf.Scalar {
+  const [N, slots] = logDensity.shape;
+  assertShape([targets.length], [N], 'targets', 'likelihoodLoss');
+  let valid = 0;
+  for (const t of targets) if (t >= 0) valid++;
+  return tf.tidy(() => {
+    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), slots);
+    const total = tf.neg(tf.sum(tf.mul(oh, logDensity)));
+    return tf.div(total, Math.max(valid, 1) * embedDim) as tf.Scalar;
   });
 }

@@ -18,7 +18,7 @@ import { gmmForward, headDensityTensors, type ForwardTensors } from './forward.j
 import type { HeadModel } from './head-types.js';
 import { checkLabels, nearestResizeLabels } from './labels.js';
 import { disposeDensityTensors } from './log-density.js';
-import { contrastLoss, segmentationLoss } from './losses.js';
+import { contrastLoss, likelihoodLoss, segmentationLoss } from './losses.js';
 import { ownClassTargets, type ComponentTargets } from './targets.js';
 
 /** What one training forward hands to the host part of the step (memory and M-step), all host arrays. */
@@ -73,7 +73,11 @@ export function headTrainForward(
     const valid = cfg.segLossReduction === 'valid-pixels' ? countValid(labels, cfg.ignoreIndex) : undefined;
     const seg = segmentationLoss(logits4, labelsFull, cfg.ignoreIndex, cfg.segLossReduction, valid);
     const con = contrastLoss(fwd.logDensity as tf.Tensor2D, targets.targets);
-    const total = tf.add(seg, tf.mul(con, cfg.contrastLossWeight)) as tf.Scalar;
+    let total = tf.add(seg, tf.mul(con, cfg.contrastLossWeight)) as tf.Scalar;
+    if (cfg.likelihoodLossWeight > 0) {
+      const nll = likelihoodLoss(fwd.logDensity as tf.Tensor2D, targets.targets, D);
+      total = tf.add(total, tf.mul(nll, cfg.likelihoodLossWeight)) as tf.Scalar;
+    }
     const [segLoss, conLoss] = tf.tidy(() => Array.from(tf.stack([seg, con]).dataSync()));
     const capture: HeadCapture = {
       embedded: read.embedded,

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
-import { contrastLoss, segmentationLoss } from '../../../src/gmm/losses.js';
+import { contrastLoss, likelihoodLoss, segmentationLoss } from '../../../src/gmm/losses.js';
 import { expectClose } from '../../helpers/close.js';
 
 await initEngine();
@@ -46,5 +46,14 @@ test('contrast CE: mean over valid targets; 0 (not NaN) when every target is ign
     'two targets',
   );
   expectClose(contrastLoss(l, Int32Array.of(-1, -1)).dataSync()[0] as number, 0, { rtol: 0, atol: 0 }, 'no targets');
+  l.dispose();
+});
+
+test('likelihood loss: −ℓ of each valid pixel at its own target, averaged over valid pixels and divided by D', () => {
+  // 3 pixels × 4 slots; pixel 0 → slot 2 (ℓ = 5), pixel 1 ignored, pixel 2 → slot 0 (ℓ = −3); D = 8
+  const l = tf.tensor2d([1, 2, 5, 4, 9, 9, 9, 9, -3, 0, 0, 0], [3, 4]);
+  const got = likelihoodLoss(l, Int32Array.of(2, -1, 0), 8).dataSync()[0] as number;
+  expectClose(got, -(5 + -3) / 2 / 8, { rtol: 1e-6, atol: 1e-7 }, 'two valid pixels');
+  expectClose(likelihoodLoss(l, Int32Array.of(-1, -1, -1), 8).dataSync()[0] as number, 0, { rtol: 0, atol: 0 }, 'none');
   l.dispose();
 });
