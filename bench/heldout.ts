@@ -1,5 +1,6 @@
 /**
  * `npm run bench:heldout -- [--camvid PATH] [--steps N] [--batch N] [--images N] [--split val|test] [--json]
+ *   [--frozen-cache FILE]  (the training set's frozen maps: read from FILE when it exists, else written there)
  *   [--variant 'name;gmm.stdFloorVariance=0.001;extractor.projectionActivation=none;train.refitPixelsPerClass=20000']…`
  *
  * The held-out-class protocol as a benchmark for the GMM head's anomaly score: each variant trains a 9-class
@@ -28,6 +29,8 @@ import type { Dataset } from '../src/data/sample.js';
 import type { SegModel } from '../src/model/seg-model.js';
 import type { FrozenEntry } from '../src/train/batch.js';
 import { runTraining } from '../src/train/run.js';
+import { existsSync } from 'node:fs';
+import { loadFrozenCache, saveFrozenCache } from './frozen-cache-file.js';
 import { makeTrainConfig, type TrainConfig } from '../src/train/train-config.js';
 
 const args = process.argv.slice(2);
@@ -142,7 +145,9 @@ const evalSet = firstSamples(
 process.stdout.write(
   `bench:heldout: engine ${engine}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${steps} steps; eval ${evalSet.name} (${evalSet.length} images)\n`,
 );
-let frozen: readonly FrozenEntry[] | undefined;
+const cacheFile = flag('--frozen-cache');
+let frozen: readonly FrozenEntry[] | undefined =
+  cacheFile && existsSync(cacheFile) ? await loadFrozenCache(cacheFile) : undefined;
 const rows: Record<string, unknown>[] = [];
 for (const v of variants) {
   const t0 = performance.now();
@@ -171,6 +176,7 @@ for (const v of variants) {
     predict: { mode: 'whole' },
     ...(frozen ? { frozen } : {}),
   });
+  if (cacheFile && !frozen && run.frozen) await saveFrozenCache(cacheFile, run.frozen);
   frozen = run.frozen;
   const r = await evaluateModel(run.state.model, evalSet, { mode: 'whole' });
   if (study > 0 && v.head.kind !== 'softmax')
