@@ -230,7 +230,10 @@ Napi::Value Async(Napi::Env env, Pending p, std::vector<at::Tensor> parts = {}) 
   return promise;
 }
 
-/** distInit(rank, worldSize, masterAddr, masterPort, backend, timeoutMs). Rank 0 hosts the TCP store. */
+/**
+ * distInit(rank, worldSize, masterAddr, masterPort, backend, timeoutMs[, hostStore]). Rank 0 hosts the TCP store
+ * unless hostStore is false (under torchrun, whose agent already hosts it on MASTER_PORT).
+ */
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (state().pg) throw Napi::Error::New(env, "gmmseg dist: a process group already exists (call destroy first)");
@@ -240,6 +243,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   const int port = info[3].ToNumber().Int32Value();
   const std::string backend = info[4].ToString().Utf8Value();
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(info[5].ToNumber().DoubleValue()));
+  const bool hostStore = info.Length() < 7 || !info[6].IsBoolean() || info[6].As<Napi::Boolean>().Value();
   if (backend != "gloo") throw Napi::Error::New(env, "gmmseg dist: backend '" + backend + "' is not built in (built: gloo)");
   if (world < 1 || rank < 0 || rank >= world)
     throw Napi::RangeError::New(env, "gmmseg dist: rank must be in [0, world size) and world size ≥ 1");
@@ -247,7 +251,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(port);
-    so.isServer = rank == 0;
+    so.isServer = rank == 0 && hostStore;
     so.numWorkers = static_cast<size_t>(world);
     so.waitWorkers = true;
     so.timeout = timeout;

@@ -33,7 +33,7 @@ import {
 import { createProgress, type Progress } from './progress.js';
 import { parseLaunchEnv, type LaunchEnv } from '../dist/launch-env.js';
 import { ProcessGroup } from '../dist/process-group.js';
-import { runLocalWorkers } from './train-workers.js';
+import { runLocalWorkers, threadsPerWorker } from './train-workers.js';
 
 /** Every flag of `gmmseg train`. */
 const TRAIN_TABLE = { ...TRAIN_OPTIONS, ...TRAIN_CONFIG_OPTIONS, ...ENGINE_OPTIONS };
@@ -83,6 +83,9 @@ async function runTrain(flags: TrainValues, parentIo: CommandIo): Promise<void> 
     await prepareOutputs(flags, parentIo);
     return runLocalWorkers(flags.nproc, process.argv.slice(1), parentIo);
   }
+  // several workers on one machine share its cores (torchrun sets LOCAL_WORLD_SIZE): split them unless told
+  if (launch && !process.env['GMMSEG_THREADS'])
+    process.env['GMMSEG_THREADS'] = String(threadsPerWorker(launch.localWorldSize));
   const io = launch && launch.rank !== 0 ? quietIo(parentIo) : parentIo;
   const ckPath = launch && launch.rank !== 0 ? checkpointPath(flags) : await prepareOutputs(flags, io);
   const engine = await startEngine(flags.engine);
