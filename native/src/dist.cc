@@ -1,7 +1,7 @@
 // Collectives for data-parallel training over libtorch's own c10d process groups (Gloo), exported to JavaScript as
 // dist* functions. Built only when the Gloo headers were found at configure time (GMMSEG_DIST and USE_C10D_GLOO, set
 // by scripts/build-native.mjs / native/torch-config.py); otherwise RegisterDist exports nothing and the TypeScript
-// layer (src/dist/process-group.ts) says how to get them.
+// layer (src/parallel/process-group.ts) says how to get them.
 //
 // One process group per process. Every collective works on a fresh copy of a JS typed array (Float32Array,
 // Float64Array or Int32Array) and returns a new typed array: tfjs tensors are immutable, so nothing reduces a tensor's

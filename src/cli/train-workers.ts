@@ -7,8 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import { freePort } from '../dist/free-port.js';
-import { localWorkerEnv } from '../dist/launch-env.js';
+import { freePort } from '../parallel/free-port.js';
+import { localWorkerEnv } from '../parallel/launch-env.js';
 import { GmmsegError } from '../errors.js';
 import type { CommandIo } from './command-io.js';
 

@@ -31,8 +31,8 @@ import {
   TRAINING_CONFIG_OPTIONS,
 } from './options.js';
 import { createProgress, type Progress } from './progress.js';
-import { parseLaunchEnv, type LaunchEnv } from '../dist/launch-env.js';
-import { ProcessGroup } from '../dist/process-group.js';
+import { parseLaunchEnv, type LaunchEnv } from '../parallel/launch-env.js';
+import { ProcessGroup } from '../parallel/process-group.js';
 import { runLocalWorkers, threadsPerWorker } from './train-workers.js';
 
 /** Every flag of `gmmseg train`. */

@@ -1,11 +1,11 @@
 /**
- * The data-parallel parts of a training step over a process group (`src/dist/process-group.ts`): gradients all-reduced
+ * The data-parallel parts of a training step over a process group (`src/parallel/process-group.ts`): gradients all-reduced
  * in one flat float32 bucket, the step's losses and finite flag all-reduced, and the GMM captures of every rank
  * all-gathered into the global micro-batch order (the memory's FIFO updates depend on insertion order, so summing
  * statistics would not be exact; the reference all-gathers too, `concat_all_gather`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { DistError, type DistArray, type ReduceOp } from '../dist/process-group.js';
+import { DistError, type DistArray, type ReduceOp } from '../parallel/process-group.js';
 import type { HeadCapture } from '../gmm/train-step.js';
 
 /** What training needs of a process group (ProcessGroup implements it). */

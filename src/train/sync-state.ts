@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { DistError } from '../dist/process-group.js';
+import { DistError } from '../parallel/process-group.js';
 import type { ComponentMemory } from '../gmm/memory-types.js';
 import type { Collective } from './data-parallel.js';
 import { trainableVariables, type TrainState } from './trainer.js';

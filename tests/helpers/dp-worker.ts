@@ -10,8 +10,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { buildDigitScenes } from '../../src/data/digit-scenes.js';
-import { DistError, ProcessGroup } from '../../src/dist/process-group.js';
-import { parseLaunchEnv } from '../../src/dist/launch-env.js';
+import { DistError, ProcessGroup } from '../../src/parallel/process-group.js';
+import { parseLaunchEnv } from '../../src/parallel/launch-env.js';
 import { initEngine } from '../../src/engine/engine.js';
 import { makeGmmConfig } from '../../src/gmm/config.js';
 import { createHeadState } from '../../src/gmm/head.js';

@@ -18,8 +18,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distAvailability, DistError, ProcessGroup } from '../../../src/dist/process-group.js';
-import { freePort } from '../../../src/dist/free-port.js';
+import { distAvailability, DistError, ProcessGroup } from '../../../src/parallel/process-group.js';
+import { freePort } from '../../../src/parallel/free-port.js';
 
 const WORKER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../helpers/dp-worker.js');
 
