@@ -18,6 +18,7 @@
 #include <torch/version.h>
 
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <memory>
 #endif

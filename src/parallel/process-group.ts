@@ -6,12 +6,12 @@
  *
  * Failures are typed: {@link DistUnavailableError} when the addon was built without Gloo (or is missing), and
  * {@link DistError} for a missing peer at init, a peer that died, or a timeout; the message names the ranks on this
- * host that are gone (each rank's pid and host are exchanged at init).
+ * host that are gone (each rank's pid and host are exchanged at init); a bad argument is a ValueError.
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { loadTorchAddon, NATIVE_HOW_TO } from '../engine/torch/addon.js';
-import { GmmsegError } from '../errors.js';
+import { GmmsegError, ValueError } from '../errors.js';
 
 /** Element arrays a collective accepts (float32 buckets, float64 statistics, int32 counts). */
 export type DistArray = Float32Array | Float64Array | Int32Array;
@@ -169,8 +169,10 @@ export class ProcessGroup {
     }
   }
 
-  private failure(what: string, e: unknown): DistError {
-    if (e instanceof GmmsegError) return e instanceof DistError ? e : new DistError(e.message);
+  private failure(what: string, e: unknown): GmmsegError {
+    if (e instanceof GmmsegError) return e;
+    // a bad argument (array type, reduce op, root) is the caller's mistake, not a peer's
+    if (e instanceof TypeError || e instanceof RangeError) return new ValueError(`${what}: ${e.message}`);
     const lost = this.lostRanksSettled();
     const who = lost.length
       ? `lost rank ${lost.join(', ')}`
