@@ -23,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { engineSummary, initEngine, parseEngineName } from '../src/engine/engine.js';
 import { threadCount } from '../src/engine/torch/init.js';
 import { wantsNativeBackpropInput } from '../src/engine/wasm-kernels.js';
-import { createRng, normal, randInt, type Rng } from '../src/random.js';
+import { createRng } from '../src/random.js';
+import { createBenchNet } from './bench-net.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -49,55 +50,8 @@ if (
 const engineArg = flag('--engine');
 const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
 
-const [BATCH, SIZE, CLASSES, DECODER, LABEL_SIZE] = [4, 256, 19, 64, 64];
-const STAGES = [32, 64, 128, 256];
-
-interface Conv {
-  w: tf.Variable;
-  b: tf.Variable;
-}
-
-/** He-normal conv kernel [k, k, cin, cout] and a zero bias. */
-function conv(rng: Rng, k: number, cin: number, cout: number): Conv {
-  const scale = Math.sqrt(2 / (k * k * cin));
-  const values = Float32Array.from({ length: k * k * cin * cout }, () => normal(rng) * scale);
-  return { w: tf.variable(tf.tensor4d(values, [k, k, cin, cout])), b: tf.variable(tf.zeros([cout])) };
-}
-
-function apply(c: Conv, x: tf.Tensor4D, stride = 1): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, c.w as tf.Tensor4D, stride, 'same'), c.b) as tf.Tensor4D;
-}
-
 const rng = createRng(7);
-const encoder = STAGES.map((ch, i) => [conv(rng, 3, i === 0 ? 3 : STAGES[i - 1]!, ch), conv(rng, 3, ch, ch)] as const);
-const lateral16 = conv(rng, 1, STAGES[3]!, DECODER);
-const lateral4 = conv(rng, 1, STAGES[1]!, DECODER);
-const fuse = conv(rng, 3, DECODER, DECODER);
-const classifier = conv(rng, 1, DECODER, CLASSES);
-
-const x = tf.tensor4d(
-  Float32Array.from({ length: BATCH * SIZE * SIZE * 3 }, () => normal(rng)),
-  [BATCH, SIZE, SIZE, 3],
-);
-const labels = tf.tidy(() => {
-  const ids = Int32Array.from({ length: BATCH * LABEL_SIZE * LABEL_SIZE }, () => randInt(rng, CLASSES));
-  return tf.oneHot(tf.tensor1d(ids, 'int32'), CLASSES);
-});
-
-function loss(): tf.Scalar {
-  const feats: tf.Tensor4D[] = [];
-  let h: tf.Tensor4D = x;
-  for (const [down, same] of encoder) {
-    h = tf.relu(apply(down, h, 2));
-    h = tf.relu(apply(same, h));
-    feats.push(h);
-  }
-  const top = tf.image.resizeBilinear(apply(lateral16, feats[3]!), [LABEL_SIZE, LABEL_SIZE], false, true);
-  let d = tf.relu(tf.add(top, apply(lateral4, feats[1]!)) as tf.Tensor4D);
-  d = tf.relu(apply(fuse, d));
-  const logits = tf.reshape(apply(classifier, d), [-1, CLASSES]);
-  return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-}
+const { loss, BATCH, SIZE } = createBenchNet(rng);
 
 const optimizer = tf.train.adam(1e-3);
 function step(): number {

@@ -36,7 +36,9 @@ function torchConfigFromPython() {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
       });
-      return { source: `${py} (torch ${JSON.parse(out).variables.torch_version})`, gypi: out };
+      const v = JSON.parse(out).variables;
+      const dist = v.torch_dist ? `, collectives: ${v.torch_dist}` : ', no collectives: install libgloo-dev for them';
+      return { source: `${py} (torch ${v.torch_version}${dist})`, gypi: out };
     } catch {
       /* try the next one */
     }
@@ -47,15 +49,21 @@ function torchConfigFromPython() {
 function torchConfigFromSystem() {
   const inc = '/usr/include/torch/csrc/api/include';
   if (!existsSync(inc)) return undefined;
+  // The c10d collectives need the Gloo headers (Debian: libgloo-dev).
+  const gloo = existsSync('/usr/include/gloo/config.h');
   const vars = {
     torch_include_dirs: ['/usr/include', inc],
-    torch_defines: ['_GLIBCXX_USE_CXX11_ABI=1'],
+    torch_defines: ['_GLIBCXX_USE_CXX11_ABI=1', ...(gloo ? ['USE_C10D_GLOO', 'GMMSEG_DIST=1'] : [])],
     torch_libraries: ['-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10', '-Wl,--as-needed'],
     torch_ldflags: [],
     torch_version: 'system',
     torch_cuda: 0,
+    torch_dist: gloo ? 'gloo' : '',
   };
-  return { source: 'system libtorch-dev', gypi: JSON.stringify({ variables: vars }, null, 2) };
+  return {
+    source: `system libtorch-dev${gloo ? ', collectives: gloo' : ', no collectives: install libgloo-dev for them'}`,
+    gypi: JSON.stringify({ variables: vars }, null, 2),
+  };
 }
 
 function nodeGyp() {

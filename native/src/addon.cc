@@ -222,6 +222,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setDevice", Napi::Function::New(env, SetDevice));
+  RegisterDist(env, exports);
   return exports;
 }
 

@@ -69,6 +69,9 @@ struct Registrar {
   }
 };
 
+/** Adds the dist* collectives (native/src/dist.cc) to the exports when built with Gloo; nothing otherwise. */
+void RegisterDist(Napi::Env env, Napi::Object exports);
+
 /** The device tensors live on (CPU, or CUDA when built against a CUDA libtorch and selected). */
 at::Device& device();
 

@@ -189,6 +189,13 @@ export const TRAIN_OPTIONS = {
   resume: option(path('<checkpoint>'), 'continue from a checkpoint file'),
   skipBad: toggle('leave out unreadable or inconsistent samples (reported)'),
   heldOut: option(textList('<names>'), 'classes held out by camvid-heldout (default: Pedestrian,Bicyclist)'),
+  nproc: option(
+    integer({ min: 1, max: 256 }),
+    'data-parallel: start N local workers (threads split between them); with torchrun variables set (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) this process is one worker',
+  ),
+  distTimeout: option(positiveInt('<s>'), 'data-parallel: rendezvous and collective timeout, seconds', {
+    default: 600,
+  }),
 };
 
 /** The training config flags of `gmmseg train` (`--steps`, `--crop-size`, …): overrides of DEFAULT_TRAIN_CONFIG. */

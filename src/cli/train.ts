@@ -31,6 +31,9 @@ import {
   TRAINING_CONFIG_OPTIONS,
 } from './options.js';
 import { createProgress, type Progress } from './progress.js';
+import { parseLaunchEnv, type LaunchEnv } from '../parallel/launch-env.js';
+import { ProcessGroup } from '../parallel/process-group.js';
+import { runLocalWorkers, threadsPerWorker } from './train-workers.js';
 
 /** Every flag of `gmmseg train`. */
 const TRAIN_TABLE = { ...TRAIN_OPTIONS, ...TRAIN_CONFIG_OPTIONS, ...ENGINE_OPTIONS };
@@ -69,9 +72,24 @@ async function prepareOutputs(flags: TrainValues, io: CommandIo): Promise<string
   return ckPath;
 }
 
-async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
-  const ckPath = await prepareOutputs(flags, io);
+/** Output of a worker of rank ≠ 0: errors only (rank 0 alone writes logs, checkpoints and the model). */
+function quietIo(io: CommandIo): CommandIo {
+  return { ...io, out: () => undefined };
+}
+
+async function runTrain(flags: TrainValues, parentIo: CommandIo): Promise<void> {
+  const launch = parseLaunchEnv();
+  if (!launch && flags.nproc !== undefined && flags.nproc > 1) {
+    await prepareOutputs(flags, parentIo);
+    return runLocalWorkers(flags.nproc, process.argv.slice(1), parentIo);
+  }
+  // several workers on one machine share its cores (torchrun sets LOCAL_WORLD_SIZE): split them unless told
+  if (launch && !process.env['GMMSEG_THREADS'])
+    process.env['GMMSEG_THREADS'] = String(threadsPerWorker(launch.localWorldSize));
+  const io = launch && launch.rank !== 0 ? quietIo(parentIo) : parentIo;
+  const ckPath = launch && launch.rank !== 0 ? checkpointPath(flags) : await prepareOutputs(flags, io);
   const engine = await startEngine(flags.engine);
+  const group = launch ? joinGroup(launch, flags, io) : undefined;
   const trainOverrides = given(flags, TRAINING_CONFIG_OPTIONS) as Partial<TrainConfig>;
   const resumed = flags.resume
     ? await resumeFromCheckpoint(await readModelFile(flags.resume), trainOverrides, `--resume ${flags.resume}`)
@@ -129,6 +147,7 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
         lastCheckpoint = { file: ckPath, step: s.step };
       },
       onEvent: (e) => reportEvent(e, { io, progress, cfg, startStep }),
+      ...(group ? { group } : {}),
     });
     progress.stop();
     const metrics: Record<string, unknown> = { trainSeconds: run.trainSeconds, steps: cfg.steps, dataset: train.name };
@@ -136,12 +155,22 @@ async function runTrain(flags: TrainValues, io: CommandIo): Promise<void> {
     if (val && valMiou !== undefined) Object.assign(metrics, { valDataset: val.name, valMiou });
     const calibration = run.calibration ? calibrationRecord(run.calibration) : undefined;
     const file = segModelToFile(run.state.model, { train: cfg, metrics, ...(calibration ? { calibration } : {}) });
-    await writeModelFile(flags.out, file);
+    if (!launch || launch.rank === 0) await writeModelFile(flags.out, file);
+    group?.destroy();
   } catch (e) {
     progress.stop();
     throw withCheckpointHint(e, lastCheckpoint, ckPath);
   }
   io.out(`wrote ${flags.out} and ${ckPath}\n`);
+}
+
+/** Joins the job's process group (torchrun variables); rank 0 says so. */
+function joinGroup(launch: LaunchEnv, flags: TrainValues, io: CommandIo): ProcessGroup {
+  const where = `${launch.masterAddr}:${launch.masterPort}`;
+  io.out(`gmmseg train: rank ${launch.rank} of ${launch.worldSize} joining ${where} (gloo)\n`);
+  const group = ProcessGroup.init({ ...launch, timeoutMs: flags.distTimeout * 1000 });
+  io.out(`gmmseg train: ${launch.worldSize} workers joined; global batch = ${launch.worldSize} × batch × accumulate\n`);
+  return group;
 }
 
 /**

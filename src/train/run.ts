@@ -3,6 +3,10 @@
  * an async handler: this module never writes files), periodic and final validation, and the final threshold
  * calibration of the head's primary anomaly score at `INLIER_TPR`. Progress goes out as typed events. `gmmseg train`,
  * the GMM-vs-softmax experiment and the benchmarks all train through {@link runTraining}.
+ *
+ * Data parallel (`group`): rank 0's state is broadcast and verified first, every step is the same on every rank
+ * (`trainStep`), checkpoints are handed out on rank 0 only (the others wait at a barrier); validation, refit and
+ * calibration run on every rank (same model, same result) so no rank waits on another's evaluation.
  */
 import type { Dataset } from '../data/sample.js';
 import type { PredictOptions } from '../infer/predict.js';
@@ -13,6 +17,8 @@ import { evaluateModel, type EvalResult } from './evaluate.js';
 import { refitGmmHead, type RefitReport } from './refit-head.js';
 import { buildFrozenCache } from './frozen-cache.js';
 import type { TrainConfig } from './train-config.js';
+import type { Collective } from './data-parallel.js';
+import { syncInitialState } from './sync-state.js';
 import { trainStep, type StepLosses, type TrainState } from './trainer.js';
 
 /** Progress of a run. */
@@ -39,6 +45,8 @@ export interface TrainRunOptions {
   /** Called every `config.checkpointEvery` steps and once at the end with the state to save. */
   onCheckpoint?: (state: TrainState) => Promise<void>;
   onEvent?: (e: RunEvent) => void;
+  /** Data-parallel process group (every rank calls runTraining with the same options). */
+  group?: Collective;
 }
 
 /** What a run produced. */
@@ -71,6 +79,13 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   const head = opts.state.model.head.kind;
   const t0 = performance.now();
   let state = opts.state;
+  const group = opts.group;
+  if (group) syncInitialState(group, state);
+  const checkpoint = async (s: TrainState): Promise<void> => {
+    if (!opts.onCheckpoint) return;
+    if (!group || group.rank === 0) await opts.onCheckpoint(s);
+    group?.barrier();
+  };
   let finalLoss = NaN;
   let validation: { step: number; result: EvalResult } | undefined;
   const validate = async (): Promise<EvalResult | undefined> => {
@@ -81,13 +96,13 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
     return validation.result;
   };
   while (state.step < cfg.steps) {
-    const r = await trainStep(state, data, cfg);
+    const r = await trainStep(state, data, cfg, group);
     state = r.state;
     finalLoss = r.losses.loss;
     const seconds = (performance.now() - t0) / 1000;
     emit({ kind: 'step', head, step: state.step, total: cfg.steps, losses: r.losses, seconds });
     const every = (n: number): boolean => n > 0 && state.step % n === 0;
-    if (opts.onCheckpoint && every(cfg.checkpointEvery)) await opts.onCheckpoint(state);
+    if (every(cfg.checkpointEvery)) await checkpoint(state);
     if (opts.validation && every(cfg.validateEvery)) {
       emit({ kind: 'validation', step: state.step, result: (await validate()) as EvalResult });
     }
@@ -111,6 +126,6 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   const finalValidation = await validate();
   if (finalValidation) out.validation = finalValidation;
   if (opts.calibration) out.calibration = await calibratePrimary(state.model, opts.calibration, predict);
-  if (opts.onCheckpoint) await opts.onCheckpoint(state);
+  await checkpoint(state);
   return out;
 }

@@ -7,6 +7,13 @@
  * learning rate (decoder and head ×headLrMultiplier, backbone/encoder ×1, no decay on backbone norms); then, without
  * gradient, the GMM memory enqueue and the M-step every N steps. Everything depends only on (config, state), so
  * a run resumed from a checkpoint continues exactly as an uninterrupted one.
+ *
+ * Data parallel (a process group of N ranks, `data-parallel.ts`): a step has A·N micro-batches (A = accumulateSteps
+ * per rank) and rank r runs global micro-batches r·A … r·A + A − 1 of the same seeded order; gradients, losses, the
+ * batch-norm statistics and the GMM captures are combined over ranks so that every rank takes the same step as one
+ * process accumulating A·N micro-batches. With several micro-batches per step, every micro-batch starts from the
+ * step's batch-norm running statistics and the step adds the mean of their updates (one update per optimizer step,
+ * independent of how the micro-batches are spread over ranks).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/sample.js';
@@ -22,6 +29,8 @@ import { batchIndices, mixSeed } from './data-order.js';
 import { polyLr } from './schedule.js';
 import type { TrainConfig } from './train-config.js';
 import { IGNORE_INDEX } from '../constants.js';
+import { allReduceGradients, allReduceLosses, gatherCaptures, type Collective } from './data-parallel.js';
+import { BnAverager } from './bn-average.js';
 
 /** Everything that changes during training. */
 export interface TrainState {
@@ -71,11 +80,15 @@ export function paramGroups(cfg: TrainConfig): (name: string) => ParamGroup {
   };
 }
 
-/** One optimizer step. The input state is consumed (variables and the GMM memory advance in place). */
+/**
+ * One optimizer step. The input state is consumed (variables and the GMM memory advance in place). With `group`
+ * (data parallel), every rank of the group calls it with the same state and takes the same step.
+ */
 export async function trainStep(
   state: TrainState,
   data: TrainData,
   cfg: TrainConfig,
+  group?: Collective,
 ): Promise<{ state: TrainState; losses: StepLosses }> {
   const lr = polyLr(
     {
@@ -88,19 +101,23 @@ export async function trainStep(
     },
     state.step,
   );
+  const ranks = group?.worldSize ?? 1;
+  const rank = group?.rank ?? 0;
+  const micros = cfg.accumulateSteps * ranks;
   const vars = trainableVariables(state.model);
   const byTfName = new Map(Object.entries(vars).map(([k, v]) => [v.name, k]));
   const sums: Record<string, tf.Tensor> = {};
-  const captures: HeadCapture[] = [];
-  let seg = 0;
-  let con = 0;
-  let total = 0;
-  for (let micro = 0; micro < cfg.accumulateSteps; micro++) {
-    const out = await microStep(state, data, cfg, micro, Object.values(vars));
+  let captures: HeadCapture[] = [];
+  const bn = micros > 1 ? new BnAverager(state.model.extractor.state) : undefined;
+  const local = { seg: 0, con: 0, total: 0 };
+  for (let m = 0; m < cfg.accumulateSteps; m++) {
+    bn?.restore();
+    const out = await microStep(state, data, cfg, rank * cfg.accumulateSteps + m, micros, Object.values(vars));
+    bn?.record();
     if (out.capture) captures.push(out.capture);
-    seg += out.segLoss / cfg.accumulateSteps;
-    con += out.contrastLoss / cfg.accumulateSteps;
-    total += out.loss / cfg.accumulateSteps;
+    local.seg += out.segLoss / micros;
+    local.con += out.contrastLoss / micros;
+    local.total += out.loss / micros;
     for (const [tfName, g] of Object.entries(out.grads)) {
       const name = byTfName.get(tfName) as string;
       const prev = sums[name];
@@ -109,17 +126,18 @@ export async function trainStep(
       g.dispose();
     }
   }
+  const { seg, con, total } = group ? allReduceLosses(group, local) : local;
   if (!Number.isFinite(total)) {
     Object.values(sums).forEach((t) => t.dispose());
+    bn?.dispose();
     throw new TrainingDivergedError(state.step, total);
   }
+  if (group) allReduceGradients(group, sums);
+  bn?.finish(micros, group);
   const grads = Object.fromEntries(
-    Object.entries(sums).map(([k, g]) => [
-      k,
-      cfg.accumulateSteps === 1 ? g : tf.tidy(() => tf.div(g, cfg.accumulateSteps)),
-    ]),
+    Object.entries(sums).map(([k, g]) => [k, micros === 1 ? g : tf.tidy(() => tf.div(g, micros))]),
   );
-  if (cfg.accumulateSteps !== 1) Object.values(sums).forEach((t) => t.dispose());
+  if (micros !== 1) Object.values(sums).forEach((t) => t.dispose());
   const optimizer = adamwStep(
     vars,
     grads,
@@ -130,8 +148,10 @@ export async function trainStep(
   );
   Object.values(grads).forEach((t) => t.dispose());
   let model = state.model;
-  if (model.head.kind === 'gmm')
+  if (model.head.kind === 'gmm') {
+    if (group) captures = gatherCaptures(group, captures);
     model = { ...model, head: { kind: 'gmm', state: advanceHead(model.head.state, captures).state } };
+  }
   return {
     state: { step: state.step + 1, model, optimizer },
     losses: { loss: total, segLoss: seg, contrastLoss: con, learningRate: lr },
@@ -143,11 +163,12 @@ async function microStep(
   data: TrainData,
   cfg: TrainConfig,
   micro: number,
+  micros: number,
   varList: tf.Variable[],
 ): Promise<{ grads: tf.NamedTensorMap; loss: number; segLoss: number; contrastLoss: number; capture?: HeadCapture }> {
   const rng = createRng(mixSeed(cfg.seed, state.step, micro, 1));
   const n = data.frozen ? data.frozen.length : data.dataset.length;
-  const indices = batchIndices(cfg.seed, state.step, micro, cfg.batchSize, cfg.accumulateSteps, n);
+  const indices = batchIndices(cfg.seed, state.step, micro, cfg.batchSize, micros, n);
   const ctx = { training: true, seed: mixSeed(cfg.seed, state.step, micro, 2) };
   const { extractor, head } = state.model;
   let input: {

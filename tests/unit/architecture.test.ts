@@ -17,10 +17,11 @@ const ALLOWED: Record<string, string[]> = {
   metrics: [],
   model: ['gmm', 'nn'],
   infer: ['model', 'gmm', 'nn', 'data', 'metrics'],
-  train: ['engine', 'gmm', 'nn', 'data', 'metrics', 'model', 'infer'],
+  parallel: ['engine'],
+  train: ['engine', 'gmm', 'nn', 'data', 'metrics', 'model', 'infer', 'parallel'],
   report: ['data', 'metrics', 'gmm', 'model', 'infer', 'train'],
   server: ['engine', 'data', 'metrics', 'model', 'infer'],
-  cli: ['engine', 'gmm', 'nn', 'data', 'metrics', 'model', 'infer', 'train', 'report', 'server'],
+  cli: ['engine', 'gmm', 'nn', 'data', 'metrics', 'model', 'infer', 'train', 'report', 'server', 'parallel'],
   web: [],
 };
 
