@@ -1,6 +1,6 @@
 /**
  * `npm run bench:demo-recipe -- 'JSON'`: one GMM-vs-softmax experiment on DigitScenes with the recipe given as JSON
- * (extractor, training-config and GMM overrides, heads, digit scale, image counts), to try demo recipes without
+ * (extractor, training-config and GMM overrides, heads, digit scale and count, image counts), to try demo recipes without
  * editing `gmmseg demo`. Prints the loss every 25 steps with wall and process-CPU seconds (CPU time is the steadier
  * figure on a shared machine), the summary table and per-class IoU. Defaults: the demo's quick data (120 train /
  * 30 test / 30 anomaly images, digits 2–3.5 × 28 px), 200 steps of batch 8 × 128², lr 1e-3 (×10 decoder and head).
@@ -21,6 +21,8 @@ interface Recipe {
   gmm?: Record<string, unknown>;
   heads?: HeadKind[];
   digitScale?: [number, number];
+  /** Digits per scene, inclusive range (DigitScenes default [1, 4]). */
+  digitsPerImage?: [number, number];
   trainImages?: number;
   testImages?: number;
   seed?: number;
@@ -52,7 +54,8 @@ async function main(): Promise<void> {
   const digitScale = r.digitScale ?? [2.0, 3.5];
   const testCount = r.testImages ?? 30;
   const trainCount = r.trainImages ?? 120;
-  const scenes = await buildDigitScenes({ seed, trainCount, testCount, anomalyCount: testCount, digitScale });
+  const scene = { digitScale, ...(r.digitsPerImage ? { digitsPerImage: r.digitsPerImage } : {}) };
+  const scenes = await buildDigitScenes({ seed, trainCount, testCount, anomalyCount: testCount, ...scene });
   const calibrationCount = Math.max(4, Math.floor(testCount / 2));
   const calibration = (
     await buildDigitScenes({
