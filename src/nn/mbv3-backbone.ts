@@ -147,13 +147,16 @@ export function checkMbv3Input(shape: readonly number[], fn: string): void {
  */
 export const MBV3_PREFIX_NODE = 'tower_0/MobilenetV3/expanded_conv_3/depthwise/depthwise';
 const PREFIX_STRIDE = 8;
-/** Input rows added on each side of a band of the prefix (≥ half its receptive field, a multiple of its stride). */
-const PREFIX_HALO = 64;
+/**
+ * Input rows added on each side of a band of the prefix: more than half its receptive field (35 px: 3×3 s2, 3×3,
+ * 3×3 s2, 3×3, 5×5 s2) plus the 'same' padding's offset, a multiple of its stride.
+ */
+const PREFIX_HALO = 32;
 /**
  * Largest input band the prefix runs on at once, pixels (B·rows·W): its stride-2 maps are the backbone's largest
- * (64 channels at a quarter of the input pixels: 512 MiB per map at 4000×4000); default 2^21 px.
+ * (64 channels at a quarter of the input pixels: 1 GiB per map at 4000×4000, 64 MiB per band); default 2^20 px.
  */
-export const MBV3_BAND_PIXELS = 1 << 21;
+export const MBV3_BAND_PIXELS = 1 << 20;
 
 /**
  * images [B, H, W, 3] float32 RGB 0..255 → one map per backbone scale, finest first: s8 [B, H/8, W/8, 192],

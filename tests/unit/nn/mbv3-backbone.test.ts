@@ -104,9 +104,9 @@ for (const [b, h, bandRows] of [
     const w = 64;
     const x = testImages(b, h, w, h + b);
     const whole = mbv3FrozenMaps(bb, x);
-    // bandPixels = B·W·8·(band rows + 2·halo rows): bands of `bandRows` output rows plus 64 input rows each side
-    const banded = mbv3FrozenMaps(bb, x, b * w * 8 * (bandRows + 16));
-    const prefix = mbv3PrefixBands(bb, x, b * w * 8 * (bandRows + 16));
+    // bandPixels = B·W·8·(band rows + 2·halo rows): bands of `bandRows` output rows plus 32 input rows each side
+    const banded = mbv3FrozenMaps(bb, x, b * w * 8 * (bandRows + 8));
+    const prefix = mbv3PrefixBands(bb, x, b * w * 8 * (bandRows + 8));
     assert.deepEqual(prefix.shape, [b, h / 8, w / 8, 72]);
     const onePass = bb.model.execute(x, MBV3_PREFIX_NODE) as tf.Tensor4D;
     expectClose(prefix.dataSync(), onePass.dataSync(), { rtol: 1e-5, atol: 1e-4 }, 'prefix map');
