@@ -4,8 +4,9 @@
  * engine (default: the fastest available, `GMMSEG_ENGINE`), then of the same network in PyTorch
  * (bench/train_step_torch.py, run by Debian's /usr/bin/python3 or `GMMSEG_TORCH_PYTHON`, with the same thread count
  * and device) in the same run, and their ratio. `--json` prints `{"engine","stepMs","torchStepMs","ratio"}`.
- * `--leak-steps N` then runs N more steps and reports tfjs tensor count and process RSS after warm-up and at the end
- * (the no-leak check of the native engine over 10 000 steps).
+ * `--leak-steps N` then runs N more steps and reports tfjs tensors, the engine's live tensors and process RSS after
+ * warm-up (the `--warmup` and timed steps) and at the end (the no-leak check of the native engine over 10 000 steps;
+ * target: RSS growth ≤ 5 %); `--json` then adds `"rssStartMiB","rssEndMiB"` and a `leak` object with RSS samples.
  *
  * Network (NHWC, batch 4 × 256 × 256 × 3, random inputs and labels, fixed seeds):
  *   encoder: four stages of [3×3 conv stride 2 + ReLU, 3×3 conv stride 1 + ReLU] with 32/64/128/256 channels
@@ -66,33 +67,59 @@ for (let i = 0; i < warmup; i++) step();
 const times = Array.from({ length: steps }, () => step()).sort((a, b) => a - b);
 const stepMs = times[Math.floor(times.length / 2)] as number;
 
-/** Memory after warm-up and after `leakSteps` more steps (tensor count must not grow; RSS must level off). */
+/** One RSS sample of the leak run: after `step` leak steps. */
+interface RssSample {
+  step: number;
+  rssMiB: number;
+}
+
+/**
+ * Memory after warm-up and after `leakSteps` more steps: tfjs tensors and the engine's live native tensors must not
+ * grow, RSS must stay flat (sampled ten times along the way; each sample is also printed to stderr).
+ */
 function leakCheck():
   | {
       steps: number;
       tensorsBefore: number;
       tensorsAfter: number;
+      nativeBefore: number;
+      nativeAfter: number;
       rssMiBBefore: number;
       rssMiBAfter: number;
       rssMiBMax: number;
+      samples: RssSample[];
     }
   | undefined {
   if (leakSteps === 0) return undefined;
   const rss = (): number => process.memoryUsage().rss / 2 ** 20;
+  const native = (): number => tf.engine().backend.numDataIds();
   const tensorsBefore = tf.memory().numTensors;
+  const nativeBefore = native();
   const rssMiBBefore = rss();
   let rssMiBMax = rssMiBBefore;
-  for (let i = 0; i < leakSteps; i++) {
+  const samples: RssSample[] = [{ step: 0, rssMiB: rssMiBBefore }];
+  const every = Math.max(1, Math.floor(leakSteps / 10));
+  const t0 = performance.now();
+  for (let i = 1; i <= leakSteps; i++) {
     step();
     if (i % 100 === 0) rssMiBMax = Math.max(rssMiBMax, rss());
+    if (i % every === 0 || i === leakSteps) {
+      samples.push({ step: i, rssMiB: rss() });
+      const s = ((performance.now() - t0) / 1000).toFixed(0);
+      console.error(`bench:train leak: step ${i}/${leakSteps}  RSS ${rss().toFixed(0)} MiB  (${s} s)`);
+    }
   }
+  const rssMiBAfter = rss();
   return {
     steps: leakSteps,
     tensorsBefore,
     tensorsAfter: tf.memory().numTensors,
+    nativeBefore,
+    nativeAfter: native(),
     rssMiBBefore,
-    rssMiBAfter: rss(),
-    rssMiBMax,
+    rssMiBAfter,
+    rssMiBMax: Math.max(rssMiBMax, rssMiBAfter),
+    samples,
   };
 }
 const leak = leakCheck();
@@ -131,7 +158,15 @@ const torchStepMs = torchReference();
 const ratio = torchStepMs === undefined ? null : stepMs / torchStepMs;
 
 if (json)
-  console.log(JSON.stringify({ engine, stepMs, torchStepMs: torchStepMs ?? null, ratio, ...(leak ? { leak } : {}) }));
+  console.log(
+    JSON.stringify({
+      engine,
+      stepMs,
+      torchStepMs: torchStepMs ?? null,
+      ratio,
+      ...(leak ? { rssStartMiB: leak.rssMiBBefore, rssEndMiB: leak.rssMiBAfter, leak } : {}),
+    }),
+  );
 else {
   const backprop =
     engine === 'wasm'
@@ -149,6 +184,6 @@ else {
     console.log(`  PyTorch training step  ${torchStepMs.toFixed(1)} ms   → ratio ${ratio!.toFixed(2)} (target ≤ 1.3)`);
   if (leak)
     console.log(
-      `  ${leak.steps} more steps: tensors ${leak.tensorsBefore} → ${leak.tensorsAfter}; RSS ${leak.rssMiBBefore.toFixed(0)} → ${leak.rssMiBAfter.toFixed(0)} MiB (max ${leak.rssMiBMax.toFixed(0)})`,
+      `  ${leak.steps} more steps: tfjs tensors ${leak.tensorsBefore} → ${leak.tensorsAfter}; engine tensors ${leak.nativeBefore} → ${leak.nativeAfter}; RSS after warm-up ${leak.rssMiBBefore.toFixed(0)} MiB → at the end ${leak.rssMiBAfter.toFixed(0)} MiB (${(((leak.rssMiBAfter - leak.rssMiBBefore) / leak.rssMiBBefore) * 100).toFixed(1)} %, max ${leak.rssMiBMax.toFixed(0)})`,
     );
 }

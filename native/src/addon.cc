@@ -24,19 +24,76 @@ at::Device& device() {
 
 namespace {
 
-struct Box {
-  at::Tensor t;
+/** Whether TuneAllocator changed glibc malloc's settings. */
+bool allocatorTuned = false;
+
+/** Frees of a tensor storage at least this large check how much freed memory the allocator keeps. */
+constexpr size_t kTrimCheckBytes = size_t{64} << 20;
+/** Freed memory kept for reuse beyond this is returned to the OS (malloc_trim). */
+constexpr size_t kRetainBytes = size_t{256} << 20;
+
+/**
+ * The cap on retained memory: after a big tensor (≥ 64 MiB) is freed, when the allocator holds more than 256 MiB of
+ * free memory, its free pages go back to the OS. Without it a large image's maps (hundreds of MiB each, in an order
+ * that fragments the heap) left the process at 2–3× its live peak (a 4000×4000 backbone forward: 2.7 GB vs 1.4 GB
+ * untuned); training and ordinary images, whose tensors are smaller, never reach the check.
+ */
+void TrimAfterFree(size_t freedBytes) {
+#ifdef __GLIBC__
+  if (!allocatorTuned || freedBytes < kTrimCheckBytes) return;
+  if (mallinfo2().fordblks > kRetainBytes) malloc_trim(0);
+#endif
+}
+
+/**
+ * The tensors JavaScript holds, per Node environment (main thread or worker): slot i holds a tensor or is free. A
+ * handle is an External whose pointer value encodes (generation << 32 | slot); it carries no GC finalizer, because
+ * Node runs N-API finalizers only when the event loop turns: a synchronous loop of ops (a training loop) piled up one
+ * finalizer record per handle (≈200 bytes per op, 0.2 MiB per step of the bench network) until it returned. Tensors
+ * are released by free() — tfjs disposes every tensor through its backend — and the rest when the environment ends
+ * (a terminated worker's tensors are freed with it).
+ */
+struct Slots {
+  std::vector<at::Tensor> tensors;
+  std::vector<uint32_t> generation;
+  std::vector<uint32_t> unused;
 };
 
+struct SlotTag;  // handles point at nothing: the pointer value is the (generation, slot) pair
+
+Slots& SlotsOf(Napi::Env env) { return *env.GetInstanceData<Slots>(); }
+
 Napi::Value Wrap(Napi::Env env, at::Tensor t) {
-  return Napi::External<Box>::New(env, new Box{std::move(t)}, [](Napi::Env, Box* b) { delete b; });
+  Slots& s = SlotsOf(env);
+  uint32_t i;
+  if (s.unused.empty()) {
+    i = static_cast<uint32_t>(s.tensors.size());
+    s.tensors.push_back(std::move(t));
+    s.generation.push_back(1);
+  } else {
+    i = s.unused.back();
+    s.unused.pop_back();
+    s.tensors[i] = std::move(t);
+  }
+  uintptr_t bits = (static_cast<uintptr_t>(s.generation[i]) << 32) | i;
+  return Napi::External<SlotTag>::New(env, reinterpret_cast<SlotTag*>(bits));
+}
+
+/** The slot of a live handle, or -1 (not a handle of this environment, or already freed). */
+int64_t SlotOf(Napi::Env env, Napi::Value v) {
+  if (!v.IsExternal()) return -1;
+  uintptr_t bits = reinterpret_cast<uintptr_t>(v.As<Napi::External<SlotTag>>().Data());
+  uint32_t i = static_cast<uint32_t>(bits & 0xffffffffu);
+  Slots& s = SlotsOf(env);
+  if (i >= s.tensors.size() || s.generation[i] != static_cast<uint32_t>(bits >> 32) || !s.tensors[i].defined()) return -1;
+  return i;
 }
 
 at::Tensor& Unwrap(Napi::Env env, Napi::Value v) {
   if (!v.IsExternal()) throw Napi::TypeError::New(env, "gmmseg torch engine: expected a native tensor handle");
-  Box* b = v.As<Napi::External<Box>>().Data();
-  if (!b->t.defined()) throw Napi::Error::New(env, "gmmseg torch engine: tensor used after it was disposed");
-  return b->t;
+  int64_t i = SlotOf(env, v);
+  if (i < 0) throw Napi::Error::New(env, "gmmseg torch engine: tensor used after it was disposed");
+  return SlotsOf(env).tensors[i];
 }
 
 /** gmm::dtypeOf for a JS argument: its OpError as a JS TypeError with the engine's prefix. */
@@ -97,10 +154,26 @@ Napi::Value ToArray(const Napi::CallbackInfo& info) {
   }
 }
 
-/** free(handle): releases the tensor's memory now (the handle becomes invalid). */
+/** free(handle): releases the tensor's memory now (the handle becomes invalid; freeing it again does nothing). */
 Napi::Value Free(const Napi::CallbackInfo& info) {
-  if (info[0].IsExternal()) info[0].As<Napi::External<Box>>().Data()->t.reset();
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  int64_t i = SlotOf(env, info[0]);
+  if (i >= 0) {
+    Slots& s = SlotsOf(env);
+    at::Tensor& t = s.tensors[i];
+    size_t last = t.has_storage() && t.storage().use_count() == 1 ? t.storage().nbytes() : 0;
+    t.reset();
+    TrimAfterFree(last);
+    if (++s.generation[i] == 0) s.generation[i] = 1;
+    s.unused.push_back(static_cast<uint32_t>(i));
+  }
+  return env.Undefined();
+}
+
+/** liveTensors() → the number of tensors this environment holds (allocated and not yet freed). */
+Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
+  Slots& s = SlotsOf(info.Env());
+  return Napi::Number::New(info.Env(), static_cast<double>(s.tensors.size() - s.unused.size()));
 }
 
 /** run(kernelName, inputs[], attrs) → [handle, shape, dtype, handle, shape, dtype, …]. */
@@ -199,7 +272,8 @@ Napi::Value SetDevice(const Napi::CallbackInfo& info) {
  * Keeps freed tensor memory in the process for reuse instead of returning it to the OS: with glibc's defaults every
  * tensor of 32 MiB or more is a fresh mmap whose pages fault in again on first touch, and on VMs with proactive memory
  * reclaim those faults cost more than the op (measured: a [65536, 128] concat 63–165 ms → 6 ms; the GMM head's
- * log-density 142 → 25 ms). Memory stays at the working set's peak. GMMSEG_MALLOC_TUNING=0 keeps glibc's defaults.
+ * log-density 142 → 25 ms). The retained memory is capped by {@link TrimAfterFree}. GMMSEG_MALLOC_TUNING=0 keeps
+ * glibc's defaults.
  */
 void TuneAllocator() {
   const char* v = std::getenv("GMMSEG_MALLOC_TUNING");
@@ -207,14 +281,17 @@ void TuneAllocator() {
 #ifdef __GLIBC__
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  allocatorTuned = true;
 #endif
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneAllocator();
+  env.SetInstanceData(new Slots());
   exports.Set("fromArray", Napi::Function::New(env, FromArray));
   exports.Set("toArray", Napi::Function::New(env, ToArray));
   exports.Set("free", Napi::Function::New(env, Free));
+  exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("kernels", Napi::Function::New(env, Kernels));
   exports.Set("ops", Napi::Function::New(env, Ops));

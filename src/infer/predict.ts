@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resizeImageBilinear } from '../data/augment.js';
 import type { RgbImage } from '../data/sample.js';
 import { ValueError } from '../errors.js';
-import { segForward, type SegModel } from '../model/seg-model.js';
+import { headOutputs, segForward, type SegModel, type SegOutputs } from '../model/seg-model.js';
 import { pixelOutputs, upsampledBands, type BandSource, type PixelOutputOptions } from './pixel-outputs.js';
 
 /** Anomaly scores a user can compare (higher = more anomalous). */
@@ -109,11 +109,35 @@ function forwardMaps(model: SegModel, inputs: readonly RgbImage[]): tf.Tensor4D[
   const data = new Float32Array(inputs.length * h * w * 3);
   inputs.forEach((im, b) => data.set(im.data, b * h * w * 3));
   const x = tf.tensor4d(data, [inputs.length, h, w, 3]);
+  const { frozenForward, forwardFromFrozen } = model.extractor;
+  if (!frozenForward || !forwardFromFrozen) {
+    try {
+      const out = segForward(model, x);
+      return out.classScores ? [out.logits, out.classScores] : [out.logits];
+    } finally {
+      x.dispose();
+    }
+  }
+  // segForward's ops in steps, so the input (12 B per pixel) is freed before the decoder and head run
+  let maps: tf.Tensor4D[];
   try {
-    const out = segForward(model, x);
-    return out.classScores ? [out.logits, out.classScores] : [out.logits];
+    maps = frozenForward(x);
   } finally {
     x.dispose();
+  }
+  let feats: tf.Tensor4D;
+  try {
+    feats = forwardFromFrozen(maps, { training: false });
+  } finally {
+    tf.dispose(maps);
+  }
+  try {
+    const out = tf.tidy(
+      () => ({ ...headOutputs(model.head, feats) }) as unknown as tf.TensorContainer,
+    ) as unknown as SegOutputs;
+    return out.classScores ? [out.logits, out.classScores] : [out.logits];
+  } finally {
+    feats.dispose();
   }
 }
 

@@ -168,12 +168,27 @@ export function lightDecoderForward(dec: LightDecoder, maps: tf.Tensor4D[], ctx:
       });
       return relu ? tf.relu(z) : z;
     };
-    const laterals = maps.map((m, i) => resizeBilinear(block(m, `decoder.lateral${i}`), size));
-    let y = block(laterals.length === 1 ? (laterals[0] as tf.Tensor4D) : tf.concat(laterals, 3), 'decoder.fuse');
+    // Inference frees each stage's intermediates (conv, batch-norm steps) when the stage ends and its input once
+    // the next stage has it: a large image's stride-8 maps (128 channels) are then alive a few at a time, not ~15.
+    const stage = (f: () => tf.Tensor4D, input?: tf.Tensor4D | tf.Tensor4D[]): tf.Tensor4D => {
+      if (ctx.training) return f();
+      const out = tf.tidy(f);
+      if (input) tf.dispose(input);
+      return out;
+    };
+    const laterals = maps.map((m, i) => stage(() => resizeBilinear(block(m, `decoder.lateral${i}`), size)));
+    let y = stage(
+      () => block(laterals.length === 1 ? (laterals[0] as tf.Tensor4D) : tf.concat(laterals, 3), 'decoder.fuse'),
+      laterals,
+    );
     const dilations = contextDilations(config);
-    if (dilations.length > 0) y = contextForward(y, dilations, params, state, ctx.training, config.bnMomentum);
+    if (dilations.length > 0) {
+      const z = y;
+      y = stage(() => contextForward(z, dilations, params, state, ctx.training, config.bnMomentum), z);
+    }
     if (ctx.training && config.dropout > 0) y = dropout2d(y, config.dropout, ctx.seed as number);
-    return hasProjection(config) ? block(y, 'decoder.proj', config.projectionActivation !== 'none') : y;
+    const z = y;
+    return hasProjection(config) ? stage(() => block(z, 'decoder.proj', config.projectionActivation !== 'none'), z) : y;
   });
 }
 

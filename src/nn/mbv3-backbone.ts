@@ -141,15 +141,74 @@ export function checkMbv3Input(shape: readonly number[], fn: string): void {
 }
 
 /**
+ * The backbone's local prefix ends at this node: stride 8, 72 channels, the output of `expanded_conv_3`'s depthwise
+ * conv, just before the first squeeze-excite (a global mean over the whole image). Everything before it is
+ * convolutions and pointwise ops (receptive field 35 input px), everything after needs the whole image.
+ */
+export const MBV3_PREFIX_NODE = 'tower_0/MobilenetV3/expanded_conv_3/depthwise/depthwise';
+const PREFIX_STRIDE = 8;
+/**
+ * Input rows added on each side of a band of the prefix: more than half its receptive field (35 px: 3×3 s2, 3×3,
+ * 3×3 s2, 3×3, 5×5 s2) plus the 'same' padding's offset, a multiple of its stride.
+ */
+const PREFIX_HALO = 32;
+/**
+ * Largest input band the prefix runs on at once, pixels (B·rows·W): its stride-2 maps are the backbone's largest
+ * (64 channels at a quarter of the input pixels: 1 GiB per map at 4000×4000, 64 MiB per band); default 2^20 px.
+ */
+export const MBV3_BAND_PIXELS = 1 << 20;
+
+/**
  * images [B, H, W, 3] float32 RGB 0..255 → one map per backbone scale, finest first: s8 [B, H/8, W/8, 192],
  * (s16 [B, H/16, W/16, 528],) s32 [B, H/32, W/32, 480]. Runs with the gradient tape paused: the maps are constants.
+ * Inputs of more than `bandPixels` pixels (B·H·W) run the backbone's local prefix in bands of rows with a halo
+ * wider than its receptive field ({@link mbv3PrefixBands}), then the rest on the whole stride-8 map: equal to the
+ * one-pass forward up to float rounding, with the memory of the large early maps bounded by the band size.
  */
-export function mbv3FrozenMaps(bb: Mbv3Backbone, images: tf.Tensor4D): tf.Tensor4D[] {
+export function mbv3FrozenMaps(
+  bb: Mbv3Backbone,
+  images: tf.Tensor4D,
+  bandPixels: number = MBV3_BAND_PIXELS,
+): tf.Tensor4D[] {
   const fn = 'mbv3FrozenMaps';
   checkMbv3Input(images.shape, fn);
   if (images.dtype !== 'float32') throw new ValueError(`${fn}: argument 'images' must be float32, got ${images.dtype}`);
   const nodes = bb.scales.map((s) => MBV3_NODES[s].node);
-  return noGrad(() => tf.tidy(() => bb.model.execute(images, nodes) as tf.Tensor4D[]));
+  const [b, h, w] = images.shape;
+  if (b * h * w <= bandPixels) return noGrad(() => tf.tidy(() => bb.model.execute(images, nodes) as tf.Tensor4D[]));
+  return noGrad(() =>
+    tf.tidy(() => {
+      const prefix = mbv3PrefixBands(bb, images, bandPixels);
+      return bb.model.execute({ [MBV3_PREFIX_NODE]: prefix }, nodes) as tf.Tensor4D[];
+    }),
+  );
+}
+
+/**
+ * The prefix map [B, H/8, W/8, 72] computed in bands of output rows: each band's input rows plus
+ * {@link PREFIX_HALO} rows on each side (clamped to the image), its valid rows kept. Band edges are multiples of 8
+ * input rows, so every stride-2 layer sees the same sampling grid and 'same' padding as on the whole image.
+ */
+export function mbv3PrefixBands(bb: Mbv3Backbone, images: tf.Tensor4D, bandPixels: number): tf.Tensor4D {
+  const [b, h, w] = images.shape;
+  const rowsOut = h / PREFIX_STRIDE;
+  const bandRows = Math.max(1, Math.floor(bandPixels / (b * w * PREFIX_STRIDE)) - (2 * PREFIX_HALO) / PREFIX_STRIDE);
+  const parts: tf.Tensor4D[] = [];
+  for (let o0 = 0; o0 < rowsOut; o0 += bandRows) {
+    const o1 = Math.min(rowsOut, o0 + bandRows);
+    const i0 = Math.max(0, o0 * PREFIX_STRIDE - PREFIX_HALO);
+    const i1 = Math.min(h, o1 * PREFIX_STRIDE + PREFIX_HALO);
+    const part = tf.tidy(() => {
+      const band = tf.slice(images, [0, i0, 0, 0], [b, i1 - i0, w, 3]);
+      const out = bb.model.execute(band, MBV3_PREFIX_NODE) as tf.Tensor4D;
+      return tf.slice(out, [0, o0 - i0 / PREFIX_STRIDE, 0, 0], [b, o1 - o0, -1, -1]);
+    });
+    parts.push(part);
+  }
+  if (parts.length === 1) return parts[0] as tf.Tensor4D;
+  const all = tf.concat(parts, 1);
+  tf.dispose(parts);
+  return all;
 }
 
 /** Channels of each map returned for these scales. */

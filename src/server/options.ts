@@ -11,10 +11,11 @@ export const MIB = 1024 * 1024;
 
 /**
  * Default largest image, pixels: peak RSS of a whole-mode prediction (mbv3 + GMM, torch engine, `gmmseg predict`)
- * measured ≈ 0.33 GiB + 280 B per pixel (1.42 GB at 2000×2000, 2.50 GB at 2828×2828, 4.78 GB at 4000×4000; the
- * frozen backbone's transient activations dominate), so 6 Mpx keeps a request under ≈ 2 GB.
+ * measured 1 343 MiB at 2000×2000 and 1 926 MiB at 4000×4000, i.e. ≈ 1.12 GiB + 51 B per pixel (the backbone's local
+ * prefix in bands, intermediates freed per stage, the allocator's kept memory capped; before: 0.33 GiB + 280 B per
+ * pixel, 4.8 GB at 4000×4000), so 16 Mpx (4000×4000) keeps a request under 2 GiB.
  */
-export const DEFAULT_MAX_IMAGE_PIXELS = 6_000_000;
+export const DEFAULT_MAX_IMAGE_PIXELS = 16_000_000;
 
 /** Log levels of Fastify's pino logger ('silent' turns logging off). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -22,6 +22,8 @@ export interface TorchAddon {
   fromArray(values: Float32Array | Int32Array | Uint8Array, shape: readonly number[], dtype: string): Handle;
   toArray(h: Handle): Float32Array | Int32Array | Uint8Array;
   free(h: Handle): void;
+  /** Tensors this thread's engine holds (created and not yet freed). */
+  liveTensors(): number;
   /** Runs a kernel: returns [handle, shape, dtype] triples, flattened. */
   run(kernel: string, inputs: Handle[], attrs: object): unknown[];
   /** Names of the registered native ops. */

@@ -1,8 +1,10 @@
 /**
  * The frozen MobileNetV3 backbone read from the installed `@vladmandic/human` package: map shapes at two input
- * sizes, finite non-trivial values, batching equal to per-image runs, input checks, tensor hygiene.
+ * sizes, finite non-trivial values, batching equal to per-image runs, the prefix in bands of rows equal to one pass,
+ * input checks, tensor hygiene.
  *
- * Tolerance for batch vs per-image maps: rtol 1e-5, atol 1e-4 (same kernels, only the batch dimension differs).
+ * Tolerance for batch vs per-image and banded vs one-pass maps: rtol 1e-5, atol 1e-4 (same kernels, only the batch
+ * dimension or the number of rows differs).
  */
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,9 @@ import {
   disposeMbv3Backbone,
   loadMbv3Backbone,
   MBV3_NODES,
+  MBV3_PREFIX_NODE,
   mbv3FrozenMaps,
+  mbv3PrefixBands,
   type Mbv3Backbone,
 } from '../../../src/nn/mbv3-backbone.js';
 import { createRng, uniform } from '../../../src/random.js';
@@ -90,6 +94,29 @@ test('a batch of 2 gives the same maps as two single-image runs', () => {
   }
   tf.dispose([x, ...both]);
 });
+
+for (const [b, h, bandRows] of [
+  [1, 320, 4],
+  [2, 192, 5],
+  [1, 160, 40],
+] as const) {
+  test(`the prefix in bands of ${bandRows} rows (halo, clamped edges) gives the one-pass maps, batch ${b}, ${h}x64`, () => {
+    const w = 64;
+    const x = testImages(b, h, w, h + b);
+    const whole = mbv3FrozenMaps(bb, x);
+    // bandPixels = B·W·8·(band rows + 2·halo rows): bands of `bandRows` output rows plus 32 input rows each side
+    const banded = mbv3FrozenMaps(bb, x, b * w * 8 * (bandRows + 8));
+    const prefix = mbv3PrefixBands(bb, x, b * w * 8 * (bandRows + 8));
+    assert.deepEqual(prefix.shape, [b, h / 8, w / 8, 72]);
+    const onePass = bb.model.execute(x, MBV3_PREFIX_NODE) as tf.Tensor4D;
+    expectClose(prefix.dataSync(), onePass.dataSync(), { rtol: 1e-5, atol: 1e-4 }, 'prefix map');
+    banded.forEach((m, i) => {
+      assert.deepEqual(m.shape, whole[i]!.shape);
+      expectClose(m.dataSync(), whole[i]!.dataSync(), { rtol: 1e-5, atol: 1e-4 }, `scale ${i}`);
+    });
+    tf.dispose([x, prefix, onePass, ...whole, ...banded]);
+  });
+}
 
 test('sizes that are not multiples of 32, non-RGB images and wrong ranks are rejected with clear errors', () => {
   const bad = tf.zeros([1, 48, 64, 3]) as tf.Tensor4D;

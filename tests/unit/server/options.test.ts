@@ -4,10 +4,10 @@ import { ValueError } from '../../../src/errors.js';
 import { DEFAULT_SERVE_OPTIONS, formatBytes, parseServeOptions } from '../../../src/server/options.js';
 import { toHttpError } from '../../../src/server/errors.js';
 
-test('defaults: 20 MiB body, 6 Mpx, 8 waiting, 60 s, 20 s body, 1 worker recycled past 512 MiB, regions ≥ 1 px, 200 regions, no CORS, info logs', () => {
+test('defaults: 20 MiB body, 16 Mpx, 8 waiting, 60 s, 20 s body, 1 worker recycled past 512 MiB, regions ≥ 1 px, 200 regions, no CORS, info logs', () => {
   assert.deepEqual(DEFAULT_SERVE_OPTIONS, {
     maxBodyBytes: 20 * 1024 * 1024,
-    maxImagePixels: 6_000_000,
+    maxImagePixels: 16_000_000,
     queueSize: 8,
     requestTimeoutMs: 60_000,
     bodyTimeoutMs: 20_000,
