@@ -113,6 +113,23 @@ export class TieStream {
     this.neg.push(runFromSorted(negKeys.subarray(0, nn).sort(), nn));
   }
 
+  /**
+   * Everything added so far as one positive and one negative run (ascending keys; see `count-run.ts`), e.g. to send
+   * to other workers; the stream keeps them and goes on accumulating.
+   */
+  runs(): { pos: CountRun; neg: CountRun } {
+    return { pos: this.pos.collapse(), neg: this.neg.collapse() };
+  }
+
+  /**
+   * Adds runs taken from another stream's {@link TieStream.runs}: equal keys add their counts, so a stream fed the
+   * runs of several streams holds exactly the table of all their pixels, whatever the order.
+   */
+  addRuns(pos: CountRun, neg: CountRun): void {
+    this.pos.push(pos);
+    this.neg.push(neg);
+  }
+
   /** Positive (label 1) pixels added so far. */
   get numPos(): number {
     return this.pos.total;

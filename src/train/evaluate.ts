@@ -8,12 +8,18 @@
  * worker thread (`accumulate-worker.ts`) while the next image is predicted — so memory does not grow with per-pixel arrays of the
  * set and the three stages overlap. When both sets are given, have the same length and sample i of both holds the
  * same image bytes (e.g. `camvid-heldout` test and anomaly views), one forward serves both.
+ *
+ * Data parallel (`group`): each rank predicts images r, r + W, … of each set and the counts are reduced exactly
+ * (`eval-reduce.ts`), so every rank returns the single-process metrics; accumulation then stays on the calling
+ * thread (the counts must be reduced before the metrics are read).
  */
 import { availableParallelism } from 'node:os';
 import type { Dataset, RgbImage, Sample } from '../data/sample.js';
 import { predictImage, type PredictOptions, type Prediction } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
 import { AccumulatorThread, accumulated, type AccumulatedSets } from './accumulate-worker.js';
+import type { Collective } from './data-parallel.js';
+import { shardByRank } from './eval-reduce.js';
 import { EvalAccumulator, type EvalResult } from './eval-accumulator.js';
 import { prefetch } from './prefetch.js';
 
@@ -54,6 +60,8 @@ export interface EvalRunOptions {
    */
   worker?: boolean;
   onProgress?: EvalProgress;
+  /** Data-parallel process group: shard the sets by rank and reduce the counts (module comment). */
+  group?: Collective;
 }
 
 /** Runs the model over every sample of `dataset`. */
@@ -62,8 +70,10 @@ export async function evaluateModel(
   dataset: Dataset,
   opts: PredictOptions,
   onProgress: EvalProgress = () => undefined,
+  group?: Collective,
 ): Promise<EvalResult> {
-  return (await evaluateSets(model, { closedSet: dataset }, opts, { onProgress })).closedSet as EvalResult;
+  const run: EvalRunOptions = group ? { onProgress, group } : { onProgress };
+  return (await evaluateSets(model, { closedSet: dataset }, opts, run)).closedSet as EvalResult;
 }
 
 /** Runs the model over both sets (see the module comment); the results are those of {@link evaluateModel} on each. */
@@ -73,16 +83,20 @@ export async function evaluateSets(
   opts: PredictOptions,
   run: EvalRunOptions = {},
 ): Promise<EvalSetsResult> {
-  const { closedSet, anomaly } = sets;
+  const { group } = run;
+  const shard = (ds: Dataset | undefined): Dataset | undefined => (ds && group ? shardByRank(ds, group) : ds);
+  const closedSet = shard(sets.closedSet);
+  const anomaly = shard(sets.anomaly);
   const C = model.classes.length;
   const keyed = [
     ...(closedSet ? [{ key: 'closed', name: closedSet.name }] : []),
     ...(anomaly ? [{ key: 'anomaly', name: anomaly.name }] : []),
   ];
-  const worker = run.worker ?? availableParallelism() >= 4;
-  const sink = worker ? new AccumulatorThread(keyed, C) : new LocalSink(keyed, C);
+  const worker = !group && (run.worker ?? availableParallelism() >= 4);
+  const sink = worker ? new AccumulatorThread(keyed, C) : new LocalSink(keyed, C, group);
+  const mine: EvalSets = { ...(closedSet ? { closedSet } : {}), ...(anomaly ? { anomaly } : {}) };
   try {
-    return { ...(await runSets(model, sets, opts, run, sink)), worker };
+    return { ...(await runSets(model, mine, opts, run, sink)), worker };
   } finally {
     await sink.close();
   }
@@ -95,16 +109,21 @@ interface Sink {
   close(): Promise<void>;
 }
 
-/** Accumulation on the calling thread. */
+/** Accumulation on the calling thread (reduced over `group`'s ranks before the metrics are read). */
 class LocalSink implements Sink {
   private readonly acc = new Map<string, EvalAccumulator>();
-  constructor(sets: { key: string; name: string }[], numClasses: number) {
+  constructor(
+    sets: { key: string; name: string }[],
+    numClasses: number,
+    private readonly group?: Collective,
+  ) {
     for (const s of sets) this.acc.set(s.key, new EvalAccumulator(s.name, numClasses));
   }
   async add(key: string, sample: Sample, p: Prediction): Promise<void> {
     (this.acc.get(key) as EvalAccumulator).add(sample, p);
   }
   async results(): Promise<AccumulatedSets> {
+    if (this.group) for (const a of this.acc.values()) a.reduceOver(this.group);
     return accumulated(this.acc);
   }
   async close(): Promise<void> {}

@@ -5,8 +5,9 @@
  * the GMM-vs-softmax experiment and the benchmarks all train through {@link runTraining}.
  *
  * Data parallel (`group`): rank 0's state is broadcast and verified first, every step is the same on every rank
- * (`trainStep`), checkpoints are handed out on rank 0 only (the others wait at a barrier); validation, refit and
- * calibration run on every rank (same model, same result) so no rank waits on another's evaluation.
+ * (`trainStep`), checkpoints are handed out on rank 0 only (the others wait at a barrier); validation and
+ * calibration are sharded by rank and their counts reduced exactly (`eval-reduce.ts`: every rank gets the
+ * single-process result); the refit runs on every rank (same model, same result).
  */
 import type { Dataset } from '../data/sample.js';
 import type { PredictOptions } from '../infer/predict.js';
@@ -91,7 +92,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   const validate = async (): Promise<EvalResult | undefined> => {
     if (!opts.validation) return undefined;
     if (validation?.step !== state.step) {
-      validation = { step: state.step, result: await evaluateModel(state.model, opts.validation, predict) };
+      validation = {
+        step: state.step,
+        result: await evaluateModel(state.model, opts.validation, predict, undefined, group),
+      };
     }
     return validation.result;
   };
@@ -125,7 +129,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
   if (frozen) out.frozen = frozen;
   const finalValidation = await validate();
   if (finalValidation) out.validation = finalValidation;
-  if (opts.calibration) out.calibration = await calibratePrimary(state.model, opts.calibration, predict);
+  if (opts.calibration) out.calibration = await calibratePrimary(state.model, opts.calibration, predict, group);
   await checkpoint(state);
   return out;
 }

@@ -105,3 +105,33 @@ test('errors: non-finite valid scores (nothing added), length mismatch, one clas
   assert.throws(() => only.metrics(), /no anomaly pixels/);
   assert.throws(() => new TieStream().metrics(), /no valid pixels/);
 });
+
+test('streams of a split set, merged through runs() / addRuns(), hold the whole set’s table bit for bit', () => {
+  const rng = createRng(77);
+  for (let trial = 0; trial < 20; trial++) {
+    const maps = Array.from({ length: 1 + randInt(rng, 9) }, () => randomMap(rng, randInt(rng, 6)));
+    const W = 1 + randInt(rng, 4);
+    const whole = new TieStream();
+    const parts = Array.from({ length: W }, () => new TieStream());
+    maps.forEach((m, i) => {
+      whole.add(m.scores, m.labels);
+      (parts[i % W] as TieStream).add(m.scores, m.labels);
+    });
+    const merged = new TieStream();
+    for (const p of parts) {
+      const { pos, neg } = p.runs();
+      merged.addRuns(pos, neg);
+    }
+    assert.deepEqual(merged.table(), whole.table());
+    assert.equal(merged.numPos, whole.numPos);
+    assert.equal(merged.numNeg, whole.numNeg);
+    if (whole.numPos > 0 && whole.numNeg > 0) assert.deepEqual(merged.metrics(), whole.metrics());
+    // a part keeps accumulating after runs()
+    const extra = randomMap(rng, 0);
+    (parts[0] as TieStream).add(extra.scores, extra.labels);
+    whole.add(extra.scores, extra.labels);
+    const again = new TieStream();
+    for (const p of parts) again.addRuns(p.runs().pos, p.runs().neg);
+    assert.deepEqual(again.table(), whole.table());
+  }
+});
