@@ -14,17 +14,14 @@ import { buildDigitScenes } from '../../src/data/digit-scenes.js';
 import { ProcessGroup } from '../../src/parallel/process-group.js';
 import { parseLaunchEnv } from '../../src/parallel/launch-env.js';
 import { initEngine } from '../../src/engine/engine.js';
-import { makeGmmConfig } from '../../src/gmm/config.js';
-import { createHeadState } from '../../src/gmm/head.js';
 import { predictImage } from '../../src/infer/predict.js';
-import { createMbv3Extractor } from '../../src/nn/mbv3-extractor.js';
 import { createRng } from '../../src/random.js';
-import { createAdamWState } from '../../src/train/adamw.js';
 import { EvalAccumulator } from '../../src/train/eval-accumulator.js';
 import { shardByRank } from '../../src/train/eval-reduce.js';
 import { evaluateSets } from '../../src/train/evaluate.js';
 import { runTraining } from '../../src/train/run.js';
 import { makeTrainConfig } from '../../src/train/train-config.js';
+import { tinyDpState } from './dp-tiny-state.js';
 import type { TrainState } from '../../src/train/trainer.js';
 
 const [out, accArg] = process.argv.slice(2);
@@ -43,20 +40,7 @@ const cfg = makeTrainConfig({
   seed: 3,
 });
 const rng = createRng(1);
-const extractor = await createMbv3Extractor({ embedDim: 16, channels: 16, rng });
-const gmm = makeGmmConfig({
-  classes: classes.length,
-  componentsPerClass: 2,
-  embedDim: 16,
-  memoryPerComponent: 32,
-  gmmUpdateEvery: 1,
-  memoryKind: 'queue',
-});
-const state: TrainState = {
-  step: 0,
-  model: { classes, extractor, head: { kind: 'gmm', state: createHeadState(gmm, rng, true) } },
-  optimizer: createAdamWState(),
-};
+const state: TrainState = await tinyDpState(classes, rng);
 
 const group = launch ? ProcessGroup.init({ ...launch, timeoutMs: 20_000 }) : undefined;
 const r = await runTraining({

@@ -13,14 +13,11 @@ import { buildDigitScenes } from '../../src/data/digit-scenes.js';
 import { DistError, ProcessGroup } from '../../src/parallel/process-group.js';
 import { parseLaunchEnv } from '../../src/parallel/launch-env.js';
 import { initEngine } from '../../src/engine/engine.js';
-import { makeGmmConfig } from '../../src/gmm/config.js';
-import { createHeadState } from '../../src/gmm/head.js';
 import { flattenQueue, type QueueMemory } from '../../src/gmm/memory.js';
-import { createMbv3Extractor } from '../../src/nn/mbv3-extractor.js';
 import { createRng } from '../../src/random.js';
-import { createAdamWState } from '../../src/train/adamw.js';
 import { runTraining } from '../../src/train/run.js';
 import { makeTrainConfig } from '../../src/train/train-config.js';
+import { tinyDpState } from './dp-tiny-state.js';
 import { trainableVariables, type TrainState } from '../../src/train/trainer.js';
 
 const [out, stepsArg, accArg] = process.argv.slice(2);
@@ -39,20 +36,7 @@ const cfg = makeTrainConfig({
   seed: 3,
 });
 const rng = createRng(launch && launch.rank > 0 ? 100 + launch.rank : 1); // rank ≠ 0 starts elsewhere: the broadcast must fix it
-const extractor = await createMbv3Extractor({ embedDim: 16, channels: 16, rng });
-const gmm = makeGmmConfig({
-  classes: classes.length,
-  componentsPerClass: 2,
-  embedDim: 16,
-  memoryPerComponent: 32,
-  gmmUpdateEvery: 1,
-  memoryKind: 'queue',
-});
-const state: TrainState = {
-  step: 0,
-  model: { classes, extractor, head: { kind: 'gmm', state: createHeadState(gmm, rng, true) } },
-  optimizer: createAdamWState(),
-};
+const state: TrainState = await tinyDpState(classes, rng);
 
 function snapshot(s: TrainState): Record<string, number[]> {
   const o: Record<string, number[]> = {};
