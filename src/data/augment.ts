@@ -1,9 +1,10 @@
 /**
  * Training augmentation as the reference's MMSeg pipeline does it: random rescale (ratio range), random crop with a
- * category-max-ratio rule, horizontal flip, padding to the crop size (image 0, label 255). Deterministic from an Rng.
+ * category-max-ratio rule, horizontal flip, optional photometric distortion, padding to the crop size (image 0, label 255). Deterministic from an Rng.
  * Images are resized bilinearly (half-pixel centres), labels and anomaly masks by nearest neighbour.
  */
 import { randInt, uniform, type Rng } from '../random.js';
+import { photometricDistortion } from './photometric.js';
 import { IGNORE_INDEX, type LabelMap, type RgbImage, type Sample } from './sample.js';
 
 /** Augmentation settings. */
@@ -18,6 +19,8 @@ export interface AugmentOptions {
   flip: boolean;
   /** Reject crops where one class covers more than this fraction of labelled pixels (up to 10 tries); 1 disables. */
   catMaxRatio: number;
+  /** MMSeg's photometric distortion on the crop ({@link ./photometric.ts}); absent or false: none. */
+  photometric?: boolean;
 }
 
 /** Resizes an RGB image bilinearly with half-pixel centres (cv2 INTER_LINEAR / align_corners = false). */
@@ -86,9 +89,12 @@ export function augmentSample(s: Sample, rng: Rng, opts: AugmentOptions): Sample
     if (opts.catMaxRatio >= 1 || cropAcceptable(scaled.label, y0, x0, ch, cw, opts.catMaxRatio)) break;
   }
   const flip = opts.flip && uniform(rng) < 0.5;
+  const image = cropRgb(scaled.image, y0, x0, ch, cw, flip);
+  const validHeight = Math.min(ch, scaled.image.height - y0);
+  const validWidth = Math.min(cw, scaled.image.width - x0);
   const out: Sample = {
     id: s.id,
-    image: cropRgb(scaled.image, y0, x0, ch, cw, flip),
+    image: opts.photometric ? photometricDistortion(image, rng, validHeight, validWidth) : image,
     label: cropMap(scaled.label, y0, x0, ch, cw, flip, IGNORE_INDEX),
   };
   if (scaled.anomaly) out.anomaly = cropMap(scaled.anomaly, y0, x0, ch, cw, flip, IGNORE_INDEX);

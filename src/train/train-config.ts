@@ -26,6 +26,8 @@ export const trainConfigSchema = z
     flip: z.boolean(),
     /** Crop acceptance: largest class share below this (1 disables). */
     catMaxRatio: z.number().positive().max(1),
+    /** MMSeg's photometric distortion (brightness, contrast, saturation, hue) on each training crop. */
+    photometric: z.boolean(),
     /** Base learning rate (backbone/encoder parameters). */
     learningRate: z.number().positive(),
     /** Multiplier of the learning rate for decoder and head parameters (reference: 10). */
@@ -75,6 +77,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   baseScale: 1,
   flip: true,
   catMaxRatio: 0.75,
+  photometric: false,
   learningRate: 6e-5,
   headLrMultiplier: 10,
   weightDecay: 0.01,

@@ -190,6 +190,7 @@ async function microStep(
       baseScale: cfg.baseScale,
       flip: cfg.flip,
       catMaxRatio: cfg.catMaxRatio,
+      photometric: cfg.photometric,
     });
     input = {
       feats: () => extractor.forward(b.images, ctx),
