@@ -20,8 +20,7 @@ import { EvalAccumulator } from '../../src/train/eval-accumulator.js';
 import { shardByRank } from '../../src/train/eval-reduce.js';
 import { evaluateSets } from '../../src/train/evaluate.js';
 import { runTraining } from '../../src/train/run.js';
-import { makeTrainConfig } from '../../src/train/train-config.js';
-import { tinyDpState } from './dp-tiny-state.js';
+import { tinyDpState, tinyDpTrainConfig } from './dp-tiny-state.js';
 import type { TrainState } from '../../src/train/trainer.js';
 
 const [out, accArg] = process.argv.slice(2);
@@ -29,16 +28,7 @@ const launch = parseLaunchEnv();
 await initEngine('torch');
 const scenes = await buildDigitScenes({ seed: 5, width: 64, height: 64, trainCount: 4, testCount: 3, anomalyCount: 5 });
 const classes = [...scenes.train.classes];
-const cfg = makeTrainConfig({
-  steps: 1,
-  batchSize: 2,
-  accumulateSteps: Number(accArg),
-  cropSize: [64, 64],
-  cacheFrozen: true,
-  warmupSteps: 1,
-  learningRate: 1e-3,
-  seed: 3,
-});
+const cfg = tinyDpTrainConfig(1, Number(accArg));
 const rng = createRng(1);
 const state: TrainState = await tinyDpState(classes, rng);
 

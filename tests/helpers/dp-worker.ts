@@ -16,8 +16,7 @@ import { initEngine } from '../../src/engine/engine.js';
 import { flattenQueue, type QueueMemory } from '../../src/gmm/memory.js';
 import { createRng } from '../../src/random.js';
 import { runTraining } from '../../src/train/run.js';
-import { makeTrainConfig } from '../../src/train/train-config.js';
-import { tinyDpState } from './dp-tiny-state.js';
+import { tinyDpState, tinyDpTrainConfig } from './dp-tiny-state.js';
 import { trainableVariables, type TrainState } from '../../src/train/trainer.js';
 
 const [out, stepsArg, accArg] = process.argv.slice(2);
@@ -25,16 +24,7 @@ const launch = parseLaunchEnv();
 await initEngine('torch');
 const scenes = await buildDigitScenes({ seed: 5, width: 64, height: 64, trainCount: 8, testCount: 1, anomalyCount: 1 });
 const classes = [...scenes.train.classes];
-const cfg = makeTrainConfig({
-  steps: Number(stepsArg),
-  batchSize: 2,
-  accumulateSteps: Number(accArg),
-  cropSize: [64, 64],
-  cacheFrozen: true,
-  warmupSteps: 1,
-  learningRate: 1e-3,
-  seed: 3,
-});
+const cfg = tinyDpTrainConfig(Number(stepsArg), Number(accArg));
 const rng = createRng(launch && launch.rank > 0 ? 100 + launch.rank : 1); // rank ≠ 0 starts elsewhere: the broadcast must fix it
 const state: TrainState = await tinyDpState(classes, rng);
 
