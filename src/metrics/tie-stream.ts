@@ -3,20 +3,19 @@
  * form of {@link tieTable} + {@link mergeTieTables} for float32 score maps (what prediction returns).
  *
  * Each valid score (label 1 = positive, 0 = negative, anything else void) becomes a uint32 key whose increasing
- * order is the scores' decreasing order (−0 is +0; NaN and ±∞ are errors, as in `ranking.ts`). An image's keys are
- * sorted and stored per class as one {@link CountRun} (distinct key → count, varint-coded); runs are merged
- * like a binary counter (a run is merged into the one below while that one is at most twice its size), so at any
- * time there are O(log images) runs and each key has been re-coded O(log images) times. Memory is therefore the
- * coded size of the distinct scores per class — one to three bytes each, plus a count where scores tie — never a
- * float per pixel, and at most 2³² distinct float32 values whatever the number of pixels (the binned histogram of
- * `binned.ts` bounds it further for sets too large even for that).
+ * order is the scores' decreasing order (−0 is +0; NaN and ±∞ are errors, as in `ranking.ts`), counted per class in
+ * a {@link KeyTable} (`key-table.ts`): O(1) per pixel on the way in, nothing sorted until the metrics are read, and
+ * memory of at most 2 bytes per pixel and at most 256 KiB per occupied 1/128-octave of scores — bounded by the
+ * scores' range, whatever the number of images (the binned histogram of `binned.ts` bounds it further).
  *
- * {@link TieStream.metrics} merges the runs and walks the positive and negative runs together from the highest score
- * down through the same {@link RankingSweep} as {@link metricsFromTieTable}: the same entries in the same order, so
- * AUROC, AP and FPR95 are bit-identical to the in-memory exact path (tested), i.e. equal to scikit-learn's.
+ * {@link TieStream.metrics} walks the positive and negative tables together from the highest score down through the
+ * same {@link RankingSweep} as {@link metricsFromTieTable}: the same entries in the same order, so AUROC, AP and
+ * FPR95 are bit-identical to the in-memory exact path (tested), i.e. equal to scikit-learn's. For data-parallel
+ * evaluation the tables travel as varint-coded runs (`count-run.ts`, {@link TieStream.runs} / {@link TieStream.addRuns}).
  */
 import { ValueError } from '../errors.js';
-import { EMPTY_RUN, RunReader, mergeRuns, runFromSorted, type CountRun } from './count-run.js';
+import { RunReader, RunWriter, type CountRun } from './count-run.js';
+import { KeyTable, bucketEntries } from './key-table.js';
 import { assertBothClasses, type TieTable } from './ranking.js';
 import { RankingSweep, type AnomalyMetrics } from './ranking-sweep.js';
 import { checkSameLength } from './valid-scores.js';
@@ -30,36 +29,22 @@ export function scoreOfKey(key: number): number {
   return keyFloat[0] as number;
 }
 
-/** Runs of one class, merged like a binary counter. */
-class RunStack {
-  private runs: CountRun[] = [];
-
-  push(run: CountRun): void {
-    if (run.entries === 0) return;
-    this.runs.push(run);
-    for (let n = this.runs.length; n >= 2; n = this.runs.length) {
-      const below = this.runs[n - 2] as CountRun;
-      const top = this.runs[n - 1] as CountRun;
-      if (below.bytes.length > 2 * top.bytes.length) break;
-      this.runs.splice(n - 2, 2, mergeRuns(below, top));
-    }
+/** One class's table as a run (ascending keys). */
+function tableToRun(t: KeyTable): CountRun {
+  const w = new RunWriter(1024);
+  const e = bucketEntries();
+  for (let b = 0; b < 0x10000; b++) {
+    if (!t.occupied(b)) continue;
+    t.entries(b, e);
+    for (let i = 0; i < e.n; i++) w.push(b * 0x10000 + (e.lows[i] as number), e.counts[i] as number);
   }
+  return w.finish();
+}
 
-  /** All runs merged into one (kept, so later pushes continue from it). */
-  collapse(): CountRun {
-    let acc = EMPTY_RUN;
-    for (let i = this.runs.length - 1; i >= 0; i--) acc = mergeRuns(this.runs[i] as CountRun, acc);
-    this.runs = acc.entries > 0 ? [acc] : [];
-    return acc;
-  }
-
-  get bytes(): number {
-    return this.runs.reduce((s, r) => s + r.bytes.length, 0);
-  }
-
-  get total(): number {
-    return this.runs.reduce((s, r) => s + r.total, 0);
-  }
+/** Adds every entry of a run to a table. */
+function addRun(t: KeyTable, run: CountRun): void {
+  const r = new RunReader(run);
+  while (r.next()) t.addCount(r.key, r.count);
 }
 
 /** Curve table resolution: a thinned entry is closed once its ROC point moved ≥ this far (L1) from the last one. */
@@ -67,8 +52,8 @@ const CURVE_STEP = 1 / 4096;
 
 /** Exact streaming tie table of float32 score maps (see the module comment). */
 export class TieStream {
-  private readonly pos = new RunStack();
-  private readonly neg = new RunStack();
+  private readonly pos = new KeyTable();
+  private readonly neg = new KeyTable();
   private posKeys = new Uint32Array(0);
   private negKeys = new Uint32Array(0);
 
@@ -109,8 +94,8 @@ export class TieStream {
           'anomaly scores must be finite',
       );
     }
-    this.pos.push(runFromSorted(posKeys.subarray(0, np).sort(), np));
-    this.neg.push(runFromSorted(negKeys.subarray(0, nn).sort(), nn));
+    this.pos.addKeys(posKeys, np);
+    this.neg.addKeys(negKeys, nn);
   }
 
   /**
@@ -118,7 +103,7 @@ export class TieStream {
    * to other workers; the stream keeps them and goes on accumulating.
    */
   runs(): { pos: CountRun; neg: CountRun } {
-    return { pos: this.pos.collapse(), neg: this.neg.collapse() };
+    return { pos: tableToRun(this.pos), neg: tableToRun(this.neg) };
   }
 
   /**
@@ -126,8 +111,8 @@ export class TieStream {
    * runs of several streams holds exactly the table of all their pixels, whatever the order.
    */
   addRuns(pos: CountRun, neg: CountRun): void {
-    this.pos.push(pos);
-    this.neg.push(neg);
+    addRun(this.pos, pos);
+    addRun(this.neg, neg);
   }
 
   /** Positive (label 1) pixels added so far. */
@@ -140,7 +125,7 @@ export class TieStream {
     return this.neg.total;
   }
 
-  /** Bytes held by the coded runs (the per-image key buffers, reused, are not counted). */
+  /** Bytes held by the two key tables (their fixed indexes and the per-image key buffers, reused, not counted). */
   get bytes(): number {
     return this.pos.bytes + this.neg.bytes;
   }
@@ -150,17 +135,24 @@ export class TieStream {
    * pixel counts — the entries of the exact tie table.
    */
   forEachEntry(visit: (threshold: number, pos: number, neg: number) => void): void {
-    const rp = new RunReader(this.pos.collapse());
-    const rn = new RunReader(this.neg.collapse());
-    let hp = rp.next();
-    let hn = rn.next();
-    while (hp || hn) {
-      const key = hp && (!hn || rp.key <= rn.key) ? rp.key : rn.key;
-      const p = hp && rp.key === key ? rp.count : 0;
-      const q = hn && rn.key === key ? rn.count : 0;
-      visit(scoreOfKey(key), p, q);
-      if (p > 0) hp = rp.next();
-      if (q > 0) hn = rn.next();
+    const ep = bucketEntries();
+    const en = bucketEntries();
+    for (let b = 0; b < 0x10000; b++) {
+      const hasPos = this.pos.occupied(b);
+      const hasNeg = this.neg.occupied(b);
+      if (!hasPos && !hasNeg) continue;
+      const p = hasPos ? this.pos.entries(b, ep) : ((ep.n = 0), ep);
+      const q = hasNeg ? this.neg.entries(b, en) : ((en.n = 0), en);
+      let i = 0;
+      let j = 0;
+      while (i < p.n || j < q.n) {
+        const lp = i < p.n ? (p.lows[i] as number) : 0x10000;
+        const lq = j < q.n ? (q.lows[j] as number) : 0x10000;
+        const low = Math.min(lp, lq);
+        const cp = lp === low ? (p.counts[i++] as number) : 0;
+        const cq = lq === low ? (q.counts[j++] as number) : 0;
+        visit(scoreOfKey(b * 0x10000 + low), cp, cq);
+      }
     }
   }
 
