@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resizeImageBilinear } from '../../../src/data/augment.js';
 import type { RgbImage } from '../../../src/data/sample.js';
 import { initEngine } from '../../../src/engine/engine.js';
-import { pixelOutputs, rowWeights, upsampledBands } from '../../../src/infer/pixel-outputs.js';
+import { pixelOutputs, rowMatrix, rowWeights, upsampledBands } from '../../../src/infer/pixel-outputs.js';
 import { predictImage, predictImages, type Prediction } from '../../../src/infer/predict.js';
 import { createSegModel } from '../../../src/model/create-seg-model.js';
 import { headOutputs, type SegModel } from '../../../src/model/seg-model.js';
@@ -139,6 +139,13 @@ test('rowWeights: the half-pixel source rows of tf.image.resizeBilinear, edges c
   assert.deepEqual(Array.from(r.top), [0, 0, 0, 0, 0, 0, 1, 1]);
   assert.deepEqual(Array.from(r.bottom), [0, 0, 1, 1, 1, 1, 1, 1]);
   expectClose(r.frac, [0.625, 0.875, 0.125, 0.375, 0.625, 0.875, 0.125, 0.375], TOL, 'frac');
+});
+
+test('rowMatrix: 1 − frac at top and frac at bottom, exactly 1 where the edge clamps them together', () => {
+  const a = rowMatrix(rowWeights(0, 8, 2, 8), 2);
+  assert.deepEqual(Array.from(a.subarray(0, 4)), [1, 0, 1, 0]);
+  expectClose(a.subarray(4, 12), [0.875, 0.125, 0.625, 0.375, 0.375, 0.625, 0.125, 0.875], TOL, 'interior rows');
+  assert.deepEqual(Array.from(a.subarray(12)), [0, 1, 0, 1]);
 });
 
 test('pixelOutputs of upsampled maps equal the whole-image resize and full-map reductions, for any band size', () => {
