@@ -7,7 +7,8 @@
  * current one, and each prediction is folded into counts (`eval-accumulator.ts`) — on machines with ≥ 4 cores on a
  * worker thread (`accumulate-worker.ts`) while the next image is predicted — so memory does not grow with per-pixel arrays of the
  * set and the three stages overlap. When both sets are given, have the same length and sample i of both holds the
- * same image bytes (e.g. `camvid-heldout` test and anomaly views), one forward serves both.
+ * same image bytes (e.g. `camvid-heldout` test and anomaly views), one forward serves both; otherwise the two images
+ * of a pair go through the network together (one batch of 2 where their sizes agree, `predictImages`).
  *
  * Data parallel (`group`): each rank predicts images r, r + W, … of each set and the counts are reduced exactly
  * (`eval-reduce.ts`), so every rank returns the single-process metrics; accumulation then stays on the calling
@@ -15,7 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Dataset, RgbImage, Sample } from '../data/sample.js';
-import { predictImage, type PredictOptions, type Prediction } from '../infer/predict.js';
+import { predictImages, type PredictOptions, type Prediction } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
 import { AccumulatorThread, accumulated, type AccumulatedSets } from './accumulate-worker.js';
 import type { Collective } from './data-parallel.js';
@@ -149,10 +150,10 @@ async function runSets(
     seconds[key] += (now - mark) / 1000;
     mark = now;
   };
-  const predict = (image: RgbImage): Prediction => {
-    forwards++;
+  const predict = (...images: RgbImage[]): Prediction[] => {
+    forwards += images.length;
     lap('wait');
-    const p = predictImage(model, image, opts);
+    const p = predictImages(model, images, opts);
     lap('predict');
     return p;
   };
@@ -163,9 +164,9 @@ async function runSets(
   if (closedSet && anomaly && closedSet.length === anomaly.length) {
     const get = async (i: number): Promise<[Sample, Sample]> => Promise.all([closedSet.get(i), anomaly.get(i)]);
     for await (const [a, b] of prefetch(closedSet.length, get, depth)) {
-      const p = predict(a.image);
-      await add('closed', a, p);
-      await add('anomaly', b, sameImage(a.image, b.image) ? p : predict(b.image));
+      const [pa, pb] = sameImage(a.image, b.image) ? predict(a.image) : predict(a.image, b.image);
+      await add('closed', a, pa as Prediction);
+      await add('anomaly', b, (pb ?? pa) as Prediction);
       progress((done += 2), total);
     }
   } else {
@@ -175,7 +176,7 @@ async function runSets(
     ] as const) {
       if (!ds) continue;
       for await (const s of prefetch(ds.length, (i) => ds.get(i), depth)) {
-        await add(key, s, predict(s.image));
+        await add(key, s, predict(s.image)[0] as Prediction);
         progress(++done, total);
       }
     }
