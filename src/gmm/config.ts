@@ -42,6 +42,12 @@ export const gmmConfigSchema = z
     ignoreIndex: z.number().int(),
     /** 'queue': the reference's FIFO ring buffers (C·K·M·D floats); 'running': queue-free running moments. */
     memoryKind: z.enum(['queue', 'running']),
+    /**
+     * The memory's initial content: 'random' (reference: M random unit vectors per slot that count as entries until
+     * overwritten) or 'empty' (only real rows count; a slot's first row sets its moments). A measured departure, see
+     * README.
+     */
+    memoryInit: z.enum(['random', 'empty']),
     /** Class score from component log-densities: 'max' (reference) or 'logsumexp' (exact uniform-weight mixture). */
     classScore: z.enum(['max', 'logsumexp']),
     /** Segmentation CE averaging: 'all-pixels' (reference: ignored pixels count as 0) or 'valid-pixels'. */
@@ -82,6 +88,7 @@ export const DEFAULT_GMM_CONFIG: GmmConfig = {
   layerNormEps: 1e-5,
   ignoreIndex: IGNORE_INDEX,
   memoryKind: 'queue',
+  memoryInit: 'random',
   classScore: 'max',
   segLossReduction: 'all-pixels',
   contrastLossWeight: 0.01,

@@ -22,14 +22,14 @@ export type { GmmParams, HeadModel, HeadNorms, HeadState } from './head-types.js
 
 /**
  * Initial head state as in the reference: means ~ N(0, 0.02²) (the reference's trunc_normal_ bounds ±2 are absolute, so never reached) then unit-normalised, σ = 1, LayerNorms γ = 1, β = 0,
- * memory of random unit vectors (or neutral running moments).
+ * memory of random unit vectors (or neutral running moments), or empty with `memoryInit: 'empty'`.
  * @param trainableNorms make the LayerNorm parameters tf.Variables (for training)
  */
 export function createHeadState(config: GmmConfig, rng: Rng, trainableNorms = false): HeadState {
   const { classes: C, componentsPerClass: K, embedDim: D } = config;
   const raw = Float32Array.from({ length: C * K * D }, () => 0.02 * normal(rng));
   const gmm: GmmParams = { means: normalizeRowsArray(raw, D), stds: new Float32Array(C * K * D).fill(1) };
-  const memory = createMemory(config.memoryKind, C * K, config.memoryPerComponent, D, rng);
+  const memory = createMemory(config.memoryKind, C * K, config.memoryPerComponent, D, rng, config.memoryInit);
   const norms = makeNorms(
     new Float32Array(D).fill(1),
     new Float32Array(D),

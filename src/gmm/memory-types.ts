@@ -6,6 +6,9 @@
 /** Which memory a head keeps: the reference's FIFO 'queue' or queue-free 'running' moments. */
 export type MemoryKind = 'queue' | 'running';
 
+/** A memory's initial content: the reference's 'random' unit vectors (counted as entries) or 'empty'. */
+export type MemoryInit = 'random' | 'empty';
+
 /** FIFO ring buffers per slot. */
 export interface QueueMemory {
   kind: 'queue';
@@ -19,6 +22,11 @@ export interface QueueMemory {
   buffers: Float32Array[];
   /** [C·K] next write position. */
   pointer: Int32Array;
+  /**
+   * [C·K] entries that count in the slot's moments (≤ M): M from the start for the reference's random initial rows,
+   * or the number of real rows written so far when the memory starts empty (`memoryInit: 'empty'`).
+   */
+  filled: Int32Array;
   /** [C·K, D] Σ over each buffer of x (float64). */
   sum1: Float64Array;
   /** [C·K, D] Σ over each buffer of x² (float64). */
@@ -39,6 +47,11 @@ export interface RunningMemory {
   mean1: Float64Array;
   /** [C·K, D] running E[x²] */
   mean2: Float64Array;
+  /**
+   * [C·K] insertions so far, capped at M (M from the start for the neutral initial moments); the rate of the next
+   * insertion is 1/min(filled + 1, M), so an empty start averages its first M rows exactly.
+   */
+  filled: Int32Array;
   version: number;
 }
 

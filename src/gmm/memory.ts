@@ -6,46 +6,74 @@
  *   vectors, with running float64 sums Σx and Σx² kept up to date on every write (so the M-step is O(D) per slot);
  * - 'running': no buffers (see running-stats.ts).
  *
+ * Initial content ({@link MemoryInit}): 'random' is the reference's (random unit vectors that count as entries until
+ * they are overwritten: a slot's moments are mostly noise until M real rows have arrived, which for a rare class
+ * may be never); 'empty' counts only real rows (`filled`), so a slot's moments are those of its data from the first
+ * row on, and a slot with no row yet is left alone by the M-step.
+ *
  * The buffers are large (C·K·M·D floats), so a memory is advanced in place; `version` increases with every write and
  * the head state records the version it expects, so a stale state can never be used by mistake.
  */
 import { ValueError } from '../errors.js';
 import { normal, type Rng } from '../random.js';
 import { assertLength } from '../shape.js';
-import type { ComponentMemory, MemoryKind, QueueMemory, SlotMoments } from './memory-types.js';
+import type { ComponentMemory, MemoryInit, MemoryKind, QueueMemory, SlotMoments } from './memory-types.js';
 import { createRunningMemory, pushRunning, runningMoments } from './running-stats.js';
 
-export type { ComponentMemory, MemoryKind, QueueMemory, RunningMemory, SlotMoments } from './memory-types.js';
+export type {
+  ComponentMemory,
+  MemoryInit,
+  MemoryKind,
+  QueueMemory,
+  RunningMemory,
+  SlotMoments,
+} from './memory-types.js';
 
-/** Creates ring buffers filled with random unit vectors (the reference's initial content). */
-export function createQueueMemory(slots: number, capacity: number, dim: number, rng: Rng): QueueMemory {
+/**
+ * Creates ring buffers filled with random unit vectors (the reference's initial content), or zeros with no entry
+ * counted (`init` 'empty'; the rng is then not used).
+ */
+export function createQueueMemory(
+  slots: number,
+  capacity: number,
+  dim: number,
+  rng: Rng,
+  init: MemoryInit = 'random',
+): QueueMemory {
   const buffers: Float32Array[] = [];
   for (let s = 0; s < slots; s++) {
     const buf = new Float32Array(capacity * dim);
-    for (let m = 0; m < capacity; m++) {
-      let norm = 0;
-      for (let d = 0; d < dim; d++) {
-        const v = normal(rng);
-        buf[m * dim + d] = v;
-        norm += v * v;
-      }
-      const inv = 1 / Math.max(Math.sqrt(norm), 1e-12);
-      for (let d = 0; d < dim; d++) buf[m * dim + d] = (buf[m * dim + d] as number) * inv;
-    }
+    if (init === 'random') fillRandomUnit(buf, capacity, dim, rng);
     buffers.push(buf);
   }
-  return queueFromBuffers(buffers, new Int32Array(slots), capacity, dim);
+  const filled = new Int32Array(slots).fill(init === 'random' ? capacity : 0);
+  return queueFromBuffers(buffers, new Int32Array(slots), capacity, dim, filled);
+}
+
+function fillRandomUnit(buf: Float32Array, capacity: number, dim: number, rng: Rng): void {
+  for (let m = 0; m < capacity; m++) {
+    let norm = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = normal(rng);
+      buf[m * dim + d] = v;
+      norm += v * v;
+    }
+    const inv = 1 / Math.max(Math.sqrt(norm), 1e-12);
+    for (let d = 0; d < dim; d++) buf[m * dim + d] = (buf[m * dim + d] as number) * inv;
+  }
 }
 
 /**
  * Wraps existing buffers (e.g. from a model file or fixture) into a queue memory.
  * @param flat [C·K, M, D] or an array of C·K [M, D] buffers
+ * @param filled [C·K] entries that count per slot (default: all M, the reference's random start)
  */
 export function queueFromBuffers(
   flat: Float32Array | Float32Array[],
   pointer: Int32Array,
   capacity: number,
   dim: number,
+  filled?: Int32Array,
 ): QueueMemory {
   const slots = pointer.length;
   const buffers = Array.isArray(flat)
@@ -56,6 +84,11 @@ export function queueFromBuffers(
   else assertLength(flat.length, [slots, capacity, dim], 'memory', 'queueFromBuffers');
   for (const p of pointer)
     if (!(p >= 0 && p < capacity)) throw new ValueError(`queueFromBuffers: pointer ${p} outside [0, ${capacity})`);
+  if (filled) {
+    assertLength(filled.length, [slots], 'filled', 'queueFromBuffers');
+    for (const f of filled)
+      if (!(f >= 0 && f <= capacity)) throw new ValueError(`queueFromBuffers: filled ${f} outside [0, ${capacity}]`);
+  }
   const mem: QueueMemory = {
     kind: 'queue',
     slots,
@@ -63,6 +96,7 @@ export function queueFromBuffers(
     dim,
     buffers,
     pointer: new Int32Array(pointer),
+    filled: filled ? new Int32Array(filled) : new Int32Array(slots).fill(capacity),
     sum1: new Float64Array(slots * dim),
     sum2: new Float64Array(slots * dim),
     version: 0,
@@ -78,8 +112,11 @@ export function createMemory(
   capacity: number,
   dim: number,
   rng: Rng,
+  init: MemoryInit = 'random',
 ): ComponentMemory {
-  return kind === 'queue' ? createQueueMemory(slots, capacity, dim, rng) : createRunningMemory(slots, capacity, dim);
+  return kind === 'queue'
+    ? createQueueMemory(slots, capacity, dim, rng, init)
+    : createRunningMemory(slots, capacity, dim, init);
 }
 
 /** All queue buffers as one [C·K, M, D] array (for saving and comparison). */
@@ -131,17 +168,24 @@ export function pushRows(mem: ComponentMemory, slot: number, feats: Float32Array
     if (ptr === 0) recomputeSums(mem, slot);
   }
   mem.pointer[slot] = ptr;
+  mem.filled[slot] = Math.min((mem.filled[slot] as number) + rows.length, capacity);
 }
 
-/** E[x] and E[x²] of one slot. */
+/** Entries that count in a slot's moments (M for the reference's random start; 0 for an empty slot). */
+export function slotFilled(mem: ComponentMemory, slot: number): number {
+  return mem.filled[slot] as number;
+}
+
+/** E[x] and E[x²] of one slot over its counted entries (zeros for an empty slot). */
 export function slotMoments(mem: ComponentMemory, slot: number): SlotMoments {
   if (mem.kind === 'running') return runningMoments(mem, slot);
-  const { dim, capacity } = mem;
+  const { dim } = mem;
+  const n = Math.max(mem.filled[slot] as number, 1);
   const mean1 = new Float64Array(dim);
   const mean2 = new Float64Array(dim);
   for (let d = 0; d < dim; d++) {
-    mean1[d] = (mem.sum1[slot * dim + d] as number) / capacity;
-    mean2[d] = (mem.sum2[slot * dim + d] as number) / capacity;
+    mean1[d] = (mem.sum1[slot * dim + d] as number) / n;
+    mean2[d] = (mem.sum2[slot * dim + d] as number) / n;
   }
   return { mean1, mean2 };
 }

@@ -7,29 +7,41 @@
  * (E[x] = 0, E[x²] = 1/D), matching the reference's initial buffers on average. This changes the dynamics slightly
  * (old entries fade geometrically instead of leaving after exactly M insertions); golden parity uses the queue.
  */
-import type { RunningMemory, SlotMoments } from './memory-types.js';
+import type { MemoryInit, RunningMemory, SlotMoments } from './memory-types.js';
 
 export type { RunningMemory } from './memory-types.js';
 
-/** Creates running moments equal to those expected of random unit vectors. */
-export function createRunningMemory(slots: number, capacity: number, dim: number): RunningMemory {
+/**
+ * Creates running moments equal to those expected of random unit vectors (counted as M insertions), or, with `init`
+ * 'empty', zero moments with no insertion counted (the first row then sets them exactly).
+ */
+export function createRunningMemory(
+  slots: number,
+  capacity: number,
+  dim: number,
+  init: MemoryInit = 'random',
+): RunningMemory {
+  const random = init === 'random';
   return {
     kind: 'running',
     slots,
     capacity,
     dim,
     mean1: new Float64Array(slots * dim),
-    mean2: new Float64Array(slots * dim).fill(1 / dim),
+    mean2: new Float64Array(slots * dim).fill(random ? 1 / dim : 0),
+    filled: new Int32Array(slots).fill(random ? capacity : 0),
     version: 0,
   };
 }
 
 /** Folds rows (indices into feats [N, D]) into one slot's moments, in order. Mutates `mem`. */
 export function pushRunning(mem: RunningMemory, slot: number, feats: Float32Array, rows: ArrayLike<number>): void {
-  const { dim } = mem;
-  const rate = 1 / mem.capacity;
+  const { dim, capacity } = mem;
   const base = slot * dim;
   for (let r = 0; r < rows.length; r++) {
+    const filled = mem.filled[slot] as number;
+    const rate = 1 / Math.min(filled + 1, capacity);
+    mem.filled[slot] = Math.min(filled + 1, capacity);
     const src = (rows[r] as number) * dim;
     for (let d = 0; d < dim; d++) {
       const v = feats[src + d] as number;

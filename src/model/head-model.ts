@@ -4,7 +4,8 @@
  * Tensor names: `head.featNorm.weight` [D], `head.featNorm.bias` [D], `head.classNorm.weight` [C],
  * `head.classNorm.bias` [C], `gmm.means` [C, K, D], `gmm.stds` [C, K, D]; with the training state also
  * `gmm.memory` [C, K, M, D] + `gmm.memoryPointer` [C, K] + float64 sums as bytes `gmm.memorySum1/2` (queue), or
- * `gmm.runningMean1/2` (float64 [C, K, D] as bytes; running statistics), and `gmm.step` [] (the iteration counter).
+ * `gmm.runningMean1/2` (float64 [C, K, D] as bytes; running statistics), `gmm.memoryFilled` [C, K] (counted entries;
+ * absent in older checkpoints, which all started full), and `gmm.step` [] (the iteration counter).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, GmmsegError } from '../errors.js';
@@ -47,13 +48,30 @@ function memoryTensors(mem: ComponentMemory, C: number, K: number, D: number): R
       'gmm.memoryPointer': { dtype: 'int32', shape: [C, K], data: Int32Array.from(mem.pointer) },
       'gmm.memorySum1': bytes(mem.sum1),
       'gmm.memorySum2': bytes(mem.sum2),
+      'gmm.memoryFilled': filledTensor(mem.filled, C, K),
     };
   }
   // float64 moments stored byte for byte (exact resume)
   return {
     'gmm.runningMean1': { dtype: 'uint8', shape: [C * K * D * 8], data: new Uint8Array(mem.mean1.slice().buffer) },
     'gmm.runningMean2': { dtype: 'uint8', shape: [C * K * D * 8], data: new Uint8Array(mem.mean2.slice().buffer) },
+    'gmm.memoryFilled': filledTensor(mem.filled, C, K),
   };
+}
+
+function filledTensor(filled: Int32Array, C: number, K: number): NamedTensor {
+  return { dtype: 'int32', shape: [C, K], data: Int32Array.from(filled) };
+}
+
+/** `gmm.memoryFilled`, checked; a checkpoint written before it existed started full (the reference's random rows). */
+function restoreFilled(file: ModelFile, C: number, K: number, M: number): Int32Array {
+  const t = file.tensors['gmm.memoryFilled'];
+  if (!t) return new Int32Array(C * K).fill(M);
+  if (t.dtype !== 'int32' || t.data.length !== C * K)
+    throw new FormatError(`checkpoint tensor 'gmm.memoryFilled' is not int32 [${C}, ${K}]`);
+  const bad = Array.from(t.data).findIndex((f) => !(f >= 0 && f <= M));
+  if (bad >= 0) throw new FormatError(`checkpoint tensor 'gmm.memoryFilled' has ${t.data[bad]} outside [0, ${M}]`);
+  return Int32Array.from(t.data);
 }
 
 /** The GMM config stored in a model file's flat config (GMM keys only; other keys belong to other parts). */
@@ -101,12 +119,13 @@ export function headStateFromModel(file: ModelFile, trainableNorms = false): Hea
       `model file has no training state ('gmm.step' missing): it is an inference model, not a checkpoint`,
     );
   let memory: ComponentMemory;
+  const filled = restoreFilled(file, C, K, M);
   if (head.config.memoryKind === 'queue') {
     const ptrT = file.tensors['gmm.memoryPointer'];
     if (!ptrT || ptrT.dtype !== 'int32' || ptrT.data.length !== C * K)
       throw new FormatError(`checkpoint tensor 'gmm.memoryPointer' missing or not int32 [${C}, ${K}]`);
     try {
-      const q = queueFromBuffers(tensor(file, 'gmm.memory', [C, K, M, D]), Int32Array.from(ptrT.data), M, D);
+      const q = queueFromBuffers(tensor(file, 'gmm.memory', [C, K, M, D]), Int32Array.from(ptrT.data), M, D, filled);
       restoreSums(file, q.sum1, 'gmm.memorySum1');
       restoreSums(file, q.sum2, 'gmm.memorySum2');
       memory = q;
@@ -120,7 +139,7 @@ export function headStateFromModel(file: ModelFile, trainableNorms = false): Hea
     restoreSums(file, mean2, 'gmm.runningMean2');
     if (!file.tensors['gmm.runningMean1'] || !file.tensors['gmm.runningMean2'])
       throw new FormatError(`checkpoint has no running-statistics memory ('gmm.runningMean1/2')`);
-    memory = { kind: 'running', slots: C * K, capacity: M, dim: D, mean1, mean2, version: 0 };
+    memory = { kind: 'running', slots: C * K, capacity: M, dim: D, mean1, mean2, filled, version: 0 };
   }
   return { ...head, memory, memoryVersion: memory.version, step: stepT.data[0] as number };
 }

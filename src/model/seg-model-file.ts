@@ -191,7 +191,7 @@ function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
 function inferenceHeadState(file: ModelFile, trainable: boolean): HeadState {
   const head = headFromModel(file, trainable);
   const { classes: C, componentsPerClass: K, embedDim: D, memoryPerComponent: M } = head.config;
-  const memory = createRunningMemory(C * K, M, D);
+  const memory = createRunningMemory(C * K, M, D, head.config.memoryInit);
   return { ...head, memory, memoryVersion: memory.version, step: 0 };
 }
 

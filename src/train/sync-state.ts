@@ -33,7 +33,7 @@ function slot(record: Record<string, tf.Tensor>, key: string): Piece {
 }
 
 function memoryArrays(m: ComponentMemory): (Float32Array | Float64Array | Int32Array)[] {
-  return m.kind === 'queue' ? [...m.buffers, m.pointer, m.sum1, m.sum2] : [m.mean1, m.mean2];
+  return m.kind === 'queue' ? [...m.buffers, m.pointer, m.filled, m.sum1, m.sum2] : [m.mean1, m.mean2, m.filled];
 }
 
 /** Every piece of the state, in the same order on every rank. */

@@ -62,3 +62,19 @@ test('classes not present are untouched; inputs are not mutated; σ ≥ sqrt(flo
   expectClose(out.stds.slice(0, 3), [0.1, 0.1, 0.1], { rtol: 1e-6, atol: 1e-7 }, 'floor');
   assert.ok(out.means.every(Number.isFinite) && out.stds.every(Number.isFinite));
 });
+
+test("with an 'empty' memory the M-step uses the written rows only and skips a slot with none", () => {
+  const [C, K, M, D] = [2, 2, 8, 2];
+  const mem = createQueueMemory(C * K, M, D, createRng(3), 'empty');
+  pushRows(mem, 0, Float32Array.of(1, 0, 0, 1), [0, 1]); // slot 0 = (class 0, comp 0): rows (1, 0), (0, 1)
+  const means = new Float32Array(C * K * D).fill(0.25);
+  const stds = new Float32Array(C * K * D).fill(0.5);
+  const out = mStep(means, stds, mem, [0], { ...opts, stdMomentum: 0 });
+  // f = normalise((1, 1)) = (r, r), r = 1/√2; v_d = ((1 − r)² + r²)/2 around f
+  const r = Math.SQRT1_2;
+  const v = ((1 - r) ** 2 + r * r) / 2;
+  expectClose(out.means.slice(0, 2), [0.9 * 0.25 + 0.1 * r, 0.9 * 0.25 + 0.1 * r], { rtol: 1e-6, atol: 0 });
+  expectClose(out.stds.slice(0, 2), [Math.sqrt(v + 0.01), Math.sqrt(v + 0.01)], { rtol: 1e-6, atol: 0 });
+  assert.deepEqual(Array.from(out.means.slice(2, 4)), [0.25, 0.25], 'empty slot 1 keeps its mean');
+  assert.deepEqual(Array.from(out.stds.slice(2, 4)), [0.5, 0.5], 'empty slot 1 keeps its std');
+});

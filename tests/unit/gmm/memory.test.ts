@@ -6,6 +6,7 @@ import {
   linspaceIndices,
   pushRows,
   queueFromBuffers,
+  slotFilled,
   slotMoments,
   type QueueMemory,
 } from '../../../src/gmm/memory.js';
@@ -88,4 +89,51 @@ test('queueFromBuffers rejects a pointer outside the ring and a wrong length', (
   assert.throws(() => queueFromBuffers(new Float32Array(11), Int32Array.of(0, 1), 2, 3), /'memory' has 11 values/);
   const ok: QueueMemory = queueFromBuffers(new Float32Array(12), Int32Array.of(0, 1), 2, 3);
   assert.equal(ok.slots, 2);
+});
+
+test("an 'empty' queue counts only written rows: moments are the rows' exact means, the count stops at M", () => {
+  const [M, D] = [4, 2];
+  const mem = createQueueMemory(2, M, D, createRng(1), 'empty');
+  assert.deepEqual(Array.from(mem.filled), [0, 0]);
+  assert.ok(mem.buffers.every((b) => b.every((v) => v === 0)));
+  const feats = Float32Array.of(1, 0, 0, 1, 0.6, 0.8, 0.8, 0.6, 0, -1);
+  pushRows(mem, 1, feats, [0, 1]); // rows (1, 0), (0, 1): E[x] = (0.5, 0.5), E[x²] = (0.5, 0.5)
+  assert.equal(slotFilled(mem, 1), 2);
+  assert.equal(slotFilled(mem, 0), 0);
+  expectClose(slotMoments(mem, 1).mean1, [0.5, 0.5], { rtol: 1e-12, atol: 0 });
+  expectClose(slotMoments(mem, 1).mean2, [0.5, 0.5], { rtol: 1e-12, atol: 0 });
+  pushRows(mem, 1, feats, [2, 3, 4]); // 5 rows into 4 places: (0, 1), 0.6/0.8, 0.8/0.6, (0, −1) remain
+  assert.equal(slotFilled(mem, 1), M);
+  const [a, b] = [Math.fround(0.6), Math.fround(0.8)];
+  expectClose(slotMoments(mem, 1).mean1, [(a + b) / 4, (1 + b + a - 1) / 4], { rtol: 1e-12, atol: 1e-15 });
+  expectClose(slotMoments(mem, 1).mean2, [(a * a + b * b) / 4, (1 + b * b + a * a + 1) / 4], {
+    rtol: 1e-12,
+    atol: 1e-15,
+  });
+  assert.deepEqual(Array.from(createQueueMemory(3, 5, 2, createRng(1)).filled), [5, 5, 5], 'random rows count');
+});
+
+test("an 'empty' running memory averages its first M rows exactly, then fades with rate 1/M", () => {
+  const [M, D] = [3, 1];
+  const mem = createRunningMemory(1, M, D, 'empty');
+  assert.equal(slotFilled(mem, 0), 0);
+  const feats = Float32Array.of(1, 2, 4, 8);
+  pushRows(mem, 0, feats, [0]);
+  expectClose(slotMoments(mem, 0).mean1, [1], { rtol: 0, atol: 0 }, 'the first row sets E[x]');
+  pushRows(mem, 0, feats, [1, 2]);
+  expectClose(slotMoments(mem, 0).mean1, [7 / 3], { rtol: 1e-15, atol: 0 });
+  expectClose(slotMoments(mem, 0).mean2, [21 / 3], { rtol: 1e-15, atol: 0 });
+  pushRows(mem, 0, feats, [3]); // now full: E ← E + (x − E)/M
+  expectClose(slotMoments(mem, 0).mean1, [7 / 3 + (8 - 7 / 3) / 3], { rtol: 1e-15, atol: 0 });
+  assert.equal(slotFilled(mem, 0), M);
+  assert.equal(slotFilled(createRunningMemory(2, M, D), 1), M, 'neutral moments count as M insertions');
+});
+
+test('queueFromBuffers checks the filled counts and defaults them to full', () => {
+  assert.throws(
+    () => queueFromBuffers(new Float32Array(12), Int32Array.of(0, 1), 2, 3, Int32Array.of(0, 3)),
+    /filled 3/,
+  );
+  assert.throws(() => queueFromBuffers(new Float32Array(12), Int32Array.of(0, 1), 2, 3, Int32Array.of(0)), /'filled'/);
+  assert.deepEqual(Array.from(queueFromBuffers(new Float32Array(12), Int32Array.of(0, 1), 2, 3).filled), [2, 2]);
 });

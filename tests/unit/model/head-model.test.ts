@@ -45,6 +45,25 @@ test('a checkpoint with training state resumes with the same memory, pointer and
   features.dispose();
 });
 
+test("an 'empty'-started memory keeps its filled counts through a checkpoint; older files without them start full", () => {
+  for (const memoryKind of ['queue', 'running'] as const) {
+    let state = createHeadState(makeGmmConfig({ ...cfg, memoryKind, memoryInit: 'empty' }), createRng(2));
+    const features = tf.randomNormal([1, 2, 2, 4], 0, 1, 'float32', 4) as tf.Tensor4D;
+    state = headTrainStep(state, { features, labels: [0, 1, 2, 0], labelShape: [1, 2, 2] }).state;
+    const filled = Array.from(state.memory.filled);
+    assert.ok(filled.some((f) => f > 0) && filled.some((f) => f === 0), `${memoryKind}: some slots written`);
+    const file = headModelFile(state, ['a', 'b', 'c'], {}, true);
+    assert.deepEqual(Array.from(headStateFromModel(decodeModel(encodeModel(file))).memory.filled), filled);
+    delete file.tensors['gmm.memoryFilled'];
+    const old = headStateFromModel(decodeModel(encodeModel(file)));
+    assert.ok(
+      old.memory.filled.every((f) => f === cfg.memoryPerComponent),
+      `${memoryKind}: full by default`,
+    );
+    features.dispose();
+  }
+});
+
 test('inconsistent model files are refused with the tensor or setting named', () => {
   const state = createHeadState(cfg, createRng(3));
   const file = headModelFile(state, ['a', 'b', 'c']);
