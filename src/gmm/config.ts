@@ -45,9 +45,9 @@ export const gmmConfigSchema = z
     /**
      * The memory's initial content: 'random' (reference: M random unit vectors per slot that count as entries until
      * overwritten) or 'empty' (only real rows count; a slot's first row sets its moments). A measured departure, see
-     * README.
+     * README. Model files written before this key existed read as 'random' (what they were trained with).
      */
-    memoryInit: z.enum(['random', 'empty']),
+    memoryInit: z.enum(['random', 'empty']).default('random'),
     /** Class score from component log-densities: 'max' (reference) or 'logsumexp' (exact uniform-weight mixture). */
     classScore: z.enum(['max', 'logsumexp']),
     /** Segmentation CE averaging: 'all-pixels' (reference: ignored pixels count as 0) or 'valid-pixels'. */

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_GMM_CONFIG, makeGmmConfig, slotIndex } from '../../../src/gmm/config.js';
+import { DEFAULT_GMM_CONFIG, gmmConfigSchema, makeGmmConfig, slotIndex } from '../../../src/gmm/config.js';
 import { ValueError } from '../../../src/errors.js';
 
 test('defaults are the reference Cityscapes settings; overrides apply', () => {
@@ -19,4 +19,11 @@ test('unknown keys and bad values are rejected with their names', () => {
   assert.throws(() => makeGmmConfig({ maxSamplesPerStep: 0 }), /'maxSamplesPerStep': must be −1/);
   assert.throws(() => makeGmmConfig({ memoryKind: 'disk' }), /'memoryKind'/);
   assert.equal(makeGmmConfig({ maxSamplesPerStep: -1 }).maxSamplesPerStep, -1);
+});
+
+test('a stored config without memoryInit (older model files) reads as the reference random start', () => {
+  const { memoryInit: _dropped, ...older } = DEFAULT_GMM_CONFIG;
+  assert.equal(gmmConfigSchema.parse(older).memoryInit, 'random');
+  assert.equal(gmmConfigSchema.parse({ ...older, memoryInit: 'empty' }).memoryInit, 'empty');
+  assert.throws(() => makeGmmConfig({ memoryInit: 'zeros' }), /'memoryInit'/);
 });
