@@ -1,13 +1,15 @@
 /**
- * `npm run bench:camvid [-- --camvid PATH] [--recipe finetune|frozen] [--steps N] [--batch N] [--quick] [--out DIR]`:
+ * `npm run bench:camvid [-- --camvid PATH] [--recipe finetune|frozen] [--steps N] [--batch N] [--scales S] [--quick]
+ * [--out DIR]`:
  * trains the GMM head and the softmax baseline on CamVid train with one recipe, reports CamVid test mIoU for both, and
  * anomaly AP / FPR95 / AUROC on the CamVid anomaly protocol (Fishyscapes-Static-style pasted objects on the test
  * images) for the GMM likelihood vs MSP, max-logit and energy. Thresholds are calibrated on CamVid val inliers.
  * Writes the usual report folder (models, report.json/md, curves, pictures).
  *
  * Recipes (README "Results"): `finetune` (default) trains the COCO MobileNetV3 end to end with the decoder and head,
- * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip), 1600 steps × 4; `frozen` is the earlier recipe: frozen
- * backbone, cached maps, 500 steps × 4, decoder lr 1e-2.
+ * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 3200 steps × 4, the GMM memory starting
+ * empty, and predicts at input scale 1.5 (tuned on val; `--scales 1` for the image's own size); `frozen` is the
+ * earlier recipe: frozen backbone, cached maps, 500 steps × 4, decoder lr 1e-2, scale 1.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -44,7 +46,13 @@ if (recipe !== 'finetune' && recipe !== 'frozen') {
   process.exit(1);
 }
 const finetune = recipe === 'finetune';
-const steps = Number(flag('--steps') ?? (quick ? 200 : finetune ? 1600 : 500));
+const steps = Number(flag('--steps') ?? (quick ? 200 : finetune ? 3200 : 500));
+const scales = (flag('--scales') ?? (finetune ? '1.5' : '1')).split(',').map(Number);
+if (!scales.every((s) => s > 0 && s <= 4)) {
+  process.stderr.write(`bench:camvid: --scales must be numbers in (0, 4] separated by commas\n`);
+  process.exit(1);
+}
+const predict = { mode: 'whole' as const, scales };
 const out = flag('--out') ?? 'bench-camvid-out';
 const engineArg = flag('--engine');
 const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
@@ -58,10 +66,12 @@ const cfg = finetune
       batchSize,
       cropSize: [352, 480],
       scaleRange: [0.5, 2],
+      photometric: true,
       learningRate: 3e-4,
       headLrMultiplier: 10,
       warmupSteps: Math.min(100, Math.floor(steps / 10)),
       seed: 0,
+      predictScales: scales,
     })
   : makeTrainConfig({
       steps,
@@ -71,6 +81,7 @@ const cfg = finetune
       headLrMultiplier: 10,
       warmupSteps: Math.floor(steps / 10),
       seed: 0,
+      predictScales: scales,
     });
 /** finetune: the 128-channel fusion map is the embedding (no projection block; README "fusion map"). */
 const extractor = finetune
@@ -81,9 +92,10 @@ const gmm: Partial<GmmConfig> = {
   memoryPerComponent: 8000,
   meanMomentum: 0.99,
   gmmUpdateEvery: 1,
+  ...(finetune ? { memoryInit: 'empty' as const } : {}),
 };
 process.stdout.write(
-  `bench:camvid: engine ${engine}; recipe ${recipe}; ${steps} steps per head; CamVid at ${camvid}\n`,
+  `bench:camvid: engine ${engine}; recipe ${recipe}; ${steps} steps per head; test scales ${scales.join(', ')}; CamVid at ${camvid}\n`,
 );
 /** A line per phase and every tenth of it (stderr). */
 function progress(e: ExperimentEvent): void {
@@ -110,7 +122,7 @@ const outcomes = await runExperiment({
   trainConfig: cfg,
   gmm,
   heads: ['gmm', 'softmax'],
-  predict: { mode: 'whole' },
+  predict,
   onEvent: progress,
 });
 const seconds = (performance.now() - t0) / 1000;
@@ -122,7 +134,7 @@ const meta: RunMeta = {
   seconds,
   train: cfg,
   gmm,
-  predict: { mode: 'whole' },
+  predict,
 };
 await mkdir(out, { recursive: true });
 for await (const f of experimentFiles(outcomes, meta, protocol.anomaly))

@@ -6,6 +6,7 @@ import { engineSummary, initEngine, parseEngineName, type EngineName } from '../
 import { EngineFallbackError } from '../engine/fallback-error.js';
 import { GmmsegError, ValueError } from '../errors.js';
 import type { PredictOptions } from '../infer/predict.js';
+import type { ViewsRecord } from '../model/sections.js';
 import { removeStaleTemps } from './fs-io.js';
 
 /** Where a command writes; tests pass their own to capture output. */
@@ -61,18 +62,33 @@ export async function startEngine(
   return name;
 }
 
-/** The parsed `--mode`, `--window`, `--stride` flags (see PREDICT_MODE_OPTIONS). */
+/** The parsed `--mode`, `--window`, `--stride`, `--scales`, `--flip` flags (see PREDICT_MODE_OPTIONS). */
 export interface PredictModeValues {
   mode: 'whole' | 'slide';
   window: [number, number] | undefined;
   stride: [number, number] | undefined;
+  scales: number[] | undefined;
+  flip: boolean | undefined;
 }
 
-/** Prediction options from the shared flags: sliding windows need both `--window` and `--stride`. */
-export function predictSettings(v: PredictModeValues): PredictOptions {
-  if (v.mode === 'whole') return { mode: 'whole' };
+/**
+ * Prediction options from the shared flags: sliding windows need both `--window` and `--stride`; `--scales` and
+ * `--flip` apply to whole mode, each defaulting to the model's stored test-time views (`stored`), else one view.
+ */
+export function predictSettings(v: PredictModeValues, stored?: ViewsRecord): PredictOptions {
+  if (v.mode === 'whole')
+    return { mode: 'whole', scales: v.scales ?? stored?.scales ?? [1], flip: v.flip ?? stored?.flip ?? false };
+  if (v.flip !== undefined || v.scales !== undefined)
+    throw new ValueError('--scales and --flip apply to --mode whole only');
   if (!v.window || !v.stride) throw new ValueError('--mode slide needs --window h,w and --stride h,w');
   return { mode: 'slide', window: v.window, stride: v.stride };
+}
+
+/** One line on how images are fed to the network: `whole images, scales 1.5, mirrored views averaged`. */
+export function describeViews(p: PredictOptions): string {
+  if (p.mode === 'slide') return `sliding windows ${p.window?.join('×')} stride ${p.stride?.join('×')}`;
+  const scales = p.scales ?? [1];
+  return `whole images, scale${scales.length > 1 ? 's' : ''} ${scales.join(', ')}${p.flip ? ', mirrored views averaged' : ''}`;
 }
 
 /** Removes the stale temp files of `targets` (see removeStaleTemps) and says so, one line each. */

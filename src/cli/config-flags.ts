@@ -11,17 +11,21 @@ import { addOptions, option, readOptions, type OptionSpec } from './option-table
 
 export { kebab } from './option-table.js';
 
-/** The option-table entries of a config: one optional flag per key (not in `skip`), its default in the help. */
+/**
+ * The option-table entries of a config: one optional flag per key (not in `skip`), its default in the help; `kinds`
+ * overrides the value kind guessed from a default (e.g. a list of any length).
+ */
 export function configOptions(
   defaults: Record<string, unknown>,
   group: string,
   skip: readonly string[] = [],
+  kinds: Readonly<Record<string, OptionKind<unknown>>> = {},
 ): Record<string, OptionSpec<unknown, false>> {
   const table: Record<string, OptionSpec<unknown, false>> = {};
   for (const [key, value] of Object.entries(defaults)) {
     if (skip.includes(key)) continue;
     const settings = { placeholder: '<value>', defaultHelp: JSON.stringify(value) };
-    table[key] = option(kindFor(value), `${group} config '${key}'`, settings);
+    table[key] = option(kinds[key] ?? kindFor(value), `${group} config '${key}'`, settings);
   }
   return table;
 }

@@ -3,7 +3,7 @@
  */
 import { openAde20k } from '../data/ade20k.js';
 import { openCamVidAnomaly } from '../data/camvid-anomaly.js';
-import { openCamVid } from '../data/camvid.js';
+import { openCamVid, type CamVidSplit } from '../data/camvid.js';
 import { openCityscapes } from '../data/cityscapes.js';
 import { buildDigitScenes } from '../data/digit-scenes.js';
 import { openFishyscapes } from '../data/fishyscapes.js';
@@ -51,7 +51,7 @@ const digitSplit = async (r: DatasetRequest): Promise<Dataset> => {
 /** Every dataset the CLI can open. */
 export const DATASETS: Record<string, Opener> = {
   'digit-scenes': digitSplit,
-  camvid: (r) => openCamVid(r.root, r.split as 'train' | 'val' | 'test', reader(r)),
+  camvid: (r) => openCamVid(r.root, r.split as CamVidSplit, reader(r)),
   // train/val/test: closed set without the held-out classes; 'anomaly' (--anomaly-dataset): test, held-out = 1
   'camvid-heldout': (r) => openCamVidHeldOut(r.root, r.split, { ...reader(r), heldOut: r.heldOut }),
   'camvid-anomaly': async (r) => (await openCamVidAnomaly(r.root, { ...reader(r), seed: r.seed })).anomaly,

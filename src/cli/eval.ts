@@ -17,6 +17,7 @@ import { openCheckedDataset } from './checked-dataset.js';
 import {
   cleanStaleTemps,
   processIo,
+  describeViews,
   predictSettings,
   runUserCommand,
   startEngine,
@@ -44,9 +45,11 @@ const REPORT_FILES = ['report.json', 'report.md', 'roc.svg', 'pr.svg', 'roc.png'
 
 async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   if (!flags.dataset && !flags.anomalyDataset) throw new ValueError('give --dataset and/or --anomaly-dataset');
-  const predict = predictSettings(flags);
+  predictSettings(flags); // flag errors before the model is read
   const engine = await startEngine(flags.engine, { io, command: 'eval' });
-  const { model } = await loadSegModel(flags.model);
+  const { model, views } = await loadSegModel(flags.model);
+  const predict = predictSettings(flags, views);
+  io.out(`gmmseg eval: ${describeViews(predict)}\n`);
   if (flags.out) {
     await prepareOutputFolder(flags.out, '--out');
     await cleanStaleTemps(

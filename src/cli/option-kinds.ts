@@ -115,6 +115,19 @@ export function numberList(length: number, item: ListItem = 'number', placeholde
   };
 }
 
+/** One or more numbers in (0, `max`] separated by commas, e.g. test-time scales `0.75,1,1.25`. */
+export function scaleList(max: number, placeholder = '<list>'): OptionKind<number[]> {
+  return {
+    placeholder,
+    parse: (text, flag) => {
+      const parts = text.split(',').map(decimal);
+      if (parts.length === 0 || !parts.every((v) => v !== undefined && v > 0 && v <= max))
+        throw badValue(flag, `must be numbers in (0, ${max}] separated by commas`, text);
+      return parts as number[];
+    },
+  };
+}
+
 /** Two numbers, e.g. a window `h,w`. */
 export function pair(item: ListItem = 'number', placeholder = '<h,w>'): OptionKind<[number, number]> {
   const list = numberList(2, item, placeholder);

@@ -15,6 +15,7 @@ import { configOptions } from './config-flags.js';
 import { DATASETS } from './datasets.js';
 import { extractorOptions } from './extractor-flags.js';
 import {
+  boolean,
   custom,
   integer,
   nonNegativeInt,
@@ -24,6 +25,7 @@ import {
   path,
   positive,
   positiveInt,
+  scaleList,
   text,
   textList,
 } from './option-kinds.js';
@@ -45,6 +47,14 @@ export const PREDICT_MODE_OPTIONS = {
   }),
   window: option(pair('positive integer'), 'slide window, pixels (e.g. 352,480)'),
   stride: option(pair('positive integer'), 'slide stride, pixels (e.g. 240,320)'),
+  scales: option(
+    scaleList(4),
+    "whole mode: average the outputs of the image at these input scales (e.g. 0.75,1,1.25,1.5; one forward each; default: the model's stored views, else 1)",
+  ),
+  flip: option(
+    boolean(),
+    "whole mode: also average the left-right mirrored views (doubles the forwards; default: the model's stored views, else false)",
+  ),
 };
 
 /**
@@ -199,7 +209,9 @@ export const TRAIN_OPTIONS = {
 };
 
 /** The training config flags of `gmmseg train` (`--steps`, `--crop-size`, …): overrides of DEFAULT_TRAIN_CONFIG. */
-export const TRAINING_CONFIG_OPTIONS = configOptions(DEFAULT_TRAIN_CONFIG, 'training');
+export const TRAINING_CONFIG_OPTIONS = configOptions(DEFAULT_TRAIN_CONFIG, 'training', [], {
+  predictScales: scaleList(4, '<value>'),
+});
 
 /** The GMM config flags of `gmmseg train` (`--mean-momentum`, `--embed-dim`, …): overrides of DEFAULT_GMM_CONFIG. */
 export const GMM_CONFIG_OPTIONS = configOptions(DEFAULT_GMM_CONFIG, 'GMM', ['classes']);

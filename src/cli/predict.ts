@@ -15,12 +15,14 @@ import { anomalySettings } from '../infer/anomaly-settings.js';
 import { heatmap, thresholdMask, type HeatScale } from '../infer/heatmap.js';
 import { outlineMask, overlay } from '../infer/overlay.js';
 import { colorizeLabels, paletteFor } from '../infer/palette.js';
+import { isMultiView } from '../infer/multi-view.js';
 import { predictImage, type AnomalyScoreName, type PredictOptions } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
 import {
   cleanStaleTemps,
   oneLine,
   processIo,
+  describeViews,
   predictSettings,
   runUserCommand,
   startEngine,
@@ -64,9 +66,11 @@ interface PredictContext {
  * failed.
  */
 async function runPredict(images: string[], flags: PredictFlags, io: CommandIo): Promise<void> {
-  const predict = { ...predictSettings(flags), classLikelihoods: flags.classLikelihoods };
+  predictSettings(flags); // flag errors before the model is read
   await startEngine(flags.engine, { io, command: 'predict' });
-  const { model, file } = await loadSegModel(flags.model);
+  const { model, file, views } = await loadSegModel(flags.model);
+  const predict = { ...predictSettings(flags, views), classLikelihoods: flags.classLikelihoods };
+  if (isMultiView(predict)) io.out(`gmmseg predict: ${describeViews(predict)}\n`);
   const overrides = {
     ...(flags.score !== undefined ? { score: flags.score } : {}),
     ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),

@@ -154,7 +154,13 @@ async function runTrain(flags: TrainValues, parentIo: CommandIo): Promise<void> 
     const valMiou = run.validation?.segmentation?.miou;
     if (val && valMiou !== undefined) Object.assign(metrics, { valDataset: val.name, valMiou });
     const calibration = run.calibration ? calibrationRecord(run.calibration) : undefined;
-    const file = segModelToFile(run.state.model, { train: cfg, metrics, ...(calibration ? { calibration } : {}) });
+    const views = { scales: cfg.predictScales, flip: cfg.predictFlip };
+    const file = segModelToFile(run.state.model, {
+      train: cfg,
+      metrics,
+      views,
+      ...(calibration ? { calibration } : {}),
+    });
     if (!launch || launch.rank === 0) await writeModelFile(flags.out, file);
     group?.destroy();
   } catch (e) {

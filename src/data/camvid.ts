@@ -8,7 +8,7 @@ import { ValueError } from '../errors.js';
 import { openFileDataset, pairStems } from './file-dataset.js';
 import { isDir, resolveFiles, type ReaderOptions } from './files.js';
 import { INVALID, lutCodec } from './label-codec.js';
-import { IGNORE_INDEX, type Dataset } from './sample.js';
+import { IGNORE_INDEX, type Dataset, type FilePair, type SkippedFile } from './sample.js';
 
 /** The 11 CamVid classes in label-id order. */
 export const CAMVID_CLASSES: readonly string[] = [
@@ -49,28 +49,38 @@ export const CAMVID_ROAD = 3;
 /** The raw id CamVid uses for unlabelled pixels. */
 export const CAMVID_UNLABELLED = 11;
 
-export type CamVidSplit = 'train' | 'val' | 'test';
+/** A CamVid split; `trainval` is train followed by val (the usual final-training set of CamVid papers). */
+export type CamVidSplit = 'train' | 'val' | 'test' | 'trainval';
 
 /** Opens one CamVid split. */
 export async function openCamVid(root: string, split: CamVidSplit, options: ReaderOptions = {}): Promise<Dataset> {
   const fn = 'openCamVid';
-  if (!['train', 'val', 'test'].includes(split))
-    throw new ValueError(`${fn}: split must be train, val or test, got '${split}'`);
+  if (!['train', 'val', 'test', 'trainval'].includes(split))
+    throw new ValueError(`${fn}: split must be train, val, test or trainval, got '${split}'`);
   const files = resolveFiles(options.files);
-  const base = (await isDir(files, join(root, 'CamVid', split))) ? join(root, 'CamVid') : root;
+  const parts = split === 'trainval' ? (['train', 'val'] as const) : [split];
+  const base = (await isDir(files, join(root, 'CamVid', parts[0]))) ? join(root, 'CamVid') : root;
   const name = `camvid/${split}`;
-  const { pairs, skipped } = await pairStems(
-    {
-      files,
-      fn,
-      name,
-      imageDir: join(base, split),
-      labelDir: join(base, `${split}annot`),
-      imageRole: `CamVid ${split} images`,
-      labelRole: `CamVid ${split} labels`,
-    },
-    options.skipBad,
-  );
+  const pairs: FilePair[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const part of parts) {
+    const one = await pairStems(
+      {
+        files,
+        fn,
+        name,
+        imageDir: join(base, part),
+        labelDir: join(base, `${part}annot`),
+        imageRole: `CamVid ${part} images`,
+        labelRole: `CamVid ${part} labels`,
+      },
+      options.skipBad,
+    );
+    pairs.push(...one.pairs);
+    skipped.push(...one.skipped);
+  }
+  const ids = new Set(pairs.map((p) => p.id));
+  if (ids.size !== pairs.length) throw new ValueError(`${fn}: ${name} has an image name in both train and val`);
   return openFileDataset({ name, classes: CAMVID_CLASSES, pairs, skipped, codec: camvidCodec() }, options);
 }
 

@@ -126,7 +126,7 @@ export async function heldOutStats(base: Dataset, heldOut: readonly string[]): P
 export type CamVidHeldOutSplit = CamVidSplit | 'anomaly';
 
 /**
- * Opens CamVid with `heldOut` classes (default Pedestrian, Bicyclist) held out: split train/val/test → its
+ * Opens CamVid with `heldOut` classes (default Pedestrian, Bicyclist) held out: split train/val/test/trainval → its
  * closed-set view; `anomaly` → the anomaly view of the test split.
  */
 export async function openCamVidHeldOut(
@@ -134,8 +134,10 @@ export async function openCamVidHeldOut(
   split: string,
   options: ReaderOptions & { heldOut?: readonly string[] | undefined } = {},
 ): Promise<Dataset> {
-  if (!['train', 'val', 'test', 'anomaly'].includes(split)) {
-    throw new ValueError(`camvid-heldout has splits train, val, test (closed set) and anomaly (test); got '${split}'`);
+  if (!['train', 'val', 'test', 'trainval', 'anomaly'].includes(split)) {
+    throw new ValueError(
+      `camvid-heldout has splits train, val, test, trainval (closed set) and anomaly (test); got '${split}'`,
+    );
   }
   const heldOut = options.heldOut ?? CAMVID_HELD_OUT_DEFAULT;
   heldOutIds(CAMVID_CLASSES, heldOut, 'openCamVidHeldOut');

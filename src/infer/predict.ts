@@ -11,6 +11,7 @@ import { resizeImageBilinear } from '../data/augment.js';
 import type { RgbImage } from '../data/sample.js';
 import { ValueError } from '../errors.js';
 import { headOutputs, segForward, type SegModel, type SegOutputs } from '../model/seg-model.js';
+import { isMultiView, meanOfViews, viewMaps } from './multi-view.js';
 import { pixelOutputs, upsampledBands, type BandSource, type PixelOutputOptions } from './pixel-outputs.js';
 
 /** Anomaly scores a user can compare (higher = more anomalous). */
@@ -27,6 +28,10 @@ export interface PredictOptions {
   classLikelihoods?: boolean;
   /** Largest band of rows the per-pixel stage processes at once, pixels (default 2^19); bounds engine memory. */
   bandPixels?: number;
+  /** Whole mode: network-input scales whose outputs are averaged (default [1]; multi-view.ts). */
+  scales?: readonly number[];
+  /** Whole mode: also average the left–right mirrored views (default false). */
+  flip?: boolean;
 }
 
 /** One image's prediction at its original size. */
@@ -59,7 +64,11 @@ export function predictImages(
   images: readonly RgbImage[],
   opts: PredictOptions = { mode: 'whole' },
 ): Prediction[] {
-  if (opts.mode === 'slide') return images.map((im) => slidePrediction(model, im, opts));
+  if (opts.mode === 'slide') {
+    if (isMultiView(opts)) throw new ValueError('predict: scales and flip apply to whole mode only');
+    return images.map((im) => slidePrediction(model, im, opts));
+  }
+  if (isMultiView(opts)) return images.map((im) => multiViewPrediction(model, im, opts));
   const m = model.extractor.sizeMultiple;
   const inputs = images.map((im) => wholeImageInput(im, m));
   const out: Prediction[] = [];
@@ -157,11 +166,30 @@ function pixelOpts(opts: PredictOptions): PixelOutputOptions {
   };
 }
 
-/** Whole-mode's network input: the image resized (bilinear) to the nearest multiple of `multiple` per side. */
-export function wholeImageInput(image: RgbImage, multiple: number): RgbImage {
-  const h = Math.max(multiple, Math.round(image.height / multiple) * multiple);
-  const w = Math.max(multiple, Math.round(image.width / multiple) * multiple);
+/**
+ * Whole-mode's network input: the image scaled by `scale` and resized (bilinear) to the nearest multiple of
+ * `multiple` per side.
+ */
+export function wholeImageInput(image: RgbImage, multiple: number, scale = 1): RgbImage {
+  const h = Math.max(multiple, Math.round((image.height * scale) / multiple) * multiple);
+  const w = Math.max(multiple, Math.round((image.width * scale) / multiple) * multiple);
   return h === image.height && w === image.width ? image : resizeImageBilinear(image, w, h);
+}
+
+/** Whole mode over several views (scales, mirror): their maps averaged at the original size (multi-view.ts). */
+function multiViewPrediction(model: SegModel, image: RgbImage, opts: PredictOptions): Prediction {
+  const m = model.extractor.sizeMultiple;
+  const views = viewMaps(
+    image,
+    { scales: opts.scales ?? [1], flip: opts.flip ?? false },
+    (im, s) => wholeImageInput(im, m, s),
+    (inputs) => forwardMaps(model, inputs),
+  );
+  try {
+    return pixelOutputs(meanOfViews(views, image.height, image.width), outputSize(model, image), pixelOpts(opts));
+  } finally {
+    views.forEach((v) => tf.dispose(v));
+  }
 }
 
 /**

@@ -43,12 +43,20 @@ export const calibrationSchema = z
   .strict();
 export type CalibrationRecord = z.infer<typeof calibrationSchema>;
 
-/** Preprocessing record: input encoding and the size constraints of the extractor. */
+/**
+ * The test-time views a model is predicted with by default: input scales whose outputs are averaged, and whether the
+ * mirrored views are averaged in (infer/multi-view.ts). Absent = one view at scale 1.
+ */
+export const viewsSchema = z.object({ scales: z.array(z.number().gt(0).max(4)).min(1), flip: z.boolean() }).strict();
+export type ViewsRecord = z.infer<typeof viewsSchema>;
+
+/** Preprocessing record: input encoding, the size constraints of the extractor, the default test-time views. */
 export const preprocessingSchema = z
   .object({
     input: z.string(),
     sizeMultiple: z.number().int().positive(),
     stride: z.number().int().positive().optional(),
+    views: viewsSchema.optional(),
   })
   .strict();
 export type PreprocessingRecord = z.infer<typeof preprocessingSchema>;

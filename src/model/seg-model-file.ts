@@ -28,6 +28,8 @@ import {
   type ModelConfig,
   type ModelSections,
   type PreprocessingRecord,
+  type ViewsRecord,
+  viewsSchema,
 } from './sections.js';
 import type { SegHead, SegModel } from './seg-model.js';
 
@@ -54,6 +56,8 @@ export interface SaveOptions {
   train?: Record<string, unknown>;
   /** Checkpoint content: optimizer state and training step. */
   checkpoint?: CheckpointState;
+  /** The test-time views to predict with by default (stored unless one view at scale 1). */
+  views?: ViewsRecord;
 }
 
 /** Loaders by extractor kind, from the registry (the one deserialisation table). */
@@ -103,11 +107,17 @@ export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFi
   return {
     config: modelConfig(model, opts.train),
     classes: [...model.classes],
-    preprocessing: { ...preprocessingRecord(ex) },
+    preprocessing: { ...preprocessingRecord(ex), ...(storedViews(opts.views) ?? {}) },
     metrics: opts.metrics ?? {},
     calibration: { ...calibration },
     tensors,
   };
+}
+
+/** `{views}` to store, or undefined for the default single view at scale 1. */
+function storedViews(views: ViewsRecord | undefined): { views: ViewsRecord } | undefined {
+  if (!views || (!views.flip && views.scales.length === 1 && views.scales[0] === 1)) return undefined;
+  return { views: parseWith(viewsSchema, { scales: [...views.scales], flip: views.flip }, 'invalid views') };
 }
 
 /** The typed sections of a decoded file (older flat configs converted). Throws FormatError. */

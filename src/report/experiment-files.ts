@@ -29,11 +29,18 @@ export interface OutputFile {
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** The model file of one head, with its metrics (non-finite numbers as null) and its calibration. */
+/**
+ * The model file of one head, with its metrics (non-finite numbers as null), its calibration and the run's test-time
+ * views (whole mode), so later predictions default to how it was evaluated.
+ */
 export function headModelBytes(o: HeadOutcome, meta: RunMeta, anomalySet: Dataset): Uint8Array {
   const metrics = { ...headReport(o), dataset: anomalySet.name, command: meta.command, engine: meta.engine };
   const calibration = calibrationRecord(o.calibration);
-  return encodeModel(segModelToFile(o.model, { metrics: finiteOrNull(metrics), calibration, train: meta.train }));
+  const p = meta.predict;
+  const views = p.mode === 'whole' ? { views: { scales: [...(p.scales ?? [1])], flip: p.flip ?? false } } : {};
+  return encodeModel(
+    segModelToFile(o.model, { metrics: finiteOrNull(metrics), calibration, train: meta.train, ...views }),
+  );
 }
 
 /** Every file of the report folder, in writing order. */

@@ -11,6 +11,7 @@ import type { AnomalySettings } from '../infer/anomaly-settings.js';
 import type { HeatScale } from '../infer/heatmap.js';
 import { paletteFor, type Rgb } from '../infer/palette.js';
 import type { ModelFile } from '../model/model-types.js';
+import type { ViewsRecord } from '../model/sections.js';
 import type { SegModel } from '../model/seg-model.js';
 import type { ServeOptions } from './options.js';
 import type { WorkerPool, WorkerStats } from './worker-pool.js';
@@ -39,6 +40,8 @@ export interface ModelInfo {
   classes: ModelClass[];
   head: 'gmm' | 'softmax';
   extractor: string;
+  /** The test-time views every image is predicted with (the model's stored ones; default one view at scale 1). */
+  views: ViewsRecord;
   score: string;
   threshold: number;
   heatScale: HeatScale;
@@ -68,6 +71,7 @@ export function modelInfo(
     classes: model.classes.map((name, index) => ({ index, name, color: palette[index] as Rgb })),
     head: model.head.kind,
     extractor: model.extractor.kind,
+    views: (file.preprocessing['views'] as ViewsRecord | undefined) ?? { scales: [1], flip: false },
     score: settings.score,
     threshold: settings.threshold,
     heatScale: settings.heatScale,

@@ -26,9 +26,11 @@ const rss = (): number => process.memoryUsage.rss();
 /** Starts the engine and builds the model; the promise every job waits on. */
 async function start(init: WorkerInit): Promise<SegmentContext> {
   const engine = await initEngine(init.engine);
-  const { model } = await segModelFromFile(init.file, EXTRACTOR_LOADERS);
+  const { model, sections } = await segModelFromFile(init.file, EXTRACTOR_LOADERS);
+  const views = sections.preprocessing?.views;
   return {
     model,
+    ...(views ? { views } : {}),
     palette: init.palette,
     settings: init.settings,
     engine,

@@ -10,6 +10,7 @@ import type { AnomalySettings } from '../infer/anomaly-settings.js';
 import { thresholdMask, type HeatScale } from '../infer/heatmap.js';
 import type { Palette, Rgb } from '../infer/palette.js';
 import { predictImage } from '../infer/predict.js';
+import type { ViewsRecord } from '../model/sections.js';
 import type { SegModel } from '../model/seg-model.js';
 import { HttpError } from './errors.js';
 import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-header.js';
@@ -25,6 +26,8 @@ export interface SegmentContext {
   engine: string;
   minRegionArea: number;
   maxRegions: number;
+  /** The model's stored test-time views (absent: one view at scale 1). */
+  views?: ViewsRecord;
 }
 
 /** Per-request choices. */
@@ -109,7 +112,7 @@ export async function segmentImage(
   const t0 = performance.now();
   const image = await decode(bytes, header);
   const t1 = performance.now();
-  const p = predictImage(ctx.model, image, { mode: 'whole' });
+  const p = predictImage(ctx.model, image, { mode: 'whole', ...(ctx.views ?? {}) });
   const t2 = performance.now();
   const scores = p.scores[ctx.settings.score];
   if (scores === undefined) throw new Error(`segmentImage: the prediction has no '${ctx.settings.score}' score`);

@@ -70,7 +70,7 @@ export interface TrainRunResult {
 export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
   const { config: cfg, train } = opts;
   const emit = opts.onEvent ?? (() => undefined);
-  const predict = opts.predict ?? { mode: 'whole' };
+  const predict = opts.predict ?? { mode: 'whole', scales: opts.config.predictScales, flip: opts.config.predictFlip };
   const cache = (): Promise<FrozenEntry[]> =>
     buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) =>
       emit({ kind: 'cache', done, total }),

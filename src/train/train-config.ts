@@ -59,6 +59,13 @@ export const trainConfigSchema = z
     refitIterations: z.number().int().positive(),
     /** Variance floor of the refit: σ = sqrt(v + floor). */
     refitStdFloorVariance: z.number().min(0),
+    /**
+     * Test-time input scales whose outputs are averaged, for validation, calibration and (stored in the model) every
+     * later prediction by default; [1] = the image's own size. Older checkpoints without the key read [1].
+     */
+    predictScales: z.array(z.number().gt(0).max(4)).min(1).default([1]),
+    /** Also average the mirrored views at test time (validation, calibration, stored in the model). */
+    predictFlip: z.boolean().default(false),
   })
   .strict()
   .refine((c) => c.scaleRange[0] <= c.scaleRange[1], {
@@ -92,6 +99,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   refitPixelsPerClass: 0,
   refitIterations: 10,
   refitStdFloorVariance: 0.01,
+  predictScales: [1],
+  predictFlip: false,
 };
 
 /** Defaults merged with overrides, validated; errors name the key. */

@@ -1,7 +1,7 @@
 /** runUserCommand: user errors become one line and exit code 1; an engine fallback also names the CLI flag. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { runUserCommand } from '../../../src/cli/command-io.js';
+import { describeViews, predictSettings, runUserCommand } from '../../../src/cli/command-io.js';
 import { EngineFallbackError } from '../../../src/engine/fallback-error.js';
 import { ValueError } from '../../../src/errors.js';
 
@@ -43,4 +43,21 @@ test('runUserCommand: an EngineFallbackError also names --engine <fallback> (eng
     "gmmseg x: kernel 'Dilation2D' is not implemented on the native torch engine; use the wasm engine instead " +
       '(GMMSEG_ENGINE=wasm) (or run with --engine wasm)\n',
   );
+});
+
+test("predictSettings: --scales/--flip default to the model's stored views, flags override, slide refuses them", () => {
+  const flags = { mode: 'whole' as const, window: undefined, stride: undefined, scales: undefined, flip: undefined };
+  assert.deepEqual(predictSettings(flags), { mode: 'whole', scales: [1], flip: false });
+  const stored = { scales: [1.5], flip: true };
+  assert.deepEqual(predictSettings(flags, stored), { mode: 'whole', scales: [1.5], flip: true });
+  assert.deepEqual(predictSettings({ ...flags, scales: [1] }, stored), { mode: 'whole', scales: [1], flip: true });
+  assert.equal(describeViews(predictSettings(flags, stored)), 'whole images, scale 1.5, mirrored views averaged');
+  const slide = {
+    ...flags,
+    mode: 'slide' as const,
+    window: [32, 32] as [number, number],
+    stride: [16, 16] as [number, number],
+  };
+  assert.deepEqual(predictSettings(slide, stored), { mode: 'slide', window: [32, 32], stride: [16, 16] });
+  assert.throws(() => predictSettings({ ...slide, flip: true }), /--scales and --flip apply to --mode whole only/);
 });

@@ -14,6 +14,7 @@ import {
   path,
   positive,
   positiveInt,
+  scaleList,
   text,
   textList,
   type OptionKind,
@@ -67,6 +68,13 @@ test('number lists and pairs: `352,480`, `256x256`, `2×3`; wrong count or bad i
   for (const bad of ['352', '352,480,1', '0,4', '1.5,2', '', 'a,b'])
     refuses(hw, bad, 'must be 2 positive integers separated by commas');
   assert.equal(hw.placeholder, '<h,w>');
+});
+
+test('scale lists: one or more numbers in (0, max]', () => {
+  assert.deepEqual(scaleList(4).parse('1.5', '--flag'), [1.5]);
+  assert.deepEqual(scaleList(4).parse('0.75, 1,1.25', '--flag'), [0.75, 1, 1.25]);
+  for (const bad of ['', '0', '1,', '-1', '4.5', 'x'])
+    refuses(scaleList(4), bad, 'must be numbers in (0, 4] separated by commas');
 });
 
 test('oneOf: the listed values only; the help note lists them', () => {

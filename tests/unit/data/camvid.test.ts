@@ -50,6 +50,29 @@ test('openCamVid also accepts the parent folder holding CamVid/', async () => {
   assert.deepEqual(distinctValues((await ds.get(1)).label.data), [2]);
 });
 
+test('openCamVid trainval: train then val, one dataset; a name in both is an error', async () => {
+  const root = await tree({
+    'CamVid/train/a.png': encodeRgbPng(photo(3, 2, 1)),
+    'CamVid/trainannot/a.png': label(3, 2, [1]),
+    'CamVid/val/b.png': encodeRgbPng(photo(3, 2, 2)),
+    'CamVid/valannot/b.png': label(3, 2, [2]),
+  });
+  const ds = await openCamVid(root, 'trainval');
+  assert.equal(ds.name, 'camvid/trainval');
+  assert.deepEqual(
+    ds.pairs.map((p) => p.id),
+    ['a', 'b'],
+  );
+  assert.deepEqual(distinctValues((await ds.get(1)).label.data), [2]);
+  const twice = await tree({
+    'train/a.png': encodeRgbPng(photo(3, 2, 1)),
+    'trainannot/a.png': label(3, 2, [1]),
+    'val/a.png': encodeRgbPng(photo(3, 2, 2)),
+    'valannot/a.png': label(3, 2, [2]),
+  });
+  await assert.rejects(openCamVid(twice, 'trainval'), /camvid\/trainval has an image name in both train and val/);
+});
+
 test('openCamVid errors: bad split, missing annot folder, label values 12..254', async () => {
   await assert.rejects(openCamVid('/x', 'dev' as 'test'), ValueError);
   const noAnnot = await tree({ 'val/a.png': encodeRgbPng(photo(2, 2, 0)) });

@@ -115,7 +115,7 @@ test('closedSetRemap and heldOutStats on the toy set', async () => {
 
 test('openCamVidHeldOut: bad split and bad class names fail before any file is read', async () => {
   await assert.rejects(
-    openCamVidHeldOut('/nonexistent', 'trainval'),
+    openCamVidHeldOut('/nonexistent', 'dev'),
     (e: unknown) => e instanceof ValueError && /anomaly/.test(e.message),
   );
   await assert.rejects(

@@ -10,6 +10,7 @@ import { resizeImageBilinear } from '../../../src/data/augment.js';
 import type { RgbImage } from '../../../src/data/sample.js';
 import { initEngine } from '../../../src/engine/engine.js';
 import { pixelOutputs, rowMatrix, rowWeights, upsampledBands } from '../../../src/infer/pixel-outputs.js';
+import { isMultiView, mirrorImage } from '../../../src/infer/multi-view.js';
 import { predictImage, predictImages, type Prediction } from '../../../src/infer/predict.js';
 import { createSegModel } from '../../../src/model/create-seg-model.js';
 import { headOutputs, type SegModel } from '../../../src/model/seg-model.js';
@@ -216,4 +217,66 @@ test('predictImages: a batch through one forward equals one image at a time; siz
   assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
   assert.equal(batch.length, images.length);
   batch.forEach((p, i) => expectSame(p, predictImage(model, images[i]!), `image ${i}`));
+});
+
+/** The naive multi-view mean: each view's maps upsampled to [H, W] (a mirrored view flipped back there), averaged. */
+function naiveViews(model: SegModel, image: RgbImage, scales: number[], flip: boolean): Prediction {
+  return tf.tidy(() => {
+    const m = model.extractor.sizeMultiple;
+    const { width: W, height: H } = image;
+    const sums: tf.Tensor4D[][] = [];
+    for (const s of scales)
+      for (const mirrored of flip ? [false, true] : [false]) {
+        const src = mirrored ? mirrorImage(image) : image;
+        const h = Math.max(m, Math.round((H * s) / m) * m);
+        const w = Math.max(m, Math.round((W * s) / m) * m);
+        const maps = naiveMaps(model, resizeImageBilinear(src, w, h), H, W);
+        const back = (t: tf.Tensor4D): tf.Tensor4D => (mirrored ? tf.reverse(t, 2) : t);
+        sums.push(maps.classScores ? [back(maps.logits), back(maps.classScores)] : [back(maps.logits)]);
+      }
+    const mean = (g: number): tf.Tensor4D => tf.div(tf.addN(sums.map((v) => v[g]!)), sums.length);
+    const scores = model.head.kind === 'gmm' ? mean(1) : undefined;
+    return naiveOutputs(mean(0), scores, W, H) as unknown as tf.TensorContainer;
+  }) as unknown as Prediction;
+}
+
+test('multi-view prediction (scales, mirror) equals the mean of the upsampled views, for both heads', async () => {
+  for (const head of ['gmm', 'softmax'] as const) {
+    const model = await tinyModel(head);
+    const image = randomImage(21, 70, 45);
+    for (const [scales, flip] of [
+      [[1], true],
+      [[0.75, 1.5], false],
+      [[1, 1.5], true],
+    ] as const) {
+      const before = tf.memory().numTensors;
+      const got = predictImage(model, image, { mode: 'whole', scales, flip, bandPixels: 900 });
+      assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+      expectSame(got, naiveViews(model, image, [...scales], flip), `${head} scales ${scales} flip ${flip}`);
+    }
+  }
+});
+
+test('multi-view: one unflipped view at scale 1 is plain whole mode; mirror equivariance; bad settings named', async () => {
+  const model = await tinyModel('gmm');
+  const image = randomImage(22, 64, 48);
+  assert.equal(isMultiView({ scales: [1], flip: false }), false);
+  assert.equal(isMultiView({ scales: [1, 1] }), true);
+  // the mean of two identical views is the view itself
+  expectSame(predictImage(model, image, { mode: 'whole', scales: [1, 1] }), predictImage(model, image), 'two views');
+  // with the mirror averaged in, predicting the mirrored image gives the mirrored prediction
+  const a = predictImage(model, image, { mode: 'whole', flip: true });
+  const b = predictImage(model, mirrorImage(image), { mode: 'whole', flip: true });
+  const unmirror = (v: Float32Array): Float32Array => {
+    const out = new Float32Array(v.length);
+    for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) out[y * 64 + x] = v[y * 64 + 63 - x]!;
+    return out;
+  };
+  expectClose(unmirror(b.scores.gmm!), a.scores.gmm!, TOL, 'mirror equivariance');
+  assert.deepEqual(mirrorImage(mirrorImage(image)), image);
+  assert.throws(() => predictImage(model, image, { mode: 'whole', scales: [0] }), /scale 0 is not in \(0, 4\]/);
+  assert.throws(
+    () => predictImage(model, image, { mode: 'slide', window: [32, 32], stride: [16, 16], flip: true }),
+    /scales and flip apply to whole mode only/,
+  );
 });

@@ -122,3 +122,17 @@ test('invalid sections are FormatErrors naming the section and key', async () =>
     /extractor 'vit', which this build cannot load; known: mbv3, deeplab, segformer/,
   );
 });
+
+test('test-time views are stored in preprocessing (not when they are the single scale-1 view) and read back', async () => {
+  const model = await gmmModel();
+  const views = { scales: [1, 1.5], flip: true };
+  const stored = decodeModel(encodeModel(segModelToFile(model, { views })));
+  assert.deepEqual(modelSections(stored).preprocessing?.views, views);
+  const plain = segModelToFile(model, { views: { scales: [1], flip: false } });
+  assert.equal('views' in plain.preprocessing, false);
+  const bad = { ...plain, preprocessing: { ...plain.preprocessing, views: { scales: [0], flip: false } } };
+  assert.throws(
+    () => modelSections(bad),
+    (e: unknown) => e instanceof FormatError && /views/.test(String(e)),
+  );
+});

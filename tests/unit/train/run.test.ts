@@ -9,7 +9,7 @@ import { createRng } from '../../../src/random.js';
 import { createAdamWState } from '../../../src/train/adamw.js';
 import { checkpointFile, resumeFromCheckpoint } from '../../../src/train/checkpoint.js';
 import { runTraining, type RunEvent } from '../../../src/train/run.js';
-import { makeTrainConfig } from '../../../src/train/train-config.js';
+import { makeTrainConfig, trainConfigSchema } from '../../../src/train/train-config.js';
 import type { TrainState } from '../../../src/train/trainer.js';
 
 await initEngine();
@@ -138,4 +138,13 @@ test('runTraining with refitPixelsPerClass: the final model carries the refitted
     block(r.state.model.head.state.gmm.stds).some((s) => s < 0.1),
     'the refit floor (σ ≥ 0.01), not the head floor',
   );
+});
+
+test('training config: predictScales/predictFlip default to one view; older stored configs without them read so', () => {
+  assert.deepEqual([cfg.predictScales, cfg.predictFlip], [[1], false]);
+  const { predictScales: _s, predictFlip: _f, ...older } = cfg;
+  const read = trainConfigSchema.parse(older);
+  assert.deepEqual([read.predictScales, read.predictFlip], [[1], false]);
+  assert.deepEqual(makeTrainConfig({ predictScales: [1, 1.5], predictFlip: true }).predictScales, [1, 1.5]);
+  assert.throws(() => makeTrainConfig({ predictScales: [] }), /predictScales/);
 });
