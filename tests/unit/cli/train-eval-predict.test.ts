@@ -24,8 +24,21 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
     '--memory-per-component',
     '64',
   ];
-  const t1 = await run(trainCommand, ['train', ...common, '--out', model, '--steps', '2', '--val-split', 'test']);
+  const views = ['--predict-scales', '1,1.5', '--predict-flip', 'true'];
+  const t1 = await run(trainCommand, [
+    'train',
+    ...common,
+    ...views,
+    '--out',
+    model,
+    '--steps',
+    '2',
+    '--val-split',
+    'test',
+  ]);
   assert.equal(t1.code, 0, t1.err);
+  // the test-time views are stored in the model and are eval's default
+  assert.deepEqual(decodeModel(await readFile(model)).preprocessing['views'], { scales: [1, 1.5], flip: true });
   assert.match(t1.out, /step 2\/2 loss/);
   // resume with only --steps: crop size, batch size and the rest come from the checkpoint's stored training config
   const t2 = await run(trainCommand, [
@@ -62,6 +75,7 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
     path.join(dir, 'ev'),
   ]);
   assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /gmmseg eval: whole images, scales 1, 1\.5, mirrored views averaged/);
   assert.match(e.out, /## Anomaly segmentation/);
   const report = JSON.parse(await readFile(path.join(dir, 'ev', 'report.json'), 'utf8')) as {
     closedSet: { miou: number };

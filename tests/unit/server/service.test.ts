@@ -63,6 +63,7 @@ test('GET /healthz and GET /v1/model', async () => {
     );
     assert.deepEqual(info.heatScale, { min: cal.inlierMedian, max: 2 * cal.threshold - cal.inlierMedian });
     assert.deepEqual(info.calibration, loaded.file.calibration);
+    assert.deepEqual(info.views, { scales: [1], flip: false });
     assert.deepEqual(info.metrics, loaded.file.metrics);
     assert.deepEqual(info.limits, { maxBodyBytes: 20 * 1024 * 1024, maxImagePixels: 16_000_000 });
     const res = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
