@@ -16,6 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scaleList } from '../src/cli/option-kinds.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { firstSamples } from '../src/data/subset.js';
@@ -47,9 +48,11 @@ if (recipe !== 'finetune' && recipe !== 'frozen') {
 }
 const finetune = recipe === 'finetune';
 const steps = Number(flag('--steps') ?? (quick ? 200 : finetune ? 3200 : 500));
-const scales = (flag('--scales') ?? (finetune ? '1.5' : '1')).split(',').map(Number);
-if (!scales.every((s) => s > 0 && s <= 4)) {
-  process.stderr.write(`bench:camvid: --scales must be numbers in (0, 4] separated by commas\n`);
+let scales: number[];
+try {
+  scales = scaleList(4).parse(flag('--scales') ?? (finetune ? '1.5' : '1'), '--scales');
+} catch (e) {
+  process.stderr.write(`bench:camvid: ${(e as Error).message}\n`);
   process.exit(1);
 }
 const predict = { mode: 'whole' as const, scales };

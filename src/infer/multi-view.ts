@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../data/sample.js';
 import { ValueError } from '../errors.js';
+import { isSingleView } from '../model/sections.js';
 import { upsampledBands, type BandSource } from './pixel-outputs.js';
 
 /** Which views to average: network-input scales relative to the image, and whether to add mirrored copies. */
@@ -29,7 +30,7 @@ export function checkViewSettings(v: ViewSettings): void {
 
 /** True when the settings ask for anything beyond one unflipped view at scale 1. */
 export function isMultiView(v: Partial<ViewSettings>): boolean {
-  return v.flip === true || (v.scales !== undefined && !(v.scales.length === 1 && v.scales[0] === 1));
+  return !isSingleView({ scales: v.scales ?? [1], flip: v.flip ?? false });
 }
 
 /** The image mirrored left–right. */
@@ -65,12 +66,13 @@ export function viewMaps(
     for (const s of views.scales) {
       const inputs = mirrored ? [input(image, s), input(mirrored, s)] : [input(image, s)];
       const maps = forward(inputs);
+      if (!mirrored) {
+        out.push(maps); // batch of one: the maps are the view's own
+        continue;
+      }
       try {
-        if (!mirrored) out.push(maps.map((m) => tf.clone(m)));
-        else {
-          out.push(maps.map((m) => tf.slice(m, [0, 0, 0, 0], [1, -1, -1, -1])));
-          out.push(tf.tidy(() => maps.map((m) => tf.reverse(tf.slice(m, [1, 0, 0, 0], [1, -1, -1, -1]), 2))));
-        }
+        out.push(maps.map((m) => tf.slice(m, [0, 0, 0, 0], [1, -1, -1, -1])));
+        out.push(tf.tidy(() => maps.map((m) => tf.reverse(tf.slice(m, [1, 0, 0, 0], [1, -1, -1, -1]), 2))));
       } finally {
         tf.dispose(maps);
       }

@@ -50,6 +50,11 @@ export type CalibrationRecord = z.infer<typeof calibrationSchema>;
 export const viewsSchema = z.object({ scales: z.array(z.number().gt(0).max(4)).min(1), flip: z.boolean() }).strict();
 export type ViewsRecord = z.infer<typeof viewsSchema>;
 
+/** True for the default: one unflipped view at scale 1 (nothing to store, nothing to average). */
+export function isSingleView(v: { scales: readonly number[]; flip: boolean }): boolean {
+  return !v.flip && v.scales.length === 1 && v.scales[0] === 1;
+}
+
 /** Preprocessing record: input encoding, the size constraints of the extractor, the default test-time views. */
 export const preprocessingSchema = z
   .object({

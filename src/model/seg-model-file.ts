@@ -20,6 +20,7 @@ import type { ModelFile, NamedTensor } from './model-types.js';
 import {
   calibrationSchema,
   INPUT_ENCODING,
+  isSingleView,
   parseCalibration,
   parseModelConfig,
   parsePreprocessing,
@@ -116,7 +117,7 @@ export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFi
 
 /** `{views}` to store, or undefined for the default single view at scale 1. */
 function storedViews(views: ViewsRecord | undefined): { views: ViewsRecord } | undefined {
-  if (!views || (!views.flip && views.scales.length === 1 && views.scales[0] === 1)) return undefined;
+  if (!views || isSingleView(views)) return undefined;
   return { views: parseWith(viewsSchema, { scales: [...views.scales], flip: views.flip }, 'invalid views') };
 }
 
