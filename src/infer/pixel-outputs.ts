@@ -2,8 +2,9 @@
  * The per-pixel half of prediction, on the engine: class maps (logits and, for the GMM head, class log-likelihoods)
  * → the class map (argmax of the logits) and the four anomaly scores at the image size. The image is processed in
  * bands of rows (at most `bandPixels` pixels each), so the engine never holds more than a few band-sized C-channel
- * maps whatever the image size; each band's outputs are read back once (class indices, −max logit, −max
- * likelihood, energy, msp, optionally the likelihoods) and copied into the caller-visible arrays. Logits and class
+ * maps whatever the image size; the class map and the four scores of a band come from one engine op that reads
+ * every value once (engine/pixel-scores.ts), and each band's outputs are read back once (class indices, −max logit,
+ * −max likelihood, energy, msp, optionally the likelihoods) and copied into the caller-visible arrays. Logits and class
  * log-likelihoods stay separate tensors (slicing one out of a stacked pair is a copy on wasm). Tidy scopes return
  * tensors only.
  *
@@ -13,6 +14,7 @@
  * whole-image resize, so results equal it up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
+import { pixelScores } from '../engine/pixel-scores.js';
 import type { Prediction } from './predict.js';
 
 /** Default band size: 2^20 pixels (≈ 44 MB per 11-class float32 map on the engine). */
@@ -82,22 +84,11 @@ export function pixelOutputs(
 function bandTensors(maps: tf.Tensor4D[], withLikelihoods: boolean): BandTensors {
   const [, bh, W, C] = (maps[0] as tf.Tensor4D).shape;
   const n = bh * W;
-  const L = tf.reshape(maps[0] as tf.Tensor4D, [n, C]);
-  const M = tf.max(L, -1);
-  // energy = −logsumexp, msp = −max softmax = −exp(max − logsumexp): one fused logsumexp instead of a broadcast
-  // subtract, a C-channel exp and a sum (on wasm ≈ 2.5× fewer milliseconds per band; same values up to rounding)
-  const lse = tf.logSumExp(L, -1);
-  const out: BandTensors = {
-    classes: tf.argMax(L, -1) as tf.Tensor1D,
-    maxLogit: tf.neg(M) as tf.Tensor1D,
-    energy: tf.neg(lse) as tf.Tensor1D,
-    msp: tf.neg(tf.exp(tf.sub(M, lse))) as tf.Tensor1D,
-  };
-  if (maps[1]) {
-    const S = tf.reshape(maps[1], [n, C]) as tf.Tensor2D;
-    out.gmm = tf.neg(tf.max(S, -1)) as tf.Tensor1D;
-    if (withLikelihoods) out.likelihoods = S;
-  }
+  const L = tf.reshape(maps[0] as tf.Tensor4D, [n, C]) as tf.Tensor2D;
+  const S = maps[1] ? (tf.reshape(maps[1], [n, C]) as tf.Tensor2D) : undefined;
+  // one engine op reads every value once (argmax, max, logsumexp, softmax max, likelihood max)
+  const out: BandTensors = pixelScores(L, S);
+  if (S && withLikelihoods) out.likelihoods = S;
   return out;
 }
 
@@ -110,12 +101,28 @@ export function upsampledBands(maps: readonly tf.Tensor4D[], H: number, W: numbe
   const [, h, w, C] = (maps[0] as tf.Tensor4D).shape;
   return (y0, y1) => {
     if (y0 === 0 && y1 === H) return maps.map((m) => tf.image.resizeBilinear(m, [H, W], false, true));
-    const A = tf.tensor2d(rowMatrix(rowWeights(y0, y1, h, H), h), [y1 - y0, h]);
+    // only the source rows the band reads: [s0, s1) (the matMul's cost is rows × (s1 − s0) × w·C)
+    const r = rowWeights(y0, y1, h, H);
+    const s0 = r.top[0] as number;
+    const s1 = (r.bottom[y1 - y0 - 1] as number) + 1;
+    const A = tf.tensor2d(rowMatrix(shiftRows(r, s0), s1 - s0), [y1 - y0, s1 - s0]);
     return maps.map((m) => {
-      const rows = tf.reshape(tf.matMul(A, tf.reshape(m, [h, w * C])), [1, y1 - y0, w, C]) as tf.Tensor4D;
+      const src = tf.reshape(s0 === 0 && s1 === h ? m : tf.slice(m, [0, s0, 0, 0], [1, s1 - s0, w, C]), [
+        s1 - s0,
+        w * C,
+      ]);
+      const rows = tf.reshape(tf.matMul(A, src), [1, y1 - y0, w, C]) as tf.Tensor4D;
       return tf.image.resizeBilinear(rows, [y1 - y0, W], false, true);
     });
   };
+}
+
+/** Row weights with source rows counted from `s0`. */
+function shiftRows(
+  r: { top: Int32Array; bottom: Int32Array; frac: Float32Array },
+  s0: number,
+): { top: Int32Array; bottom: Int32Array; frac: Float32Array } {
+  return { top: r.top.map((t) => t - s0), bottom: r.bottom.map((b) => b - s0), frac: r.frac };
 }
 
 /**

@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   data: [],
   metrics: [],
   model: ['gmm', 'nn'],
-  infer: ['model', 'gmm', 'nn', 'data', 'metrics'],
+  infer: ['engine', 'model', 'gmm', 'nn', 'data', 'metrics'],
   parallel: ['engine'],
   train: ['engine', 'gmm', 'nn', 'data', 'metrics', 'model', 'infer', 'parallel'],
   report: ['data', 'metrics', 'gmm', 'model', 'infer', 'train'],

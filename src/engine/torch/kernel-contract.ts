@@ -137,6 +137,8 @@ const ATTR_OPS = {
   Einsum: { equation: 'string' },
   // ops_norm.cc
   FusedBatchNorm: { hasOffset: 'bool', hasScale: 'bool', varianceEpsilon: 'float?' },
+  // ops_pixel.cc
+  PixelScores: NO_ATTRS,
   // ops_reduce.cc
   Sum: REDUCTION,
   Mean: REDUCTION,

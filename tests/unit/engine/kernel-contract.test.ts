@@ -18,6 +18,7 @@ import {
   NATIVE_KERNELS,
   type AttrDecl,
 } from '../../../src/engine/torch/kernel-contract.js';
+import { PIXEL_SCORES } from '../../../src/engine/kernels/pixel-scores.js';
 import { torchKernelNames } from '../../../src/engine/torch/register.js';
 import { torchSkip } from '../../helpers/backends.js';
 
@@ -100,8 +101,8 @@ test('kernel contract: a missing required attribute fails naming the op and the 
   x.dispose();
 });
 
-test('kernel contract: every tfjs kernel registered on the torch backend exists in tfjs', () => {
-  const known = new Set(tf.getKernelsForBackend('cpu').map((k) => k.kernelName));
+test("kernel contract: every kernel registered on the torch backend exists in tfjs or is gmmseg's own", () => {
+  const known = new Set([...tf.getKernelsForBackend('cpu').map((k) => k.kernelName), PIXEL_SCORES]);
   assert.deepEqual(
     torchKernelNames().filter((n) => !known.has(n)),
     [],

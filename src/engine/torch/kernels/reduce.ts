@@ -1,5 +1,6 @@
 /**
- * Reductions, arg-reductions, Softmax, Cumsum/Cumprod and TopK of the `torch` backend (native/src/ops_reduce.cc).
+ * Reductions, arg-reductions, Softmax, Cumsum/Cumprod and TopK of the `torch` backend (native/src/ops_reduce.cc), and
+ * PixelScores (native/src/ops_pixel.cc).
  * tfjs's axis forms (null = all, a number, negative axes, lists in any order) are normalised here to a sorted list of
  * distinct non-negative axes, so the native side sees one form.
  */
@@ -64,4 +65,6 @@ export const reduceKernelConfigs: tf.KernelConfig[] = [
   cumulative('Cumprod'),
   // The native TopK always sorts (tfjs leaves the unsorted order unspecified), so `sorted` is not sent.
   nativeKernel('TopK', ['x'], (attrs) => ({ k: Number(attrs.k) })),
+  // gmmseg's own kernel (src/engine/pixel-scores.ts): prediction's per-pixel outputs in one pass
+  nativeKernel('PixelScores', ['logits', 'likelihoods']),
 ];
