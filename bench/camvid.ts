@@ -1,7 +1,8 @@
 /**
- * `npm run bench:camvid [-- --camvid PATH] [--recipe finetune|frozen] [--steps N] [--batch N] [--scales S] [--quick]
- * [--out DIR]`:
- * trains the GMM head and the softmax baseline on CamVid train with one recipe, reports CamVid test mIoU for both, and
+ * `npm run bench:camvid [-- --camvid PATH] [--recipe finetune|frozen] [--train-split train|trainval] [--steps N]
+ * [--batch N] [--scales S] [--quick] [--out DIR]`:
+ * trains the GMM head and the softmax baseline on CamVid train (or train + val, `--train-split trainval`, the CamVid
+ * papers' final training) with one recipe, reports CamVid test mIoU for both, and
  * anomaly AP / FPR95 / AUROC on the CamVid anomaly protocol (Fishyscapes-Static-style pasted objects on the test
  * images) for the GMM likelihood vs MSP, max-logit and energy. Thresholds are calibrated on CamVid val inliers.
  * Writes the usual report folder (models, report.json/md, curves, pictures).
@@ -56,11 +57,16 @@ try {
   process.exit(1);
 }
 const predict = { mode: 'whole' as const, scales };
+const trainSplit = flag('--train-split') ?? 'train';
+if (trainSplit !== 'train' && trainSplit !== 'trainval') {
+  process.stderr.write(`bench:camvid: --train-split must be 'train' or 'trainval', got '${trainSplit}'\n`);
+  process.exit(1);
+}
 const out = flag('--out') ?? 'bench-camvid-out';
 const engineArg = flag('--engine');
 const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine') : undefined);
 const t0 = performance.now();
-const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((s) => openCamVid(camvid, s)));
+const [train, val, test] = await Promise.all(([trainSplit, 'val', 'test'] as const).map((s) => openCamVid(camvid, s)));
 const protocol = await openCamVidAnomaly(camvid, { seed: 0 });
 const batchSize = Number(flag('--batch') ?? 4);
 const cfg = finetune
@@ -98,7 +104,7 @@ const gmm: Partial<GmmConfig> = {
   ...(finetune ? { memoryInit: 'empty' as const } : {}),
 };
 process.stdout.write(
-  `bench:camvid: engine ${engine}; recipe ${recipe}; ${steps} steps per head; test scales ${scales.join(', ')}; CamVid at ${camvid}\n`,
+  `bench:camvid: engine ${engine}; recipe ${recipe}; trained on ${trainSplit}; ${steps} steps per head; test scales ${scales.join(', ')}; CamVid at ${camvid}\n`,
 );
 /** A line per phase and every tenth of it (stderr). */
 function progress(e: ExperimentEvent): void {
