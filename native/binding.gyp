@@ -8,9 +8,9 @@
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "<@(torch_defines)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-frtti", "-fexceptions", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["-std=c++17", "-frtti", "-fexceptions", "-O2", "-fopenmp", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": ["<@(torch_libraries)"],
-      "ldflags": ["<@(torch_ldflags)"]
+      "ldflags": ["-fopenmp", "<@(torch_ldflags)"]
     }
   ]
 }

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../data/sample.js';
 import { ValueError } from '../errors.js';
 import { isSingleView } from '../model/sections.js';
-import { upsampledBands, type BandSource } from './pixel-outputs.js';
+import { toWidth, upsampledBands, type BandSource } from './pixel-outputs.js';
 
 /** Which views to average: network-input scales relative to the image, and whether to add mirrored copies. */
 export interface ViewSettings {
@@ -89,12 +89,12 @@ export function viewMaps(
  * and averaged. Bilinear upsampling commutes with the mirror, so flipping back at the low-resolution grid is exact.
  */
 export function meanOfViews(views: readonly (readonly tf.Tensor4D[])[], H: number, W: number): BandSource {
-  const sources = views.map((v) => upsampledBands(v, H, W));
+  const sources = views.map((v) => upsampledBands(v, H));
   return (y0, y1) =>
     tf.tidy(() => {
       const bands = sources.map((src) => src(y0, y1));
       return (bands[0] as tf.Tensor4D[]).map(
-        (_, g) => tf.div(tf.addN(bands.map((b) => b[g] as tf.Tensor4D)), views.length) as tf.Tensor4D,
+        (_, g) => tf.div(tf.addN(bands.map((b) => toWidth(b[g] as tf.Tensor4D, W))), views.length) as tf.Tensor4D,
       );
     });
 }

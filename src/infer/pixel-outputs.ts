@@ -21,8 +21,9 @@ import type { Prediction } from './predict.js';
 export const DEFAULT_BAND_PIXELS = 1 << 20;
 
 /**
- * Rows [y0, y1) of an image's full-resolution maps, [1, y1 − y0, W, C] each: [logits] or [logits, the GMM head's
- * class log-likelihoods]; owned by the caller's tidy scope.
+ * Rows [y0, y1) of an image's maps at full row resolution, [1, y1 − y0, w, C] each: [logits] or [logits, the GMM head's
+ * class log-likelihoods]; their width w is the image's W or a lower one whose columns the scores op upsamples to W
+ * (bilinear, half-pixel centres); owned by the caller's tidy scope.
  */
 export type BandSource = (y0: number, y1: number) => tf.Tensor4D[];
 
@@ -64,7 +65,7 @@ export function pixelOutputs(
   const rows = Math.max(1, Math.floor((opts.bandPixels ?? DEFAULT_BAND_PIXELS) / Math.max(1, W)));
   for (let y0 = 0; y0 < H; y0 += rows) {
     const y1 = Math.min(H, y0 + rows);
-    const band = tf.tidy(() => bandTensors(source(y0, y1), lik !== undefined));
+    const band = tf.tidy(() => bandTensors(source(y0, y1), W, lik !== undefined));
     try {
       const at = y0 * W;
       out.classMap.set(band.classes.dataSync() as Int32Array, at);
@@ -80,27 +81,32 @@ export function pixelOutputs(
   return out;
 }
 
-/** One band's outputs from its maps [1, bh, W, C] each (call inside a tidy scope). */
-function bandTensors(maps: tf.Tensor4D[], withLikelihoods: boolean): BandTensors {
-  const [, bh, W, C] = (maps[0] as tf.Tensor4D).shape;
-  const n = bh * W;
-  const L = tf.reshape(maps[0] as tf.Tensor4D, [n, C]) as tf.Tensor2D;
-  const S = maps[1] ? (tf.reshape(maps[1], [n, C]) as tf.Tensor2D) : undefined;
-  // one engine op reads every value once (argmax, max, logsumexp, softmax max, likelihood max)
-  const out: BandTensors = pixelScores(L, S);
-  if (S && withLikelihoods) out.likelihoods = S;
+/** One band's outputs from its maps [1, bh, w, C] each, columns upsampled to W (call inside a tidy scope). */
+function bandTensors(maps: tf.Tensor4D[], W: number, withLikelihoods: boolean): BandTensors {
+  const [, bh, w, C] = (maps[0] as tf.Tensor4D).shape;
+  const L = tf.reshape(maps[0] as tf.Tensor4D, [bh, w, C]) as tf.Tensor3D;
+  const S = maps[1] ? (tf.reshape(maps[1], [bh, w, C]) as tf.Tensor3D) : undefined;
+  // one engine op: column upsampling fused with argmax, max, logsumexp, softmax max and likelihood max
+  const out: BandTensors = pixelScores(L, S, W);
+  if (maps[1] && withLikelihoods) out.likelihoods = tf.reshape(toWidth(maps[1], W), [bh * W, C]) as tf.Tensor2D;
   return out;
 }
 
+/** Band maps [1, bh, w, C] with their columns upsampled to W (bilinear, half-pixel centres); as they are when w = W. */
+export function toWidth(m: tf.Tensor4D, W: number): tf.Tensor4D {
+  const [, bh, w] = m.shape;
+  return w === W ? m : tf.image.resizeBilinear(m, [bh, W], false, true);
+}
+
 /**
- * Band source of feature-resolution maps [1, h, w, C] upsampled to H×W (bilinear, half-pixel centres, as
- * `tf.image.resizeBilinear(x, [H, W], false, true)`): the whole image in one resize, or per band the rows
- * interpolated at feature width then resized to the full width with rows unchanged.
+ * Band source of feature-resolution maps [1, h, w, C] upsampled to H rows (bilinear, half-pixel centres, as
+ * `tf.image.resizeBilinear(x, [H, W], false, true)` does per row), columns left at w for the scores op to upsample:
+ * the rows of a band interpolated by one matMul with the band's row matrix over the source rows it reads.
  */
-export function upsampledBands(maps: readonly tf.Tensor4D[], H: number, W: number): BandSource {
+export function upsampledBands(maps: readonly tf.Tensor4D[], H: number): BandSource {
   const [, h, w, C] = (maps[0] as tf.Tensor4D).shape;
   return (y0, y1) => {
-    if (y0 === 0 && y1 === H) return maps.map((m) => tf.image.resizeBilinear(m, [H, W], false, true));
+    if (y0 === 0 && y1 === H) return maps.map((m) => tf.image.resizeBilinear(m, [H, w], false, true));
     // only the source rows the band reads: [s0, s1) (the matMul's cost is rows × (s1 − s0) × w·C)
     const r = rowWeights(y0, y1, h, H);
     const s0 = r.top[0] as number;
@@ -111,8 +117,7 @@ export function upsampledBands(maps: readonly tf.Tensor4D[], H: number, W: numbe
         s1 - s0,
         w * C,
       ]);
-      const rows = tf.reshape(tf.matMul(A, src), [1, y1 - y0, w, C]) as tf.Tensor4D;
-      return tf.image.resizeBilinear(rows, [y1 - y0, W], false, true);
+      return tf.reshape(tf.matMul(A, src), [1, y1 - y0, w, C]) as tf.Tensor4D;
     });
   };
 }

@@ -101,7 +101,7 @@ function batchPredictions(
     return images.map((image, b) => {
       const one = inputs.length === 1 ? maps : maps.map((m) => tf.slice(m, [b, 0, 0, 0], [1, -1, -1, -1]));
       try {
-        const source = upsampledBands(one, image.height, image.width);
+        const source = upsampledBands(one, image.height);
         return pixelOutputs(source, outputSize(model, image), pixelOpts(opts));
       } finally {
         if (one !== maps) tf.dispose(one);

@@ -1,6 +1,6 @@
 /**
  * The `pixelScores` op (engine/pixel-scores.ts; native/src/ops_pixel.cc on torch, kernels/pixel-scores.ts elsewhere):
- * a hand-computed row, a float64 oracle on random logits with ties and wide ranges (classes exact, scores within
+ * a hand-computed row, the fused column upsampling against tf.image.resizeBilinear, a float64 oracle on random logits with ties and wide ranges (classes exact, scores within
  * float32 rounding), equality with the composite tfjs ops it replaced (argMax, max, logSumExp), NaN rows, the
  * optional likelihoods, an empty band and argument errors — on cpu, wasm and the native engine when built.
  */
@@ -21,8 +21,8 @@ type Read = { classes: number[]; maxLogit: Float32Array; energy: Float32Array; m
 
 function run(logits: Float32Array, n: number, C: number, lik?: Float32Array): Read {
   return tf.tidy(() => {
-    const L = tf.tensor2d(logits, [n, C]);
-    const o = pixelScores(L, lik ? tf.tensor2d(lik, [n, C]) : undefined);
+    const L = tf.tensor3d(logits, [n, 1, C]);
+    const o = pixelScores(L, lik ? tf.tensor3d(lik, [n, 1, C]) : undefined);
     const r: Read = {
       classes: Array.from(o.classes.dataSync()),
       maxLogit: o.maxLogit.dataSync() as Float32Array,
@@ -125,14 +125,54 @@ for (const engine of ENGINES) {
     assert.equal(e.energy.length, 0);
   });
 
+  test(`pixelScores on ${engine}: the fused column upsampling equals tf.image.resizeBilinear, then the scores`, async () => {
+    await initEngine(engine);
+    const rng = createRng(5);
+    for (const [R, w, C, W] of [
+      [5, 7, 4, 23],
+      [3, 6, 11, 6],
+      [4, 9, 3, 4],
+      [2, 1, 5, 8],
+    ] as const) {
+      const l = Float32Array.from({ length: R * w * C }, () => normal(rng) * 6);
+      const lik = Float32Array.from({ length: R * w * C }, () => normal(rng) * 50 - 100);
+      const [got, up, upLik] = tf.tidy(() => {
+        const o = pixelScores(tf.tensor3d(l, [R, w, C]), tf.tensor3d(lik, [R, w, C]), W);
+        const resize = (a: Float32Array) =>
+          tf.image.resizeBilinear(tf.tensor4d(a, [1, R, w, C]), [R, W], false, true).dataSync() as Float32Array;
+        const r: Read = {
+          classes: Array.from(o.classes.dataSync()),
+          maxLogit: o.maxLogit.dataSync() as Float32Array,
+          energy: o.energy.dataSync() as Float32Array,
+          msp: o.msp.dataSync() as Float32Array,
+          gmm: o.gmm!.dataSync() as Float32Array,
+        };
+        return [r, resize(l), resize(lik)] as unknown as tf.TensorContainer;
+      }) as unknown as [Read, Float32Array, Float32Array];
+      const o = oracle(up, R * W, C, upLik);
+      const what = `${engine} [${R}, ${w}, ${C}] → width ${W}`;
+      assert.equal(got.classes.length, R * W, `${what}: R·W outputs`);
+      const mism = got.classes.filter((c, i) => c !== o.classes[i]).length;
+      assert.ok(mism <= 1, `${what}: ${mism} classes differ from argmax of the resized logits (rounding ties only)`);
+      expectClose(got.maxLogit, o.maxLogit, { rtol: 1e-5, atol: 1e-5 }, `${what}: maxLogit`);
+      expectClose(got.energy, o.energy, { rtol: 1e-5, atol: 1e-5 }, `${what}: energy`);
+      expectClose(got.msp, o.msp, { rtol: 1e-5, atol: 1e-5 }, `${what}: msp`);
+      expectClose(got.gmm!, o.gmm, { rtol: 1e-5, atol: 1e-4 }, `${what}: gmm`);
+    }
+  });
+
   test(`pixelScores on ${engine}: argument errors name the argument`, async () => {
     await initEngine(engine);
-    const L = tf.zeros([4, 3]) as tf.Tensor2D;
+    const L = tf.zeros([4, 1, 3]) as tf.Tensor3D;
     try {
-      assert.throws(() => pixelScores(tf.zeros([4]) as unknown as tf.Tensor2D), /argument 'logits' has shape \[4\]/);
-      assert.throws(() => pixelScores(L, tf.zeros([4, 2]) as tf.Tensor2D), /argument 'likelihoods' has shape \[4, 2\]/);
-      assert.throws(() => pixelScores(tf.zeros([4, 3], 'int32') as tf.Tensor2D), /'logits' must be float32/);
-      assert.throws(() => pixelScores(tf.zeros([4, 0]) as tf.Tensor2D), /'logits' has no classes/);
+      assert.throws(() => pixelScores(tf.zeros([4]) as unknown as tf.Tensor3D), /argument 'logits' has shape \[4\]/);
+      assert.throws(
+        () => pixelScores(L, tf.zeros([4, 1, 2]) as tf.Tensor3D),
+        /argument 'likelihoods' has shape \[4, 1, 2\]/,
+      );
+      assert.throws(() => pixelScores(tf.zeros([4, 1, 3], 'int32') as tf.Tensor3D), /'logits' must be float32/);
+      assert.throws(() => pixelScores(tf.zeros([4, 1, 0]) as tf.Tensor3D), /'logits' has no classes/);
+      assert.throws(() => pixelScores(L, undefined, 0), /width must be a positive integer/);
     } finally {
       L.dispose();
     }

@@ -175,7 +175,7 @@ test('pixelOutputs of upsampled maps equal the whole-image resize and full-map r
     ) as unknown as Prediction;
     for (const bandPixels of [1, 2 * W + 1, 1 << 19]) {
       const before = tf.memory().numTensors;
-      const source = upsampledBands([maps.logits, maps.classScores], H, W);
+      const source = upsampledBands([maps.logits, maps.classScores], H);
       const got = pixelOutputs(
         source,
         { height: H, width: W, classes: C, maps: 2 },
