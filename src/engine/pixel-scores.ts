@@ -1,8 +1,8 @@
 /**
  * `pixelScores`, the per-pixel half of prediction as one engine op: from a band's logits [R, w, C] (and, for the GMM
  * head, class log-likelihoods [R, w, C]), their columns upsampled to `width` W (bilinear, half-pixel centres: the
- * column half of `tf.image.resizeBilinear(x, size, false, true)`, fused so the full-width maps are never stored; W = w
- * is the identity), the class map and the four anomaly scores of the R·W pixels (higher = more anomalous):
+ * column half of `tf.image.resizeBilinear(x, size, false, true)`; on the native engine fused into the kernel, so the
+ * full-width maps are never stored; W = w is the identity), the class map and the four anomaly scores of the R·W pixels (higher = more anomalous):
  * classes = first argmax of the logits, maxLogit = −max logit, energy = −logsumexp, msp = −max softmax,
  * gmm = −max log-likelihood. The values equal the composite tfjs ops (argMax, max, logSumExp, exp) up to float
  * rounding, in one read of every input value: the native engine runs its own kernel (native/src/ops_pixel.cc),
@@ -47,7 +47,7 @@ export function pixelScores(logits: tf.Tensor3D, likelihoods?: tf.Tensor3D, widt
   const backend = tf.getBackend();
   if (tf.getKernel(PIXEL_SCORES, backend) === undefined) tf.registerKernel(pixelScoresConfig(backend));
   // the native kernel upsamples columns inside its loop; elsewhere the backend's own (vectorised) resize runs first:
-  // on wasm a JavaScript interpolation loop was slower (bench:infer ratio 1.60–1.65 vs 1.44–1.53 at 480×360)
+  // on wasm a JavaScript interpolation loop was slower (bench:infer ratio 1.60–1.65 vs 1.39–1.55 at 480×360)
   const wide = (t: tf.Tensor3D): tf.Tensor3D =>
     tf.tidy(() => {
       const [R] = t.shape;
