@@ -49,11 +49,7 @@ export function pixelScores(logits: tf.Tensor3D, likelihoods?: tf.Tensor3D, widt
   // the native kernel upsamples columns inside its loop; elsewhere the backend's own (vectorised) resize runs first:
   // on wasm a JavaScript interpolation loop was slower (bench:infer ratio 1.60–1.65 vs 1.39–1.55 at 480×360)
   const wide = (t: tf.Tensor3D): tf.Tensor3D =>
-    tf.tidy(() => {
-      const [R] = t.shape;
-      const up = tf.image.resizeBilinear(tf.expandDims(t, 0) as tf.Tensor4D, [R, W], false, true);
-      return tf.reshape(up, [R, W, C]) as tf.Tensor3D;
-    });
+    tf.tidy(() => tf.squeeze(toWidth(tf.expandDims(t, 0) as tf.Tensor4D, W), [0]) as tf.Tensor3D);
   const fused = backend === TORCH || W === w;
   const L = fused ? logits : wide(logits);
   const S = likelihoods && !fused ? wide(likelihoods) : likelihoods;
@@ -73,4 +69,13 @@ export function pixelScores(logits: tf.Tensor3D, likelihoods?: tf.Tensor3D, widt
   };
   if (gmm) out.gmm = gmm;
   return out;
+}
+
+/**
+ * Maps [B, h, w, C] with their columns upsampled to W (bilinear, half-pixel centres: the column half of
+ * `tf.image.resizeBilinear(x, [h, W], false, true)`); the input itself when w = W.
+ */
+export function toWidth(m: tf.Tensor4D, W: number): tf.Tensor4D {
+  const [, h, w] = m.shape;
+  return w === W ? m : tf.image.resizeBilinear(m, [h, W], false, true);
 }

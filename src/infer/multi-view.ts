@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../data/sample.js';
 import { ValueError } from '../errors.js';
 import { isSingleView } from '../model/sections.js';
-import { toWidth, upsampledBands, type BandSource } from './pixel-outputs.js';
+import { toWidth } from '../engine/pixel-scores.js';
+import { upsampledBands, type BandSource } from './pixel-outputs.js';
 
 /** Which views to average: network-input scales relative to the image, and whether to add mirrored copies. */
 export interface ViewSettings {

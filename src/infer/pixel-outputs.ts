@@ -10,11 +10,11 @@
  *
  * Upsampling (feature resolution → image size) is the bilinear resize of `tf.image.resizeBilinear(x, size, false,
  * true)` (half-pixel centres, edges clamped), done separably per band: the band's rows are interpolated at feature
- * width (one matMul by the rows' interpolation matrix), then resized to the full width with rows unchanged — the same weights as the
- * whole-image resize, so results equal it up to float rounding.
+ * width (one matMul by the rows' interpolation matrix), and the scores op upsamples the columns — the same weights as
+ * the whole-image resize, so results equal it up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
-import { pixelScores } from '../engine/pixel-scores.js';
+import { pixelScores, toWidth } from '../engine/pixel-scores.js';
 import type { Prediction } from './predict.js';
 
 /** Default band size: 2^20 pixels (≈ 44 MB per 11-class float32 map on the engine). */
@@ -90,12 +90,6 @@ function bandTensors(maps: tf.Tensor4D[], W: number, withLikelihoods: boolean): 
   const out: BandTensors = pixelScores(L, S, W);
   if (maps[1] && withLikelihoods) out.likelihoods = tf.reshape(toWidth(maps[1], W), [bh * W, C]) as tf.Tensor2D;
   return out;
-}
-
-/** Band maps [1, bh, w, C] with their columns upsampled to W (bilinear, half-pixel centres); as they are when w = W. */
-export function toWidth(m: tf.Tensor4D, W: number): tf.Tensor4D {
-  const [, bh, w] = m.shape;
-  return w === W ? m : tf.image.resizeBilinear(m, [bh, W], false, true);
 }
 
 /**

@@ -1,10 +1,12 @@
 /**
  * The `PixelScores` kernel for the engines without a native one (wasm, cpu, browser backends): the per-pixel outputs
- * of prediction in one JavaScript pass over a band's maps read from the backend (native/src/ops_pixel.cc is the same
- * loop in C++, which also fuses the column upsampling; here the caller has the backend resize the maps first: a JS
- * interpolation loop measured slower than wasm's resize). Per pixel of logits [R, W, C] (and class log-likelihoods): the first argmax, −max logit, energy
- * −(m + log s) and −max softmax −1/s with s = Σ_c exp(l_c − m) accumulated in float64, and −max log-likelihood. A NaN
- * in a row makes its scores NaN and its class the first NaN's index.
+ * of prediction in one JavaScript pass over a band's maps, read and written in place on the wasm heap (through
+ * readSync/write elsewhere). native/src/ops_pixel.cc is the same loop in C++ and also fuses the column upsampling;
+ * here the caller (engine/pixel-scores.ts) has the backend resize the columns first (a JavaScript interpolation loop
+ * measured slower than wasm's resize), so the maps arrive at their output width. Per pixel of logits [R, W, C] (and
+ * class log-likelihoods): the first argmax, −max logit, energy −(m + log s) and −max softmax −1/s with
+ * s = Σ_c exp(l_c − m) accumulated in float64, and −max log-likelihood. A NaN in a pixel's values makes its scores
+ * NaN and its class the first NaN's index.
  */
 import type * as tf from '@tensorflow/tfjs';
 
@@ -107,11 +109,8 @@ export function pixelScoresConfig(backendName: string): tf.KernelConfig {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { logits, likelihoods } = inputs as { logits: tf.TensorInfo; likelihoods?: tf.TensorInfo };
       const [R, w, C] = logits.shape as [number, number, number];
-      // the caller (engine/pixel-scores.ts) resizes columns with the backend's own vectorised resize first
-      if ((attrs as { width?: number }).width !== w)
-        throw new Error(
-          `${PIXEL_SCORES}: the JavaScript kernel takes maps at their output width, got ${w} for width ${String((attrs as { width?: number }).width)}`,
-        );
+      const { width } = attrs as { width?: number };
+      if (width !== w) throw new Error(`${PIXEL_SCORES}: maps must arrive at their output width ${width}, got ${w}`);
       const n = R * w;
       const count = likelihoods ? 5 : 4;
       const heap = backend as unknown as Partial<HeapBackend>;
