@@ -23,6 +23,10 @@ interface Recipe {
   digitScale?: [number, number];
   /** Digits per scene, inclusive range (DigitScenes default [1, 4]). */
   digitsPerImage?: [number, number];
+  /** Largest covered fraction of a digit's ink box (DigitScenes default 1: free placement). */
+  maxOverlap?: number;
+  /** Canvas size in pixels (DigitScenes default 128; digit scales are relative to 128). */
+  size?: number;
   trainImages?: number;
   testImages?: number;
   seed?: number;
@@ -54,7 +58,12 @@ async function main(): Promise<void> {
   const digitScale = r.digitScale ?? [2.0, 3.5];
   const testCount = r.testImages ?? 30;
   const trainCount = r.trainImages ?? 120;
-  const scene = { digitScale, ...(r.digitsPerImage ? { digitsPerImage: r.digitsPerImage } : {}) };
+  const scene = {
+    digitScale,
+    ...(r.digitsPerImage ? { digitsPerImage: r.digitsPerImage } : {}),
+    ...(r.maxOverlap !== undefined ? { maxOverlap: r.maxOverlap } : {}),
+    ...(r.size !== undefined ? { width: r.size, height: r.size } : {}),
+  };
   const scenes = await buildDigitScenes({ seed, trainCount, testCount, anomalyCount: testCount, ...scene });
   const calibrationCount = Math.max(4, Math.floor(testCount / 2));
   const calibration = (
@@ -63,13 +72,13 @@ async function main(): Promise<void> {
       trainCount: 1,
       testCount: calibrationCount,
       anomalyCount: 1,
-      digitScale,
+      ...scene,
     })
   ).test;
   const train = makeTrainConfig({
     steps: 200,
     batchSize: 8,
-    cropSize: [128, 128],
+    cropSize: [r.size ?? 128, r.size ?? 128],
     learningRate: 1e-3,
     headLrMultiplier: 10,
     warmupSteps: 20,

@@ -18,25 +18,42 @@ function flaggable(v: unknown): boolean {
   return scalar || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
 }
 
-/** Setting → families that have it, and the first family's default. */
-function settingTable(): Map<string, { kinds: string[]; value: unknown }> {
-  const table = new Map<string, { kinds: string[]; value: unknown }>();
+/** One setting: the families that have it, the first family's default (it types the flag) and every family's. */
+interface SettingRow {
+  kinds: string[];
+  value: unknown;
+  defaults: unknown[];
+}
+
+/** Setting → families that have it and their defaults. */
+function settingTable(): Map<string, SettingRow> {
+  const table = new Map<string, SettingRow>();
   for (const f of Object.values(EXTRACTOR_FAMILIES)) {
     for (const [key, value] of Object.entries(f.defaults)) {
       if (NOT_FLAGS.includes(key) || !flaggable(value)) continue;
-      const row = table.get(key) ?? { kinds: [], value };
+      const row = table.get(key) ?? { kinds: [], value, defaults: [] };
       row.kinds.push(f.kind);
+      row.defaults.push(value);
       table.set(key, row);
     }
   }
   return table;
 }
 
+/** The help's default: the shared value, or each family's when they differ ('deeplab [32,64,128,256], unet …'). */
+function defaultHelp(row: SettingRow): string {
+  const shown = row.defaults.map((v) => JSON.stringify(v));
+  return shown.every((v) => v === shown[0])
+    ? (shown[0] as string)
+    : shown.map((v, i) => `${row.kinds[i]} ${v}`).join(', ');
+}
+
 /** The option-table entries of the extractor settings: one optional flag per setting of any family. */
 export function extractorOptions(): Record<string, OptionSpec<unknown, false>> {
   const table: Record<string, OptionSpec<unknown, false>> = {};
-  for (const [key, { kinds, value }] of settingTable()) {
-    Object.assign(table, configOptions({ [key]: value }, `${kinds.join('/')} extractor`));
+  for (const [key, row] of settingTable()) {
+    const spec = configOptions({ [key]: row.value }, `${row.kinds.join('/')} extractor`)[key];
+    if (spec) table[key] = { ...spec, defaultHelp: defaultHelp(row) };
   }
   return table;
 }

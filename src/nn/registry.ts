@@ -17,6 +17,7 @@ import { MBV3_SCALES } from './mbv3-backbone.js';
 import { createMbv3Extractor, loadMbv3Extractor, MBV3_KIND } from './mbv3-extractor.js';
 import { createSegformerExtractor, loadSegformerExtractor, segformerConfigSchema } from './segformer.js';
 import type { ConfigValue, Extractor } from './types.js';
+import { createUnetExtractor, loadUnetExtractor, unetConfigSchema } from './unet.js';
 
 /** Settings of an extractor (JSON-able, flat). */
 export type ExtractorSettings = Record<string, ConfigValue>;
@@ -88,6 +89,12 @@ export const EXTRACTOR_FAMILIES: Readonly<Record<string, ExtractorFamily>> = Obj
       segformerConfigSchema,
       async (c, rng) => createSegformerExtractor({ ...c, rng }),
       async (config, tensors) => loadSegformerExtractor(config, tensors),
+    ),
+    family(
+      'unet',
+      unetConfigSchema,
+      async (c, rng) => createUnetExtractor({ ...c, rng }),
+      async (config, tensors) => loadUnetExtractor(config, tensors),
     ),
   ].map((f) => [f.kind, f]),
 );

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { ValueError } from '../../../src/errors.js';
-import { buildDigitScenes, deriveSeed, DIGIT_SCENES_CLASSES } from '../../../src/data/digit-scenes.js';
+import { buildDigitScenes, deriveSeed, DIGIT_SCENES_CLASSES, overlapFraction } from '../../../src/data/digit-scenes.js';
 import { distinctValues } from '../../../src/data/label-codec.js';
 import { IGNORE_INDEX, samples, type Dataset, type Sample } from '../../../src/data/sample.js';
 
@@ -114,4 +114,28 @@ test('options are validated', async () => {
   await assert.rejects(buildDigitScenes({ digitsPerImage: [2, 1] }), /'digitsPerImage'/);
   await assert.rejects(buildDigitScenes({ digitsPerImage: [1.5, 2] }), /integers/);
   await assert.rejects(buildDigitScenes({ seed: 0.5 }), ValueError);
+});
+
+test('overlapFraction: intersection over the smaller box, hand cases', () => {
+  assert.equal(overlapFraction([0, 0, 10, 10], [20, 20, 30, 30]), 0);
+  assert.equal(overlapFraction([0, 0, 10, 10], [10, 0, 20, 10]), 0, 'touching edges');
+  assert.equal(overlapFraction([0, 0, 10, 10], [5, 0, 15, 10]), 0.5);
+  assert.equal(overlapFraction([0, 0, 10, 10], [2, 2, 4, 4]), 1, 'contained');
+  assert.equal(overlapFraction([0, 0, 10, 10], [5, 5, 25, 25]), 25 / 100);
+});
+
+test('maxOverlap: one digit per scene gives the free placement bytes; separated scenes differ; range checked', async () => {
+  const one = { seed: 4, ...SMALL, digitsPerImage: [1, 1] as const };
+  const free = await buildDigitScenes(one);
+  const sep = await buildDigitScenes({ ...one, maxOverlap: 0 });
+  for (const i of [0, 3, 7]) assert.deepEqual(await sep.train.get(i), await free.train.get(i), `train[${i}]`);
+  const many = { seed: 4, ...SMALL, digitsPerImage: [4, 4] as const, digitScale: [2, 3.5] as const };
+  const a = await all((await buildDigitScenes(many)).train);
+  const b = await all((await buildDigitScenes({ ...many, maxOverlap: 0.1 })).train);
+  assert.ok(
+    a.some((s, i) => !Buffer.from(s.label.data).equals(Buffer.from((b[i] as Sample).label.data))),
+    'separation moves digits',
+  );
+  await assert.rejects(buildDigitScenes({ maxOverlap: 1.5 }), /'maxOverlap' must be in \[0, 1\]/);
+  await assert.rejects(buildDigitScenes({ maxOverlap: Number.NaN }), /'maxOverlap'/);
 });
