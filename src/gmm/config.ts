@@ -48,6 +48,12 @@ export const gmmConfigSchema = z
      * README. Model files written before this key existed read as 'random' (what they were trained with).
      */
     memoryInit: z.enum(['random', 'empty']).default('random'),
+    /**
+     * Which labelled pixels may enter the memory: 'correct' (reference: only those the head classifies correctly) or
+     * 'labelled' (all of them, so a class the head does not yet recognise still gets real features). A measured
+     * departure for training from scratch, see README. Model files written before this key existed read as 'correct'.
+     */
+    memoryAdmission: z.enum(['correct', 'labelled']).default('correct'),
     /** Class score from component log-densities: 'max' (reference) or 'logsumexp' (exact uniform-weight mixture). */
     classScore: z.enum(['max', 'logsumexp']),
     /** Segmentation CE averaging: 'all-pixels' (reference: ignored pixels count as 0) or 'valid-pixels'. */
@@ -89,6 +95,7 @@ export const DEFAULT_GMM_CONFIG: GmmConfig = {
   ignoreIndex: IGNORE_INDEX,
   memoryKind: 'queue',
   memoryInit: 'random',
+  memoryAdmission: 'correct',
   classScore: 'max',
   segLossReduction: 'all-pixels',
   contrastLossWeight: 0.01,

@@ -1,7 +1,8 @@
 /**
  * Component targets and memory eligibility from one forward pass (reference `online_contrast`, §3): for each class
  * present (ascending), its pixels' own-class component log-densities go through Sinkhorn; the assigned component a
- * gives the contrast target K·c + a; the pixel may enter the memory only if the class prediction was correct.
+ * gives the contrast target K·c + a; the pixel may enter the memory only if the class prediction was correct (the
+ * reference; `memoryAdmission: 'labelled'` admits every labelled pixel).
  * Then the enqueue rule: which of those pixels enter which slot c·K + a of the memory.
  *
  * Names: `componentsPerClass` is K; a slot (one of C·K) is c·K + k.
@@ -16,7 +17,7 @@ export interface ComponentTargets {
   targets: Int32Array;
   /** [N] assigned component a of the pixel's own class, or −1 for ignored pixels. */
   assignment: Int32Array;
-  /** [N] 1 where the pixel is labelled, correctly classified, and so may enter the memory. */
+  /** [N] 1 where the pixel is labelled and (reference admission) correctly classified, and so may enter the memory. */
   eligible: Uint8Array;
 }
 
@@ -26,6 +27,8 @@ export interface TargetOptions extends SinkhornOptions {
   componentsPerClass: number;
   ignoreIndex: number;
   contrastTargetCollision: 'fixed' | 'reference';
+  /** Which labelled pixels may enter the memory: 'correct' (reference, the default) or every 'labelled' one. */
+  memoryAdmission?: 'correct' | 'labelled';
 }
 
 /**
@@ -72,6 +75,7 @@ export function ownClassTargets(
   const assignment = new Int32Array(N).fill(-1);
   const eligible = new Uint8Array(N);
   const byClass = pixelsByClass(labels, opts.ignoreIndex);
+  const admitAll = opts.memoryAdmission === 'labelled';
   for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
     const pixels = byClass.get(c) as number[];
     const block = new Float64Array(pixels.length * K);
@@ -83,7 +87,7 @@ export function ownClassTargets(
       const t = c * K + (a[i] as number);
       assignment[n] = a[i] as number;
       targets[n] = opts.contrastTargetCollision === 'reference' && t === opts.ignoreIndex ? -1 : t;
-      eligible[n] = predicted[n] === c ? 1 : 0;
+      eligible[n] = admitAll || predicted[n] === c ? 1 : 0;
     });
   }
   return { targets, assignment, eligible };

@@ -66,6 +66,7 @@ export function headTrainForward(
       componentsPerClass: cfg.componentsPerClass,
       ignoreIndex: cfg.ignoreIndex,
       contrastTargetCollision: cfg.contrastTargetCollision,
+      memoryAdmission: cfg.memoryAdmission,
       iterations: cfg.sinkhornIterations,
       epsilon: cfg.sinkhornEpsilon,
     });

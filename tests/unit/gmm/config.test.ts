@@ -27,3 +27,10 @@ test('a stored config without memoryInit (older model files) reads as the refere
   assert.equal(gmmConfigSchema.parse({ ...older, memoryInit: 'empty' }).memoryInit, 'empty');
   assert.throws(() => makeGmmConfig({ memoryInit: 'zeros' }), /'memoryInit'/);
 });
+
+test('a stored config without memoryAdmission (older model files) reads as the reference correct-only admission', () => {
+  const { memoryAdmission: _dropped, ...older } = DEFAULT_GMM_CONFIG;
+  assert.equal(gmmConfigSchema.parse(older).memoryAdmission, 'correct');
+  assert.equal(gmmConfigSchema.parse({ ...older, memoryAdmission: 'labelled' }).memoryAdmission, 'labelled');
+  assert.throws(() => gmmConfigSchema.parse({ ...older, memoryAdmission: 'all' }));
+});

@@ -136,6 +136,21 @@ test('component target K·c + k = 255 is kept in the fixed mode and dropped in t
   assert.deepEqual([ref.targets[0], ref.assignment[0]], [-1, 0]);
 });
 
+test("memory admission: 'correct' (reference) admits only correctly classified pixels, 'labelled' every labelled one", () => {
+  const [C, K] = [3, 2];
+  const logDensity = new Float32Array(4 * C * K).map((_, j) => -10 - (j % 5) * 0.3);
+  const labels = Int32Array.of(0, 1, 255, 2);
+  const predicted = Int32Array.of(0, 2, 1, 1);
+  const opts = { classes: C, componentsPerClass: K, ignoreIndex: 255, iterations: 3, epsilon: 0.05 };
+  const base = { ...opts, contrastTargetCollision: 'fixed' as const };
+  const correct = componentTargets(logDensity, labels, predicted, base);
+  const labelled = componentTargets(logDensity, labels, predicted, { ...base, memoryAdmission: 'labelled' });
+  assert.deepEqual(Array.from(correct.eligible), [1, 0, 0, 0]);
+  assert.deepEqual(Array.from(labelled.eligible), [1, 1, 0, 1]);
+  assert.deepEqual(labelled.targets, correct.targets, 'targets do not depend on admission');
+  assert.deepEqual(labelled.assignment, correct.assignment);
+});
+
 test('headForward is pure: state arrays are not modified', () => {
   const rng = createRng(14);
   const state = createHeadState(cfg, rng);
