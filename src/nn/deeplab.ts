@@ -17,15 +17,7 @@ import { z } from 'zod';
 import { ValueError } from '../errors.js';
 import type { Rng } from '../random.js';
 import { assertSizeMultiple, conv2d, convBnRelu, dropout2d, normalizeImageNet, resizeBilinear } from './layers.js';
-import {
-  addConv,
-  addConvBn,
-  buildLoaded,
-  extractorFromBuilder,
-  parseNetConfig,
-  randomBuilder,
-  type ParamBuilder,
-} from './params.js';
+import { addConv, addConvBn, createScratch, loadScratch, type ParamBuilder, type ScratchNetwork } from './params.js';
 import type { Extractor, ForwardContext } from './types.js';
 
 const posInt = z.number().int().positive();
@@ -107,16 +99,14 @@ function forward(ex: Extractor, c: DeeplabConfig, images: tf.Tensor4D, ctx: Forw
   });
 }
 
-function assemble(b: ParamBuilder, c: DeeplabConfig): Extractor {
-  return extractorFromBuilder(b, {
-    kind: 'deeplab',
-    config: c,
-    embedDim: c.embedDim,
-    stride: DEEPLAB_STRIDE,
-    sizeMultiple: DEEPLAB_SIZE_MULTIPLE,
-    forward: (ex, images, ctx) => forward(ex, c, images, ctx),
-  });
-}
+const NET: ScratchNetwork<DeeplabConfig> = {
+  kind: 'deeplab',
+  schema: deeplabConfigSchema,
+  stride: DEEPLAB_STRIDE,
+  sizeMultiple: DEEPLAB_SIZE_MULTIPLE,
+  build,
+  forward,
+};
 
 /** Options of {@link createDeeplabExtractor}: any config key plus the init generator. */
 export type DeeplabOptions = Partial<DeeplabConfig> & { rng: Rng };
@@ -127,18 +117,10 @@ export type DeeplabOptions = Partial<DeeplabConfig> & { rng: Rng };
  */
 export function createDeeplabExtractor(opts: DeeplabOptions): Extractor {
   const { rng, ...rest } = opts;
-  const c = parseNetConfig(deeplabConfigSchema, rest, 'createDeeplabExtractor');
-  const b = randomBuilder(rng);
-  build(b, c);
-  return assemble(b, c);
+  return createScratch(NET, rest, rng, 'createDeeplabExtractor');
 }
 
 /** Rebuilds an extractor from its `config` and saved named tensors (params and state); FormatError on a mismatch. */
 export function loadDeeplabExtractor(config: Record<string, unknown>, tensors: Record<string, tf.Tensor>): Extractor {
-  const fn = 'loadDeeplabExtractor';
-  const c = parseNetConfig(deeplabConfigSchema, config, fn);
-  return assemble(
-    buildLoaded(tensors, fn, (b) => build(b, c)),
-    c,
-  );
+  return loadScratch(NET, config, tensors, 'loadDeeplabExtractor');
 }

@@ -227,3 +227,54 @@ export function extractorFromBuilder<C extends object>(b: ParamBuilder, spec: Ex
   };
   return ex;
 }
+
+/** A network trained from scratch: its config schema, parameter declarations and extractor shape. */
+export interface ScratchNetwork<C extends { embedDim: number }> {
+  kind: string;
+  schema: z.ZodType<C, z.ZodTypeDef, unknown>;
+  stride: number;
+  sizeMultiple: number;
+  /** Declares every parameter in a fixed order (so a seed fixes the network). */
+  build: (b: ParamBuilder, c: C) => void;
+  /** Pure forward over the extractor's own params and state. */
+  forward: (ex: Extractor, c: C, images: tf.Tensor4D, ctx: ForwardContext) => tf.Tensor4D;
+}
+
+function assembleScratch<C extends { embedDim: number }>(net: ScratchNetwork<C>, b: ParamBuilder, c: C): Extractor {
+  return extractorFromBuilder(b, {
+    kind: net.kind,
+    config: c,
+    embedDim: c.embedDim,
+    stride: net.stride,
+    sizeMultiple: net.sizeMultiple,
+    forward: (ex, images, ctx) => net.forward(ex, c, images, ctx),
+  });
+}
+
+/** A fresh network: `settings` parsed strictly (errors name `fnName`), parameters drawn from `rng`. */
+export function createScratch<C extends { embedDim: number }>(
+  net: ScratchNetwork<C>,
+  settings: unknown,
+  rng: Rng,
+  fnName: string,
+): Extractor {
+  const c = parseNetConfig(net.schema, settings, fnName);
+  const b = randomBuilder(rng);
+  net.build(b, c);
+  return assembleScratch(net, b, c);
+}
+
+/** A saved network rebuilt from its `config` and named tensors (params and state); FormatError on a mismatch. */
+export function loadScratch<C extends { embedDim: number }>(
+  net: ScratchNetwork<C>,
+  config: unknown,
+  tensors: Record<string, tf.Tensor>,
+  fnName: string,
+): Extractor {
+  const c = parseNetConfig(net.schema, config, fnName);
+  return assembleScratch(
+    net,
+    buildLoaded(tensors, fnName, (b) => net.build(b, c)),
+    c,
+  );
+}

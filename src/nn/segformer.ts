@@ -32,11 +32,10 @@ import {
   addDepthwise,
   addLayerNorm,
   addLinear,
-  buildLoaded,
-  extractorFromBuilder,
-  parseNetConfig,
-  randomBuilder,
+  createScratch,
+  loadScratch,
   type ParamBuilder,
+  type ScratchNetwork,
 } from './params.js';
 import { decoderTensorShapes, lightDecoderForward, type LightDecoderConfig } from './light-decoder.js';
 import type { Extractor, ForwardContext, Params } from './types.js';
@@ -202,16 +201,14 @@ function forward(ex: Extractor, c: SegformerConfig, images: tf.Tensor4D, ctx: Fo
   });
 }
 
-function assemble(b: ParamBuilder, c: SegformerConfig): Extractor {
-  return extractorFromBuilder(b, {
-    kind: 'segformer',
-    config: c,
-    embedDim: c.embedDim,
-    stride: SEGFORMER_STRIDE,
-    sizeMultiple: SEGFORMER_SIZE_MULTIPLE,
-    forward: (ex, images, ctx) => forward(ex, c, images, ctx),
-  });
-}
+const NET: ScratchNetwork<SegformerConfig> = {
+  kind: 'segformer',
+  schema: segformerConfigSchema,
+  stride: SEGFORMER_STRIDE,
+  sizeMultiple: SEGFORMER_SIZE_MULTIPLE,
+  build,
+  forward,
+};
 
 /** Options of {@link createSegformerExtractor}: any config key plus the init generator. */
 export type SegformerOptions = Partial<SegformerConfig> & { rng: Rng };
@@ -222,18 +219,10 @@ export type SegformerOptions = Partial<SegformerConfig> & { rng: Rng };
  */
 export function createSegformerExtractor(opts: SegformerOptions): Extractor {
   const { rng, ...rest } = opts;
-  const c = parseNetConfig(segformerConfigSchema, rest, 'createSegformerExtractor');
-  const b = randomBuilder(rng);
-  build(b, c);
-  return assemble(b, c);
+  return createScratch(NET, rest, rng, 'createSegformerExtractor');
 }
 
 /** Rebuilds an extractor from its `config` and saved named tensors (params and state); FormatError on a mismatch. */
 export function loadSegformerExtractor(config: Record<string, unknown>, tensors: Record<string, tf.Tensor>): Extractor {
-  const fn = 'loadSegformerExtractor';
-  const c = parseNetConfig(segformerConfigSchema, config, fn);
-  return assemble(
-    buildLoaded(tensors, fn, (b) => build(b, c)),
-    c,
-  );
+  return loadScratch(NET, config, tensors, 'loadSegformerExtractor');
 }

@@ -16,14 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../random.js';
 import { assertSizeMultiple, batchNorm, conv2d, convBnRelu, normalizeImageNet, resizeBilinear } from './layers.js';
-import {
-  addConvBn,
-  buildLoaded,
-  extractorFromBuilder,
-  parseNetConfig,
-  randomBuilder,
-  type ParamBuilder,
-} from './params.js';
+import { addConvBn, createScratch, loadScratch, type ParamBuilder, type ScratchNetwork } from './params.js';
 import type { Extractor, ForwardContext } from './types.js';
 
 const posInt = z.number().int().positive();
@@ -89,16 +82,14 @@ function forward(ex: Extractor, c: UnetConfig, images: tf.Tensor4D, ctx: Forward
   });
 }
 
-function assemble(b: ParamBuilder, c: UnetConfig): Extractor {
-  return extractorFromBuilder(b, {
-    kind: 'unet',
-    config: c,
-    embedDim: c.embedDim,
-    stride: UNET_STRIDE,
-    sizeMultiple: UNET_SIZE_MULTIPLE,
-    forward: (ex, images, ctx) => forward(ex, c, images, ctx),
-  });
-}
+const NET: ScratchNetwork<UnetConfig> = {
+  kind: 'unet',
+  schema: unetConfigSchema,
+  stride: UNET_STRIDE,
+  sizeMultiple: UNET_SIZE_MULTIPLE,
+  build,
+  forward,
+};
 
 /** Options of {@link createUnetExtractor}: any config key plus the init generator. */
 export type UnetOptions = Partial<UnetConfig> & { rng: Rng };
@@ -109,18 +100,10 @@ export type UnetOptions = Partial<UnetConfig> & { rng: Rng };
  */
 export function createUnetExtractor(opts: UnetOptions): Extractor {
   const { rng, ...rest } = opts;
-  const c = parseNetConfig(unetConfigSchema, rest, 'createUnetExtractor');
-  const b = randomBuilder(rng);
-  build(b, c);
-  return assemble(b, c);
+  return createScratch(NET, rest, rng, 'createUnetExtractor');
 }
 
 /** Rebuilds an extractor from its `config` and saved named tensors (params and state); FormatError on a mismatch. */
 export function loadUnetExtractor(config: Record<string, unknown>, tensors: Record<string, tf.Tensor>): Extractor {
-  const fn = 'loadUnetExtractor';
-  const c = parseNetConfig(unetConfigSchema, config, fn);
-  return assemble(
-    buildLoaded(tensors, fn, (b) => build(b, c)),
-    c,
-  );
+  return loadScratch(NET, config, tensors, 'loadUnetExtractor');
 }
