@@ -122,7 +122,8 @@ async function runTrain(flags: TrainValues, parentIo: CommandIo): Promise<void> 
     const embedDim = gmmOverrides.embedDim ?? DEFAULT_GMM_CONFIG.embedDim;
     const extractor = { kind: flags.extractor, config: { ...extractorOverrides(flags, flags.extractor), embedDim } };
     const head = flags.head === 'gmm' ? { kind: 'gmm' as const, gmm: gmmOverrides } : { kind: 'softmax' as const };
-    const model = await createSegModel({ classes: train.classes, extractor, head }, createRng(cfg.seed));
+    const aux = cfg.auxLossWeight > 0;
+    const model = await createSegModel({ classes: train.classes, extractor, head, aux }, createRng(cfg.seed));
     state = { step: 0, model, optimizer: createAdamWState() };
   }
   if (state.model.classes.length !== train.classes.length)

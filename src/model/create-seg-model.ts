@@ -1,8 +1,9 @@
 /**
  * The one constructor of fresh segmentation models: an extractor of a registered family and a GMM or softmax head
  * sized from the classes and the extractor's embedding size. The extractor draws its parameters from `rng` first,
- * then the head, so one seed fixes the whole model.
+ * then the head (then the optional auxiliary classifier), so one seed fixes the whole model.
  */
+import { ValueError } from '../errors.js';
 import { makeGmmConfig, type GmmConfig } from '../gmm/config.js';
 import { createHeadState } from '../gmm/head.js';
 import { createExtractor } from '../nn/registry.js';
@@ -24,6 +25,8 @@ export interface SegModelSpec {
   classes: readonly string[];
   extractor: ExtractorSpec;
   head: HeadSpec;
+  /** Also create the training-only auxiliary classifier (deep supervision; the extractor must offer `forwardAux`). */
+  aux?: boolean;
 }
 
 /** A freshly initialised model; ValueError for an unknown extractor or an invalid setting (naming the key). */
@@ -39,5 +42,17 @@ export async function createSegModel(spec: SegModelSpec, rng: Rng): Promise<SegM
     const config = makeGmmConfig({ ...spec.head.gmm, classes: classes.length, embedDim: extractor.embedDim });
     head = { kind: 'gmm', state: createHeadState(config, rng, true) };
   }
-  return { classes, extractor, head };
+  if (!spec.aux) return { classes, extractor, head };
+  if (extractor.auxDim === undefined) {
+    extractor.dispose();
+    throw new ValueError(
+      `extractor '${extractor.kind}' has no auxiliary map for deep supervision; set auxLossWeight to 0 or use unet`,
+    );
+  }
+  return {
+    classes,
+    extractor,
+    head,
+    aux: createSoftmaxHead({ embedDim: extractor.auxDim, classes: classes.length, rng }),
+  };
 }

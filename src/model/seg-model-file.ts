@@ -3,8 +3,8 @@
  *
  * Sections (typed in `sections.ts`): `config` = `{ head: {kind, config}, extractor: {kind, config}, train? }`,
  * `calibration`, `preprocessing` (derived from the extractor), `metrics`. Tensors: `extractor.<param>`,
- * `extractor.state.<name>` (batch-norm statistics), the head's (`head.*`, `gmm.*`), and in checkpoints
- * `optimizer.m.<var>`, `optimizer.v.<var>`, `optimizer.step` and `train.step`. Files of the older flat-config layout
+ * `extractor.state.<name>` (batch-norm statistics), the head's (`head.*`, `gmm.*`), and in checkpoints the auxiliary
+ * classifier's (`aux.*`, when training with deep supervision), `optimizer.m.<var>`, `optimizer.v.<var>`, `optimizer.step` and `train.step`. Files of the older flat-config layout
  * load too.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -98,6 +98,7 @@ export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFi
   if (model.head.kind === 'gmm') Object.assign(tensors, headTensors(model.head.state, opts.checkpoint !== undefined));
   else for (const [k, v] of Object.entries(model.head.head.params)) tensors[`head.${k}`] = named(v);
   if (opts.checkpoint) {
+    for (const [k, v] of Object.entries(model.aux?.params ?? {})) tensors[`aux.${k}`] = named(v);
     const { step, optimizer } = opts.checkpoint;
     tensors['train.step'] = { dtype: 'int32', shape: [], data: Int32Array.of(step) };
     tensors['optimizer.step'] = { dtype: 'int32', shape: [], data: Int32Array.of(optimizer.step) };
@@ -178,6 +179,8 @@ export async function segModelFromFile(
   const model: SegModel = { classes: [...file.classes], extractor, head };
   const train = sections.config.train ?? {};
   if (!checkpointed) return { model, train, sections };
+  const aux = auxFromFile(file, trainable);
+  if (aux) model.aux = aux;
   return { model, train, sections, checkpoint: { step: scalar(file, 'train.step'), optimizer: optimizerState(file) } };
 }
 
@@ -190,6 +193,24 @@ function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
     const head = loadSoftmaxHead(file.config, tensors);
     if (!trainable) for (const v of Object.values(head.params)) v.trainable = false;
     return head;
+  } finally {
+    Object.values(tensors).forEach((t) => t.dispose());
+  }
+}
+
+/** A checkpoint's auxiliary classifier (`aux.conv_seg.*`, sized from its weight [1, 1, auxDim, C]), if it has one. */
+function auxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead | undefined {
+  const weight = file.tensors['aux.conv_seg.weight'];
+  if (!weight) return undefined;
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(file.tensors)) {
+    if (k.startsWith('aux.')) tensors[k.slice('aux.'.length)] = tf.tensor(t.data, t.shape, 'float32');
+  }
+  try {
+    const config = { embedDim: weight.shape[2], classes: weight.shape[3] };
+    const aux = loadSoftmaxHead(config, tensors);
+    if (!trainable) for (const v of Object.values(aux.params)) v.trainable = false;
+    return aux;
   } finally {
     Object.values(tensors).forEach((t) => t.dispose());
   }

@@ -16,6 +16,11 @@ export interface SegModel {
   classes: string[];
   extractor: Extractor;
   head: SegHead;
+  /**
+   * Training only (deep supervision, MMSeg's `auxiliary_head`): a linear classifier on the extractor's auxiliary map
+   * (`extractor.forwardAux`), trained with cross-entropy beside the head. Inference never uses it; checkpoints keep it.
+   */
+  aux?: SoftmaxHead;
 }
 
 /** Outputs at feature resolution. */

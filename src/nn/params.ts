@@ -210,6 +210,16 @@ export interface ExtractorSpec<C> {
   sizeMultiple: number;
   /** Pure forward over the extractor's own params and state. */
   forward: (ex: Extractor, images: tf.Tensor4D, ctx: ForwardContext) => tf.Tensor4D;
+  /** Deep supervision (optional): channels of the auxiliary map and the forward that also returns it. */
+  aux?: { dim: number; forward: (ex: Extractor, images: tf.Tensor4D, ctx: ForwardContext) => AuxForward };
+}
+
+/** Features and the auxiliary map of one training pass (see `Extractor.forwardAux`). */
+export interface AuxForward {
+  /** [B, h, w, D] */
+  feats: tf.Tensor4D;
+  /** [B, h', w', auxDim] */
+  aux: tf.Tensor4D;
 }
 
 /** An Extractor owning the builder's params and state (disposed together). */
@@ -225,6 +235,11 @@ export function extractorFromBuilder<C extends object>(b: ParamBuilder, spec: Ex
     forward: (images, ctx) => spec.forward(ex, images, ctx),
     dispose: () => disposeAll(b.params, b.state),
   };
+  const aux = spec.aux;
+  if (aux) {
+    ex.auxDim = aux.dim;
+    ex.forwardAux = (images, ctx) => aux.forward(ex, images, ctx);
+  }
   return ex;
 }
 
@@ -238,6 +253,11 @@ export interface ScratchNetwork<C extends { embedDim: number }> {
   build: (b: ParamBuilder, c: C) => void;
   /** Pure forward over the extractor's own params and state. */
   forward: (ex: Extractor, c: C, images: tf.Tensor4D, ctx: ForwardContext) => tf.Tensor4D;
+  /** Deep supervision (optional): the auxiliary map's channels and the forward that also returns it. */
+  aux?: {
+    dim: (c: C) => number;
+    forward: (ex: Extractor, c: C, images: tf.Tensor4D, ctx: ForwardContext) => AuxForward;
+  };
 }
 
 function assembleScratch<C extends { embedDim: number }>(net: ScratchNetwork<C>, b: ParamBuilder, c: C): Extractor {
@@ -248,7 +268,15 @@ function assembleScratch<C extends { embedDim: number }>(net: ScratchNetwork<C>,
     stride: net.stride,
     sizeMultiple: net.sizeMultiple,
     forward: (ex, images, ctx) => net.forward(ex, c, images, ctx),
+    ...(net.aux ? { aux: scratchAux(net.aux, c) } : {}),
   });
+}
+
+function scratchAux<C extends { embedDim: number }>(
+  aux: NonNullable<ScratchNetwork<C>['aux']>,
+  c: C,
+): NonNullable<ExtractorSpec<C>['aux']> {
+  return { dim: aux.dim(c), forward: (ex, images, ctx) => aux.forward(ex, c, images, ctx) };
 }
 
 /** A fresh network: `settings` parsed strictly (errors name `fnName`), parameters drawn from `rng`. */

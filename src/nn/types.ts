@@ -51,6 +51,13 @@ export interface Extractor {
   frozenForward?(images: tf.Tensor4D): tf.Tensor4D[];
   /** The trainable part on the frozen maps. */
   forwardFromFrozen?(maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D;
+  /** Channels of the auxiliary map of {@link Extractor.forwardAux} (extractors that offer one). */
+  auxDim?: number;
+  /**
+   * For deep supervision in training (MMSeg's `auxiliary_head`): the same features as `forward` plus an intermediate
+   * map `aux` [B, H/auxStride, W/auxStride, auxDim] from the same pass, for an auxiliary classifier's loss.
+   */
+  forwardAux?(images: tf.Tensor4D, ctx: ForwardContext): { feats: tf.Tensor4D; aux: tf.Tensor4D };
   /** Frees every tensor the extractor owns (frozen weights included). */
   dispose(): void;
 }

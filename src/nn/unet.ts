@@ -16,7 +16,14 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Rng } from '../random.js';
 import { assertSizeMultiple, batchNorm, conv2d, convBnRelu, normalizeImageNet, resizeBilinear } from './layers.js';
-import { addConvBn, createScratch, loadScratch, type ParamBuilder, type ScratchNetwork } from './params.js';
+import {
+  addConvBn,
+  createScratch,
+  loadScratch,
+  type AuxForward,
+  type ParamBuilder,
+  type ScratchNetwork,
+} from './params.js';
 import type { Extractor, ForwardContext } from './types.js';
 
 const posInt = z.number().int().positive();
@@ -57,7 +64,11 @@ function build(b: ParamBuilder, c: UnetConfig): void {
   addConvBn(b, 'decoder.proj', 1, cin, c.embedDim);
 }
 
-function forward(ex: Extractor, c: UnetConfig, images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+/**
+ * Features and the stride-16 context map (the deep-supervision point: digit identity is decided there).
+ * images [B, H, W, 3] → feats [B, H/2, W/2, embedDim], aux [B, H/16, W/16, width[3]]
+ */
+function forwardAux(ex: Extractor, c: UnetConfig, images: tf.Tensor4D, ctx: ForwardContext): AuxForward {
   assertSizeMultiple(images, UNET_SIZE_MULTIPLE, 'unet.forward');
   return tf.tidy(() => {
     const { params: p, state: s } = ex;
@@ -72,14 +83,21 @@ function forward(ex: Extractor, c: UnetConfig, images: tf.Tensor4D, ctx: Forward
     c.contextDilations.forEach((d, i) => {
       x = convBnRelu(x, p, s, `context.${i}`, t, { dilation: d });
     });
+    const aux = x;
     for (let i = 0; i < 3; i++) {
       const skip = skips[2 - i] as tf.Tensor4D;
       const up = resizeBilinear(x, [skip.shape[1], skip.shape[2]]);
       x = convBnRelu(tf.concat([up, skip], 3), p, s, `decoder.up${i}`, t);
     }
     const y = batchNorm(conv2d(x, p, 'decoder.proj.conv'), p, s, 'decoder.proj.bn', t);
-    return c.projectionActivation === 'relu' ? tf.relu(y) : y;
+    return { feats: c.projectionActivation === 'relu' ? tf.relu(y) : y, aux };
   });
+}
+
+function forward(ex: Extractor, c: UnetConfig, images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+  const { feats, aux } = forwardAux(ex, c, images, ctx);
+  aux.dispose();
+  return feats;
 }
 
 const NET: ScratchNetwork<UnetConfig> = {
@@ -89,6 +107,7 @@ const NET: ScratchNetwork<UnetConfig> = {
   sizeMultiple: UNET_SIZE_MULTIPLE,
   build,
   forward,
+  aux: { dim: (c) => c.width[3] as number, forward: forwardAux },
 };
 
 /** Options of {@link createUnetExtractor}: any config key plus the init generator. */

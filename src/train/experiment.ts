@@ -64,7 +64,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
   for (const head of opts.heads) {
     const rng = createRng(opts.trainConfig.seed);
     const headSpec = head === 'gmm' ? { kind: head, gmm: opts.gmm } : { kind: head };
-    const model = await createSegModel({ classes: opts.classes, extractor: opts.extractor, head: headSpec }, rng);
+    const aux = opts.trainConfig.auxLossWeight > 0;
+    const model = await createSegModel({ classes: opts.classes, extractor: opts.extractor, head: headSpec, aux }, rng);
     const run = await runTraining({
       state: { step: 0, model, optimizer: createAdamWState() },
       config: opts.trainConfig,

@@ -44,6 +44,12 @@ export const trainConfigSchema = z
     minLearningRate: z.number().min(0),
     /** With a frozen backbone: compute its maps once per image and train on them (flip is the only augmentation). */
     cacheFrozen: z.boolean(),
+    /**
+     * Deep supervision (MMSeg's `auxiliary_head`, CE weight 0.4 in its DeepLabV3+ configs): weight of a softmax
+     * cross-entropy from a linear classifier on the extractor's auxiliary map, added to the head's loss in training
+     * only (0 = off, like the GMMSeg reference's SegFormer configs). Needs an extractor with `forwardAux` (unet).
+     */
+    auxLossWeight: z.number().min(0).default(0),
     /** Validate every N steps (0 = only at the end). */
     validateEvery: z.number().int().min(0),
     /** Write a checkpoint every N steps (0 = only at the end). */
@@ -93,6 +99,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   polyPower: 1,
   minLearningRate: 0,
   cacheFrozen: false,
+  auxLossWeight: 0,
   validateEvery: 0,
   checkpointEvery: 0,
   seed: 0,

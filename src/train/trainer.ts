@@ -64,10 +64,11 @@ export class TrainingDivergedError extends GmmsegError {
   }
 }
 
-/** All trainable variables by name ('extractor.<param>' and 'head.<param>'). */
+/** All trainable variables by name ('extractor.<param>', 'head.<param>' and the auxiliary classifier's 'aux.<param>'). */
 export function trainableVariables(model: SegModel): Record<string, tf.Variable> {
   const out: Record<string, tf.Variable> = {};
   for (const [k, v] of Object.entries(model.extractor.params)) out[`extractor.${k}`] = v;
+  for (const [k, v] of Object.entries(model.aux?.params ?? {})) out[`aux.${k}`] = v;
   return { ...out, ...headVariables(model.head) };
 }
 
@@ -170,9 +171,15 @@ async function microStep(
   const n = data.frozen ? data.frozen.length : data.dataset.length;
   const indices = batchIndices(cfg.seed, state.step, micro, cfg.batchSize, micros, n);
   const ctx = { training: true, seed: mixSeed(cfg.seed, state.step, micro, 2) };
-  const { extractor, head } = state.model;
+  const { extractor, head, aux } = state.model;
+  if (cfg.auxLossWeight > 0 && !aux)
+    throw new GmmsegError('auxLossWeight > 0 needs a model created with the auxiliary classifier (deep supervision)');
+  const forwardAux = aux ? extractor.forwardAux?.bind(extractor) : undefined;
+  if (aux && !forwardAux)
+    throw new GmmsegError(`extractor '${extractor.kind}' has no auxiliary map for deep supervision`);
+  if (aux && data.frozen) throw new GmmsegError('deep supervision (auxLossWeight) cannot train on cached frozen maps');
   let input: {
-    feats: () => tf.Tensor4D;
+    forward: () => { feats: tf.Tensor4D; aux?: tf.Tensor4D };
     labels: Int32Array;
     labelShape: [number, number, number];
     inputs: tf.Tensor[];
@@ -182,7 +189,8 @@ async function microStep(
     const from = extractor.forwardFromFrozen?.bind(extractor);
     if (!from)
       throw new GmmsegError(`extractor '${extractor.kind}' has no frozen part; cacheFrozen needs a frozen backbone`);
-    input = { feats: () => from(fb.maps, ctx), labels: fb.labels, labelShape: fb.labelShape, inputs: fb.maps };
+    const forward = (): { feats: tf.Tensor4D } => ({ feats: from(fb.maps, ctx) });
+    input = { forward, labels: fb.labels, labelShape: fb.labelShape, inputs: fb.maps };
   } else {
     const b = await loadImageBatch(data.dataset, indices, rng, {
       cropSize: cfg.cropSize,
@@ -192,33 +200,37 @@ async function microStep(
       catMaxRatio: cfg.catMaxRatio,
       photometric: cfg.photometric,
     });
-    input = {
-      feats: () => extractor.forward(b.images, ctx),
-      labels: b.labels,
-      labelShape: b.labelShape,
-      inputs: [b.images],
-    };
+    const forward = (): { feats: tf.Tensor4D; aux?: tf.Tensor4D } =>
+      forwardAux ? forwardAux(b.images, ctx) : { feats: extractor.forward(b.images, ctx) };
+    input = { forward, labels: b.labels, labelShape: b.labelShape, inputs: [b.images] };
   }
   let capture: HeadCapture | undefined;
-  let segLoss = 0;
-  let contrastLoss = 0;
   const labelsT = tf.tensor3d(input.labels, input.labelShape, 'int32');
+  const parts: tf.Scalar[] = [];
   try {
     const { value, grads } = tf.variableGrads(() => {
+      const out = input.forward();
+      let loss: tf.Scalar;
       if (head.kind === 'gmm') {
-        const out = headTrainForward(head.state, input.feats(), input.labels, input.labelShape);
-        capture = out.capture;
-        return out.loss;
-      }
-      return segmentationLoss(softmaxHeadLogits(head.head, input.feats()), labelsT, IGNORE_INDEX, 'all-pixels');
+        const h = headTrainForward(head.state, out.feats, input.labels, input.labelShape);
+        capture = h.capture;
+        loss = h.loss;
+      } else loss = segmentationLoss(softmaxHeadLogits(head.head, out.feats), labelsT, IGNORE_INDEX, 'all-pixels');
+      if (!aux || !out.aux) return loss;
+      parts.push(tf.keep(loss));
+      const auxLoss = segmentationLoss(softmaxHeadLogits(aux, out.aux), labelsT, IGNORE_INDEX, 'all-pixels');
+      parts.push(tf.keep(auxLoss));
+      return tf.add(loss, tf.mul(auxLoss, cfg.auxLossWeight)) as tf.Scalar;
     }, varList);
     const loss = value.dataSync()[0] as number;
     value.dispose();
-    if (capture) ({ segLoss, contrastLoss } = capture);
-    else segLoss = loss;
+    const headLoss = parts[0] ? (parts[0].dataSync()[0] as number) : loss;
+    const segLoss = capture ? capture.segLoss : headLoss;
+    const contrastLoss = capture ? capture.contrastLoss : 0;
     return capture ? { grads, loss, segLoss, contrastLoss, capture } : { grads, loss, segLoss, contrastLoss };
   } finally {
     labelsT.dispose();
+    parts.forEach((t) => t.dispose());
     input.inputs.forEach((t) => t.dispose());
   }
 }

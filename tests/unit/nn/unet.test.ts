@@ -76,3 +76,24 @@ test('unet: a few Adam steps on a toy 2-class segmentation lower the loss', () =
   trainToy(ex, 32, 10);
   ex.dispose();
 });
+
+test('unet: forwardAux gives the features of forward and the stride-16 context map; the map carries gradient', () => {
+  const ex = make(6);
+  assert.equal(ex.auxDim, 16);
+  const images = noiseImages(2, 32, 48, 7);
+  const plain = ex.forward(images, { training: false });
+  const { feats, aux } = (ex.forwardAux as NonNullable<typeof ex.forwardAux>)(images, { training: false });
+  assert.deepEqual(aux.shape, [2, 2, 3, 16]);
+  assert.deepEqual(Array.from(feats.dataSync()), Array.from(plain.dataSync()));
+  // a loss on the auxiliary map alone reaches the encoder, not the decoder
+  const enc = ex.params['encoder.stage0.conv0.conv.weight'] as tf.Variable;
+  const dec = ex.params['decoder.proj.conv.weight'] as tf.Variable;
+  const { grads } = tf.variableGrads(() => {
+    const out = (ex.forwardAux as NonNullable<typeof ex.forwardAux>)(images, { training: true });
+    return tf.sum(tf.square(out.aux)) as tf.Scalar;
+  }, [enc, dec]);
+  assert.ok((tf.sum(tf.abs(grads[enc.name] as tf.Tensor)).dataSync()[0] as number) > 0);
+  assert.equal(grads[dec.name], undefined);
+  tf.dispose([images, plain, feats, aux, ...Object.values(grads)]);
+  ex.dispose();
+});

@@ -16,7 +16,9 @@ import { createRng } from '../../../src/random.js';
 import { createAdamWState } from '../../../src/train/adamw.js';
 import { evaluateModel } from '../../../src/train/evaluate.js';
 import { buildFrozenCache } from '../../../src/train/frozen-cache.js';
-import { makeTrainConfig } from '../../../src/train/train-config.js';
+import { makeTrainConfig, type TrainConfig } from '../../../src/train/train-config.js';
+import { createSegModel } from '../../../src/model/create-seg-model.js';
+import { GmmsegError, ValueError } from '../../../src/errors.js';
 import { trainableVariables, trainStep, type TrainData, type TrainState } from '../../../src/train/trainer.js';
 
 await initEngine();
@@ -121,4 +123,81 @@ test('softmax head on cached frozen maps trains, evaluates with MSP/max-logit/en
   const again = await evaluateModel(loaded.model, scenes.anomaly, { mode: 'whole' });
   assert.equal(again.anomaly.msp?.ap, result.anomaly.msp?.ap);
   assert.equal(again.segmentation?.miou, result.segmentation?.miou);
+});
+
+/** A tiny U-Net model with the auxiliary classifier (deep supervision). */
+function auxModel(head: 'gmm' | 'softmax', seed: number): Promise<SegModel> {
+  const extractor = {
+    kind: 'unet',
+    config: { embedDim: 8, width: [4, 8, 8, 16], contextDilations: [2], decoderWidth: [8, 8, 4] },
+  };
+  const headSpec =
+    head === 'gmm'
+      ? { kind: 'gmm' as const, gmm: { componentsPerClass: 2, memoryPerComponent: 16, gmmUpdateEvery: 1 } }
+      : { kind: 'softmax' as const };
+  return createSegModel({ classes, extractor, head: headSpec, aux: true }, createRng(seed));
+}
+
+async function runWith(
+  state: TrainState,
+  c: TrainConfig,
+  until: number,
+): Promise<{ state: TrainState; losses: number[] }> {
+  const losses: number[] = [];
+  while (state.step < until) {
+    const r = await trainStep(state, { dataset: scenes.train }, c);
+    state = r.state;
+    losses.push(r.losses.loss, r.losses.segLoss);
+  }
+  return { state, losses };
+}
+
+test('deep supervision: the auxiliary CE adds weight × its value to the loss and trains the auxiliary classifier', async () => {
+  const at = (w: number): TrainConfig => makeTrainConfig({ ...cfg, accumulateSteps: 1, auxLossWeight: w });
+  const a = await auxModel('softmax', 4);
+  assert.ok(a.aux && Object.keys(trainableVariables(a)).some((k) => k.startsWith('aux.')));
+  const before = Array.from((a.aux.params['conv_seg.weight'] as tf.Variable).dataSync());
+  const r1 = await trainStep({ step: 0, model: a, optimizer: createAdamWState() }, { dataset: scenes.train }, at(0.4));
+  const r2 = await trainStep(
+    { step: 0, model: await auxModel('softmax', 4), optimizer: createAdamWState() },
+    { dataset: scenes.train },
+    at(0.8),
+  );
+  // same model, same batch: the head's CE is the same, the auxiliary part doubles with the weight
+  assert.equal(r1.losses.segLoss, r2.losses.segLoss);
+  const aux1 = r1.losses.loss - r1.losses.segLoss;
+  const aux2 = r2.losses.loss - r2.losses.segLoss;
+  assert.ok(aux1 > 0.1, `auxiliary part ${aux1}`);
+  assert.ok(Math.abs(aux2 / aux1 - 2) < 1e-4, `ratio ${aux2 / aux1}`);
+  const after = Array.from((a.aux.params['conv_seg.weight'] as tf.Variable).dataSync());
+  assert.notDeepEqual(after, before);
+});
+
+test('deep supervision: a GMM run with the auxiliary classifier resumes bit for bit; model files omit it', async () => {
+  const c = makeTrainConfig({ ...cfg, accumulateSteps: 1, auxLossWeight: 0.4 });
+  const straight = await runWith({ step: 0, model: await auxModel('gmm', 2), optimizer: createAdamWState() }, c, 4);
+  const half = await runWith({ step: 0, model: await auxModel('gmm', 2), optimizer: createAdamWState() }, c, 2);
+  const ckpt = segModelToFile(half.state.model, { checkpoint: { step: 2, optimizer: half.state.optimizer } });
+  assert.ok(ckpt.tensors['aux.conv_seg.weight']);
+  const loaded = await segModelFromFile(decodeModel(encodeModel(ckpt)), EXTRACTOR_LOADERS, true);
+  assert.ok(loaded.checkpoint && loaded.model.aux);
+  const resumed = await runWith({ step: 2, model: loaded.model, optimizer: loaded.checkpoint.optimizer }, c, 4);
+  assert.deepEqual([...half.losses, ...resumed.losses], straight.losses);
+  assert.deepEqual(snapshot(resumed.state), snapshot(straight.state));
+  const plain = segModelToFile(straight.state.model);
+  assert.ok(Object.keys(plain.tensors).every((k) => !k.startsWith('aux.')));
+  assert.equal((await segModelFromFile(decodeModel(encodeModel(plain)))).model.aux, undefined);
+});
+
+test('deep supervision is refused where it cannot run, with the reason', async () => {
+  const c = makeTrainConfig({ ...cfg, accumulateSteps: 1, auxLossWeight: 0.4 });
+  const plain = await gmmModel(3);
+  await assert.rejects(
+    trainStep({ step: 0, model: plain, optimizer: createAdamWState() }, { dataset: scenes.train }, c),
+    (e: unknown) => e instanceof GmmsegError && /auxiliary classifier/.test(e.message),
+  );
+  const spec = { classes, extractor: { kind: 'mbv3', config: { embedDim: 16 } }, head: { kind: 'softmax' as const } };
+  await assert.rejects(createSegModel({ ...spec, aux: true }, createRng(1)), (e: unknown) => {
+    return e instanceof ValueError && /no auxiliary map/.test(e.message);
+  });
 });
