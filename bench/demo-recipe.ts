@@ -30,6 +30,10 @@ interface Recipe {
   trainImages?: number;
   testImages?: number;
   seed?: number;
+  /** Each head after the first starts from the previous head's trained extractor. */
+  warmStart?: boolean;
+  /** Per-head training overrides on top of `train` (e.g. fewer steps for a warm-started head). */
+  headTrain?: Partial<Record<HeadKind, Record<string, unknown>>>;
 }
 
 /** Wall and process-CPU seconds since the clock was made. */
@@ -85,6 +89,9 @@ async function main(): Promise<void> {
     seed,
     ...r.train,
   });
+  const headTrainConfigs = Object.fromEntries(
+    Object.entries(r.headTrain ?? {}).map(([head, o]) => [head, makeTrainConfig({ ...train, ...o })]),
+  );
   console.log(`bench:demo-recipe ${engineSummary(engine)}; ${JSON.stringify(r)}`);
   const elapsed = clock();
   const outcomes = await runExperiment({
@@ -97,6 +104,8 @@ async function main(): Promise<void> {
     trainConfig: train,
     gmm: { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, ...r.gmm },
     heads: r.heads ?? ['gmm', 'softmax'],
+    warmStart: r.warmStart ?? false,
+    headTrainConfigs,
     predict: { mode: 'whole' },
     onEvent: (e) => logEvent(e, elapsed),
   });

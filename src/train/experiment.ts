@@ -3,7 +3,9 @@
  * decoder initialisation), evaluate closed-set and anomaly metrics, calibrate the anomaly threshold on inlier
  * validation pixels. Used by `gmmseg demo` and `npm run bench:camvid`. No I/O: events go to a callback.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/sample.js';
+import { ValueError } from '../errors.js';
 import type { GmmConfig } from '../gmm/config.js';
 import type { PredictOptions } from '../infer/predict.js';
 import { createSegModel, type ExtractorSpec } from '../model/create-seg-model.js';
@@ -40,6 +42,13 @@ export interface ExperimentOptions {
   /** GMM config overrides (classes and embedDim are set from the data and the extractor). */
   gmm: Partial<GmmConfig>;
   heads: readonly HeadKind[];
+  /**
+   * Each head after the first starts from the previous head's trained extractor (its weights and batch-norm
+   * statistics copied into the new model) instead of a fresh one: a head trained on features another head taught.
+   */
+  warmStart?: boolean;
+  /** Per-head training configs (default: `trainConfig`). */
+  headTrainConfigs?: Partial<Record<HeadKind, TrainConfig>>;
   predict: PredictOptions;
   onEvent?: (e: ExperimentEvent) => void;
 }
@@ -64,11 +73,14 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
   for (const head of opts.heads) {
     const rng = createRng(opts.trainConfig.seed);
     const headSpec = head === 'gmm' ? { kind: head, gmm: opts.gmm } : { kind: head };
-    const aux = opts.trainConfig.auxLossWeight > 0;
+    const config = opts.headTrainConfigs?.[head] ?? opts.trainConfig;
+    const aux = config.auxLossWeight > 0;
     const model = await createSegModel({ classes: opts.classes, extractor: opts.extractor, head: headSpec, aux }, rng);
+    const previous = out[out.length - 1];
+    if (opts.warmStart && previous) copyExtractor(previous.model, model);
     const run = await runTraining({
       state: { step: 0, model, optimizer: createAdamWState() },
-      config: opts.trainConfig,
+      config,
       train: opts.train,
       calibration: opts.calibration,
       predict: opts.predict,
@@ -92,4 +104,25 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
     out.push({ head, model: run.state.model, closedSet, anomaly, calibration, trainSeconds, finalLoss });
   }
   return out;
+}
+
+/** Copies `from`'s extractor parameters and batch-norm state into `to`'s (same architecture; ValueError otherwise). */
+export function copyExtractor(from: SegModel, to: SegModel): void {
+  const pairs: [Record<string, tf.Tensor>, Record<string, tf.Tensor>][] = [
+    [from.extractor.params, to.extractor.params],
+    [from.extractor.state, to.extractor.state],
+  ];
+  for (const [src, dst] of pairs) {
+    for (const [name, t] of Object.entries(dst)) {
+      const s = src[name];
+      if (!s || s.shape.join() !== t.shape.join())
+        throw new ValueError(`warmStart: extractor tensor '${name}' differs`);
+      if (t instanceof tf.Variable) t.assign(s);
+      else {
+        const copy = tf.clone(s);
+        t.dispose();
+        dst[name] = copy;
+      }
+    }
+  }
 }
