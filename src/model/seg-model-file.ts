@@ -4,8 +4,8 @@
  * Sections (typed in `sections.ts`): `config` = `{ head: {kind, config}, extractor: {kind, config}, train? }`,
  * `calibration`, `preprocessing` (derived from the extractor), `metrics`. Tensors: `extractor.<param>`,
  * `extractor.state.<name>` (batch-norm statistics), the head's (`head.*`, `gmm.*`), and in checkpoints the auxiliary
- * classifier's (`aux.*`, when training with deep supervision), `optimizer.m.<var>`, `optimizer.v.<var>`, `optimizer.step` and `train.step`. Files of the older flat-config layout
- * load too.
+ * classifier's (`aux.*`, when training with deep supervision), `optimizer.m.<var>`, `optimizer.v.<var>`,
+ * `optimizer.step` and `train.step`. Files of the older flat-config layout load too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError } from '../errors.js';
