@@ -171,7 +171,7 @@ export async function segModelFromFile(
   if (headCfg.kind === 'gmm') {
     const state = checkpointed ? headStateFromModel(headFile, trainable) : inferenceHeadState(headFile, trainable);
     head = { kind: 'gmm', state };
-  } else head = { kind: 'softmax', head: softmaxFromFile(headFile, trainable) };
+  } else head = { kind: 'softmax', head: softmaxFromFile(headFile, 'head.', headFile.config, trainable) };
   if (extractor.embedDim !== headCfg.config.embedDim) {
     const want = headCfg.config.embedDim;
     throw new FormatError(`model head expects embedding size ${want} but its extractor produces ${extractor.embedDim}`);
@@ -184,13 +184,14 @@ export async function segModelFromFile(
   return { model, train, sections, checkpoint: { step: scalar(file, 'train.step'), optimizer: optimizerState(file) } };
 }
 
-function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
+/** A linear classifier stored under `prefix` (`head.` or `aux.`), with its config. */
+function softmaxFromFile(file: ModelFile, prefix: string, config: unknown, trainable: boolean): SoftmaxHead {
   const tensors: Record<string, tf.Tensor> = {};
   for (const [k, t] of Object.entries(file.tensors)) {
-    if (k.startsWith('head.')) tensors[k.slice('head.'.length)] = tf.tensor(t.data, t.shape, 'float32');
+    if (k.startsWith(prefix)) tensors[k.slice(prefix.length)] = tf.tensor(t.data, t.shape, 'float32');
   }
   try {
-    const head = loadSoftmaxHead(file.config, tensors);
+    const head = loadSoftmaxHead(config as Record<string, unknown>, tensors);
     if (!trainable) for (const v of Object.values(head.params)) v.trainable = false;
     return head;
   } finally {
@@ -202,18 +203,7 @@ function softmaxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead {
 function auxFromFile(file: ModelFile, trainable: boolean): SoftmaxHead | undefined {
   const weight = file.tensors['aux.conv_seg.weight'];
   if (!weight) return undefined;
-  const tensors: Record<string, tf.Tensor> = {};
-  for (const [k, t] of Object.entries(file.tensors)) {
-    if (k.startsWith('aux.')) tensors[k.slice('aux.'.length)] = tf.tensor(t.data, t.shape, 'float32');
-  }
-  try {
-    const config = { embedDim: weight.shape[2], classes: weight.shape[3] };
-    const aux = loadSoftmaxHead(config, tensors);
-    if (!trainable) for (const v of Object.values(aux.params)) v.trainable = false;
-    return aux;
-  } finally {
-    Object.values(tensors).forEach((t) => t.dispose());
-  }
+  return softmaxFromFile(file, 'aux.', { embedDim: weight.shape[2], classes: weight.shape[3] }, trainable);
 }
 
 /**

@@ -63,16 +63,18 @@ function snapshot(s: TrainState): Record<string, number[]> {
   return out;
 }
 
+/** Trains `state` until step `until` with config `c`; returns the state and each step's (loss, segLoss). */
 async function run(
   state: TrainState,
   data: TrainData,
   until: number,
+  c: TrainConfig = cfg,
 ): Promise<{ state: TrainState; losses: number[] }> {
   const losses: number[] = [];
   while (state.step < until) {
-    const r = await trainStep(state, data, cfg);
+    const r = await trainStep(state, data, c);
     state = r.state;
-    losses.push(r.losses.loss);
+    losses.push(r.losses.loss, r.losses.segLoss);
   }
   return { state, losses };
 }
@@ -138,20 +140,6 @@ function auxModel(head: 'gmm' | 'softmax', seed: number): Promise<SegModel> {
   return createSegModel({ classes, extractor, head: headSpec, aux: true }, createRng(seed));
 }
 
-async function runWith(
-  state: TrainState,
-  c: TrainConfig,
-  until: number,
-): Promise<{ state: TrainState; losses: number[] }> {
-  const losses: number[] = [];
-  while (state.step < until) {
-    const r = await trainStep(state, { dataset: scenes.train }, c);
-    state = r.state;
-    losses.push(r.losses.loss, r.losses.segLoss);
-  }
-  return { state, losses };
-}
-
 test('deep supervision: the auxiliary CE adds weight × its value to the loss and trains the auxiliary classifier', async () => {
   const at = (w: number): TrainConfig => makeTrainConfig({ ...cfg, accumulateSteps: 1, auxLossWeight: w });
   const a = await auxModel('softmax', 4);
@@ -175,13 +163,14 @@ test('deep supervision: the auxiliary CE adds weight × its value to the loss an
 
 test('deep supervision: a GMM run with the auxiliary classifier resumes bit for bit; model files omit it', async () => {
   const c = makeTrainConfig({ ...cfg, accumulateSteps: 1, auxLossWeight: 0.4 });
-  const straight = await runWith({ step: 0, model: await auxModel('gmm', 2), optimizer: createAdamWState() }, c, 4);
-  const half = await runWith({ step: 0, model: await auxModel('gmm', 2), optimizer: createAdamWState() }, c, 2);
+  const data: TrainData = { dataset: scenes.train };
+  const straight = await run({ step: 0, model: await auxModel('gmm', 2), optimizer: createAdamWState() }, data, 4, c);
+  const half = await run({ step: 0, model: await auxModel('gmm', 2), optimizer: createAdamWState() }, data, 2, c);
   const ckpt = segModelToFile(half.state.model, { checkpoint: { step: 2, optimizer: half.state.optimizer } });
   assert.ok(ckpt.tensors['aux.conv_seg.weight']);
   const loaded = await segModelFromFile(decodeModel(encodeModel(ckpt)), EXTRACTOR_LOADERS, true);
   assert.ok(loaded.checkpoint && loaded.model.aux);
-  const resumed = await runWith({ step: 2, model: loaded.model, optimizer: loaded.checkpoint.optimizer }, c, 4);
+  const resumed = await run({ step: 2, model: loaded.model, optimizer: loaded.checkpoint.optimizer }, data, 4, c);
   assert.deepEqual([...half.losses, ...resumed.losses], straight.losses);
   assert.deepEqual(snapshot(resumed.state), snapshot(straight.state));
   const plain = segModelToFile(straight.state.model);
