@@ -1,15 +1,21 @@
 /**
- * `npm run bench:demo-recipe -- 'JSON'`: one GMM-vs-softmax experiment on DigitScenes with the recipe given as JSON
+ * `npm run bench:demo-recipe -- 'JSON' [--out DIR]`: one GMM-vs-softmax experiment on DigitScenes with the recipe given as JSON
  * (extractor, training-config and GMM overrides, heads, digit scale and count, image counts), to try demo recipes without
  * editing `gmmseg demo`. Prints the loss every 25 steps with wall and process-CPU seconds (CPU time is the steadier
  * figure on a shared machine), the summary table and per-class IoU. Defaults: the demo's quick data (120 train /
  * 30 test / 30 anomaly images, digits 2–3.5 × 28 px), 200 steps of batch 8 × 128², lr 1e-3 (×10 decoder and head).
+ * `--out DIR` writes the experiment's report folder (one `.gmmseg` model per head, report, curves, pictures) for
+ * later diagnosis (`gmmseg eval`/`predict` read the models).
  *
  *   node dist/bench/demo-recipe.js '{"extractor":{"kind":"deeplab","config":{"decoderChannels":32}},
  *     "train":{"steps":300,"flip":false},"heads":["softmax","gmm"],"trainImages":4000}'
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import path from 'node:path';
 import { buildDigitScenes } from '../src/data/digit-scenes.js';
 import { engineSummary, initEngine } from '../src/engine/engine.js';
+import { experimentFiles } from '../src/report/experiment-files.js';
 import { summaryTable } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent, type HeadKind } from '../src/train/experiment.js';
 import { makeTrainConfig } from '../src/train/train-config.js';
@@ -56,7 +62,12 @@ function logEvent(e: ExperimentEvent, elapsed: () => string): void {
 }
 
 async function main(): Promise<void> {
-  const r = JSON.parse(process.argv[2] ?? '{"extractor":{"kind":"mbv3"}}') as Recipe;
+  const args = process.argv.slice(2);
+  const outAt = args.indexOf('--out');
+  const out = outAt >= 0 ? args[outAt + 1] : undefined;
+  if (outAt >= 0 && !out) throw new Error('bench:demo-recipe: --out needs a folder');
+  const json = args.find((_, i) => i !== outAt && i !== outAt + 1);
+  const r = JSON.parse(json ?? '{"extractor":{"kind":"mbv3"}}') as Recipe;
   const engine = await initEngine();
   const seed = r.seed ?? 1;
   const digitScale = r.digitScale ?? [2.0, 3.5];
@@ -94,6 +105,8 @@ async function main(): Promise<void> {
   );
   console.log(`bench:demo-recipe ${engineSummary(engine)}; ${JSON.stringify(r)}`);
   const elapsed = clock();
+  const gmm = { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, ...r.gmm };
+  const predict = { mode: 'whole' as const };
   const outcomes = await runExperiment({
     classes: [...scenes.train.classes],
     train: scenes.train,
@@ -102,11 +115,11 @@ async function main(): Promise<void> {
     calibration,
     extractor: r.extractor,
     trainConfig: train,
-    gmm: { componentsPerClass: 5, memoryPerComponent: 2000, meanMomentum: 0.99, gmmUpdateEvery: 1, ...r.gmm },
+    gmm,
     heads: r.heads ?? ['gmm', 'softmax'],
     warmStart: r.warmStart ?? false,
     headTrainConfigs,
-    predict: { mode: 'whole' },
+    predict,
     onEvent: (e) => logEvent(e, elapsed),
   });
   console.log(summaryTable(outcomes));
@@ -115,6 +128,21 @@ async function main(): Promise<void> {
     console.log(`${o.head}: trained ${o.trainSeconds.toFixed(1)} s, final loss ${o.finalLoss.toFixed(4)}, IoU ${iou}`);
   }
   console.log(`total ${elapsed()}`);
+  if (out === undefined) return;
+  const meta = {
+    title: 'DigitScenes: demo recipe experiment',
+    engine: engineSummary(engine),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    command: `npm run bench:demo-recipe -- ${args.join(' ')}`,
+    seconds: outcomes.reduce((t, o) => t + o.trainSeconds, 0),
+    train,
+    gmm,
+    predict,
+  };
+  await mkdir(out, { recursive: true });
+  for await (const f of experimentFiles(outcomes, meta, scenes.anomaly))
+    await writeFile(path.join(out, f.name), f.bytes);
+  console.log(`report and models in ${out}`);
 }
 
 void main();
