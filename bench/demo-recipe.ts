@@ -1,18 +1,20 @@
 /**
- * `npm run bench:demo-recipe -- 'JSON' [--out DIR]`: one GMM-vs-softmax experiment on DigitScenes with the recipe given as JSON
- * (extractor, training-config and GMM overrides, heads, digit scale and count, image counts), to try demo recipes without
- * editing `gmmseg demo`. Prints the loss every 25 steps with wall and process-CPU seconds (CPU time is the steadier
- * figure on a shared machine), the summary table and per-class IoU. Defaults: the demo's quick data (120 train /
- * 30 test / 30 anomaly images, digits 2–3.5 × 28 px), 200 steps of batch 8 × 128², lr 1e-3 (×10 decoder and head).
+ * `npm run bench:demo-recipe -- 'JSON' [--out DIR]`: one GMM-vs-softmax experiment on DigitScenes with the recipe
+ * given as JSON (extractor, training-config and GMM overrides, heads, digit scale and count, image counts), to try demo
+ * recipes without editing `gmmseg demo`. Prints the loss every 25 steps with wall and process-CPU seconds (CPU time is
+ * the steadier figure on a shared machine), the summary table and per-class IoU. Defaults: the demo's quick data (120
+ * train / 30 test / 30 anomaly images, digits 2–3.5 × 28 px), 200 steps of batch 8 × 128², lr 1e-3 (×10 decoder and
+ * head).
  * `--out DIR` writes the experiment's report folder (one `.gmmseg` model per head, report, curves, pictures) for
  * later diagnosis (`gmmseg eval`/`predict` read the models).
  *
  *   node dist/bench/demo-recipe.js '{"extractor":{"kind":"deeplab","config":{"decoderChannels":32}},
  *     "train":{"steps":300,"flip":false},"heads":["softmax","gmm"],"trainImages":4000}'
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
+import { writeFileAtomic } from '../src/cli/fs-io.js';
 import { buildDigitScenes } from '../src/data/digit-scenes.js';
 import { engineSummary, initEngine } from '../src/engine/engine.js';
 import { experimentFiles } from '../src/report/experiment-files.js';
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
   };
   await mkdir(out, { recursive: true });
   for await (const f of experimentFiles(outcomes, meta, scenes.anomaly))
-    await writeFile(path.join(out, f.name), f.bytes);
+    await writeFileAtomic(path.join(out, f.name), f.bytes);
   console.log(`report and models in ${out}`);
 }
 
