@@ -13,17 +13,16 @@
  * earlier recipe: frozen backbone, cached maps, 500 steps × 4, decoder lr 1e-2, scale 1.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
 import { scaleList } from '../src/cli/option-kinds.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { firstSamples } from '../src/data/subset.js';
 import { initEngine, parseEngineName } from '../src/engine/engine.js';
 import type { GmmConfig } from '../src/gmm/config.js';
-import { experimentFiles } from '../src/report/experiment-files.js';
 import { summaryTable, type RunMeta } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent } from '../src/train/experiment.js';
 import { makeTrainConfig } from '../src/train/train-config.js';
@@ -145,9 +144,7 @@ const meta: RunMeta = {
   gmm,
   predict,
 };
-await mkdir(out, { recursive: true });
-for await (const f of experimentFiles(outcomes, meta, protocol.anomaly))
-  await writeFile(path.join(out, f.name), f.bytes);
+await writeExperimentOutputs(out, outcomes, meta, protocol.anomaly);
 process.stdout.write(
   `\n${summaryTable(outcomes)}\n${(seconds / 60).toFixed(1)} min on ${engine} (${meta.machine}); report in ${out}/report.md\n`,
 );

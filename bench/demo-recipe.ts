@@ -11,13 +11,10 @@
  *   node dist/bench/demo-recipe.js '{"extractor":{"kind":"deeplab","config":{"decoderChannels":32}},
  *     "train":{"steps":300,"flip":false},"heads":["softmax","gmm"],"trainImages":4000}'
  */
-import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import path from 'node:path';
-import { writeFileAtomic } from '../src/cli/fs-io.js';
+import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
 import { buildDigitScenes } from '../src/data/digit-scenes.js';
 import { engineSummary, initEngine } from '../src/engine/engine.js';
-import { experimentFiles } from '../src/report/experiment-files.js';
 import { summaryTable } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent, type HeadKind } from '../src/train/experiment.js';
 import { makeTrainConfig } from '../src/train/train-config.js';
@@ -133,7 +130,7 @@ async function main(): Promise<void> {
   if (out === undefined) return;
   const meta = {
     title: 'DigitScenes: demo recipe experiment',
-    engine: engineSummary(engine),
+    engine,
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
     command: `npm run bench:demo-recipe -- ${args.join(' ')}`,
     seconds: outcomes.reduce((t, o) => t + o.trainSeconds, 0),
@@ -141,10 +138,8 @@ async function main(): Promise<void> {
     gmm,
     predict,
   };
-  await mkdir(out, { recursive: true });
-  for await (const f of experimentFiles(outcomes, meta, scenes.anomaly))
-    await writeFileAtomic(path.join(out, f.name), f.bytes);
-  console.log(`report and models in ${out}`);
+  const written = await writeExperimentOutputs(out, outcomes, meta, scenes.anomaly);
+  console.log(`wrote ${written.length} files (report and models) into ${out}`);
 }
 
 void main();
