@@ -29,20 +29,35 @@ bool allocatorTuned = false;
 
 /** Frees of a tensor storage at least this large check how much freed memory the allocator keeps. */
 constexpr size_t kTrimCheckBytes = size_t{64} << 20;
-/** Freed memory kept for reuse beyond this is returned to the OS (malloc_trim). */
+/** Freed memory kept for reuse beyond this is returned to the OS (malloc_trim); see SetRetainedMemory. */
 constexpr size_t kRetainBytes = size_t{256} << 20;
+/** The cap in force: kRetainBytes, or what setRetainedMemory asked for (training: no cap). */
+size_t retainBytes = kRetainBytes;
 
 /**
  * The cap on retained memory: after a big tensor (≥ 64 MiB) is freed, when the allocator holds more than 256 MiB of
  * free memory, its free pages go back to the OS. Without it a large image's maps (hundreds of MiB each, in an order
  * that fragments the heap) left the process at 2–3× its live peak (a 4000×4000 backbone forward: 2.7 GB vs 1.4 GB
- * untuned); training and ordinary images, whose tensors are smaller, never reach the check.
+ * untuned); ordinary images never reach the check, and training lifts the cap (SetRetainedMemory).
  */
 void TrimAfterFree(size_t freedBytes) {
 #ifdef __GLIBC__
   if (!allocatorTuned || freedBytes < kTrimCheckBytes) return;
-  if (mallinfo2().fordblks > kRetainBytes) malloc_trim(0);
+  if (mallinfo2().fordblks > retainBytes) malloc_trim(0);
 #endif
+}
+
+/**
+ * setRetainedMemory(mib): the cap of TrimAfterFree in MiB (a negative value restores the 256 MiB default). Training
+ * lifts it: a step frees and reallocates the same big activations every step, and with batch-4 MobileNetV2 maps of
+ * ≈ 100 MiB each the trim ran after almost every op and every page faulted in again (a training step 19 s vs 1.5 s).
+ */
+Napi::Value SetRetainedMemory(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "gmmseg torch engine: setRetainedMemory expects a number of MiB");
+  double mib = info[0].As<Napi::Number>().DoubleValue();
+  retainBytes = mib < 0 ? kRetainBytes : static_cast<size_t>(mib) << 20;
+  return info.Env().Undefined();
 }
 
 /**
@@ -299,6 +314,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setDevice", Napi::Function::New(env, SetDevice));
+  exports.Set("setRetainedMemory", Napi::Function::New(env, SetRetainedMemory));
   RegisterDist(env, exports);
   return exports;
 }

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { EngineError } from '../errors.js';
 import { resizeBilinearGradConfig } from './kernels/resize-bilinear-grad.js';
-import { prepareTorch, torchAvailability, torchDescription } from './torch/init.js';
+import { prepareTorch, setTorchRetainedMemory, torchAvailability, torchDescription } from './torch/init.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
 /** Engines this build knows, fastest first. */
@@ -79,6 +79,15 @@ export function engineSummary(name: EngineName, env: Record<string, string | und
   if (name === 'torch') return `engine torch (${torchDescription()})`;
   const t = torchAvailability(env);
   return t.available ? `engine ${name}` : `engine ${name} (${t.reason})`;
+}
+
+/**
+ * Whether the native engine keeps all freed tensor memory for reuse (`true`, for training: every step frees and
+ * reallocates the same activations) or returns what exceeds 256 MiB to the OS after a big free (`false`, the default:
+ * bounded memory for large images). No effect on the other engines.
+ */
+export function retainFreedMemory(all: boolean): void {
+  setTorchRetainedMemory(all ? Number.MAX_SAFE_INTEGER / 2 ** 21 : undefined);
 }
 
 /** The engine currently active (after `initEngine`). */

@@ -10,6 +10,7 @@
  * single-process result); the refit runs on every rank (same model, same result).
  */
 import type { Dataset } from '../data/sample.js';
+import { retainFreedMemory } from '../engine/engine.js';
 import type { PredictOptions } from '../infer/predict.js';
 import type { SegHead } from '../model/seg-model.js';
 import type { FrozenEntry } from './batch.js';
@@ -68,6 +69,15 @@ export interface TrainRunResult {
 
 /** Runs training to `config.steps`; TrainingDivergedError when the loss stops being finite. */
 export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult> {
+  retainFreedMemory(true);
+  try {
+    return await trainAndValidate(opts);
+  } finally {
+    retainFreedMemory(false);
+  }
+}
+
+async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> {
   const { config: cfg, train } = opts;
   const emit = opts.onEvent ?? (() => undefined);
   const predict = opts.predict ?? { mode: 'whole', scales: opts.config.predictScales, flip: opts.config.predictFlip };

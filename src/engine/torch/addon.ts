@@ -34,6 +34,8 @@ export interface TorchAddon {
   threads(): number;
   info(): { torchVersion: string; cudaAvailable: boolean; device: string };
   setDevice(device: 'cpu' | 'cuda'): void;
+  /** Cap (MiB) on freed memory the allocator keeps after a big tensor is freed; negative: the 256 MiB default. */
+  setRetainedMemory(mib: number): void;
 }
 
 /** How to get the native engine when it is missing. */

@@ -53,6 +53,14 @@ export function prepareTorch(env: Record<string, string | undefined> = process.e
 }
 
 /** One line describing the running native engine, e.g. "libtorch 1.13.0, cpu, 2 threads". */
+/**
+ * Caps the freed memory the native allocator keeps for reuse (MiB; `undefined` restores the 256 MiB default). No-op
+ * before the engine starts.
+ */
+export function setTorchRetainedMemory(mib: number | undefined): void {
+  configured?.setRetainedMemory(mib ?? -1);
+}
+
 export function torchDescription(): string {
   if (!configured) return 'not started';
   const i = configured.info();
