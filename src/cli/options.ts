@@ -192,7 +192,7 @@ export const TRAIN_OPTIONS = {
   valSplit: option(text('<name>'), 'validation split (closed-set mIoU and threshold calibration)'),
   extractor: option(
     text('<name>'),
-    'feature extractor: mbv3 (frozen COCO MobileNetV3 + decoder), deeplab, segformer, unet',
+    'feature extractor: mbv3 (COCO MobileNetV3 + decoder; frozen unless --backbone-mode trainable), mbv2 (ImageNet MobileNetV2 1.4, fine-tuned, + decoder), deeplab, segformer, unet',
     {
       default: 'mbv3',
     },

@@ -31,25 +31,43 @@ import {
   disposeMbv3Backbone,
   loadMbv3Backbone,
   MBV3_SIZE_MULTIPLE,
-  mbv3Channels,
   mbv3FrozenMaps,
   readMbv3Artifacts,
+  type Mbv3Artifacts,
   type Mbv3Backbone,
   type Mbv3Scale,
 } from './mbv3-backbone.js';
+import { MBV2_BACKBONE_ID, MBV2_SPEC, readMbv2Artifacts } from './mbv2-backbone.js';
 import {
   createMbv3Trainable,
   disposeMbv3Trainable,
   loadMbv3Trainable,
   MBV3_PARAM_PREFIX,
+  MBV3_SPEC,
   mbv3TrainableMaps,
+  type GraphBackboneSpec,
   type Mbv3Trainable,
 } from './mbv3-trainable.js';
 import type { ConfigValue, Extractor, ForwardContext, Params } from './types.js';
 
 export const MBV3_KIND = 'mbv3';
+/** The same extractor over the ImageNet MobileNetV2 ({@link ./mbv2-backbone.ts}; trainable backbone only). */
+export const MBV2_KIND = 'mbv2';
 /** Identifies the frozen weights the decoder was trained on. */
 export const MBV3_BACKBONE_ID = '@vladmandic/human@3.3.6/models/centernet';
+
+/** The pretrained graphs this extractor runs, by the id stored in model files. */
+const BACKBONES: Record<
+  string,
+  { kind: string; spec: GraphBackboneSpec; read: (dir?: string) => Promise<Mbv3Artifacts>; frozen: boolean }
+> = {
+  [MBV3_BACKBONE_ID]: { kind: MBV3_KIND, spec: MBV3_SPEC, read: readMbv3Artifacts, frozen: true },
+  [MBV2_BACKBONE_ID]: { kind: MBV2_KIND, spec: MBV2_SPEC, read: readMbv2Artifacts, frozen: false },
+};
+
+function backboneOf(id: string): (typeof BACKBONES)[string] {
+  return BACKBONES[id] as (typeof BACKBONES)[string];
+}
 /** 'frozen': the GraphModel, maps cached by training; 'trainable': the project's own layers, fine-tuned. */
 export type Mbv3BackboneMode = 'frozen' | 'trainable';
 
@@ -61,8 +79,10 @@ export interface Mbv3ExtractorOptions {
   channels?: number;
   /** Initialises the decoder parameters. */
   rng: Rng;
-  /** Folder with centernet.{json,bin} (default: the installed @vladmandic/human package). */
+  /** Folder with the backbone's files (default: the installed package: @vladmandic/human or nsfwjs). */
   modelDir?: string;
+  /** Which pretrained graph (default {@link MBV3_BACKBONE_ID}; {@link MBV2_BACKBONE_ID} needs 'trainable'). */
+  backbone?: string;
   /** Backbone maps fed to the decoder, finest first (default ['s8', 's32']; ['s8', 's16', 's32'] adds stride 16). */
   scales?: Mbv3Scale[];
   /** Dropout2d probability (default 0.1). */
@@ -98,8 +118,13 @@ export interface Mbv3Config {
 export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<Extractor> {
   const scales = opts.scales ?? ['s8', 's32'];
   checkScales(scales, 'createMbv3Extractor');
+  const id = opts.backbone ?? MBV3_BACKBONE_ID;
+  if (!Object.hasOwn(BACKBONES, id))
+    throw new ValueError(`createMbv3Extractor: unknown backbone '${id}'; valid: ${Object.keys(BACKBONES).join(', ')}`);
+  if (!backboneOf(id).frozen && opts.backboneMode !== 'trainable')
+    throw new ValueError(`createMbv3Extractor: backbone '${id}' is available only with backboneMode 'trainable'`);
   const config: Mbv3Config = {
-    backbone: MBV3_BACKBONE_ID,
+    backbone: id,
     scales: [...scales],
     channels: opts.channels ?? DEFAULT_DECODER.channels,
     embedDim: opts.embedDim ?? DEFAULT_DECODER.embedDim,
@@ -112,7 +137,8 @@ export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<E
   const decCfg = decoderConfig(config);
   validateDecoderConfig(decCfg, 'createMbv3Extractor');
   if (config.backboneMode === 'trainable') {
-    const tb = createMbv3Trainable(await readMbv3Artifacts(opts.modelDir));
+    const bb = backboneOf(id);
+    const tb = createMbv3Trainable(await bb.read(opts.modelDir), bb.spec);
     return composeTrainable(config, tb, createLightDecoder(decCfg, opts.rng));
   }
   const backbone = await loadMbv3Backbone({
@@ -160,7 +186,8 @@ export async function loadMbv3Extractor(
   }
   if (cfg.backboneMode === 'trainable') {
     const saved = Object.fromEntries(Object.entries(tensors).filter(([n]) => isBackbone(n)));
-    const tb = loadMbv3Trainable(await readMbv3Artifacts(opts.modelDir), saved);
+    const bb = backboneOf(cfg.backbone);
+    const tb = loadMbv3Trainable(await bb.read(opts.modelDir), saved, bb.spec);
     return composeTrainable(cfg, tb, { config: decCfg, params, state });
   }
   const backbone = await loadMbv3Backbone({
@@ -173,7 +200,7 @@ export async function loadMbv3Extractor(
 function decoderConfig(c: Mbv3Config): LightDecoderConfig {
   const act = c.projectionActivation === 'none' ? { projectionActivation: 'none' as const } : {};
   return {
-    inChannels: mbv3Channels(c.scales),
+    inChannels: c.scales.map((s) => backboneOf(c.backbone).spec.nodes[s].channels),
     channels: c.channels,
     embedDim: c.embedDim,
     dropout: c.dropout,
@@ -203,9 +230,12 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
     if (typeof v !== 'number') throw new FormatError(`${fn}: config '${k}' must be a number, got ${JSON.stringify(v)}`);
     return v;
   };
-  if (config.backbone !== MBV3_BACKBONE_ID)
+  const id = config.backbone;
+  if (typeof id !== 'string' || !Object.hasOwn(BACKBONES, id))
     throw new FormatError(
-      `${fn}: model was built on backbone '${String(config.backbone)}', this build provides '${MBV3_BACKBONE_ID}'`,
+      `${fn}: model was built on backbone '${String(id)}', this build provides ${Object.keys(BACKBONES)
+        .map((k) => `'${k}'`)
+        .join(', ')}`,
     );
   const scales = config.scales;
   if (!Array.isArray(scales) || scales.some((s) => typeof s !== 'string'))
@@ -218,6 +248,8 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
   const mode = config.backboneMode ?? 'frozen';
   if (mode !== 'frozen' && mode !== 'trainable')
     throw new FormatError(`${fn}: config 'backboneMode' must be 'frozen' or 'trainable', got ${JSON.stringify(mode)}`);
+  if (mode === 'frozen' && !backboneOf(id).frozen)
+    throw new FormatError(`${fn}: backbone '${id}' needs config 'backboneMode' 'trainable'`);
   const act = config.projectionActivation ?? 'relu';
   if (act !== 'relu' && act !== 'none')
     throw new FormatError(`${fn}: config 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
@@ -225,7 +257,7 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
   if (decoder !== 'light' && decoder !== 'context')
     throw new FormatError(`${fn}: config 'decoder' must be 'light' or 'context', got ${JSON.stringify(decoder)}`);
   const cfg: Mbv3Config = {
-    backbone: MBV3_BACKBONE_ID,
+    backbone: id,
     scales: [...(scales as Mbv3Scale[])],
     channels: num('channels'),
     embedDim: num('embedDim'),
@@ -245,7 +277,11 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
 
 /** What every mbv3 extractor shares: kind, stored config, geometry, its params and BN state. */
 function mbv3Shell(config: Mbv3Config, params: Extractor['params'], state: Extractor['state']) {
-  const shell = { kind: MBV3_KIND, config: { ...config, scales: [...config.scales] }, embedDim: config.embedDim };
+  const shell = {
+    kind: backboneOf(config.backbone).kind,
+    config: { ...config, scales: [...config.scales] },
+    embedDim: config.embedDim,
+  };
   return { ...shell, stride: 8, sizeMultiple: MBV3_SIZE_MULTIPLE, params, state };
 }
 

@@ -133,10 +133,14 @@ function topoOrder(byName: Map<string, GraphNode>, outputs: string[], fn: string
 
 const decodeStr = (v: AttrValue | undefined): string | undefined => (v?.s === undefined ? undefined : atob(v.s));
 
-/** Parameter base name for a weight constant, e.g. `tower_0/MobilenetV3/Conv/Conv2D_weights` → `backbone.MobilenetV3.Conv`. */
+/**
+ * Parameter base name for a weight constant, e.g. `tower_0/MobilenetV3/Conv/Conv2D_weights` →
+ * `backbone.MobilenetV3.Conv`; a TF-Hub module's scope (`…/predict/`) is dropped the same way as `tower_0/`.
+ */
 export function paramBaseName(constName: string): string {
   const dir = constName
     .replace(/^tower_0\//, '')
+    .replace(/^.*\/predict\//, '')
     .split('/')
     .slice(0, -1)
     .join('.');

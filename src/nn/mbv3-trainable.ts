@@ -21,17 +21,31 @@ import type { Params } from './types.js';
 /** Prefix of every backbone parameter name. */
 export const MBV3_PARAM_PREFIX = 'backbone.';
 
-/** A trainable backbone: its program and its parameters (`backbone.*`). */
+/** Which graph nodes are the s8/s16/s32 maps, and the factor applied to 0..255 images before the graph. */
+export interface GraphBackboneSpec {
+  nodes: Record<Mbv3Scale, { node: string; channels: number }>;
+  inputScale: number;
+}
+
+/** The COCO MobileNetV3 (its own normalisation is inside the graph). */
+export const MBV3_SPEC: GraphBackboneSpec = { nodes: MBV3_NODES, inputScale: 1 };
+
+/** A trainable backbone: its program, its parameters (`backbone.*`) and the spec it was built for. */
 export interface Mbv3Trainable {
   program: GraphProgram;
   params: Params;
+  spec: GraphBackboneSpec;
 }
 
 /** The three maps of the backbone. */
 export type Mbv3Maps = Record<Mbv3Scale, tf.Tensor4D>;
 
 /** Decodes every graph constant (fp16 dequantised to float32, as tfjs's loader does) and parses the program. */
-function decodeAndParse(artifacts: Mbv3Artifacts, fn: string): { program: GraphProgram; constants: tf.NamedTensorMap } {
+function decodeAndParse(
+  artifacts: Mbv3Artifacts,
+  spec: GraphBackboneSpec,
+  fn: string,
+): { program: GraphProgram; constants: tf.NamedTensorMap } {
   const { specs } = graphParts(artifacts.modelJson, fn);
   let constants: tf.NamedTensorMap;
   try {
@@ -43,7 +57,7 @@ function decodeAndParse(artifacts: Mbv3Artifacts, fn: string): { program: GraphP
     const program = parseGraphProgram(
       artifacts.modelJson,
       constants,
-      MBV3_SCALES.map((s) => MBV3_NODES[s].node),
+      MBV3_SCALES.map((s) => spec.nodes[s].node),
     );
     return { program, constants };
   } catch (err) {
@@ -53,14 +67,14 @@ function decodeAndParse(artifacts: Mbv3Artifacts, fn: string): { program: GraphP
 }
 
 /** Builds the backbone with the package's pretrained weights as initial values. */
-export function createMbv3Trainable(artifacts: Mbv3Artifacts): Mbv3Trainable {
-  const { program, constants } = decodeAndParse(artifacts, 'createMbv3Trainable');
+export function createMbv3Trainable(artifacts: Mbv3Artifacts, spec: GraphBackboneSpec = MBV3_SPEC): Mbv3Trainable {
+  const { program, constants } = decodeAndParse(artifacts, spec, 'createMbv3Trainable');
   const params: Params = {};
   for (const [name, source] of Object.entries(program.paramSources)) {
     params[name] = tf.variable(tf.cast(constants[source] as tf.Tensor, 'float32'), true);
   }
   tf.dispose(constants);
-  return { program, params };
+  return { program, params, spec };
 }
 
 /**
@@ -68,16 +82,20 @@ export function createMbv3Trainable(artifacts: Mbv3Artifacts): Mbv3Trainable {
  * program (and its few scalar constants: the hard-swish 3 and 1/6, the Mean axes); every parameter value comes from
  * `tensors` (copied). FormatError on a missing, extra or mis-shaped tensor.
  */
-export function loadMbv3Trainable(artifacts: Mbv3Artifacts, tensors: Record<string, tf.Tensor>): Mbv3Trainable {
+export function loadMbv3Trainable(
+  artifacts: Mbv3Artifacts,
+  tensors: Record<string, tf.Tensor>,
+  spec: GraphBackboneSpec = MBV3_SPEC,
+): Mbv3Trainable {
   const fn = 'loadMbv3Trainable';
-  const { program, constants } = decodeAndParse(artifacts, fn);
+  const { program, constants } = decodeAndParse(artifacts, spec, fn);
   try {
     const b = buildLoaded(tensors, fn, (pb) => {
       for (const [name, source] of Object.entries(program.paramSources)) {
         pb.param(name, [...(constants[source] as tf.Tensor).shape], { kind: 'const', value: 0 });
       }
     });
-    return { program, params: b.params };
+    return { program, params: b.params, spec };
   } finally {
     tf.dispose(constants);
   }
@@ -151,8 +169,8 @@ function lastUses(program: GraphProgram): Map<string, number> {
 }
 
 /**
- * images [B, H, W, 3] float32 RGB 0..255 → { s8 [B, H/8, W/8, 192], s16 [B, H/16, W/16, 528], s32 [B, H/32, W/32, 480] },
- * differentiable w.r.t. `tb.params`.
+ * images [B, H, W, 3] float32 RGB 0..255 → { s8 [B, H/8, W/8, C8], s16 [B, H/16, W/16, C16], s32 [B, H/32, W/32, C32] }
+ * (MobileNetV3: 192 / 528 / 480 channels; the spec's nodes), differentiable w.r.t. `tb.params`.
  */
 export function mbv3TrainableMaps(tb: Mbv3Trainable, images: tf.Tensor4D): Mbv3Maps {
   const fn = 'mbv3TrainableMaps';
@@ -162,7 +180,8 @@ export function mbv3TrainableMaps(tb: Mbv3Trainable, images: tf.Tensor4D): Mbv3M
   const last = lastUses(program);
   const recording = tf.engine().state.gradientDepth > 0;
   return tf.tidy(() => {
-    const env = new Map<string, tf.Tensor>([[program.input, images]]);
+    const input = tb.spec.inputScale === 1 ? images : tf.mul(images, tb.spec.inputScale);
+    const env = new Map<string, tf.Tensor>([[program.input, input]]);
     const get = (name: string): tf.Tensor => {
       const t = env.get(name);
       if (t === undefined) throw new ValueError(`${fn}: node '${name}' is read before it is computed`);
@@ -177,7 +196,7 @@ export function mbv3TrainableMaps(tb: Mbv3Trainable, images: tf.Tensor4D): Mbv3M
       }
     });
     const out = {} as Mbv3Maps;
-    for (const s of MBV3_SCALES) out[s] = get(MBV3_NODES[s].node) as tf.Tensor4D;
+    for (const s of MBV3_SCALES) out[s] = get(tb.spec.nodes[s].node) as tf.Tensor4D;
     return out;
   });
 }

@@ -14,7 +14,8 @@ import { parseWith } from '../validation.js';
 import { createDeeplabExtractor, deeplabConfigSchema, loadDeeplabExtractor } from './deeplab.js';
 import { DEFAULT_DECODER } from './light-decoder.js';
 import { MBV3_SCALES } from './mbv3-backbone.js';
-import { createMbv3Extractor, loadMbv3Extractor, MBV3_KIND } from './mbv3-extractor.js';
+import { MBV2_BACKBONE_ID } from './mbv2-backbone.js';
+import { createMbv3Extractor, loadMbv3Extractor, MBV2_KIND, MBV3_KIND } from './mbv3-extractor.js';
 import { createSegformerExtractor, loadSegformerExtractor, segformerConfigSchema } from './segformer.js';
 import type { ConfigValue, Extractor } from './types.js';
 import { createUnetExtractor, loadUnetExtractor, unetConfigSchema } from './unet.js';
@@ -60,6 +61,9 @@ export const mbv3SettingsSchema = z
   })
   .strict();
 
+/** mbv2's creation settings: mbv3's without `backboneMode` (the MobileNetV2 is always fine-tuned, own layers). */
+export const mbv2SettingsSchema = mbv3SettingsSchema.omit({ backboneMode: true }).strict();
+
 function family(
   kind: string,
   schema: z.ZodType<ExtractorSettings, z.ZodTypeDef, unknown>,
@@ -76,6 +80,18 @@ export const EXTRACTOR_FAMILIES: Readonly<Record<string, ExtractorFamily>> = Obj
       MBV3_KIND,
       mbv3SettingsSchema,
       (c, rng) => createMbv3Extractor({ ...(c as z.infer<typeof mbv3SettingsSchema>), rng }),
+      (config, tensors) => loadMbv3Extractor(config, tensors),
+    ),
+    family(
+      MBV2_KIND,
+      mbv2SettingsSchema,
+      (c, rng) =>
+        createMbv3Extractor({
+          ...(c as z.infer<typeof mbv2SettingsSchema>),
+          rng,
+          backbone: MBV2_BACKBONE_ID,
+          backboneMode: 'trainable',
+        }),
       (config, tensors) => loadMbv3Extractor(config, tensors),
     ),
     family(

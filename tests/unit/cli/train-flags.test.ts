@@ -10,7 +10,7 @@ const out = path.join(tmpdir(), 'gmmseg-never', 'x.gmmseg');
 
 test('train: extractor settings are flags generated from the registry (with the families that have them)', () => {
   const help = trainCommand().helpInformation().replace(/\s+/g, ' ');
-  assert.match(help, /--channels <value> mbv3\/segformer extractor config 'channels' \(default: 128\)/);
+  assert.match(help, /--channels <value> mbv3\/mbv2\/segformer extractor config 'channels' \(default: 128\)/);
   assert.match(
     help,
     /--width <value> deeplab\/unet extractor config 'width' \(default: deeplab \[32,64,128,256\], unet \[16,32,64,128\]\)/,
@@ -36,7 +36,7 @@ test('train: an extractor flag the chosen family lacks is one clear error line',
   assert.equal(r.code, 1);
   assert.equal(
     r.err,
-    "gmmseg train: --channels is a setting of the mbv3/segformer extractor, not of 'deeplab'; deeplab settings: --width, --aspp-channels, --rates, --low-level-channels, --decoder-channels, --dropout\n",
+    "gmmseg train: --channels is a setting of the mbv3/mbv2/segformer extractor, not of 'deeplab'; deeplab settings: --width, --aspp-channels, --rates, --low-level-channels, --decoder-channels, --dropout\n",
   );
   const bad = await run(trainCommand, [
     'train',
@@ -62,7 +62,7 @@ test('train: an extractor flag the chosen family lacks is one clear error line',
     '--steps',
     '1',
   ]);
-  assert.match(unknown.err, /^gmmseg train: unknown extractor 'vgg'; valid: mbv3, deeplab, segformer, unet\n$/);
+  assert.match(unknown.err, /^gmmseg train: unknown extractor 'vgg'; valid: mbv3, mbv2, deeplab, segformer, unet\n$/);
 });
 
 test('train: --head and number flags are checked by the option table before the engine starts', async () => {
@@ -80,7 +80,7 @@ test('train: enum extractor settings are flags too; a bad value names the settin
   assert.match(help, /--backbone-mode <value> mbv3 extractor config 'backboneMode' \(default: "frozen"\)/);
   assert.match(
     help,
-    /--projection-activation <value> mbv3\/unet extractor config 'projectionActivation' \(default: mbv3 "relu", unet "none"\)/,
+    /--projection-activation <value> mbv3\/mbv2\/unet extractor config 'projectionActivation' \(default: mbv3 "relu", mbv2 "relu", unet "none"\)/,
   );
   const r = await run(trainCommand, [
     'train',

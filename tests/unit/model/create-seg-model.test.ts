@@ -61,6 +61,6 @@ test('createSegModel: a softmax head; bad settings are ValueErrors naming the ke
   );
   await assert.rejects(
     createSegModel({ classes, extractor: { kind: 'resnet' }, head: { kind: 'softmax' } }, createRng(1)),
-    /unknown extractor 'resnet'; valid: mbv3, deeplab, segformer/,
+    /unknown extractor 'resnet'; valid: mbv3, mbv2, deeplab, segformer/,
   );
 });

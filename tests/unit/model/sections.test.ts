@@ -119,7 +119,7 @@ test('invalid sections are FormatErrors naming the section and key', async () =>
   );
   await assert.rejects(
     segModelFromFile({ ...file, config: { ...file.config, extractor: { kind: 'vit', config: {} } } }),
-    /extractor 'vit', which this build cannot load; known: mbv3, deeplab, segformer/,
+    /extractor 'vit', which this build cannot load; known: mbv3, mbv2, deeplab, segformer/,
   );
 });
 

@@ -8,7 +8,7 @@ import { createRng } from '../../../src/random.js';
 await initEngine();
 
 test('registry: one family per extractor kind, defaults from each schema, strict settings', () => {
-  assert.deepEqual(Object.keys(EXTRACTOR_FAMILIES), ['mbv3', 'deeplab', 'segformer', 'unet']);
+  assert.deepEqual(Object.keys(EXTRACTOR_FAMILIES), ['mbv3', 'mbv2', 'deeplab', 'segformer', 'unet']);
   assert.deepEqual(EXTRACTOR_FAMILIES['mbv3']?.defaults, {
     embedDim: 64,
     channels: 128,
@@ -18,13 +18,15 @@ test('registry: one family per extractor kind, defaults from each schema, strict
     projectionActivation: 'relu',
     decoder: 'light',
   });
+  const { backboneMode: _mode, ...mbv2Defaults } = EXTRACTOR_FAMILIES['mbv3']?.defaults ?? {};
+  assert.deepEqual(EXTRACTOR_FAMILIES['mbv2']?.defaults, mbv2Defaults);
   assert.deepEqual(extractorFamily('deeplab').defaults, deeplabConfigSchema.parse({}));
   assert.equal(extractorSettings('segformer', { channels: 32 }).channels, 32);
   assert.throws(
     () => extractorSettings('mbv3', { width: [1, 2, 3, 4] }),
     /invalid mbv3 extractor config: unknown key\(s\) 'width'/,
   );
-  assert.throws(() => extractorFamily('vgg'), /unknown extractor 'vgg'; valid: mbv3, deeplab, segformer, unet/);
+  assert.throws(() => extractorFamily('vgg'), /unknown extractor 'vgg'; valid: mbv3, mbv2, deeplab, segformer, unet/);
 });
 
 test('registry: create then load through the same family gives the same network', async () => {
