@@ -50,7 +50,7 @@ void TrimAfterFree(size_t freedBytes) {
 /**
  * setRetainedMemory(mib): the cap of TrimAfterFree in MiB (a negative value restores the 256 MiB default). Training
  * lifts it: a step frees and reallocates the same big activations every step, and with batch-4 MobileNetV2 maps of
- * ≈ 100 MiB each the trim ran after almost every op and every page faulted in again (a training step 19 s vs 1.5 s).
+ * ≈ 100 MiB each the trim ran after almost every op and every page faulted in again (forward + backward 19 s vs 1.2 s).
  */
 Napi::Value SetRetainedMemory(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber())
