@@ -87,7 +87,7 @@ export function engineSummary(name: EngineName, env: Record<string, string | und
  * bounded memory for large images). No effect on the other engines.
  */
 export function retainFreedMemory(all: boolean): void {
-  setTorchRetainedMemory(all ? Number.MAX_SAFE_INTEGER / 2 ** 21 : undefined);
+  setTorchRetainedMemory(all ? 2 ** 32 : undefined); // 4 PiB: no cap
 }
 
 /** The engine currently active (after `initEngine`). */
