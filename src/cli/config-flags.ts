@@ -1,12 +1,12 @@
 /**
  * Command-line flags generated one-to-one from a flat config's defaults, as entries of an option table: key
  * `meanMomentum` ↔ flag `--mean-momentum <value>`. Numbers, booleans (`--flip false`), enums and strings (validated
- * later by the config schema) and number lists (`--crop-size 256,256`). Only flags the user gave become overrides; a
+ * later by the config schema), number lists (`--crop-size 256,256`) and name lists (`--backbone-scales s4,s8,s32`). Only flags the user gave become overrides; a
  * value that does not parse is a ValueError naming the flag, a value out of range is refused by the config validator
  * with the key's name.
  */
 import type { Command } from 'commander';
-import { boolean, number, numberList, text, type OptionKind } from './option-kinds.js';
+import { boolean, number, numberList, text, textList, type OptionKind } from './option-kinds.js';
 import { addOptions, option, readOptions, type OptionSpec } from './option-table.js';
 
 export { kebab } from './option-table.js';
@@ -58,6 +58,7 @@ export function configOverrides(
 function kindFor(value: unknown): OptionKind<unknown> {
   if (typeof value === 'number') return number('<value>');
   if (typeof value === 'boolean') return boolean('<value>');
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return textList('<value>');
   if (Array.isArray(value)) return numberList(value.length, 'number', '<value>');
   return text('<value>');
 }

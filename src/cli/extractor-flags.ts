@@ -12,10 +12,22 @@ import type { OptionSpec } from './option-table.js';
 /** Settings that have another flag. */
 const NOT_FLAGS = ['embedDim'];
 
-/** Values `configOptions` can parse: numbers, booleans, text (enums, checked by the family's schema), number lists. */
+/** Settings whose flag has another name (`scales` → `--backbone-scales`: train's views are `--predict-scales`). */
+const FLAG_KEYS: Readonly<Record<string, string>> = { scales: 'backboneScales' };
+
+function flagKey(setting: string): string {
+  return FLAG_KEYS[setting] ?? setting;
+}
+
+function settingKey(flag: string): string {
+  return Object.keys(FLAG_KEYS).find((k) => FLAG_KEYS[k] === flag) ?? flag;
+}
+
+/** Values `configOptions` can parse: numbers, booleans, text (enums, checked by the family's schema), number lists, name lists. */
 function flaggable(v: unknown): boolean {
   const scalar = typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string';
-  return scalar || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+  const list = Array.isArray(v) && (v.every((x) => typeof x === 'number') || v.every((x) => typeof x === 'string'));
+  return scalar || list;
 }
 
 /** One setting: the families that have it, the first family's default (it types the flag) and every family's. */
@@ -52,15 +64,17 @@ function defaultHelp(row: SettingRow): string {
 export function extractorOptions(): Record<string, OptionSpec<unknown, false>> {
   const table: Record<string, OptionSpec<unknown, false>> = {};
   for (const [key, row] of settingTable()) {
-    const spec = configOptions({ [key]: row.value }, `${row.kinds.join('/')} extractor`)[key];
-    if (spec) table[key] = { ...spec, defaultHelp: defaultHelp(row) };
+    const spec = configOptions({ [flagKey(key)]: row.value }, `${row.kinds.join('/')} extractor`)[flagKey(key)];
+    const help = `${row.kinds.join('/')} extractor config '${key}'`;
+    if (spec) table[flagKey(key)] = { ...spec, help, defaultHelp: defaultHelp(row) };
   }
   return table;
 }
 
 /** The extractor settings given as flags, whatever the family (text is parsed, typed values pass through). */
 export function givenExtractorFlags(values: Record<string, unknown>): Record<string, unknown> {
-  return configOverrides(values, Object.fromEntries([...settingTable()].map(([k, r]) => [k, r.value])));
+  const given = configOverrides(values, Object.fromEntries([...settingTable()].map(([k, r]) => [flagKey(k), r.value])));
+  return Object.fromEntries(Object.entries(given).map(([k, v]) => [settingKey(k), v]));
 }
 
 /** The extractor settings given as flags, checked against the family `kind` (unknown kind: ValueError). */
@@ -72,11 +86,11 @@ export function extractorOverrides(values: Record<string, unknown>, kind: string
     if (key in family.defaults) continue;
     const own = Object.keys(family.defaults)
       .filter((k) => table.has(k))
-      .map((k) => `--${kebab(k)}`);
+      .map((k) => `--${kebab(flagKey(k))}`);
     const owners = table.get(key)?.kinds.join('/');
     const settings = own.join(', ') || '(none)';
     throw new ValueError(
-      `--${kebab(key)} is a setting of the ${owners} extractor, not of '${kind}'; ${kind} settings: ${settings}`,
+      `--${kebab(flagKey(key))} is a setting of the ${owners} extractor, not of '${kind}'; ${kind} settings: ${settings}`,
     );
   }
   return given;

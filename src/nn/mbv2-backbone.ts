@@ -31,6 +31,7 @@ const SCOPE =
 
 /** Graph node, stride and channels of each scale. */
 export const MBV2_NODES: Record<Mbv3Scale, { node: string; stride: number; channels: number }> = {
+  s4: { node: `${SCOPE}/expanded_conv_3/expand/Relu6`, stride: 4, channels: 192 },
   s8: { node: `${SCOPE}/expanded_conv_6/expand/Relu6`, stride: 8, channels: 288 },
   s16: { node: `${SCOPE}/expanded_conv_13/expand/Relu6`, stride: 16, channels: 816 },
   s32: { node: `${SCOPE}/Conv_1/Relu6`, stride: 32, channels: 1792 },

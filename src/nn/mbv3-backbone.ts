@@ -21,11 +21,12 @@ import { assertShape } from '../shape.js';
 import { noGrad } from './layers.js';
 
 /** The scales the backbone exposes. */
-export const MBV3_SCALES = ['s8', 's16', 's32'] as const;
+export const MBV3_SCALES = ['s4', 's8', 's16', 's32'] as const;
 export type Mbv3Scale = (typeof MBV3_SCALES)[number];
 
 /** Graph node, stride and channels of each scale. */
 export const MBV3_NODES: Record<Mbv3Scale, { node: string; stride: number; channels: number }> = {
+  s4: { node: 'tower_0/MobilenetV3/expanded_conv_3/expand/Relu', stride: 4, channels: 72 },
   s8: { node: 'tower_0/MobilenetV3/expanded_conv_6/expand/hard_swish/mul_1', stride: 8, channels: 192 },
   s16: { node: 'tower_0/MobilenetV3/expanded_conv_12/expand/hard_swish/mul_1', stride: 16, channels: 528 },
   s32: { node: 'tower_0/extern1/hard_swish/mul_1', stride: 32, channels: 480 },
@@ -93,6 +94,8 @@ export async function buildMbv3Backbone(
 ): Promise<Mbv3Backbone> {
   const fn = 'buildMbv3Backbone';
   checkScales(scales, fn);
+  // the banded path feeds the stride-8 prefix node, past the stride-4 map: s4 is read by the trainable layers only
+  if (scales.includes('s4')) throw new ValueError(`${fn}: scale 's4' is available with the trainable backbone only`);
   const json = artifacts.modelJson as GraphJson;
   const nodes = json.modelTopology?.node;
   if (!Array.isArray(nodes) || !Array.isArray(json.weightsManifest))
@@ -216,16 +219,24 @@ export function mbv3Channels(scales: readonly Mbv3Scale[]): number[] {
   return scales.map((s) => MBV3_NODES[s].channels);
 }
 
-/** Checks a scale list: known names, no repeats, finest first, s8 first (the decoder works at stride 8). */
+/**
+ * Checks a scale list: known names, no repeats, finest first, starting with 's8' or 's4' (the decoder works at the
+ * first map's stride: 8, or 4 for thin structures).
+ */
 export function checkScales(scales: readonly string[], fn: string): asserts scales is Mbv3Scale[] {
   const known = MBV3_SCALES as readonly string[];
   const bad = scales.find((s) => !known.includes(s));
   if (bad !== undefined)
     throw new ValueError(`${fn}: unknown backbone scale '${bad}'; valid: ${MBV3_SCALES.join(', ')}`);
   const idx = scales.map((s) => known.indexOf(s));
-  if (scales.length === 0 || scales[0] !== 's8' || idx.some((v, i) => i > 0 && v <= (idx[i - 1] as number))) {
+  const first = scales[0];
+  if (
+    (first !== 's8' && first !== 's4') ||
+    idx.some((v, i) => i > 0 && v <= (idx[i - 1] as number)) ||
+    (first === 's4' && scales.length < 2)
+  ) {
     throw new ValueError(
-      `${fn}: scales must start with 's8' and be strictly coarser after it, got [${scales.join(', ')}]`,
+      `${fn}: scales must start with 's8' or 's4' and be strictly coarser after it ('s4' needs a coarser map too), got [${scales.join(', ')}]`,
     );
   }
 }

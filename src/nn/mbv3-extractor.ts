@@ -1,6 +1,7 @@
 /**
  * The 'mbv3' extractor: the frozen COCO MobileNetV3 backbone of `@vladmandic/human` ({@link ./mbv3-backbone.ts})
- * composed with the trainable light decoder ({@link ./light-decoder.ts}); output stride 8, inputs multiples of 32.
+ * composed with the trainable light decoder ({@link ./light-decoder.ts}); output stride 8 (4 with an s4 map first),
+ * inputs multiples of 32.
  *
  *   frozenForward(images)        = backbone maps (s8 [, s16], s32), computed with the gradient tape paused
  *   forwardFromFrozen(maps, ctx) = decoder
@@ -30,6 +31,7 @@ import {
   checkScales,
   disposeMbv3Backbone,
   loadMbv3Backbone,
+  MBV3_NODES,
   MBV3_SIZE_MULTIPLE,
   mbv3FrozenMaps,
   readMbv3Artifacts,
@@ -83,7 +85,10 @@ export interface Mbv3ExtractorOptions {
   modelDir?: string;
   /** Which pretrained graph (default {@link MBV3_BACKBONE_ID}; {@link MBV2_BACKBONE_ID} needs 'trainable'). */
   backbone?: string;
-  /** Backbone maps fed to the decoder, finest first (default ['s8', 's32']; ['s8', 's16', 's32'] adds stride 16). */
+  /**
+   * Backbone maps fed to the decoder, finest first (default ['s8', 's32']; ['s8', 's16', 's32'] adds stride 16;
+   * ['s4', 's8', 's32'] runs the decoder at stride 4, trainable backbone only).
+   */
   scales?: Mbv3Scale[];
   /** Dropout2d probability (default 0.1). */
   dropout?: number;
@@ -123,6 +128,8 @@ export async function createMbv3Extractor(opts: Mbv3ExtractorOptions): Promise<E
     throw new ValueError(`createMbv3Extractor: unknown backbone '${id}'; valid: ${Object.keys(BACKBONES).join(', ')}`);
   if (!backboneOf(id).frozen && opts.backboneMode !== 'trainable')
     throw new ValueError(`createMbv3Extractor: backbone '${id}' is available only with backboneMode 'trainable'`);
+  if (scales[0] === 's4' && opts.backboneMode !== 'trainable')
+    throw new ValueError(`createMbv3Extractor: scale 's4' is available only with backboneMode 'trainable'`);
   const config: Mbv3Config = {
     backbone: id,
     scales: [...scales],
@@ -250,6 +257,8 @@ export function parseMbv3Config(config: Record<string, ConfigValue>, fn: string)
     throw new FormatError(`${fn}: config 'backboneMode' must be 'frozen' or 'trainable', got ${JSON.stringify(mode)}`);
   if (mode === 'frozen' && !backboneOf(id).frozen)
     throw new FormatError(`${fn}: backbone '${id}' needs config 'backboneMode' 'trainable'`);
+  if (mode === 'frozen' && scales[0] === 's4')
+    throw new FormatError(`${fn}: scale 's4' needs config 'backboneMode' 'trainable'`);
   const act = config.projectionActivation ?? 'relu';
   if (act !== 'relu' && act !== 'none')
     throw new FormatError(`${fn}: config 'projectionActivation' must be 'relu' or 'none', got ${JSON.stringify(act)}`);
@@ -282,7 +291,13 @@ function mbv3Shell(config: Mbv3Config, params: Extractor['params'], state: Extra
     config: { ...config, scales: [...config.scales] },
     embedDim: config.embedDim,
   };
-  return { ...shell, stride: 8, sizeMultiple: MBV3_SIZE_MULTIPLE, params, state };
+  return {
+    ...shell,
+    stride: MBV3_NODES[config.scales[0] as Mbv3Scale].stride,
+    sizeMultiple: MBV3_SIZE_MULTIPLE,
+    params,
+    state,
+  };
 }
 
 function composeMbv3(config: Mbv3Config, backbone: Mbv3Backbone, decoder: LightDecoder): Extractor {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { extractorOverrides, givenExtractorFlags } from '../../../src/cli/extractor-flags.js';
 import { trainCommand } from '../../../src/cli/train.js';
 import { runCli as run } from '../../helpers/cli.js';
 
@@ -95,6 +96,31 @@ test('train: enum extractor settings are flags too; a bad value names the settin
   ]);
   assert.equal(r.code, 1);
   assert.match(r.err, /^gmmseg train: .*projectionActivation.*\n$/);
+  assert.doesNotMatch(r.err, /\n.+\n/, 'one line');
+});
+
+test('train: --backbone-scales sets the mbv3/mbv2 backbone maps (a name list); a bad name is one clear line', async () => {
+  const help = trainCommand().helpInformation().replace(/\s+/g, ' ');
+  assert.match(help, /--backbone-scales <value> mbv3\/mbv2 extractor config 'scales' \(default: \["s8","s32"\]\)/);
+  assert.deepEqual(givenExtractorFlags({ backboneScales: 's4, s8,s32' }), { scales: ['s4', 's8', 's32'] });
+  assert.deepEqual(extractorOverrides({ backboneScales: 's4,s8,s32' }, 'mbv3'), { scales: ['s4', 's8', 's32'] });
+  assert.throws(
+    () => extractorOverrides({ backboneScales: 's8,s32' }, 'unet'),
+    /^ValueError: --backbone-scales is a setting of the mbv3\/mbv2 extractor, not of 'unet'/,
+  );
+  const r = await run(trainCommand, [
+    'train',
+    '--dataset',
+    'digit-scenes',
+    '--backbone-scales',
+    's2,s8',
+    '--out',
+    out,
+    '--steps',
+    '1',
+  ]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^gmmseg train: .*scales.*\n$/);
   assert.doesNotMatch(r.err, /\n.+\n/, 'one line');
 });
 

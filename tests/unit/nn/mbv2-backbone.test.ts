@@ -106,6 +106,16 @@ for (const [b, h, w] of [
   });
 }
 
+test("s4: [B, H/4, W/4, 192], equal to the GraphModel's stride-4 node at initialisation", () => {
+  const x = testImages(1, 64, 96, 12);
+  const ref = tf.tidy(() => graph.execute(tf.div(x, 255), MBV2_NODES.s4.node) as tf.Tensor4D);
+  const got = mbv3TrainableMaps(tb, x);
+  assert.deepEqual(got.s4.shape, [1, 16, 24, 192]);
+  const e = ref.dataSync();
+  expectClose(got.s4.dataSync(), e, { rtol: 1e-4, atol: 1e-4 * maxAbs(e) }, 's4 vs GraphModel');
+  tf.dispose([x, ref, ...Object.values(got)]);
+});
+
 test("extractor 'mbv2': trainable backbone, gradient to the first conv, saved and rebuilt; frozen is refused", async () => {
   assert.equal(extractorSettings('mbv2').backboneMode, undefined);
   assert.throws(() => extractorSettings('mbv2', { backboneMode: 'frozen' }), ValueError);

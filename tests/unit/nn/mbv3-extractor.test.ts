@@ -295,3 +295,42 @@ test("projectionActivation 'none': a linear embedding (negative values), stored 
   await assert.rejects(loadMbv3Extractor({ ...lin.config, projectionActivation: 'gelu' }, tensors), /'relu' or 'none'/);
   tf.dispose([x, y, yRelu]);
 });
+
+test("scales ['s4', 's8', 's32']: decoder at stride 4 on the trainable backbone, saved and rebuilt; frozen refused", async () => {
+  const fine = await createMbv3Extractor({
+    embedDim: 16,
+    channels: 32,
+    rng: createRng(2),
+    backboneMode: 'trainable',
+    scales: ['s4', 's8', 's32'],
+  });
+  assert.equal(fine.stride, 4);
+  assert.deepEqual(fine.config['scales'], ['s4', 's8', 's32']);
+  assert.deepEqual(fine.params['decoder.lateral0.conv.weight']?.shape, [1, 1, 72, 32], 's4 lateral: 72 channels');
+  const x = testImages(2, 64, 96, 10);
+  const y = fine.forward(x, { training: false });
+  assert.deepEqual(y.shape, [2, 16, 24, 16]);
+  const tensors = { ...fine.params, ...fine.state } as Record<string, tf.Tensor>;
+  const back = await loadMbv3Extractor(fine.config, tensors);
+  assert.equal(back.stride, 4);
+  const y2 = back.forward(x, { training: false });
+  expectClose(y2.dataSync(), y.dataSync(), SAME, 'reloaded');
+  await assert.rejects(
+    loadMbv3Extractor({ ...fine.config, backboneMode: 'frozen' }, tensors),
+    (e: unknown) => e instanceof FormatError && /'s4' needs config 'backboneMode' 'trainable'/.test(e.message),
+  );
+  await assert.rejects(
+    createMbv3Extractor({ rng: createRng(1), scales: ['s4', 's8', 's32'] }),
+    (e: unknown) => e instanceof ValueError && /'s4' is available only with backboneMode 'trainable'/.test(e.message),
+  );
+  for (const scales of [['s4'], ['s8', 's4'], ['s16', 's32']] as const) {
+    await assert.rejects(
+      createMbv3Extractor({ rng: createRng(1), backboneMode: 'trainable', scales: [...scales] }),
+      (e: unknown) => e instanceof ValueError && /must start with 's8' or 's4'/.test(e.message),
+      scales.join(','),
+    );
+  }
+  tf.dispose([x, y, y2]);
+  fine.dispose();
+  back.dispose();
+});

@@ -16,6 +16,7 @@ import { FormatError } from '../../../src/errors.js';
 import {
   buildMbv3Backbone,
   disposeMbv3Backbone,
+  MBV3_NODES,
   mbv3FrozenMaps,
   readMbv3Artifacts,
   type Mbv3Artifacts,
@@ -127,11 +128,21 @@ for (const [b, h, w] of [
   });
 }
 
-test('no tensor leaks: an inference forward adds only its three maps', () => {
+test("s4: [B, H/4, W/4, 72], equal to the GraphModel's stride-4 node at initialisation", () => {
+  const x = testImages(2, 64, 96, 11);
+  const ref = tf.tidy(() => frozen.model.execute(x, MBV3_NODES.s4.node) as tf.Tensor4D);
+  const got = mbv3TrainableMaps(tb, x);
+  assert.deepEqual(got.s4.shape, [2, 16, 24, 72]);
+  const e = ref.dataSync();
+  expectClose(got.s4.dataSync(), e, { rtol: 1e-4, atol: 1e-4 * maxAbs(e) }, 's4 vs GraphModel');
+  tf.dispose([x, ref, ...Object.values(got)]);
+});
+
+test('no tensor leaks: an inference forward adds only its four maps', () => {
   const x = testImages(1, 64, 64, 7);
   const before = tf.memory().numTensors;
   const maps = mbv3TrainableMaps(tb, x);
-  assert.equal(tf.memory().numTensors, before + 3);
+  assert.equal(tf.memory().numTensors, before + 4);
   tf.dispose([x, ...Object.values(maps)]);
 });
 
