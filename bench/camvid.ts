@@ -14,7 +14,6 @@
  * only) fine-tunes the ImageNet MobileNetV2 1.4 instead of the COCO MobileNetV3 (≈ 2× the time per step).
  */
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
@@ -22,7 +21,7 @@ import { scaleList } from '../src/cli/option-kinds.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { firstSamples } from '../src/data/subset.js';
-import { initEngine, parseEngineName } from '../src/engine/engine.js';
+import { initEngine, parseEngineName, machineSummary } from '../src/engine/engine.js';
 import type { GmmConfig } from '../src/gmm/config.js';
 import { summaryTable, type RunMeta } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent } from '../src/train/experiment.js';
@@ -147,7 +146,7 @@ const seconds = (performance.now() - t0) / 1000;
 const meta: RunMeta = {
   title: `CamVid: GMM vs softmax head on a ${finetune ? 'fine-tuned' : 'frozen'} ${backbone === 'mbv2' ? 'ImageNet MobileNetV2' : 'COCO MobileNetV3'}`,
   engine,
-  machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+  machine: machineSummary(),
   command: `npm run bench:camvid -- ${args.join(' ')}`.trim(),
   seconds,
   train: cfg,

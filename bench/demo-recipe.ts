@@ -11,10 +11,9 @@
  *   node dist/bench/demo-recipe.js '{"extractor":{"kind":"deeplab","config":{"decoderChannels":32}},
  *     "train":{"steps":300,"flip":false},"heads":["softmax","gmm"],"trainImages":4000}'
  */
-import { cpus } from 'node:os';
 import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
 import { buildDigitScenes } from '../src/data/digit-scenes.js';
-import { engineSummary, initEngine } from '../src/engine/engine.js';
+import { engineSummary, initEngine, machineSummary } from '../src/engine/engine.js';
 import { summaryTable } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent, type HeadKind } from '../src/train/experiment.js';
 import { makeTrainConfig } from '../src/train/train-config.js';
@@ -131,7 +130,7 @@ async function main(): Promise<void> {
   const meta = {
     title: 'DigitScenes: demo recipe experiment',
     engine,
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    machine: machineSummary(),
     command: `npm run bench:demo-recipe -- ${args.join(' ')}`,
     seconds: outcomes.reduce((t, o) => t + o.trainSeconds, 0),
     train,

@@ -16,14 +16,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import type { Dataset, RgbImage } from '../src/data/sample.js';
 import { firstSamples } from '../src/data/subset.js';
-import { engineSummary, initEngine, parseEngineName } from '../src/engine/engine.js';
+import { engineSummary, initEngine, parseEngineName, machineSummary } from '../src/engine/engine.js';
 import { predictImage } from '../src/infer/predict.js';
 import { createSegModel } from '../src/model/create-seg-model.js';
 import { decodeModel, encodeModel } from '../src/model/format.js';
@@ -175,7 +174,7 @@ async function main(): Promise<void> {
   const evalIps = ev.images / ev.seconds;
   const predictIps = pr.images / pr.seconds;
   const ratio = evalIps / predictIps;
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
+  const machine = machineSummary();
   process.stdout.write(
     `bench:eval  ${engineSummary(engine)}; ${machine}; model ${modelFile}\n` +
       `  images: ${ev.images} (CamVid test + camvid-anomaly, ${ev.forwards} forwards; metrics on ${ev.worker ? 'a worker' : 'the main thread'})\n` +

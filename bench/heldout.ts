@@ -11,13 +11,12 @@
  * `head.kind` (`gmm`, the default, or `softmax`: the baseline head on the same extractor and recipe), `gmm.*` (GMM
  * config), `extractor.*` (mbv3 config) and `train.*` (training config); values are JSON where they parse.
  */
-import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCamVid, type CamVidSplit } from '../src/data/camvid.js';
 import { holdOutClasses } from '../src/data/held-out.js';
 import { firstSamples } from '../src/data/subset.js';
-import { initEngine, parseEngineName } from '../src/engine/engine.js';
+import { initEngine, parseEngineName, machineSummary } from '../src/engine/engine.js';
 import type { GmmConfig } from '../src/gmm/config.js';
 import { createSegModel } from '../src/model/create-seg-model.js';
 import { createRng } from '../src/random.js';
@@ -143,7 +142,7 @@ const evalSet = firstSamples(
   images,
 );
 process.stdout.write(
-  `bench:heldout: engine ${engine}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${steps} steps; eval ${evalSet.name} (${evalSet.length} images)\n`,
+  `bench:heldout: engine ${engine}, ${machineSummary()}; ${steps} steps; eval ${evalSet.name} (${evalSet.length} images)\n`,
 );
 const cacheFile = flag('--frozen-cache');
 let frozen: readonly FrozenEntry[] | undefined =

@@ -10,10 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { buildDigitScenes } from '../src/data/digit-scenes.js';
-import { engineSummary, initEngine, parseEngineName } from '../src/engine/engine.js';
+import { engineSummary, initEngine, parseEngineName, machineSummary } from '../src/engine/engine.js';
 import { predictImage, wholeImageInput } from '../src/infer/predict.js';
 import { createSegModel } from '../src/model/create-seg-model.js';
 import { decodeModel } from '../src/model/format.js';
@@ -58,7 +57,7 @@ async function benchModel(): Promise<{ model: SegModel; file?: string }> {
 }
 
 const { model, file } = await benchModel();
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
+const machine = machineSummary();
 
 /** Median and extremes of interleaved runs: forward alone, then the whole prediction, `reps` times after a warm-up. */
 function measure(width: number, height: number): { kernelMs: number; predictMs: number; spread: string } {

@@ -5,9 +5,8 @@
  * `gmm.gmmseg`, `softmax.gmmseg`, the report (JSON + Markdown), ROC/PR curves and example pictures into DIR.
  */
 import { Command } from 'commander';
-import { cpus } from 'node:os';
 import { buildDigitScenes } from '../data/digit-scenes.js';
-import { engineSummary } from '../engine/engine.js';
+import { engineSummary, machineSummary } from '../engine/engine.js';
 import type { GmmConfig } from '../gmm/config.js';
 import { summaryTable } from '../report/experiment.js';
 import { runExperiment, type HeadOutcome } from '../train/experiment.js';
@@ -118,7 +117,7 @@ async function runDemo(opts: DemoOptions, io: CommandIo): Promise<void> {
   const meta = {
     title: 'gmmseg demo: GMM vs softmax head on a frozen COCO MobileNetV3 (DigitScenes)',
     engine,
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    machine: machineSummary(),
     command: `gmmseg demo${opts.quick ? ' --quick' : ''} --seed ${opts.seed}`,
     seconds,
     train,

@@ -4,8 +4,8 @@
  * ROC/PR curves written into --out, the table printed.
  */
 import { Command } from 'commander';
-import { cpus } from 'node:os';
 import path from 'node:path';
+import { machineSummary } from '../engine/engine.js';
 import { ValueError } from '../errors.js';
 import type { AnomalyScoreName } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
@@ -95,7 +95,7 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
   const md = formatReport({
     title: `gmmseg eval ${flags.model}`,
     engine,
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+    machine: machineSummary(),
     command: `gmmseg ${process.argv.slice(2).join(' ')}`,
     seconds,
     classes: model.classes,

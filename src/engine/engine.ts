@@ -7,6 +7,7 @@
  * module, and `cpu` (pure JavaScript; only for tiny tests). Choice order: the explicit argument, then the environment
  * variable `GMMSEG_ENGINE`, then the fastest available (torch > wasm).
  */
+import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { EngineError } from '../errors.js';
@@ -79,6 +80,11 @@ export function engineSummary(name: EngineName, env: Record<string, string | und
   if (name === 'torch') return `engine torch (${torchDescription()})`;
   const t = torchAvailability(env);
   return t.available ? `engine ${name}` : `engine ${name} (${t.reason})`;
+}
+
+/** The machine in words for reports: `2 × AMD EPYC 7B13` (logical CPUs × the first CPU's model). */
+export function machineSummary(): string {
+  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`;
 }
 
 /**
