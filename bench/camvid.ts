@@ -1,6 +1,7 @@
 /**
  * `npm run bench:camvid [-- --camvid PATH] [--recipe finetune|frozen] [--backbone mbv3|mbv2]
- * [--train-split train|trainval] [--steps N] [--batch N] [--scales S] [--quick] [--out DIR]`:
+ * [--backbone-scales s8,s32|s4,s8,s32] [--train-split train|trainval] [--steps N] [--batch N] [--scales S] [--quick]
+ * [--out DIR]`:
  * trains the GMM head and the softmax baseline on CamVid train (or train + val, `--train-split trainval`, the CamVid
  * papers' final training) with one recipe, reports CamVid test mIoU for both, and
  * anomaly AP / FPR95 / AUROC on the CamVid anomaly protocol (Fishyscapes-Static-style pasted objects on the test
@@ -11,18 +12,20 @@
  * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 3200 steps × 4, the GMM memory starting
  * empty, and predicts at input scale 1.5 (tuned on val; `--scales 1` for the image's own size); `frozen` is the
  * earlier recipe: frozen backbone, cached maps, 500 steps × 4, decoder lr 1e-2, scale 1. `--backbone mbv2` (finetune
- * only) fine-tunes the ImageNet MobileNetV2 1.4 instead of the COCO MobileNetV3 (≈ 2× the time per step).
+ * only) fine-tunes the ImageNet MobileNetV2 1.4 instead of the COCO MobileNetV3 (≈ 2× the time per step);
+ * `--backbone-scales s4,s8,s32` (finetune only) adds the stride-4 map, so decoder and head run at stride 4.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
-import { scaleList } from '../src/cli/option-kinds.js';
+import { scaleList, textList } from '../src/cli/option-kinds.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { firstSamples } from '../src/data/subset.js';
 import { initEngine, parseEngineName, machineSummary } from '../src/engine/engine.js';
 import type { GmmConfig } from '../src/gmm/config.js';
+import { checkScales } from '../src/nn/mbv3-backbone.js';
 import { summaryTable, type RunMeta } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent } from '../src/train/experiment.js';
 import { makeTrainConfig } from '../src/train/train-config.js';
@@ -52,6 +55,17 @@ if (backbone !== 'mbv3' && (backbone !== 'mbv2' || !finetune)) {
   process.stderr.write(
     `bench:camvid: --backbone must be 'mbv3' or (with --recipe finetune) 'mbv2', got '${backbone}'\n`,
   );
+  process.exit(1);
+}
+const backboneScales = textList().parse(flag('--backbone-scales') ?? 's8,s32', '--backbone-scales');
+try {
+  checkScales(backboneScales, '--backbone-scales');
+} catch (e) {
+  process.stderr.write(`bench:camvid: ${(e as Error).message}\n`);
+  process.exit(1);
+}
+if (!finetune && backboneScales.join() !== 's8,s32') {
+  process.stderr.write(`bench:camvid: --backbone-scales needs --recipe finetune (a trainable backbone)\n`);
   process.exit(1);
 }
 const steps = Number(flag('--steps') ?? (quick ? 200 : finetune ? 3200 : 500));
@@ -102,8 +116,8 @@ const cfg = finetune
 const extractor = !finetune
   ? { kind: 'mbv3', config: { embedDim: 64, channels: 128 } }
   : backbone === 'mbv2'
-    ? { kind: 'mbv2', config: { embedDim: 128, channels: 128 } }
-    : { kind: 'mbv3', config: { embedDim: 128, channels: 128, backboneMode: 'trainable' } };
+    ? { kind: 'mbv2', config: { embedDim: 128, channels: 128, scales: backboneScales } }
+    : { kind: 'mbv3', config: { embedDim: 128, channels: 128, backboneMode: 'trainable', scales: backboneScales } };
 const gmm: Partial<GmmConfig> = {
   componentsPerClass: 5,
   memoryPerComponent: 8000,
@@ -112,7 +126,7 @@ const gmm: Partial<GmmConfig> = {
   ...(finetune ? { memoryInit: 'empty' as const } : {}),
 };
 process.stdout.write(
-  `bench:camvid: engine ${engine}; recipe ${recipe}; backbone ${finetune ? backbone : 'mbv3'}; trained on ${trainSplit}; ${steps} steps per head; test scales ${scales.join(', ')}; CamVid at ${camvid}\n`,
+  `bench:camvid: engine ${engine}; recipe ${recipe}; backbone ${finetune ? backbone : 'mbv3'} (maps ${backboneScales.join(', ')}); trained on ${trainSplit}; ${steps} steps per head; test scales ${scales.join(', ')}; CamVid at ${camvid}\n`,
 );
 /** A line per phase and every tenth of it (stderr). */
 function progress(e: ExperimentEvent): void {
