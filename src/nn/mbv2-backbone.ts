@@ -9,8 +9,9 @@
  *   `require('nsfwjs/…')`, so they are required by absolute path inside the resolved package.
  * - Input: the graph's Placeholder `input` expects RGB in [0, 1] (its own `x·2 − 1` follows); the extractor divides the
  *   project's 0..255 images by 255 first ({@link MBV2_INPUT_SCALE}).
- * - Maps, read at ReLU6 outputs: stride 8 `expanded_conv_6/expand` (288 ch; before that block's stride-2
- *   depthwise), stride 16 `expanded_conv_13/expand` (816 ch), stride 32 `Conv_1` (1792 ch).
+ * - Maps, read at ReLU6 outputs: stride 4 `expanded_conv_3/expand` (192 ch), stride 8 `expanded_conv_6/expand`
+ *   (288 ch; each before its block's stride-2 depthwise), stride 16 `expanded_conv_13/expand` (816 ch), stride 32
+ *   `Conv_1` (1792 ch).
  *
  * {@link readMbv2Artifacts} is the one function here that reads files (read-only).
  */

@@ -11,7 +11,9 @@
  *
  * With `backboneMode: 'trainable'` the backbone is the project's own layers ({@link ./mbv3-trainable.ts}): its
  * `backbone.*` variables join `params` (trained and saved with the decoder), `forward` runs it inside the gradient tape,
- * and there is no `frozenForward`. The key is stored only for trainable models (frozen configs are unchanged).
+ * and there is no `frozenForward`. The key is stored only for trainable models (frozen configs are unchanged). Only the
+ * trainable backbone offers the stride-4 map `s4` (scales ['s4', 's8', 's32']: decoder and head at stride 4, for thin
+ * classes; the frozen graph's large-image row bands start past it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValueError } from '../errors.js';

@@ -4,7 +4,8 @@
  * end to end, saved with a model and rebuilt from the saved tensors.
  *
  * - Same maps as the frozen backbone ({@link ./mbv3-backbone.ts}, `MBV3_NODES`): images [B, H, W, 3] float32 RGB
- *   0..255 (H, W multiples of 32) → s8 [B, H/8, W/8, 192], s16 [B, H/16, W/16, 528], s32 [B, H/32, W/32, 480].
+ *   0..255 (H, W multiples of 32) → s8 [B, H/8, W/8, 192], s16 [B, H/16, W/16, 528], s32 [B, H/32, W/32, 480], and
+ *   the stride-4 map s4 [B, H/4, W/4, 72] (`expanded_conv_3/expand`, before that block's stride-2 depthwise).
  * - Batch norm is folded into the convolutions in this graph, so there are no running statistics: fine-tuning trains
  *   the folded conv weights and biases (frozen-BN fine-tuning). The forward is the same in training and eval.
  * - Parameters: `backbone.<weight folder>.weight` / `.bias` (see `paramBaseName`), initial values decoded from the
@@ -21,7 +22,7 @@ import type { Params } from './types.js';
 /** Prefix of every backbone parameter name. */
 export const MBV3_PARAM_PREFIX = 'backbone.';
 
-/** Which graph nodes are the s8/s16/s32 maps, and the factor applied to 0..255 images before the graph. */
+/** Which graph nodes are the s4/s8/s16/s32 maps, and the factor applied to 0..255 images before the graph. */
 export interface GraphBackboneSpec {
   nodes: Record<Mbv3Scale, { node: string; channels: number }>;
   inputScale: number;
@@ -37,7 +38,7 @@ export interface Mbv3Trainable {
   spec: GraphBackboneSpec;
 }
 
-/** The three maps of the backbone. */
+/** The four maps of the backbone. */
 export type Mbv3Maps = Record<Mbv3Scale, tf.Tensor4D>;
 
 /** Decodes every graph constant (fp16 dequantised to float32, as tfjs's loader does) and parses the program. */
@@ -169,8 +170,9 @@ function lastUses(program: GraphProgram): Map<string, number> {
 }
 
 /**
- * images [B, H, W, 3] float32 RGB 0..255 → { s8 [B, H/8, W/8, C8], s16 [B, H/16, W/16, C16], s32 [B, H/32, W/32, C32] }
- * (MobileNetV3: 192 / 528 / 480 channels; the spec's nodes), differentiable w.r.t. `tb.params`.
+ * images [B, H, W, 3] float32 RGB 0..255 → { s4 [B, H/4, W/4, C4], s8 [B, H/8, W/8, C8], s16 [B, H/16, W/16, C16],
+ * s32 [B, H/32, W/32, C32] } (MobileNetV3: 72 / 192 / 528 / 480 channels; the spec's nodes), differentiable w.r.t.
+ * `tb.params`.
  */
 export function mbv3TrainableMaps(tb: Mbv3Trainable, images: tf.Tensor4D): Mbv3Maps {
   const fn = 'mbv3TrainableMaps';
