@@ -5,7 +5,7 @@
  * the extractor too.
  */
 import { ValueError } from '../errors.js';
-import { EXTRACTOR_FAMILIES, extractorFamily } from '../nn/registry.js';
+import { EXTRACTOR_FAMILIES, extractorFamily, extractorSettings } from '../nn/registry.js';
 import { configOptions, configOverrides, kebab } from './config-flags.js';
 import type { OptionSpec } from './option-table.js';
 
@@ -92,6 +92,16 @@ export function extractorOverrides(values: Record<string, unknown>, kind: string
     throw new ValueError(
       `--${kebab(flagKey(key))} is a setting of the ${owners} extractor, not of '${kind}'; ${kind} settings: ${settings}`,
     );
+  }
+  for (const [setting, flag] of Object.entries(FLAG_KEYS)) {
+    if (!(setting in given)) continue;
+    try {
+      extractorSettings(kind, { [setting]: given[setting] });
+    } catch (e) {
+      // the settings' own message names the setting; the user typed the flag
+      if (e instanceof ValueError) throw new ValueError(`--${kebab(flag)}: ${e.message}`);
+      throw e;
+    }
   }
   return given;
 }

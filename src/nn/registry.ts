@@ -13,7 +13,7 @@ import type { Rng } from '../random.js';
 import { parseWith } from '../validation.js';
 import { createDeeplabExtractor, deeplabConfigSchema, loadDeeplabExtractor } from './deeplab.js';
 import { DEFAULT_DECODER } from './light-decoder.js';
-import { MBV3_SCALES } from './mbv3-backbone.js';
+import { checkScales, MBV3_SCALES } from './mbv3-backbone.js';
 import { MBV2_BACKBONE_ID } from './mbv2-backbone.js';
 import { createMbv3Extractor, loadMbv3Extractor, MBV2_KIND, MBV3_KIND } from './mbv3-extractor.js';
 import { createSegformerExtractor, loadSegformerExtractor, segformerConfigSchema } from './segformer.js';
@@ -51,7 +51,19 @@ export const mbv3SettingsSchema = z
     embedDim: posInt.default(DEFAULT_DECODER.embedDim),
     channels: posInt.default(DEFAULT_DECODER.channels),
     dropout: z.number().min(0).lt(1).default(DEFAULT_DECODER.dropout),
-    scales: z.array(z.enum(MBV3_SCALES)).min(1).default(['s8', 's32']),
+    /** Backbone maps, finest first, starting at 's8' or 's4' (checked as the extractor checks them). */
+    scales: z
+      .array(z.enum(MBV3_SCALES))
+      .min(1)
+      .superRefine((v, ctx) => {
+        try {
+          checkScales(v, 'scales');
+        } catch (e) {
+          const why = (e as Error).message.replace(/^scales: scales /, ''); // the issue already names the key
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: why });
+        }
+      })
+      .default(['s8', 's32']),
     /** 'frozen' (the COCO GraphModel, maps cacheable) or 'trainable' (own layers, fine-tuned at the base lr). */
     backboneMode: z.enum(['frozen', 'trainable']).default('frozen'),
     /** End of the decoder's projection: 'relu' (reference) or 'none' (linear embedding). */
