@@ -1,9 +1,9 @@
 /**
  * Command-line flags generated one-to-one from a flat config's defaults, as entries of an option table: key
  * `meanMomentum` ↔ flag `--mean-momentum <value>`. Numbers, booleans (`--flip false`), enums and strings (validated
- * later by the config schema), number lists (`--crop-size 256,256`) and name lists (`--backbone-scales s4,s8,s32`). Only flags the user gave become overrides; a
- * value that does not parse is a ValueError naming the flag, a value out of range is refused by the config validator
- * with the key's name.
+ * later by the config schema), number lists (`--crop-size 256,256`) and name lists (`--backbone-scales s4,s8,s32`).
+ * Only flags the user gave become overrides; a value that does not parse is a ValueError naming the flag, a value out
+ * of range is refused by the config validator with the key's name.
  */
 import type { Command } from 'commander';
 import { boolean, number, numberList, text, textList, type OptionKind } from './option-kinds.js';

@@ -23,7 +23,10 @@ function settingKey(flag: string): string {
   return Object.keys(FLAG_KEYS).find((k) => FLAG_KEYS[k] === flag) ?? flag;
 }
 
-/** Values `configOptions` can parse: numbers, booleans, text (enums, checked by the family's schema), number lists, name lists. */
+/**
+ * Values `configOptions` can parse: numbers, booleans, text (enums, checked by the family's schema), number lists and
+ * name lists.
+ */
 function flaggable(v: unknown): boolean {
   const scalar = typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string';
   const list = Array.isArray(v) && (v.every((x) => typeof x === 'number') || v.every((x) => typeof x === 'string'));
