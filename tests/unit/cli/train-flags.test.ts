@@ -76,6 +76,14 @@ test('train: --head and number flags are checked by the option table before the 
   assert.equal(width.err, "gmmseg train: --width must be 4 numbers separated by commas, got '1,2'\n");
 });
 
+/** `gmmseg train` on digit-scenes with `flags` exits 1 with one error line matching `pattern`. */
+async function expectOneLineError(flags: string[], pattern: RegExp): Promise<void> {
+  const r = await run(trainCommand, ['train', '--dataset', 'digit-scenes', ...flags, '--out', out, '--steps', '1']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, pattern);
+  assert.doesNotMatch(r.err, /\n.+\n/, 'one line');
+}
+
 test('train: enum extractor settings are flags too; a bad value names the setting', async () => {
   const help = trainCommand().helpInformation().replace(/\s+/g, ' ');
   assert.match(help, /--backbone-mode <value> mbv3 extractor config 'backboneMode' \(default: "frozen"\)/);
@@ -83,20 +91,7 @@ test('train: enum extractor settings are flags too; a bad value names the settin
     help,
     /--projection-activation <value> mbv3\/mbv2\/unet extractor config 'projectionActivation' \(default: mbv3 "relu", mbv2 "relu", unet "none"\)/,
   );
-  const r = await run(trainCommand, [
-    'train',
-    '--dataset',
-    'digit-scenes',
-    '--projection-activation',
-    'gelu',
-    '--out',
-    out,
-    '--steps',
-    '1',
-  ]);
-  assert.equal(r.code, 1);
-  assert.match(r.err, /^gmmseg train: .*projectionActivation.*\n$/);
-  assert.doesNotMatch(r.err, /\n.+\n/, 'one line');
+  await expectOneLineError(['--projection-activation', 'gelu'], /^gmmseg train: .*projectionActivation.*\n$/);
 });
 
 test('train: --backbone-scales sets the mbv3/mbv2 backbone maps (a name list); a bad name is one clear line', async () => {
@@ -108,20 +103,7 @@ test('train: --backbone-scales sets the mbv3/mbv2 backbone maps (a name list); a
     () => extractorOverrides({ backboneScales: 's8,s32' }, 'unet'),
     /^ValueError: --backbone-scales is a setting of the mbv3\/mbv2 extractor, not of 'unet'/,
   );
-  const r = await run(trainCommand, [
-    'train',
-    '--dataset',
-    'digit-scenes',
-    '--backbone-scales',
-    's2,s8',
-    '--out',
-    out,
-    '--steps',
-    '1',
-  ]);
-  assert.equal(r.code, 1);
-  assert.match(r.err, /^gmmseg train: .*scales.*\n$/);
-  assert.doesNotMatch(r.err, /\n.+\n/, 'one line');
+  await expectOneLineError(['--backbone-scales', 's2,s8'], /^gmmseg train: --backbone-scales: .*'s2'.*\n$/);
 });
 
 const CAMVID = path.resolve('..', 'shared', 'data', 'camvid');
