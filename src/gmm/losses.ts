@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { assertShape } from '../shape.js';
+import { ohemWeights, type OhemOptions } from './ohem.js';
 
 /** Segmentation CE reductions. */
 export type SegLossReduction = 'all-pixels' | 'valid-pixels';
@@ -20,6 +21,8 @@ export type SegLossReduction = 'all-pixels' | 'valid-pixels';
  * @param labels [B, H, W] int32 (class index or `ignoreIndex`; validated by the caller)
  * @param validCount for 'valid-pixels': the number of labelled pixels when the caller knows it from its host labels
  *   (saves a device→host read); counted on the device when omitted
+ * @param ohem hard-pixel mining (`ohem.ts`): only the kept pixels' CE is summed (the divisor is unchanged, as MMSeg's
+ *   sampler weights); one device→host read of the own-class probabilities. Omitted: every labelled pixel.
  * @returns scalar loss
  */
 export function segmentationLoss(
@@ -28,6 +31,7 @@ export function segmentationLoss(
   ignoreIndex: number,
   reduction: SegLossReduction,
   validCount?: number,
+  ohem?: OhemOptions,
 ): tf.Scalar {
   const [B, , , C] = logits.shape;
   const { H, W } = assertShape(labels.shape, [B, 'H', 'W'], 'labels', 'segmentationLoss');
@@ -36,11 +40,25 @@ export function segmentationLoss(
     const logp = tf.logSoftmax(up);
     const valid = tf.notEqual(labels, ignoreIndex);
     const target = tf.oneHot(tf.where(valid, labels, tf.fill(labels.shape, -1, 'int32')) as tf.Tensor3D, C);
-    const total = tf.neg(tf.sum(tf.mul(target, logp)));
+    const total = ohem
+      ? ohemSum(tf.mul(target, logp), labels, ignoreIndex, ohem)
+      : tf.neg(tf.sum(tf.mul(target, logp)));
     const countValid = (): number => tf.sum(tf.cast(valid, 'float32')).dataSync()[0] as number;
     const count = reduction === 'all-pixels' ? labels.size : (validCount ?? countValid());
     return tf.div(total, Math.max(count, 1)) as tf.Scalar;
   });
+}
+
+/**
+ * The CE summed over the pixels OHEM keeps (call inside a tidy).
+ * @param targetLogp [B, H, W, C] one-hot target × log-softmax (all 0 where ignored)
+ * @param labels [B, H, W]
+ */
+function ohemSum(targetLogp: tf.Tensor, labels: tf.Tensor3D, ignoreIndex: number, ohem: OhemOptions): tf.Scalar {
+  const nll = tf.neg(tf.sum(targetLogp, -1));
+  const trueProb = tf.exp(tf.neg(nll)).dataSync() as Float32Array;
+  const weights = ohemWeights(trueProb, labels.dataSync(), ignoreIndex, labels.shape[0], ohem);
+  return tf.sum(tf.mul(nll, tf.tensor(weights, nll.shape, 'float32')));
 }
 
 /**

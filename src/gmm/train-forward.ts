@@ -19,6 +19,7 @@ import type { HeadModel } from './head-types.js';
 import { checkLabels, nearestResizeLabels } from './labels.js';
 import { disposeDensityTensors } from './log-density.js';
 import { contrastLoss, likelihoodLoss, segmentationLoss } from './losses.js';
+import type { OhemOptions } from './ohem.js';
 import { ownClassTargets, type ComponentTargets } from './targets.js';
 
 /** What one training forward hands to the host part of the step (memory and M-step), all host arrays. */
@@ -40,6 +41,7 @@ export interface HeadCapture {
  * gradient tape (tf.variableGrads / optimizer.minimize); the capture feeds `advanceHead`.
  * @param feats [B, h, w, D]
  * @param labels [B, H, W] class indices or the ignore index
+ * @param ohem hard-pixel mining of the segmentation CE (omitted: every labelled pixel, the reference)
  * @returns the total loss (scalar tensor) and the capture
  */
 export function headTrainForward(
@@ -47,6 +49,7 @@ export function headTrainForward(
   feats: tf.Tensor4D,
   labels: ArrayLike<number>,
   labelShape: readonly [number, number, number],
+  ohem?: OhemOptions,
 ): { loss: tf.Scalar; capture: HeadCapture } {
   const cfg = model.config;
   const { classes: C, embedDim: D } = cfg;
@@ -72,7 +75,7 @@ export function headTrainForward(
     });
     const logits4 = tf.reshape(fwd.logits, [B, h, w, C]) as tf.Tensor4D;
     const valid = cfg.segLossReduction === 'valid-pixels' ? countValid(labels, cfg.ignoreIndex) : undefined;
-    const seg = segmentationLoss(logits4, labelsFull, cfg.ignoreIndex, cfg.segLossReduction, valid);
+    const seg = segmentationLoss(logits4, labelsFull, cfg.ignoreIndex, cfg.segLossReduction, valid, ohem);
     const con = contrastLoss(fwd.logDensity as tf.Tensor2D, targets.targets);
     let total = tf.add(seg, tf.mul(con, cfg.contrastLossWeight)) as tf.Scalar;
     if (cfg.likelihoodLossWeight > 0) {

@@ -4,6 +4,7 @@
  * cat-max-ratio 0.75), scaled down in steps for CPU budgets.
  */
 import { z } from 'zod';
+import type { OhemOptions } from '../gmm/ohem.js';
 import { parseWith } from '../validation.js';
 
 const posInt = z.number().int().positive();
@@ -50,6 +51,14 @@ export const trainConfigSchema = z
      * only (0 = off, like the GMMSeg reference's SegFormer configs). Needs an extractor with `forwardAux` (unet).
      */
     auxLossWeight: z.number().min(0).default(0),
+    /**
+     * Online hard example mining of the segmentation CE (MMSeg's `OHEMPixelSampler`, `gmm/ohem.ts`): only labelled
+     * pixels whose predicted probability of their own class is below this threshold enter the head's CE (0 = off:
+     * every labelled pixel, as the reference). A departure for thin classes, see README.
+     */
+    ohemThreshold: z.number().min(0).max(1).default(0),
+    /** With OHEM: at least this many of the hardest labelled pixels per image enter the CE (MMSeg's `min_kept`). */
+    ohemMinKeptPerImage: z.number().int().min(0).default(0),
     /** Validate every N steps (0 = only at the end). */
     validateEvery: z.number().int().min(0),
     /** Write a checkpoint every N steps (0 = only at the end). */
@@ -100,6 +109,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   minLearningRate: 0,
   cacheFrozen: false,
   auxLossWeight: 0,
+  ohemThreshold: 0,
+  ohemMinKeptPerImage: 0,
   validateEvery: 0,
   checkpointEvery: 0,
   seed: 0,
@@ -109,6 +120,11 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   predictScales: [1],
   predictFlip: false,
 };
+
+/** The OHEM settings of a config, or undefined when OHEM is off (threshold 0). */
+export function ohemOf(cfg: TrainConfig): OhemOptions | undefined {
+  return cfg.ohemThreshold > 0 ? { threshold: cfg.ohemThreshold, minKeptPerImage: cfg.ohemMinKeptPerImage } : undefined;
+}
 
 /** Defaults merged with overrides, validated; errors name the key. */
 export function makeTrainConfig(overrides: Record<string, unknown> = {}): TrainConfig {

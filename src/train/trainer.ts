@@ -27,7 +27,7 @@ import { adamwStep, type AdamWState, type ParamGroup } from './adamw.js';
 import { frozenBatch, loadImageBatch, type FrozenEntry } from './batch.js';
 import { batchIndices, mixSeed } from './data-order.js';
 import { polyLr } from './schedule.js';
-import type { TrainConfig } from './train-config.js';
+import { ohemOf, type TrainConfig } from './train-config.js';
 import { IGNORE_INDEX } from '../constants.js';
 import { allReduceGradients, allReduceLosses, gatherCaptures, type Collective } from './data-parallel.js';
 import { BnAverager } from './bn-average.js';
@@ -212,10 +212,13 @@ async function microStep(
       const out = input.forward();
       let loss: tf.Scalar;
       if (head.kind === 'gmm') {
-        const h = headTrainForward(head.state, out.feats, input.labels, input.labelShape);
+        const h = headTrainForward(head.state, out.feats, input.labels, input.labelShape, ohemOf(cfg));
         capture = h.capture;
         loss = h.loss;
-      } else loss = segmentationLoss(softmaxHeadLogits(head.head, out.feats), labelsT, IGNORE_INDEX, 'all-pixels');
+      } else {
+        const logits = softmaxHeadLogits(head.head, out.feats);
+        loss = segmentationLoss(logits, labelsT, IGNORE_INDEX, 'all-pixels', undefined, ohemOf(cfg));
+      }
       if (!aux || !out.aux) return loss;
       parts.push(tf.keep(loss));
       const auxLoss = segmentationLoss(softmaxHeadLogits(aux, out.aux), labelsT, IGNORE_INDEX, 'all-pixels');

@@ -190,3 +190,30 @@ test('deep supervision is refused where it cannot run, with the reason', async (
     return e instanceof ValueError && /no auxiliary map/.test(e.message);
   });
 });
+
+test('OHEM: the same model and batch give a smaller head CE (kept hard pixels only), equal at threshold 1', async () => {
+  const softmaxModel = async (): Promise<SegModel> => {
+    const rng = createRng(6);
+    const extractor = await createMbv3Extractor({ embedDim: 16, channels: 16, rng });
+    const head = createSoftmaxHead({ embedDim: 16, classes: classes.length, rng });
+    return { classes, extractor, head: { kind: 'softmax', head } };
+  };
+  for (const [kind, make] of [
+    ['softmax', softmaxModel],
+    ['gmm', () => gmmModel(6)],
+  ] as const) {
+    const step = async (extra: Record<string, unknown>): Promise<number> => {
+      const c = makeTrainConfig({ ...cfg, accumulateSteps: 1, ...extra });
+      const state = { step: 0, model: await make(), optimizer: createAdamWState() };
+      const r = await trainStep(state, { dataset: scenes.train }, c);
+      assert.ok(Number.isFinite(r.losses.loss), `${kind}: finite loss`);
+      return r.losses.segLoss;
+    };
+    const plain = await step({});
+    const all = await step({ ohemThreshold: 1 });
+    // a tiny threshold with 500 of the 64×64 pixels per image: only (at most) the 1000 hardest of the batch enter
+    const hardest = await step({ ohemThreshold: 1e-9, ohemMinKeptPerImage: 500 });
+    assert.ok(Math.abs(all - plain) <= 1e-6 * plain, `${kind}: threshold 1 ${all} vs plain ${plain}`);
+    assert.ok(hardest > 0 && hardest < plain, `${kind}: hardest pixels ${hardest} vs all ${plain}`);
+  }
+});
