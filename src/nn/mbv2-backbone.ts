@@ -18,7 +18,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { FormatError } from '../errors.js';
-import type { Mbv3Artifacts, Mbv3Scale } from './mbv3-backbone.js';
+import { PREFIX_HALO, PREFIX_STRIDE, type Mbv3Artifacts, type Mbv3Scale } from './mbv3-backbone.js';
 import type { GraphBackboneSpec } from './mbv3-trainable.js';
 
 /** Identifies the pretrained weights (stored in model files). */
@@ -39,7 +39,15 @@ export const MBV2_NODES: Record<Mbv3Scale, { node: string; stride: number; chann
 };
 
 /** The spec the trainable interpreter runs ({@link ./mbv3-trainable.ts}). */
-export const MBV2_SPEC: GraphBackboneSpec = { nodes: MBV2_NODES, inputScale: MBV2_INPUT_SCALE };
+/**
+ * MobileNetV2 has no global pooling before its head: bands end at the stride-8 depthwise of block 3 (receptive field
+ * 27 px: 3×3 s2, 3×3, 3×3 s2, 3×3, 3×3 s2), as the MobileNetV3's do.
+ */
+export const MBV2_SPEC: GraphBackboneSpec = {
+  nodes: MBV2_NODES,
+  inputScale: MBV2_INPUT_SCALE,
+  band: { node: `${SCOPE}/expanded_conv_3/depthwise/depthwise`, stride: PREFIX_STRIDE, halo: PREFIX_HALO },
+};
 
 /** `<nsfwjs>/dist/models/mobilenet_v2_mid` as resolved from this module. */
 export function defaultMbv2ModelDir(): string {

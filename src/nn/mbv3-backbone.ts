@@ -149,12 +149,12 @@ export function checkMbv3Input(shape: readonly number[], fn: string): void {
  * convolutions and pointwise ops (receptive field 35 input px), everything after needs the whole image.
  */
 export const MBV3_PREFIX_NODE = 'tower_0/MobilenetV3/expanded_conv_3/depthwise/depthwise';
-const PREFIX_STRIDE = 8;
+export const PREFIX_STRIDE = 8;
 /**
  * Input rows added on each side of a band of the prefix: more than half its receptive field (35 px: 3×3 s2, 3×3,
  * 3×3 s2, 3×3, 5×5 s2) plus the 'same' padding's offset, a multiple of its stride.
  */
-const PREFIX_HALO = 32;
+export const PREFIX_HALO = 32;
 /**
  * Largest input band the prefix runs on at once, pixels (B·rows·W): its stride-2 maps are the backbone's largest
  * (64 channels at a quarter of the input pixels: 1 GiB per map at 4000×4000, 64 MiB per band); default 2^20 px.
@@ -194,24 +194,48 @@ export function mbv3FrozenMaps(
  */
 export function mbv3PrefixBands(bb: Mbv3Backbone, images: tf.Tensor4D, bandPixels: number): tf.Tensor4D {
   const [b, h, w] = images.shape;
-  const rowsOut = h / PREFIX_STRIDE;
-  const bandRows = Math.max(1, Math.floor(bandPixels / (b * w * PREFIX_STRIDE)) - (2 * PREFIX_HALO) / PREFIX_STRIDE);
-  const parts: tf.Tensor4D[] = [];
-  for (let o0 = 0; o0 < rowsOut; o0 += bandRows) {
-    const o1 = Math.min(rowsOut, o0 + bandRows);
-    const i0 = Math.max(0, o0 * PREFIX_STRIDE - PREFIX_HALO);
-    const i1 = Math.min(h, o1 * PREFIX_STRIDE + PREFIX_HALO);
-    const part = tf.tidy(() => {
+  const parts = prefixBandPlan(b, h, w, bandPixels, PREFIX_STRIDE, PREFIX_HALO).map(({ o0, o1, i0, i1 }) =>
+    tf.tidy(() => {
       const band = tf.slice(images, [0, i0, 0, 0], [b, i1 - i0, w, 3]);
       const out = bb.model.execute(band, MBV3_PREFIX_NODE) as tf.Tensor4D;
       return tf.slice(out, [0, o0 - i0 / PREFIX_STRIDE, 0, 0], [b, o1 - o0, -1, -1]);
-    });
-    parts.push(part);
-  }
+    }),
+  );
   if (parts.length === 1) return parts[0] as tf.Tensor4D;
   const all = tf.concat(parts, 1);
   tf.dispose(parts);
   return all;
+}
+
+/** One band of a banded prefix: output rows [o0, o1) of the stride-`stride` map, computed from input rows [i0, i1). */
+export interface PrefixBand {
+  o0: number;
+  o1: number;
+  i0: number;
+  i1: number;
+}
+
+/**
+ * The bands of rows of a banded prefix: about `bandPixels` input pixels (B·rows·W, halo included) each, at least one
+ * output row; `halo` input rows on each side (clamped to the image; a multiple of `stride`), so band edges are multiples
+ * of `stride` input rows and every strided layer sees the whole image's sampling grid.
+ */
+export function prefixBandPlan(
+  b: number,
+  h: number,
+  w: number,
+  bandPixels: number,
+  stride: number = PREFIX_STRIDE,
+  halo: number = PREFIX_HALO,
+): PrefixBand[] {
+  const rowsOut = h / stride;
+  const bandRows = Math.max(1, Math.floor(bandPixels / (b * w * stride)) - (2 * halo) / stride);
+  const bands: PrefixBand[] = [];
+  for (let o0 = 0; o0 < rowsOut; o0 += bandRows) {
+    const o1 = Math.min(rowsOut, o0 + bandRows);
+    bands.push({ o0, o1, i0: Math.max(0, o0 * stride - halo), i1: Math.min(h, o1 * stride + halo) });
+  }
+  return bands;
 }
 
 /** Channels of each map returned for these scales. */

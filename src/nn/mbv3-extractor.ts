@@ -48,7 +48,7 @@ import {
   loadMbv3Trainable,
   MBV3_PARAM_PREFIX,
   MBV3_SPEC,
-  mbv3TrainableMaps,
+  mbv3TrainableScales,
   type GraphBackboneSpec,
   type Mbv3Trainable,
 } from './mbv3-trainable.js';
@@ -331,12 +331,7 @@ function composeTrainable(config: Mbv3Config, tb: Mbv3Trainable, decoder: LightD
     ...mbv3Shell(config, { ...tb.params, ...decoder.params }, decoder.state),
     forward(images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
       return tf.tidy(() => {
-        const maps = mbv3TrainableMaps(tb, images);
-        return lightDecoderForward(
-          decoder,
-          config.scales.map((s) => maps[s]),
-          ctx,
-        );
+        return lightDecoderForward(decoder, mbv3TrainableScales(tb, images, config.scales), ctx);
       });
     },
     dispose(): void {

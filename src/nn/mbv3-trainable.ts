@@ -14,7 +14,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValueError } from '../errors.js';
-import { checkMbv3Input, MBV3_NODES, MBV3_SCALES, type Mbv3Artifacts, type Mbv3Scale } from './mbv3-backbone.js';
+import {
+  checkMbv3Input,
+  MBV3_BAND_PIXELS,
+  MBV3_NODES,
+  MBV3_PREFIX_NODE,
+  MBV3_SCALES,
+  PREFIX_HALO,
+  PREFIX_STRIDE,
+  prefixBandPlan,
+  type Mbv3Artifacts,
+  type Mbv3Scale,
+} from './mbv3-backbone.js';
 import { graphParts, parseGraphProgram, type GraphOp, type GraphProgram, type Operand } from './mbv3-graph.js';
 import { buildLoaded, disposeAll } from './params.js';
 import type { Params } from './types.js';
@@ -22,14 +33,24 @@ import type { Params } from './types.js';
 /** Prefix of every backbone parameter name. */
 export const MBV3_PARAM_PREFIX = 'backbone.';
 
-/** Which graph nodes are the s4/s8/s16/s32 maps, and the factor applied to 0..255 images before the graph. */
+/**
+ * Which graph nodes are the s4/s8/s16/s32 maps, the factor applied to 0..255 images before the graph, and where a
+ * large image may be cut into bands of rows at inference ({@link mbv3TrainableScales}): every op up to and including
+ * `band.node` is local (no global pooling) with a receptive field under 2·`band.halo` input rows, and no later op
+ * reads a node before it.
+ */
 export interface GraphBackboneSpec {
-  nodes: Record<Mbv3Scale, { node: string; channels: number }>;
+  nodes: Record<Mbv3Scale, { node: string; channels: number; stride: number }>;
   inputScale: number;
+  band?: { node: string; stride: number; halo: number };
 }
 
-/** The COCO MobileNetV3 (its own normalisation is inside the graph). */
-export const MBV3_SPEC: GraphBackboneSpec = { nodes: MBV3_NODES, inputScale: 1 };
+/** The COCO MobileNetV3 (its own normalisation is inside the graph); bands end where the frozen path's do. */
+export const MBV3_SPEC: GraphBackboneSpec = {
+  nodes: MBV3_NODES,
+  inputScale: 1,
+  band: { node: MBV3_PREFIX_NODE, stride: PREFIX_STRIDE, halo: PREFIX_HALO },
+};
 
 /** A trainable backbone: its program, its parameters (`backbone.*`) and the spec it was built for. */
 export interface Mbv3Trainable {
@@ -157,16 +178,39 @@ function runOp(tb: Mbv3Trainable, op: GraphOp, get: (name: string) => tf.Tensor)
   }
 }
 
-/** Index of the last op that reads each node (outputs and the input are never freed early). */
-function lastUses(program: GraphProgram): Map<string, number> {
+/** The nodes an op reads. */
+function reads(op: GraphOp): string[] {
+  return op.kind === 'binary' ? [op.a, op.b].flatMap((o) => ('node' in o ? [o.node] : [])) : [op.input];
+}
+
+/**
+ * Runs `ops` in order, each output stored in `env`. With `free` (no gradient being recorded), a node is disposed
+ * after its last reader in `ops` unless it is in `keep`.
+ */
+function execute(
+  tb: Mbv3Trainable,
+  ops: readonly GraphOp[],
+  env: Map<string, tf.Tensor>,
+  keep: ReadonlySet<string>,
+  free: boolean,
+): void {
+  const fn = 'mbv3TrainableMaps';
+  const get = (name: string): tf.Tensor => {
+    const t = env.get(name);
+    if (t === undefined) throw new ValueError(`${fn}: node '${name}' is read before it is computed`);
+    return t;
+  };
   const last = new Map<string, number>();
-  program.ops.forEach((op, i) => {
-    const reads = op.kind === 'binary' ? [op.a, op.b].flatMap((o) => ('node' in o ? [o.node] : [])) : [op.input];
-    for (const r of reads) last.set(r, i);
+  ops.forEach((op, i) => reads(op).forEach((r) => last.set(r, i)));
+  ops.forEach((op, i) => {
+    env.set(op.node, runOp(tb, op, get));
+    if (!free) return;
+    for (const r of new Set(reads(op))) {
+      if (last.get(r) !== i || keep.has(r)) continue;
+      env.get(r)?.dispose();
+      env.delete(r);
+    }
   });
-  for (const o of program.outputs) last.delete(o);
-  last.delete(program.input);
-  return last;
 }
 
 /**
@@ -175,30 +219,99 @@ function lastUses(program: GraphProgram): Map<string, number> {
  * `tb.params`.
  */
 export function mbv3TrainableMaps(tb: Mbv3Trainable, images: tf.Tensor4D): Mbv3Maps {
+  const maps = mbv3TrainableScales(tb, images, MBV3_SCALES, Infinity);
+  return Object.fromEntries(MBV3_SCALES.map((s, i) => [s, maps[i]])) as Mbv3Maps;
+}
+
+/**
+ * The maps of `scales` (in that order; shapes as {@link mbv3TrainableMaps}). With no gradient being recorded,
+ * intermediate maps are freed after their last use, and an input of more than `bandPixels` pixels (B·H·W) runs the
+ * local prefix (up to the spec's `band.node`) in bands of rows with a halo wider than its receptive field (the
+ * frozen path's plan, {@link prefixBandPlan}), then the rest on the whole stride-8 map: equal to the one-pass forward
+ * up to float rounding, with the memory of the large early maps bounded by the band size.
+ */
+export function mbv3TrainableScales(
+  tb: Mbv3Trainable,
+  images: tf.Tensor4D,
+  scales: readonly Mbv3Scale[],
+  bandPixels: number = MBV3_BAND_PIXELS,
+): tf.Tensor4D[] {
   const fn = 'mbv3TrainableMaps';
   checkMbv3Input(images.shape, fn);
   if (images.dtype !== 'float32') throw new ValueError(`${fn}: argument 'images' must be float32, got ${images.dtype}`);
-  const { program } = tb;
-  const last = lastUses(program);
-  const recording = tf.engine().state.gradientDepth > 0;
+  const { program, spec } = tb;
+  const free = tf.engine().state.gradientDepth === 0;
+  const [b, h, w] = images.shape;
+  const wanted = scales.map((s) => spec.nodes[s].node);
   return tf.tidy(() => {
-    const input = tb.spec.inputScale === 1 ? images : tf.mul(images, tb.spec.inputScale);
-    const env = new Map<string, tf.Tensor>([[program.input, input]]);
-    const get = (name: string): tf.Tensor => {
-      const t = env.get(name);
-      if (t === undefined) throw new ValueError(`${fn}: node '${name}' is read before it is computed`);
-      return t;
-    };
-    program.ops.forEach((op, i) => {
-      env.set(op.node, runOp(tb, op, get));
-      if (recording) return;
-      const reads = op.kind === 'binary' ? [op.a, op.b].flatMap((o) => ('node' in o ? [o.node] : [])) : [op.input];
-      for (const r of new Set(reads)) {
-        if (last.get(r) === i) env.get(r)?.dispose();
-      }
+    const scaled = (x: tf.Tensor4D): tf.Tensor4D => (spec.inputScale === 1 ? x : tf.mul(x, spec.inputScale));
+    let env: Map<string, tf.Tensor>;
+    if (!free || !spec.band || b * h * w <= bandPixels) {
+      env = new Map([[program.input, scaled(images)]]);
+      execute(tb, program.ops, env, new Set([program.input, ...wanted]), free);
+    } else {
+      const cut = cutIndex(program, spec.band.node, fn);
+      env = bandedPrefix(tb, images, scales, cut, bandPixels, scaled);
+      execute(tb, program.ops.slice(cut + 1), env, new Set(wanted), true);
+    }
+    return wanted.map((node) => {
+      const t = env.get(node);
+      if (t === undefined) throw new ValueError(`${fn}: node '${node}' was not computed`);
+      return t as tf.Tensor4D;
     });
-    const out = {} as Mbv3Maps;
-    for (const s of MBV3_SCALES) out[s] = get(tb.spec.nodes[s].node) as tf.Tensor4D;
-    return out;
   });
+}
+
+/**
+ * The prefix (ops 0…cut) run band by band: the cut node's map and the maps of `scales` produced inside the prefix,
+ * each concatenated over the bands' valid rows.
+ */
+function bandedPrefix(
+  tb: Mbv3Trainable,
+  images: tf.Tensor4D,
+  scales: readonly Mbv3Scale[],
+  cut: number,
+  bandPixels: number,
+  scaled: (x: tf.Tensor4D) => tf.Tensor4D,
+): Map<string, tf.Tensor> {
+  const { program, spec } = tb;
+  const band = spec.band as NonNullable<GraphBackboneSpec['band']>;
+  const prefix = program.ops.slice(0, cut + 1);
+  const inPrefix = new Set(prefix.map((op) => op.node));
+  const outs = [{ node: band.node, stride: band.stride }];
+  for (const s of scales)
+    if (inPrefix.has(spec.nodes[s].node) && spec.nodes[s].node !== band.node) outs.push(spec.nodes[s]);
+  const [b, h, w] = images.shape;
+  const parts = outs.map((): tf.Tensor4D[] => []);
+  for (const { o0, o1, i0, i1 } of prefixBandPlan(b, h, w, bandPixels, band.stride, band.halo)) {
+    const got = tf.tidy(() => {
+      const env = new Map([[program.input, scaled(tf.slice(images, [0, i0, 0, 0], [b, i1 - i0, w, 3]))]]);
+      execute(tb, prefix, env, new Set(outs.map((o) => o.node)), true);
+      return outs.map(({ node, stride }) => {
+        const rows = ((o1 - o0) * band.stride) / stride;
+        return tf.slice(env.get(node) as tf.Tensor4D, [0, (o0 * band.stride - i0) / stride, 0, 0], [b, rows, -1, -1]);
+      });
+    });
+    got.forEach((t, i) => (parts[i] as tf.Tensor4D[]).push(t));
+  }
+  return new Map(
+    outs.map(({ node }, i) => {
+      const all = tf.concat(parts[i] as tf.Tensor4D[], 1);
+      tf.dispose(parts[i]);
+      return [node, all];
+    }),
+  );
+}
+
+/** Index of the band's cut op; ValueError unless no later op reads a node computed before it. */
+function cutIndex(program: GraphProgram, node: string, fn: string): number {
+  const cut = program.ops.findIndex((op) => op.node === node);
+  if (cut < 0) throw new ValueError(`${fn}: band node '${node}' is not in the program`);
+  const before = new Set([program.input, ...program.ops.slice(0, cut).map((op) => op.node)]);
+  for (const op of program.ops.slice(cut + 1)) {
+    const early = reads(op).find((r) => before.has(r));
+    if (early !== undefined)
+      throw new ValueError(`${fn}: band node '${node}' is no cut: '${op.node}' reads '${early}' computed before it`);
+  }
+  return cut;
 }

@@ -17,6 +17,7 @@ import {
   createMbv3Trainable,
   disposeMbv3Trainable,
   mbv3TrainableMaps,
+  mbv3TrainableScales,
   type Mbv3Trainable,
 } from '../../../src/nn/mbv3-trainable.js';
 import { createExtractor, extractorSettings } from '../../../src/nn/registry.js';
@@ -114,6 +115,20 @@ test("s4: [B, H/4, W/4, 192], equal to the GraphModel's stride-4 node at initial
   const e = ref.dataSync();
   expectClose(got.s4.dataSync(), e, { rtol: 1e-4, atol: 1e-4 * maxAbs(e) }, 's4 vs GraphModel');
   tf.dispose([x, ref, ...Object.values(got)]);
+});
+
+test('inference in bands (the cut at the stride-8 depthwise of block 3) gives the one-pass maps', () => {
+  const [b, h, w] = [2, 256, 64];
+  const x = testImages(b, h, w, 51);
+  const whole = mbv3TrainableMaps(tb, x);
+  // bands of 4 stride-8 rows plus 32 input rows each side
+  const banded = mbv3TrainableScales(tb, x, ['s4', 's8', 's16', 's32'], b * w * 8 * (4 + 8));
+  (['s4', 's8', 's16', 's32'] as const).forEach((s, i) => {
+    const m = banded[i] as tf.Tensor4D;
+    assert.deepEqual(m.shape, whole[s].shape, `${s} shape`);
+    expectClose(m.dataSync(), whole[s].dataSync(), { rtol: 1e-5, atol: 1e-4 }, `${s} banded vs one pass`);
+  });
+  tf.dispose([x, ...banded, ...Object.values(whole)]);
 });
 
 test("extractor 'mbv2': trainable backbone, gradient to the first conv, saved and rebuilt; frozen is refused", async () => {

@@ -12,7 +12,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
-import { FormatError } from '../../../src/errors.js';
+import { FormatError, ValueError } from '../../../src/errors.js';
 import {
   buildMbv3Backbone,
   disposeMbv3Backbone,
@@ -28,6 +28,7 @@ import {
   createMbv3Trainable,
   disposeMbv3Trainable,
   mbv3TrainableMaps,
+  mbv3TrainableScales,
   type Mbv3Trainable,
 } from '../../../src/nn/mbv3-trainable.js';
 import { createRng, normal, uniform } from '../../../src/random.js';
@@ -136,6 +137,57 @@ test("s4: [B, H/4, W/4, 72], equal to the GraphModel's stride-4 node at initiali
   const e = ref.dataSync();
   expectClose(got.s4.dataSync(), e, { rtol: 1e-4, atol: 1e-4 * maxAbs(e) }, 's4 vs GraphModel');
   tf.dispose([x, ref, ...Object.values(got)]);
+});
+
+for (const [b, h, bandRows, scales] of [
+  [1, 320, 4, ['s4', 's8', 's32']],
+  [2, 192, 5, ['s8', 's16', 's32']],
+  [1, 160, 8, ['s4', 's8', 's16', 's32']],
+] as const) {
+  test(`inference in bands of ${bandRows} rows gives the one-pass maps [${scales.join(', ')}], batch ${b}, ${h}x64`, () => {
+    const w = 64;
+    const x = testImages(b, h, w, 300 + h + b);
+    const whole = mbv3TrainableMaps(tb, x);
+    const before = tf.memory().numTensors;
+    // bandPixels = B·W·8·(band rows + 2·halo rows): bands of `bandRows` stride-8 rows plus 32 input rows each side
+    const banded = mbv3TrainableScales(tb, x, scales, b * w * 8 * (bandRows + 8));
+    assert.equal(tf.memory().numTensors, before + scales.length, 'only the requested maps are left');
+    scales.forEach((s, i) => {
+      const m = banded[i] as tf.Tensor4D;
+      assert.deepEqual(m.shape, whole[s].shape, `${s} shape`);
+      expectClose(m.dataSync(), whole[s].dataSync(), { rtol: 1e-5, atol: 1e-4 }, `${s} banded vs one pass`);
+    });
+    tf.dispose([x, ...banded, ...Object.values(whole)]);
+  });
+}
+
+test('a band node that is missing, or read past by a later op, is refused by name', () => {
+  const x = testImages(1, 128, 64, 43);
+  for (const [node, pattern] of [
+    ['no/such/node', /band node 'no\/such\/node' is not in the program/],
+    ['tower_0/MobilenetV3/expanded_conv_2/expand/Relu', /is no cut: '.*expanded_conv_2\/add' reads/],
+  ] as const) {
+    const bad = { ...tb, spec: { ...tb.spec, band: { node, stride: 8, halo: 32 } } };
+    assert.throws(
+      () => mbv3TrainableScales(bad, x, ['s8'], 64 * 8 * 9),
+      (e: unknown) => {
+        return e instanceof ValueError && pattern.test(e.message);
+      },
+    );
+  }
+  x.dispose();
+});
+
+test('a recorded (training) forward never runs in bands: gradients flow as in one pass', () => {
+  const x = testImages(1, 128, 64, 41);
+  const wanted = ['s4', 's8', 's32'] as const;
+  const lossOf = (bandPixels: number) => (): tf.Scalar =>
+    tf.tidy(() => tf.sum(tf.stack(mbv3TrainableScales(tb, x, wanted, bandPixels).map((m) => tf.mean(m)))) as tf.Scalar);
+  const bias = tb.params['backbone.MobilenetV3.Conv.bias'] as tf.Variable;
+  const tiny = tf.variableGrads(lossOf(64 * 8 * 9), [bias]);
+  const whole = tf.variableGrads(lossOf(Infinity), [bias]);
+  assert.deepEqual(tiny.grads[bias.name]?.dataSync(), whole.grads[bias.name]?.dataSync());
+  tf.dispose([x, tiny.value, whole.value, ...Object.values(tiny.grads), ...Object.values(whole.grads)]);
 });
 
 test('no tensor leaks: an inference forward adds only its four maps', () => {
