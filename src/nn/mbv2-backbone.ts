@@ -38,9 +38,9 @@ export const MBV2_NODES: Record<Mbv3Scale, { node: string; stride: number; chann
   s32: { node: `${SCOPE}/Conv_1/Relu6`, stride: 32, channels: 1792 },
 };
 
-/** The spec the trainable interpreter runs ({@link ./mbv3-trainable.ts}). */
 /**
- * MobileNetV2 has no global pooling before its head: bands end at the stride-8 depthwise of block 3 (receptive field
+ * The spec the trainable interpreter runs ({@link ./mbv3-trainable.ts}). MobileNetV2 has no global pooling before its
+ * head: at inference, large-image bands end at the stride-8 depthwise of block 3 (receptive field
  * 27 px: 3×3 s2, 3×3, 3×3 s2, 3×3, 3×3 s2), as the MobileNetV3's do.
  */
 export const MBV2_SPEC: GraphBackboneSpec = {

@@ -10,7 +10,8 @@
  *   the folded conv weights and biases (frozen-BN fine-tuning). The forward is the same in training and eval.
  * - Parameters: `backbone.<weight folder>.weight` / `.bias` (see `paramBaseName`), initial values decoded from the
  *   package's fp16 weights exactly as tfjs's GraphModel decodes them.
- * - Intermediate activations are freed as soon as they are no longer needed when no gradient is being recorded.
+ * - Intermediate activations are freed as soon as they are no longer needed when no gradient is being recorded, and
+ *   then a large image runs its local prefix in bands of rows ({@link mbv3TrainableScales}).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValueError } from '../errors.js';
@@ -26,7 +27,8 @@ import {
   type Mbv3Artifacts,
   type Mbv3Scale,
 } from './mbv3-backbone.js';
-import { graphParts, parseGraphProgram, type GraphOp, type GraphProgram, type Operand } from './mbv3-graph.js';
+import { opReads, runGraphOps } from './graph-run.js';
+import { graphParts, parseGraphProgram, type GraphProgram } from './mbv3-graph.js';
 import { buildLoaded, disposeAll } from './params.js';
 import type { Params } from './types.js';
 
@@ -133,86 +135,6 @@ export function disposeMbv3Trainable(tb: Mbv3Trainable): void {
   disposeAll(tb.params);
 }
 
-function param(tb: Mbv3Trainable, name: string, node: string): tf.Variable {
-  const v = tb.params[name];
-  if (v === undefined) throw new ValueError(`mbv3TrainableMaps: parameter '${name}' (node '${node}') not found`);
-  return v;
-}
-
-function runOp(tb: Mbv3Trainable, op: GraphOp, get: (name: string) => tf.Tensor): tf.Tensor {
-  const operand = (o: Operand): tf.Tensor | number => {
-    if ('node' in o) return get(o.node);
-    return o.constant.shape.length === 0
-      ? (o.constant.values[0] as number)
-      : tf.tensor(o.constant.values, o.constant.shape);
-  };
-  switch (op.kind) {
-    case 'conv': {
-      const args = {
-        x: get(op.input) as tf.Tensor4D,
-        filter: param(tb, `${op.param}.weight`, op.node) as unknown as tf.Tensor4D,
-        strides: op.stride,
-        pad: op.pad,
-        ...(op.hasBias ? { bias: param(tb, `${op.param}.bias`, op.node) } : {}),
-        activation: op.activation,
-      };
-      return op.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
-    }
-    case 'binary': {
-      const a = operand(op.a);
-      const b = operand(op.b);
-      if (typeof a === 'number' && typeof b === 'number')
-        throw new ValueError(`mbv3TrainableMaps: node '${op.node}' has two constant operands`);
-      const f = op.fn === 'add' ? tf.add : op.fn === 'sub' ? tf.sub : tf.mul;
-      return f(a as tf.Tensor, b as tf.Tensor);
-    }
-    case 'unary': {
-      const x = get(op.input);
-      if (op.fn === 'relu') return tf.relu(x);
-      if (op.fn === 'relu6') return tf.relu6(x);
-      if (op.fn === 'sigmoid') return tf.sigmoid(x);
-      return tf.clone(x);
-    }
-    case 'mean':
-      return tf.mean(get(op.input), op.axes, op.keepDims);
-  }
-}
-
-/** The nodes an op reads. */
-function reads(op: GraphOp): string[] {
-  return op.kind === 'binary' ? [op.a, op.b].flatMap((o) => ('node' in o ? [o.node] : [])) : [op.input];
-}
-
-/**
- * Runs `ops` in order, each output stored in `env`. With `free` (no gradient being recorded), a node is disposed
- * after its last reader in `ops` unless it is in `keep`.
- */
-function execute(
-  tb: Mbv3Trainable,
-  ops: readonly GraphOp[],
-  env: Map<string, tf.Tensor>,
-  keep: ReadonlySet<string>,
-  free: boolean,
-): void {
-  const fn = 'mbv3TrainableMaps';
-  const get = (name: string): tf.Tensor => {
-    const t = env.get(name);
-    if (t === undefined) throw new ValueError(`${fn}: node '${name}' is read before it is computed`);
-    return t;
-  };
-  const last = new Map<string, number>();
-  ops.forEach((op, i) => reads(op).forEach((r) => last.set(r, i)));
-  ops.forEach((op, i) => {
-    env.set(op.node, runOp(tb, op, get));
-    if (!free) return;
-    for (const r of new Set(reads(op))) {
-      if (last.get(r) !== i || keep.has(r)) continue;
-      env.get(r)?.dispose();
-      env.delete(r);
-    }
-  });
-}
-
 /**
  * images [B, H, W, 3] float32 RGB 0..255 → { s4 [B, H/4, W/4, C4], s8 [B, H/8, W/8, C8], s16 [B, H/16, W/16, C16],
  * s32 [B, H/32, W/32, C32] } (MobileNetV3: 72 / 192 / 528 / 480 channels; the spec's nodes), differentiable w.r.t.
@@ -248,11 +170,11 @@ export function mbv3TrainableScales(
     let env: Map<string, tf.Tensor>;
     if (!free || !spec.band || b * h * w <= bandPixels) {
       env = new Map([[program.input, scaled(images)]]);
-      execute(tb, program.ops, env, new Set([program.input, ...wanted]), free);
+      runGraphOps(tb.params, program.ops, env, new Set([program.input, ...wanted]), free);
     } else {
       const cut = cutIndex(program, spec.band.node, fn);
       env = bandedPrefix(tb, images, scales, cut, bandPixels, scaled);
-      execute(tb, program.ops.slice(cut + 1), env, new Set(wanted), true);
+      runGraphOps(tb.params, program.ops.slice(cut + 1), env, new Set(wanted), true);
     }
     return wanted.map((node) => {
       const t = env.get(node);
@@ -286,7 +208,7 @@ function bandedPrefix(
   for (const { o0, o1, i0, i1 } of prefixBandPlan(b, h, w, bandPixels, band.stride, band.halo)) {
     const got = tf.tidy(() => {
       const env = new Map([[program.input, scaled(tf.slice(images, [0, i0, 0, 0], [b, i1 - i0, w, 3]))]]);
-      execute(tb, prefix, env, new Set(outs.map((o) => o.node)), true);
+      runGraphOps(tb.params, prefix, env, new Set(outs.map((o) => o.node)), true);
       return outs.map(({ node, stride }) => {
         const rows = ((o1 - o0) * band.stride) / stride;
         return tf.slice(env.get(node) as tf.Tensor4D, [0, (o0 * band.stride - i0) / stride, 0, 0], [b, rows, -1, -1]);
@@ -309,7 +231,7 @@ function cutIndex(program: GraphProgram, node: string, fn: string): number {
   if (cut < 0) throw new ValueError(`${fn}: band node '${node}' is not in the program`);
   const before = new Set([program.input, ...program.ops.slice(0, cut).map((op) => op.node)]);
   for (const op of program.ops.slice(cut + 1)) {
-    const early = reads(op).find((r) => before.has(r));
+    const early = opReads(op).find((r) => before.has(r));
     if (early !== undefined)
       throw new ValueError(`${fn}: band node '${node}' is no cut: '${op.node}' reads '${early}' computed before it`);
   }
