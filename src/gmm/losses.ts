@@ -23,6 +23,8 @@ export type SegLossReduction = 'all-pixels' | 'valid-pixels';
  *   (saves a device→host read); counted on the device when omitted
  * @param ohem hard-pixel mining (`ohem.ts`): only the kept pixels' CE is summed (the divisor is unchanged, as MMSeg's
  *   sampler weights); one device→host read of the own-class probabilities. Omitted: every labelled pixel.
+ * @param hostLabels for OHEM: `labels` as host values when the caller has them (saves a device→host read); read from
+ *   the device when omitted
  * @returns scalar loss
  */
 export function segmentationLoss(
@@ -32,6 +34,7 @@ export function segmentationLoss(
   reduction: SegLossReduction,
   validCount?: number,
   ohem?: OhemOptions,
+  hostLabels?: ArrayLike<number>,
 ): tf.Scalar {
   const [B, , , C] = logits.shape;
   const { H, W } = assertShape(labels.shape, [B, 'H', 'W'], 'labels', 'segmentationLoss');
@@ -41,7 +44,7 @@ export function segmentationLoss(
     const valid = tf.notEqual(labels, ignoreIndex);
     const target = tf.oneHot(tf.where(valid, labels, tf.fill(labels.shape, -1, 'int32')) as tf.Tensor3D, C);
     const total = ohem
-      ? ohemSum(tf.mul(target, logp), labels, ignoreIndex, ohem)
+      ? ohemSum(tf.mul(target, logp), hostLabels ?? labels.dataSync(), labels.shape[0], ignoreIndex, ohem)
       : tf.neg(tf.sum(tf.mul(target, logp)));
     const countValid = (): number => tf.sum(tf.cast(valid, 'float32')).dataSync()[0] as number;
     const count = reduction === 'all-pixels' ? labels.size : (validCount ?? countValid());
@@ -52,12 +55,18 @@ export function segmentationLoss(
 /**
  * The CE summed over the pixels OHEM keeps (call inside a tidy).
  * @param targetLogp [B, H, W, C] one-hot target × log-softmax (all 0 where ignored)
- * @param labels [B, H, W]
+ * @param labels [B·H·W] host labels
  */
-function ohemSum(targetLogp: tf.Tensor, labels: tf.Tensor3D, ignoreIndex: number, ohem: OhemOptions): tf.Scalar {
+function ohemSum(
+  targetLogp: tf.Tensor,
+  labels: ArrayLike<number>,
+  batch: number,
+  ignoreIndex: number,
+  ohem: OhemOptions,
+): tf.Scalar {
   const nll = tf.neg(tf.sum(targetLogp, -1));
   const trueProb = tf.exp(tf.neg(nll)).dataSync() as Float32Array;
-  const weights = ohemWeights(trueProb, labels.dataSync(), ignoreIndex, labels.shape[0], ohem);
+  const weights = ohemWeights(trueProb, labels, ignoreIndex, batch, ohem);
   return tf.sum(tf.mul(nll, tf.tensor(weights, nll.shape, 'float32')));
 }
 

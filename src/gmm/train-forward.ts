@@ -75,7 +75,7 @@ export function headTrainForward(
     });
     const logits4 = tf.reshape(fwd.logits, [B, h, w, C]) as tf.Tensor4D;
     const valid = cfg.segLossReduction === 'valid-pixels' ? countValid(labels, cfg.ignoreIndex) : undefined;
-    const seg = segmentationLoss(logits4, labelsFull, cfg.ignoreIndex, cfg.segLossReduction, valid, ohem);
+    const seg = segmentationLoss(logits4, labelsFull, cfg.ignoreIndex, cfg.segLossReduction, valid, ohem, labels);
     const con = contrastLoss(fwd.logDensity as tf.Tensor2D, targets.targets);
     let total = tf.add(seg, tf.mul(con, cfg.contrastLossWeight)) as tf.Scalar;
     if (cfg.likelihoodLossWeight > 0) {

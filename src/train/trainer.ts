@@ -217,7 +217,7 @@ async function microStep(
         loss = h.loss;
       } else {
         const logits = softmaxHeadLogits(head.head, out.feats);
-        loss = segmentationLoss(logits, labelsT, IGNORE_INDEX, 'all-pixels', undefined, ohemOf(cfg));
+        loss = segmentationLoss(logits, labelsT, IGNORE_INDEX, 'all-pixels', undefined, ohemOf(cfg), input.labels);
       }
       if (!aux || !out.aux) return loss;
       parts.push(tf.keep(loss));
