@@ -30,6 +30,7 @@ import {
   createContextBlocks,
   validateContextDilations,
 } from './decoder-context.js';
+import { convBnInference, foldBatchNorm } from './conv-bn-inference.js';
 import { batchNorm, conv2d, dropout2d, resizeBilinear } from './layers.js';
 import { createBatchNorm, createConv2d, type LayerState } from './params.js';
 import type { ForwardContext, Params } from './types.js';
@@ -145,7 +146,8 @@ export function decoderTensorShapes(config: LightDecoderConfig): Record<string, 
 /**
  * maps[i] [B, h_i, w_i, inChannels[i]] (finest first) → feats [B, h_0, w_0, embedDim].
  * Training: BN uses batch statistics and updates the running statistics; Dropout2d draws its mask from `ctx.seed`
- * (required when training with dropout > 0).
+ * (required when training with dropout > 0). Inference: the same function with running statistics, computed in the
+ * memory-bounded form of {@link inferenceForward}.
  */
 export function lightDecoderForward(dec: LightDecoder, maps: tf.Tensor4D[], ctx: ForwardContext): tf.Tensor4D {
   const fn = 'lightDecoderForward';
@@ -161,35 +163,74 @@ export function lightDecoderForward(dec: LightDecoder, maps: tf.Tensor4D[], ctx:
     throw new ValueError(`${fn}: training with dropout ${config.dropout} needs ctx.seed (the dropout mask seed)`);
   }
   const size: [number, number] = [first.shape[1], first.shape[2]];
+  if (!ctx.training) return tf.tidy(() => inferenceForward(dec, maps, size));
   return tf.tidy(() => {
     const block = (x: tf.Tensor4D, name: string, relu = true): tf.Tensor4D => {
-      const z = batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, ctx.training, {
+      const z = batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, true, {
         momentum: config.bnMomentum,
       });
       return relu ? tf.relu(z) : z;
     };
-    // Inference frees each stage's intermediates (conv, batch-norm steps) when the stage ends and its input once
-    // the next stage has it: a large image's stride-8 maps (128 channels) are then alive a few at a time, not ~15.
-    const stage = (f: () => tf.Tensor4D, input?: tf.Tensor4D | tf.Tensor4D[]): tf.Tensor4D => {
-      if (ctx.training) return f();
-      const out = tf.tidy(f);
-      if (input) tf.dispose(input);
-      return out;
-    };
-    const laterals = maps.map((m, i) => stage(() => resizeBilinear(block(m, `decoder.lateral${i}`), size)));
-    let y = stage(
-      () => block(laterals.length === 1 ? (laterals[0] as tf.Tensor4D) : tf.concat(laterals, 3), 'decoder.fuse'),
-      laterals,
-    );
+    const laterals = maps.map((m, i) => resizeBilinear(block(m, `decoder.lateral${i}`), size));
+    let y = block(laterals.length === 1 ? (laterals[0] as tf.Tensor4D) : tf.concat(laterals, 3), 'decoder.fuse');
     const dilations = contextDilations(config);
-    if (dilations.length > 0) {
-      const z = y;
-      y = stage(() => contextForward(z, dilations, params, state, ctx.training, config.bnMomentum), z);
-    }
-    if (ctx.training && config.dropout > 0) y = dropout2d(y, config.dropout, ctx.seed as number);
-    const z = y;
-    return hasProjection(config) ? stage(() => block(z, 'decoder.proj', config.projectionActivation !== 'none'), z) : y;
+    if (dilations.length > 0) y = contextForward(y, dilations, params, state, true, config.bnMomentum);
+    if (config.dropout > 0) y = dropout2d(y, config.dropout, ctx.seed as number);
+    return hasProjection(config) ? block(y, 'decoder.proj', config.projectionActivation !== 'none') : y;
   });
+}
+
+/**
+ * Inference (batch norms with their running statistics, no dropout), written for memory: every conv → BN [→ ReLU] is
+ * one fused conv (conv-bn-inference.ts), and the fusion conv runs without the concatenation —
+ * conv(concat_i l_i, W) = Σ_i conv(l_i, W_i) with W_i the weight's input-channel slice of map i (1×1, no bias), and a
+ * 1×1 conv commutes with the bilinear resize, so each coarse lateral is multiplied at its own resolution and then
+ * resized, and the sum accumulates map by map, the fusion BN's scale folded into the slices and its shift added once.
+ * Equal to the training form's composition with running statistics up to float rounding; a large image's stride-8
+ * maps are alive two or three at a time instead of every lateral, their concatenation and each BN step's output.
+ */
+function inferenceForward(dec: LightDecoder, maps: tf.Tensor4D[], size: [number, number]): tf.Tensor4D {
+  const { config, params, state } = dec;
+  const C = config.channels;
+  const w = params['decoder.fuse.conv.weight'] as unknown as tf.Tensor4D;
+  const fuse = foldBatchNorm(params, state, 'decoder.fuse');
+  let sum: tf.Tensor4D | undefined;
+  maps.forEach((m, i) => {
+    const lateral = convBnInference(m, params, state, `decoder.lateral${i}`, true);
+    const atOwnSize = tf.tidy(() =>
+      tf.conv2d(lateral, tf.mul(tf.slice(w, [0, 0, i * C, 0], [1, 1, C, C]), fuse.scale) as tf.Tensor4D, 1, 'same'),
+    );
+    lateral.dispose();
+    const part = resizeBilinear(atOwnSize, size);
+    if (part !== atOwnSize) atOwnSize.dispose();
+    sum = sum === undefined ? part : addFreeing(sum, part);
+  });
+  let y = addFreeing(sum as tf.Tensor4D, fuse.shift);
+  y = freeing(y, tf.relu(y));
+  tf.dispose([fuse.scale, fuse.shift]);
+  const dilations = contextDilations(config);
+  if (dilations.length > 0) {
+    const z = y;
+    y = freeing(
+      z,
+      tf.tidy(() => contextForward(z, dilations, params, state, false, config.bnMomentum)),
+    );
+  }
+  if (!hasProjection(config)) return y;
+  return freeing(y, convBnInference(y, params, state, 'decoder.proj', config.projectionActivation !== 'none'));
+}
+
+/** a + b, freeing a (and b when it is as large as the sum). */
+function addFreeing(a: tf.Tensor4D, b: tf.Tensor): tf.Tensor4D {
+  const s: tf.Tensor4D = tf.add(a, b);
+  tf.dispose(b.size === s.size ? [a, b] : [a]);
+  return s;
+}
+
+/** `next`, after freeing `used` (the input it was computed from). */
+function freeing(used: tf.Tensor4D, next: tf.Tensor4D): tf.Tensor4D {
+  used.dispose();
+  return next;
 }
 
 /** Frees the decoder's variables. */
