@@ -203,9 +203,9 @@ function inferenceForward(dec: LightDecoder, maps: tf.Tensor4D[], size: [number,
     lateral.dispose();
     const part = resizeBilinear(atOwnSize, size);
     if (part !== atOwnSize) atOwnSize.dispose();
-    sum = sum === undefined ? part : addFreeing(sum, part);
+    sum = sum === undefined ? part : addFreeing(sum, part, true);
   });
-  let y = addFreeing(sum as tf.Tensor4D, fuse.shift);
+  let y = addFreeing(sum as tf.Tensor4D, fuse.shift, false);
   y = freeing(y, tf.relu(y));
   tf.dispose([fuse.scale, fuse.shift]);
   const dilations = contextDilations(config);
@@ -220,10 +220,10 @@ function inferenceForward(dec: LightDecoder, maps: tf.Tensor4D[], size: [number,
   return freeing(y, convBnInference(y, params, state, 'decoder.proj', config.projectionActivation !== 'none'));
 }
 
-/** a + b, freeing a (and b when it is as large as the sum). */
-function addFreeing(a: tf.Tensor4D, b: tf.Tensor): tf.Tensor4D {
+/** a + b, freeing a (and b when `freeB`). */
+function addFreeing(a: tf.Tensor4D, b: tf.Tensor, freeB: boolean): tf.Tensor4D {
   const s: tf.Tensor4D = tf.add(a, b);
-  tf.dispose(b.size === s.size ? [a, b] : [a]);
+  tf.dispose(freeB ? [a, b] : [a]);
   return s;
 }
 
