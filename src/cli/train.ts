@@ -147,7 +147,7 @@ async function runTrain(flags: TrainValues, parentIo: CommandIo): Promise<void> 
         await writeModelFile(ckPath, checkpointFile(s, cfg));
         lastCheckpoint = { file: ckPath, step: s.step };
       },
-      onEvent: (e) => reportEvent(e, { io, progress, cfg, startStep }),
+      onEvent: (e) => reportEvent(e, { io, progress, cfg, startStep, classes: train.classes }),
       ...(group ? { group } : {}),
     });
     progress.stop();
@@ -204,9 +204,14 @@ interface Checkpoint {
 /** Progress bar updates, plain step lines when stderr is not a terminal, validation lines. */
 function reportEvent(
   e: RunEvent,
-  ctx: { io: CommandIo; progress: Progress; cfg: TrainConfig; startStep: number },
+  ctx: { io: CommandIo; progress: Progress; cfg: TrainConfig; startStep: number; classes: readonly string[] },
 ): void {
   const { io, cfg } = ctx;
+  if (e.kind === 'class-weights') {
+    const list = e.weights.map((w, c) => `${ctx.classes[c]} ${w.toFixed(3)}`).join(', ');
+    io.out(`class weights (${cfg.classWeighting}, offset ${cfg.classWeightOffset}): ${list}\n`);
+    return;
+  }
   if (e.kind === 'validation') {
     io.out(`validation at step ${e.step}: mIoU ${(100 * (e.result.segmentation?.miou ?? NaN)).toFixed(2)} %\n`);
     return;

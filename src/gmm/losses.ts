@@ -17,57 +17,61 @@ import { ohemWeights, type OhemOptions } from './ohem.js';
 export type SegLossReduction = 'all-pixels' | 'valid-pixels';
 
 /**
+ * How the segmentation CE weighs its labelled pixels (both omitted: every labelled pixel counts 1, the reference).
+ * The divisor of the reduction never changes (as MMSeg's `class_weight` and pixel samplers).
+ */
+export interface CeWeighting {
+  /** Hard-pixel mining (`ohem.ts`): only the kept pixels' CE is summed; one device→host read per call. */
+  ohem?: OhemOptions;
+  /** [C] a weight per class: each labelled pixel's CE is multiplied by its class's weight (`train/class-weights.ts`). */
+  classWeights?: readonly number[];
+}
+
+/** {@link CeWeighting} plus what saves device→host reads when the caller already has it. */
+export interface SegLossOptions extends CeWeighting {
+  /** For 'valid-pixels': the number of labelled pixels (counted on the device when omitted). */
+  validCount?: number;
+  /** For OHEM: `labels` as host values (read from the device when omitted). */
+  hostLabels?: ArrayLike<number>;
+}
+
+/**
  * @param logits [B, h, w, C]
  * @param labels [B, H, W] int32 (class index or `ignoreIndex`; validated by the caller)
- * @param validCount for 'valid-pixels': the number of labelled pixels when the caller knows it from its host labels
- *   (saves a device→host read); counted on the device when omitted
- * @param ohem hard-pixel mining (`ohem.ts`): only the kept pixels' CE is summed (the divisor is unchanged, as MMSeg's
- *   sampler weights); one device→host read of the own-class probabilities. Omitted: every labelled pixel.
- * @param hostLabels for OHEM: `labels` as host values when the caller has them (saves a device→host read); read from
- *   the device when omitted
- * @returns scalar loss
+ * @returns scalar loss: Σ over labelled pixels of weight · CE, divided by B·H·W ('all-pixels') or the labelled count
  */
 export function segmentationLoss(
   logits: tf.Tensor4D,
   labels: tf.Tensor3D,
   ignoreIndex: number,
   reduction: SegLossReduction,
-  validCount?: number,
-  ohem?: OhemOptions,
-  hostLabels?: ArrayLike<number>,
+  options: SegLossOptions = {},
 ): tf.Scalar {
   const [B, , , C] = logits.shape;
   const { H, W } = assertShape(labels.shape, [B, 'H', 'W'], 'labels', 'segmentationLoss');
+  const { ohem, classWeights } = options;
+  if (classWeights) assertShape([classWeights.length], [C], 'classWeights', 'segmentationLoss');
   return tf.tidy(() => {
     const up = tf.image.resizeBilinear(logits, [H as number, W as number], false, true);
     const logp = tf.logSoftmax(up);
     const valid = tf.notEqual(labels, ignoreIndex);
     const target = tf.oneHot(tf.where(valid, labels, tf.fill(labels.shape, -1, 'int32')) as tf.Tensor3D, C);
-    const total = ohem
-      ? ohemSum(tf.mul(target, logp), hostLabels ?? labels.dataSync(), labels.shape[0], ignoreIndex, ohem)
-      : tf.neg(tf.sum(tf.mul(target, logp)));
+    const nll = tf.neg(tf.sum(tf.mul(target, logp), -1)); // [B, H, W], 0 where ignored
+    let weighted = classWeights ? tf.mul(nll, tf.sum(tf.mul(target, tf.tensor1d([...classWeights])), -1)) : nll;
+    if (ohem) {
+      const keep = ohemWeights(
+        tf.exp(tf.neg(nll)).dataSync() as Float32Array,
+        options.hostLabels ?? labels.dataSync(),
+        ignoreIndex,
+        B,
+        ohem,
+      );
+      weighted = tf.mul(weighted, tf.tensor(keep, nll.shape, 'float32'));
+    }
     const countValid = (): number => tf.sum(tf.cast(valid, 'float32')).dataSync()[0] as number;
-    const count = reduction === 'all-pixels' ? labels.size : (validCount ?? countValid());
-    return tf.div(total, Math.max(count, 1)) as tf.Scalar;
+    const count = reduction === 'all-pixels' ? labels.size : (options.validCount ?? countValid());
+    return tf.div(tf.sum(weighted), Math.max(count, 1)) as tf.Scalar;
   });
-}
-
-/**
- * The CE summed over the pixels OHEM keeps (call inside a tidy).
- * @param targetLogp [B, H, W, C] one-hot target × log-softmax (all 0 where ignored)
- * @param labels [B·H·W] host labels
- */
-function ohemSum(
-  targetLogp: tf.Tensor,
-  labels: ArrayLike<number>,
-  batch: number,
-  ignoreIndex: number,
-  ohem: OhemOptions,
-): tf.Scalar {
-  const nll = tf.neg(tf.sum(targetLogp, -1));
-  const trueProb = tf.exp(tf.neg(nll)).dataSync() as Float32Array;
-  const weights = ohemWeights(trueProb, labels, ignoreIndex, batch, ohem);
-  return tf.sum(tf.mul(nll, tf.tensor(weights, nll.shape, 'float32')));
 }
 
 /**

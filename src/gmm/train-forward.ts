@@ -18,8 +18,7 @@ import { gmmForward, headDensityTensors, type ForwardTensors } from './forward.j
 import type { HeadModel } from './head-types.js';
 import { checkLabels, nearestResizeLabels } from './labels.js';
 import { disposeDensityTensors } from './log-density.js';
-import { contrastLoss, likelihoodLoss, segmentationLoss } from './losses.js';
-import type { OhemOptions } from './ohem.js';
+import { contrastLoss, likelihoodLoss, segmentationLoss, type CeWeighting } from './losses.js';
 import { ownClassTargets, type ComponentTargets } from './targets.js';
 
 /** What one training forward hands to the host part of the step (memory and M-step), all host arrays. */
@@ -41,7 +40,7 @@ export interface HeadCapture {
  * gradient tape (tf.variableGrads / optimizer.minimize); the capture feeds `advanceHead`.
  * @param feats [B, h, w, D]
  * @param labels [B, H, W] class indices or the ignore index
- * @param ohem hard-pixel mining of the segmentation CE (omitted: every labelled pixel, the reference)
+ * @param weighting OHEM and class weights of the segmentation CE (omitted: every labelled pixel counts 1, the reference)
  * @returns the total loss (scalar tensor) and the capture
  */
 export function headTrainForward(
@@ -49,7 +48,7 @@ export function headTrainForward(
   feats: tf.Tensor4D,
   labels: ArrayLike<number>,
   labelShape: readonly [number, number, number],
-  ohem?: OhemOptions,
+  weighting: CeWeighting = {},
 ): { loss: tf.Scalar; capture: HeadCapture } {
   const cfg = model.config;
   const { classes: C, embedDim: D } = cfg;
@@ -75,7 +74,11 @@ export function headTrainForward(
     });
     const logits4 = tf.reshape(fwd.logits, [B, h, w, C]) as tf.Tensor4D;
     const valid = cfg.segLossReduction === 'valid-pixels' ? countValid(labels, cfg.ignoreIndex) : undefined;
-    const seg = segmentationLoss(logits4, labelsFull, cfg.ignoreIndex, cfg.segLossReduction, valid, ohem, labels);
+    const seg = segmentationLoss(logits4, labelsFull, cfg.ignoreIndex, cfg.segLossReduction, {
+      ...weighting,
+      ...(valid === undefined ? {} : { validCount: valid }),
+      hostLabels: labels,
+    });
     const con = contrastLoss(fwd.logDensity as tf.Tensor2D, targets.targets);
     let total = tf.add(seg, tf.mul(con, cfg.contrastLossWeight)) as tf.Scalar;
     if (cfg.likelihoodLossWeight > 0) {

@@ -86,7 +86,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
       predict: opts.predict,
       ...(frozen ? { frozen } : {}),
       onEvent: (e) => {
-        if (e.kind !== 'validation') emit(e);
+        if (e.kind !== 'validation' && e.kind !== 'class-weights') emit(e);
       },
     });
     frozen = run.frozen;

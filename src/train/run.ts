@@ -18,6 +18,7 @@ import { calibratePrimary, type ScoreCalibration } from './calibration.js';
 import { evaluateModel, type EvalResult } from './evaluate.js';
 import { refitGmmHead, type RefitReport } from './refit-head.js';
 import { buildFrozenCache } from './frozen-cache.js';
+import { classWeightsFor } from './class-weights.js';
 import type { TrainConfig } from './train-config.js';
 import type { Collective } from './data-parallel.js';
 import { syncInitialState } from './sync-state.js';
@@ -28,7 +29,9 @@ export type RunEvent =
   | { kind: 'cache'; done: number; total: number }
   | { kind: 'step'; head: SegHead['kind']; step: number; total: number; losses: StepLosses; seconds: number }
   | { kind: 'validation'; step: number; result: EvalResult }
-  | { kind: 'refit'; done: number; total: number };
+  | { kind: 'refit'; done: number; total: number }
+  /** The CE class weights computed from the training set (`config.classWeighting` other than 'none'). */
+  | { kind: 'class-weights'; weights: readonly number[] };
 
 /** Inputs of a run. */
 export interface TrainRunOptions {
@@ -86,7 +89,9 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
       emit({ kind: 'cache', done, total }),
     );
   const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
-  const data = frozen ? { dataset: train, frozen } : { dataset: train };
+  const classWeights = await classWeightsFor(cfg.classWeighting, cfg.classWeightOffset, train);
+  if (classWeights) emit({ kind: 'class-weights', weights: classWeights });
+  const data = { dataset: train, ...(frozen ? { frozen } : {}), ...(classWeights ? { classWeights } : {}) };
   const head = opts.state.model.head.kind;
   const t0 = performance.now();
   let state = opts.state;

@@ -59,6 +59,14 @@ export const trainConfigSchema = z
     ohemThreshold: z.number().min(0).max(1).default(0),
     /** With OHEM: at least this many of the hardest labelled pixels per image enter the CE (MMSeg's `min_kept`). */
     ohemMinKeptPerImage: z.number().int().min(0).default(0),
+    /**
+     * Class-weighted segmentation CE (`train/class-weights.ts`): 'enet' weighs class c by 1 / ln(offset + p_c), p_c its
+     * share of the training set's labelled pixels (ENet; ESPNet/CGNet's CamVid recipes with offset 1.10), scaled so
+     * that the mean weight of a labelled pixel is 1. 'none' = every class 1 (the reference). A departure, see README.
+     */
+    classWeighting: z.enum(['none', 'enet']).default('none'),
+    /** The offset of 'enet' weighting (> 1; smaller = stronger: 1.02 ENet, 1.10 ESPNet/CGNet). */
+    classWeightOffset: z.number().gt(1).default(1.1),
     /** Validate every N steps (0 = only at the end). */
     validateEvery: z.number().int().min(0),
     /** Write a checkpoint every N steps (0 = only at the end). */
@@ -111,6 +119,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   auxLossWeight: 0,
   ohemThreshold: 0,
   ohemMinKeptPerImage: 0,
+  classWeighting: 'none',
+  classWeightOffset: 1.1,
   validateEvery: 0,
   checkpointEvery: 0,
   seed: 0,

@@ -44,6 +44,8 @@ export interface TrainState {
 export interface TrainData {
   dataset: Dataset;
   frozen?: readonly FrozenEntry[];
+  /** [C] class weights of the segmentation CE (`class-weights.ts`); omitted: every class 1. */
+  classWeights?: readonly number[];
 }
 
 /** Losses of one step (means over micro-batches). */
@@ -204,6 +206,8 @@ async function microStep(
       forwardAux ? forwardAux(b.images, ctx) : { feats: extractor.forward(b.images, ctx) };
     input = { forward, labels: b.labels, labelShape: b.labelShape, inputs: [b.images] };
   }
+  const ohem = ohemOf(cfg);
+  const weighting = { ...(ohem ? { ohem } : {}), ...(data.classWeights ? { classWeights: data.classWeights } : {}) };
   let capture: HeadCapture | undefined;
   const labelsT = tf.tensor3d(input.labels, input.labelShape, 'int32');
   const parts: tf.Scalar[] = [];
@@ -212,12 +216,15 @@ async function microStep(
       const out = input.forward();
       let loss: tf.Scalar;
       if (head.kind === 'gmm') {
-        const h = headTrainForward(head.state, out.feats, input.labels, input.labelShape, ohemOf(cfg));
+        const h = headTrainForward(head.state, out.feats, input.labels, input.labelShape, weighting);
         capture = h.capture;
         loss = h.loss;
       } else {
         const logits = softmaxHeadLogits(head.head, out.feats);
-        loss = segmentationLoss(logits, labelsT, IGNORE_INDEX, 'all-pixels', undefined, ohemOf(cfg), input.labels);
+        loss = segmentationLoss(logits, labelsT, IGNORE_INDEX, 'all-pixels', {
+          ...weighting,
+          hostLabels: input.labels,
+        });
       }
       if (!aux || !out.aux) return loss;
       parts.push(tf.keep(loss));

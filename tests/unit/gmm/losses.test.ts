@@ -1,4 +1,5 @@
 import test from 'node:test';
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
 import { contrastLoss, likelihoodLoss, segmentationLoss } from '../../../src/gmm/losses.js';
@@ -56,4 +57,21 @@ test('likelihood loss: −ℓ of each valid pixel at its own target, averaged ov
   expectClose(got, -(5 + -3) / 2 / 8, { rtol: 1e-6, atol: 1e-7 }, 'two valid pixels');
   expectClose(likelihoodLoss(l, Int32Array.of(-1, -1, -1), 8).dataSync()[0] as number, 0, { rtol: 0, atol: 0 }, 'none');
   l.dispose();
+});
+
+test('segmentation CE with class weights: each labelled pixel weighted by its class; divisor unchanged', () => {
+  // softmax = [0.25, 0.75] everywhere; labels 1, 0, ignore
+  const logits = tf.tensor4d([0, Math.log(3)], [1, 1, 1, 2]);
+  const labels = tf.tensor3d([1, 0, 255], [1, 1, 3], 'int32');
+  const classWeights = [2, 0.5];
+  const want = (0.5 * -Math.log(0.75) + 2 * -Math.log(0.25)) / 3; // class 1 (weight 0.5) at p 0.75, class 0 (2) at 0.25
+  const got = segmentationLoss(logits, labels, 255, 'all-pixels', { classWeights }).dataSync()[0] as number;
+  expectClose(got, want, { rtol: 1e-6, atol: 1e-7 }, 'all-pixels');
+  const valid = segmentationLoss(logits, labels, 255, 'valid-pixels', { classWeights }).dataSync()[0] as number;
+  expectClose(valid, (want * 3) / 2, { rtol: 1e-6, atol: 1e-7 }, 'valid-pixels');
+  const ones = segmentationLoss(logits, labels, 255, 'all-pixels', { classWeights: [1, 1] }).dataSync()[0] as number;
+  const plain = segmentationLoss(logits, labels, 255, 'all-pixels').dataSync()[0] as number;
+  expectClose(ones, plain, { rtol: 1e-6, atol: 1e-7 }, 'unit weights = the plain CE');
+  assert.throws(() => segmentationLoss(logits, labels, 255, 'all-pixels', { classWeights: [1] }), /classWeights/);
+  [logits, labels].forEach((t) => t.dispose());
 });

@@ -111,7 +111,7 @@ test('segmentation CE with OHEM: value equals a float64 oracle, and only kept pi
   const logits = tf.tensor4d(logitsData, [B, H, W, C]);
   const labels = tf.tensor3d(labelData, [B, H, W], 'int32');
   const { value, grad: grads } = tf.valueAndGrad((x: tf.Tensor) =>
-    segmentationLoss(x as tf.Tensor4D, labels, IGNORE, 'all-pixels', undefined, ohem),
+    segmentationLoss(x as tf.Tensor4D, labels, IGNORE, 'all-pixels', { ohem }),
   )(logits);
   expectClose(value.dataSync()[0] as number, want, { rtol: 1e-5, atol: 1e-6 }, 'OHEM loss');
   const g = grads.dataSync() as Float32Array;
@@ -121,8 +121,16 @@ test('segmentation CE with OHEM: value equals a float64 oracle, and only kept pi
     else assert.equal(norm, 0, `pixel ${i} (not kept) has no gradient`);
   }
   // threshold 1 with min_kept 0 keeps every labelled pixel whose probability is below 1: the plain loss
-  const all = segmentationLoss(logits, labels, IGNORE, 'all-pixels', undefined, { threshold: 1, minKeptPerImage: 0 });
+  const all = segmentationLoss(logits, labels, IGNORE, 'all-pixels', {
+    ohem: { threshold: 1, minKeptPerImage: 0 },
+  });
   const plain = segmentationLoss(logits, labels, IGNORE, 'all-pixels');
   expectClose(all.dataSync()[0] as number, plain.dataSync()[0] as number, { rtol: 1e-6, atol: 1e-7 }, 'threshold 1');
-  [logits, labels, value, grads, all, plain].forEach((t) => t.dispose());
+  // with class weights too: each kept pixel's CE times its class's weight
+  const classWeights = Array.from({ length: C }, (_, c) => 0.5 + c);
+  const wantWeighted =
+    nll.reduce((s, l, i) => s + l * (keep[i] as number) * (classWeights[labelData[i] as number] ?? 0), 0) / (B * H * W);
+  const weighted = segmentationLoss(logits, labels, IGNORE, 'all-pixels', { ohem, classWeights });
+  expectClose(weighted.dataSync()[0] as number, wantWeighted, { rtol: 1e-5, atol: 1e-6 }, 'OHEM + class weights');
+  [logits, labels, value, grads, all, plain, weighted].forEach((t) => t.dispose());
 });

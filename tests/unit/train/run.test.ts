@@ -8,6 +8,7 @@ import { decodeModel, encodeModel } from '../../../src/model/format.js';
 import { createRng } from '../../../src/random.js';
 import { createAdamWState } from '../../../src/train/adamw.js';
 import { checkpointFile, resumeFromCheckpoint } from '../../../src/train/checkpoint.js';
+import { classPixelCounts, enetClassWeights } from '../../../src/train/class-weights.js';
 import { runTraining, type RunEvent } from '../../../src/train/run.js';
 import { makeTrainConfig, trainConfigSchema } from '../../../src/train/train-config.js';
 import type { TrainState } from '../../../src/train/trainer.js';
@@ -147,4 +148,25 @@ test('training config: predictScales/predictFlip default to one view; older stor
   assert.deepEqual([read.predictScales, read.predictFlip], [[1], false]);
   assert.deepEqual(makeTrainConfig({ predictScales: [1, 1.5], predictFlip: true }).predictScales, [1, 1.5]);
   assert.throws(() => makeTrainConfig({ predictScales: [] }), /predictScales/);
+});
+
+test("runTraining with classWeighting 'enet': the training set's weights are reported and change the CE", async () => {
+  const oneStep = { ...cfg, steps: 1, validateEvery: 0, checkpointEvery: 0 };
+  const run = async (config: typeof cfg): Promise<RunEvent[]> => {
+    const events: RunEvent[] = [];
+    await runTraining({ state: await fresh(), config, train: scenes.train, onEvent: (e) => events.push(e) });
+    return events;
+  };
+  const plain = await run(oneStep);
+  const weighted = await run({ ...oneStep, classWeighting: 'enet', classWeightOffset: 1.02 });
+  assert.ok(!plain.some((e) => e.kind === 'class-weights'), 'no weights without weighting');
+  const reported = weighted.find((e) => e.kind === 'class-weights');
+  const want = enetClassWeights(await classPixelCounts(scenes.train), 1.02);
+  assert.deepEqual(reported?.kind === 'class-weights' ? reported.weights : undefined, want);
+  const seg = (events: RunEvent[]): number =>
+    events.flatMap((e) => (e.kind === 'step' ? [e.losses.segLoss] : []))[0] as number;
+  assert.ok(
+    Number.isFinite(seg(weighted)) && seg(weighted) !== seg(plain),
+    'the weighted CE differs from the plain one',
+  );
 });
