@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { augmentSample, resizeImageBilinear, resizeLabelNearest } from '../../../src/data/augment.js';
 import type { Sample } from '../../../src/data/sample.js';
-import { createRng } from '../../../src/random.js';
+import { createRng, uniform } from '../../../src/random.js';
 
 function sample(w: number, h: number): Sample {
   const image = new Uint8Array(w * h * 3);
@@ -59,4 +59,37 @@ test('deterministic for a seed; rescale range changes the content scale', () => 
   assert.deepEqual(a.image.data, b.image.data);
   assert.deepEqual(a.label.data, b.label.data);
   assert.ok(new Set(a.label.data).size >= 1);
+});
+
+test('bilinear resize: a height-only resize (same width) equals the general formula byte for byte', () => {
+  const rng = createRng(4);
+  const [w, h] = [37, 29];
+  const data = Uint8Array.from({ length: w * h * 3 }, () => Math.floor(uniform(rng) * 256));
+  const img = { width: w, height: h, data };
+  /** The general per-pixel formula (half-pixel centres), evaluated as the general path does. */
+  const general = (W: number, H: number): number[] => {
+    const out: number[] = [];
+    for (let y = 0; y < H; y++) {
+      const fy = Math.max((y + 0.5) * (h / H) - 0.5, 0);
+      const y0 = Math.min(Math.floor(fy), h - 1);
+      const y1 = Math.min(y0 + 1, h - 1);
+      const wy = fy - y0;
+      for (let x = 0; x < W; x++) {
+        const fx = Math.max((x + 0.5) * (w / W) - 0.5, 0);
+        const x0 = Math.min(Math.floor(fx), w - 1);
+        const x1 = Math.min(x0 + 1, w - 1);
+        const wx = fx - x0;
+        for (let c = 0; c < 3; c++) {
+          const at = (yy: number, xx: number): number => data[(yy * w + xx) * 3 + c] as number;
+          const top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx;
+          const bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx;
+          out.push(Math.round(top * (1 - wy) + bottom * wy));
+        }
+      }
+    }
+    return out;
+  };
+  for (const H of [29, 32, 17, 64])
+    assert.deepEqual(Array.from(resizeImageBilinear(img, w, H).data), general(w, H), `H ${H}`);
+  assert.deepEqual(Array.from(resizeImageBilinear(img, 40, 32).data), general(40, 32), 'both sides (general path)');
 });
