@@ -166,7 +166,10 @@ export function pixelScoresConfig(backendName: string): tf.KernelConfig {
         if (simd && sum) {
           try {
             const s = view(sum);
-            simdScores(simd, { L, S, n, C, into, sum: new Float64Array(s.buffer, s.byteOffset, n) });
+            // the heap's allocator aligns to 8 bytes; were it not to, the JavaScript loop gives the same bits
+            if (s.byteOffset % 8 === 0)
+              simdScores(simd, { L, S, n, C, into, sum: new Float64Array(s.buffer, s.byteOffset, n) });
+            else pixelScoreValues(L, S, n, C, into);
           } finally {
             (backend as unknown as { disposeData(id: unknown): void }).disposeData(sum.dataId);
           }

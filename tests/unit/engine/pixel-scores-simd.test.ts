@@ -8,7 +8,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { pixelScoreValues, type PixelScoreValues } from '../../../src/engine/kernels/pixel-scores.js';
-import { simdPixelScores, type WasmMemory } from '../../../src/engine/kernels/pixel-scores-simd.js';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../../../src/engine/engine.js';
+import { backendMemory, simdPixelScores, type WasmMemory } from '../../../src/engine/kernels/pixel-scores-simd.js';
 import { createRng, normal, randInt, uniform, type Rng } from '../../../src/random.js';
 
 const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => WasmMemory } })
@@ -115,4 +117,11 @@ test('SIMD PixelScores loop: plain rows (no special values) agree bit for bit, s
 
 test('the committed wasm binary is what pixel-scores.wat assembles to', () => {
   execFileSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--check'], { stdio: 'pipe' });
+});
+
+test('on the wasm engine the SIMD loop binds to the backend heap (the kernel does not fall back silently)', async () => {
+  await initEngine('wasm');
+  const memory = backendMemory(tf.backend());
+  assert.ok(memory, "the tfjs-wasm backend's memory is found");
+  assert.equal(typeof simdPixelScores(memory), 'function');
 });
