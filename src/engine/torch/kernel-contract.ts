@@ -138,7 +138,7 @@ const ATTR_OPS = {
   // ops_norm.cc
   FusedBatchNorm: { hasOffset: 'bool', hasScale: 'bool', varianceEpsilon: 'float?' },
   // ops_pixel.cc
-  PixelScores: { width: 'int' },
+  PixelScores: { width: 'int', scalar: 'bool?' },
   // ops_reduce.cc
   Sum: REDUCTION,
   Mean: REDUCTION,
