@@ -56,7 +56,7 @@ LANES_INLINE vf expLanes(vf x) {
   const vf r = (y - k * 0.693359375f) + k * 2.12194440e-4f;
   const vf p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
   const vi bits = (__builtin_convertvector(k, vi) + 127) << 23;
-  const vf e = p * reinterpret_cast<const vf&>(bits);
+  const vf e = p * load<vf>(&bits);  // the bits as floats (2^k)
   return x != x ? x : (under ? splat(0.0f) : e);
 }
 
