@@ -48,13 +48,12 @@ LANES_INLINE bool anyLane(vi m) {
   return false;
 }
 
-/** expNonPositive lane by lane (the same operations). */
+/** expNonPositive lane by lane (the same operations; the polynomial is the same expReduced). */
 LANES_INLINE vf expLanes(vf x) {
   const vi under = x < splat(-87.0f);
   const vf y = x >= splat(-87.0f) ? x : splat(-87.0f);
-  const vf k = (y * 1.44269504f + 12582912.0f) - 12582912.0f;
-  const vf r = (y - k * 0.693359375f) + k * 2.12194440e-4f;
-  const vf p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  vf k;
+  const vf p = expReduced(y, &k);
   const vi bits = (__builtin_convertvector(k, vi) + 127) << 23;
   const vf e = p * load<vf>(&bits);  // the bits as floats (2^k)
   return x != x ? x : (under ? splat(0.0f) : e);

@@ -81,14 +81,23 @@ inline float rowMax(const float* r, int64_t C, int32_t* arg) {
  * polynomial (|r| ≤ ln2/2: relative error < 2e−7, about one float ulp); 0 below −87; NaN stays NaN. No libm call
  * (std::exp / std::nearbyint are calls on baseline x86-64).
  */
+/**
+ * e^y = p · 2^k for y ∈ [−87, 0], F a float or a float vector (pixel_lanes.cc: one definition for both loops): k
+ * rounded to nearest by the 1.5·2^23 trick (|y·log2 e| < 126; no libm call on baseline x86-64, no SSE4.1 roundss),
+ * returns p. Always inlined, so a vector caller's target clone compiles it for its own instruction set.
+ */
+template <typename F>
+inline __attribute__((always_inline)) F expReduced(F y, F* k) {
+  *k = (y * 1.44269504f + 12582912.0f) - 12582912.0f;
+  const F r = (y - *k * 0.693359375f) + *k * 2.12194440e-4f;
+  return 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+}
+
 inline float expNonPositive(float x) {
   const bool under = x < -87.0f;
   const float y = x >= -87.0f ? x : -87.0f;  // NaN → −87 too: the int conversion below stays defined
-  // round to nearest by the 1.5·2^23 trick (|y·log2 e| < 126): no libm call on baseline x86-64 (no SSE4.1 roundss)
-  const float k = (y * 1.44269504f + 12582912.0f) - 12582912.0f;
-  const float r = (y - k * 0.693359375f) + k * 2.12194440e-4f;
-  const float p =
-      1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  float k;
+  const float p = expReduced(y, &k);
   const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
