@@ -1,6 +1,6 @@
 /**
  * `npm run bench:camvid [-- --camvid PATH] [--recipe finetune|frozen] [--backbone mbv3|mbv2]
- * [--backbone-scales s8,s32|s4,s8,s32] [--train-split train|trainval] [--steps N] [--batch N] [--scales S] [--quick]
+ * [--backbone-scales s8,s32|s4,s8,s32] [--train-split train|trainval] [--class-weighting none|enet] [--class-weight-offset c] [--steps N] [--batch N] [--scales S] [--quick]
  * [--out DIR]`:
  * trains the GMM head and the softmax baseline on CamVid train (or train + val, `--train-split trainval`, the CamVid
  * papers' final training) with one recipe, reports CamVid test mIoU for both, and
@@ -77,6 +77,18 @@ try {
   process.exit(1);
 }
 const predict = { mode: 'whole' as const, scales };
+const classWeighting = flag('--class-weighting') ?? 'none';
+if (classWeighting !== 'none' && classWeighting !== 'enet') {
+  process.stderr.write(`bench:camvid: --class-weighting must be 'none' or 'enet', got '${classWeighting}'\n`);
+  process.exit(1);
+}
+const classWeightOffset = Number(flag('--class-weight-offset') ?? 1.1);
+if (!(classWeightOffset > 1)) {
+  process.stderr.write(
+    `bench:camvid: --class-weight-offset must be a number > 1, got '${flag('--class-weight-offset')}'\n`,
+  );
+  process.exit(1);
+}
 const trainSplit = flag('--train-split') ?? 'train';
 if (trainSplit !== 'train' && trainSplit !== 'trainval') {
   process.stderr.write(`bench:camvid: --train-split must be 'train' or 'trainval', got '${trainSplit}'\n`);
@@ -101,6 +113,8 @@ const cfg = finetune
       warmupSteps: Math.min(100, Math.floor(steps / 10)),
       seed: 0,
       predictScales: scales,
+      classWeighting,
+      classWeightOffset,
     })
   : makeTrainConfig({
       steps,
@@ -111,6 +125,8 @@ const cfg = finetune
       warmupSteps: Math.floor(steps / 10),
       seed: 0,
       predictScales: scales,
+      classWeighting,
+      classWeightOffset,
     });
 /** finetune: the 128-channel fusion map is the embedding (no projection block; README "fusion map"). */
 const extractor = !finetune
@@ -126,7 +142,7 @@ const gmm: Partial<GmmConfig> = {
   ...(finetune ? { memoryInit: 'empty' as const } : {}),
 };
 process.stdout.write(
-  `bench:camvid: engine ${engine}; recipe ${recipe}; backbone ${finetune ? backbone : 'mbv3'} (maps ${backboneScales.join(', ')}); trained on ${trainSplit}; ${steps} steps per head; test scales ${scales.join(', ')}; CamVid at ${camvid}\n`,
+  `bench:camvid: engine ${engine}; recipe ${recipe}; backbone ${finetune ? backbone : 'mbv3'} (maps ${backboneScales.join(', ')}); trained on ${trainSplit}; ${steps} steps per head; class weighting ${classWeighting === 'none' ? 'none' : `enet (offset ${classWeightOffset})`}; test scales ${scales.join(', ')}; CamVid at ${camvid}\n`,
 );
 /** A line per phase and every tenth of it (stderr). */
 function progress(e: ExperimentEvent): void {
