@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const outAt = args.indexOf('--out');
   const out = outAt >= 0 ? args[outAt + 1] : undefined;
   if (outAt >= 0 && !out) throw new Error('bench:demo-recipe: --out needs a folder');
-  const json = args.find((_, i) => i !== outAt && i !== outAt + 1);
+  const json = args.find((_, i) => outAt < 0 || (i !== outAt && i !== outAt + 1));
   const r = JSON.parse(json ?? '{"extractor":{"kind":"mbv3"}}') as Recipe;
   const engine = await initEngine();
   const seed = r.seed ?? 1;
