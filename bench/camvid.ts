@@ -9,8 +9,9 @@
  * Writes the usual report folder (models, report.json/md, curves, pictures).
  *
  * Recipes (README "Results"): `finetune` (default) trains the COCO MobileNetV3 end to end with the decoder and head,
- * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 3200 steps × 4, the GMM memory starting
- * empty, and predicts at input scale 1.5 (tuned on val; `--scales 1` for the image's own size); `frozen` is the
+ * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 4800 steps × 4, ENet class weights
+ * (c = 1.10; `--class-weighting none` for the reference's unweighted CE), the GMM memory starting empty, and predicts
+ * at input scale 1.5 (tuned on val; `--scales 1` for the image's own size); `frozen` is the
  * earlier recipe: frozen backbone, cached maps, 500 steps × 4, decoder lr 1e-2, scale 1. `--backbone mbv2` (finetune
  * only) fine-tunes the ImageNet MobileNetV2 1.4 instead of the COCO MobileNetV3 (≈ 2× the time per step);
  * `--backbone-scales s4,s8,s32` (finetune only) adds the stride-4 map, so decoder and head run at stride 4.
@@ -68,7 +69,7 @@ if (!finetune && backboneScales.join() !== 's8,s32') {
   process.stderr.write(`bench:camvid: --backbone-scales needs --recipe finetune (a trainable backbone)\n`);
   process.exit(1);
 }
-const steps = Number(flag('--steps') ?? (quick ? 200 : finetune ? 3200 : 500));
+const steps = Number(flag('--steps') ?? (quick ? 200 : finetune ? 4800 : 500));
 let scales: number[];
 try {
   scales = scaleList(4).parse(flag('--scales') ?? (finetune ? '1.5' : '1'), '--scales');
@@ -77,7 +78,7 @@ try {
   process.exit(1);
 }
 const predict = { mode: 'whole' as const, scales };
-const classWeighting = flag('--class-weighting') ?? 'none';
+const classWeighting = flag('--class-weighting') ?? (finetune ? 'enet' : 'none');
 if (classWeighting !== 'none' && classWeighting !== 'enet') {
   process.stderr.write(`bench:camvid: --class-weighting must be 'none' or 'enet', got '${classWeighting}'\n`);
   process.exit(1);
