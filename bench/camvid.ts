@@ -1,7 +1,7 @@
 /**
  * `npm run bench:camvid [-- --camvid PATH] [--recipe finetune|frozen] [--backbone mbv3|mbv2]
- * [--backbone-scales s8,s32|s4,s8,s32] [--train-split train|trainval] [--class-weighting none|enet] [--class-weight-offset c] [--steps N] [--batch N] [--scales S] [--quick]
- * [--out DIR]`:
+ * [--backbone-scales s8,s32|s4,s8,s32] [--train-split train|trainval] [--class-weighting none|enet]
+ * [--class-weight-offset c] [--steps N] [--batch N] [--scales S] [--quick] [--out DIR]`:
  * trains the GMM head and the softmax baseline on CamVid train (or train + val, `--train-split trainval`, the CamVid
  * papers' final training) with one recipe, reports CamVid test mIoU for both, and
  * anomaly AP / FPR95 / AUROC on the CamVid anomaly protocol (Fishyscapes-Static-style pasted objects on the test
