@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
-import { scaleList, textList } from '../src/cli/option-kinds.js';
+import { number, oneOf, scaleList, textList } from '../src/cli/option-kinds.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { firstSamples } from '../src/data/subset.js';
@@ -78,16 +78,17 @@ try {
   process.exit(1);
 }
 const predict = { mode: 'whole' as const, scales };
-const classWeighting = flag('--class-weighting') ?? (finetune ? 'enet' : 'none');
-if (classWeighting !== 'none' && classWeighting !== 'enet') {
-  process.stderr.write(`bench:camvid: --class-weighting must be 'none' or 'enet', got '${classWeighting}'\n`);
-  process.exit(1);
-}
-const classWeightOffset = Number(flag('--class-weight-offset') ?? 1.1);
-if (!(classWeightOffset > 1)) {
-  process.stderr.write(
-    `bench:camvid: --class-weight-offset must be a number > 1, got '${flag('--class-weight-offset')}'\n`,
+let classWeighting: 'none' | 'enet';
+let classWeightOffset: number;
+try {
+  classWeighting = oneOf(['none', 'enet'] as const).parse(
+    flag('--class-weighting') ?? (finetune ? 'enet' : 'none'),
+    '--class-weighting',
   );
+  classWeightOffset = number().parse(flag('--class-weight-offset') ?? '1.1', '--class-weight-offset');
+  if (!(classWeightOffset > 1)) throw new Error(`--class-weight-offset must be > 1, got ${classWeightOffset}`);
+} catch (e) {
+  process.stderr.write(`bench:camvid: ${(e as Error).message}\n`);
   process.exit(1);
 }
 const trainSplit = flag('--train-split') ?? 'train';

@@ -77,11 +77,6 @@ inline float rowMax(const float* r, int64_t C, int32_t* arg) {
 }
 
 /**
- * exp(x) for x ≤ 0 in float: 2^k·e^r, k = round(x·log2 e), r = x − k·ln 2 (two-part ln 2), e^r by a degree-6 Taylor
- * polynomial (|r| ≤ ln2/2: relative error < 2e−7, about one float ulp); 0 below −87; NaN stays NaN. No libm call
- * (std::exp / std::nearbyint are calls on baseline x86-64).
- */
-/**
  * e^y = p · 2^k for y ∈ [−87, 0], F a float or a float vector (pixel_lanes.cc: one definition for both loops): k
  * rounded to nearest by the 1.5·2^23 trick (|y·log2 e| < 126; no libm call on baseline x86-64, no SSE4.1 roundss),
  * returns p. Always inlined, so a vector caller's target clone compiles it for its own instruction set.
@@ -93,6 +88,11 @@ inline __attribute__((always_inline)) F expReduced(F y, F* k) {
   return 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
 }
 
+/**
+ * exp(x) for x ≤ 0 in float: 2^k·e^r, k = round(x·log2 e), r = x − k·ln 2 (two-part ln 2), e^r by a degree-6 Taylor
+ * polynomial (|r| ≤ ln2/2: relative error < 2e−7, about one float ulp); 0 below −87; NaN stays NaN. No libm call
+ * (std::exp / std::nearbyint are calls on baseline x86-64).
+ */
 inline float expNonPositive(float x) {
   const bool under = x < -87.0f;
   const float y = x >= -87.0f ? x : -87.0f;  // NaN → −87 too: the int conversion below stays defined
