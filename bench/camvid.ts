@@ -20,7 +20,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
-import { number, oneOf, scaleList, textList } from '../src/cli/option-kinds.js';
+import { number, oneOf, positiveInt, scaleList, textList } from '../src/cli/option-kinds.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { firstSamples } from '../src/data/subset.js';
@@ -29,7 +29,7 @@ import type { GmmConfig } from '../src/gmm/config.js';
 import { checkScales } from '../src/nn/mbv3-backbone.js';
 import { summaryTable, type RunMeta } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent } from '../src/train/experiment.js';
-import { makeTrainConfig } from '../src/train/train-config.js';
+import { makeTrainConfig, type TrainConfig } from '../src/train/train-config.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -69,7 +69,6 @@ if (!finetune && backboneScales.join() !== 's8,s32') {
   process.stderr.write(`bench:camvid: --backbone-scales needs --recipe finetune (a trainable backbone)\n`);
   process.exit(1);
 }
-const steps = Number(flag('--steps') ?? (quick ? 200 : finetune ? 4800 : 500));
 let scales: number[];
 try {
   scales = scaleList(4).parse(flag('--scales') ?? (finetune ? '1.5' : '1'), '--scales');
@@ -78,15 +77,48 @@ try {
   process.exit(1);
 }
 const predict = { mode: 'whole' as const, scales };
+// The recipe's training config, before any work: a bad flag, or a value the config's schema rejects (a class
+// weight offset ≤ 1), stops here.
+let steps: number;
 let classWeighting: 'none' | 'enet';
 let classWeightOffset: number;
+let batchSize: number;
+let cfg: TrainConfig;
 try {
+  steps = positiveInt().parse(flag('--steps') ?? String(quick ? 200 : finetune ? 4800 : 500), '--steps');
+  batchSize = positiveInt().parse(flag('--batch') ?? '4', '--batch');
   classWeighting = oneOf(['none', 'enet'] as const).parse(
     flag('--class-weighting') ?? (finetune ? 'enet' : 'none'),
     '--class-weighting',
   );
   classWeightOffset = number().parse(flag('--class-weight-offset') ?? '1.1', '--class-weight-offset');
-  if (!(classWeightOffset > 1)) throw new Error(`--class-weight-offset must be > 1, got ${classWeightOffset}`);
+  cfg = finetune
+    ? makeTrainConfig({
+        steps,
+        batchSize,
+        cropSize: [352, 480],
+        scaleRange: [0.5, 2],
+        photometric: true,
+        learningRate: 3e-4,
+        headLrMultiplier: 10,
+        warmupSteps: Math.min(100, Math.floor(steps / 10)),
+        seed: 0,
+        predictScales: scales,
+        classWeighting,
+        classWeightOffset,
+      })
+    : makeTrainConfig({
+        steps,
+        batchSize,
+        cacheFrozen: true,
+        learningRate: 1e-3,
+        headLrMultiplier: 10,
+        warmupSteps: Math.floor(steps / 10),
+        seed: 0,
+        predictScales: scales,
+        classWeighting,
+        classWeightOffset,
+      });
 } catch (e) {
   process.stderr.write(`bench:camvid: ${(e as Error).message}\n`);
   process.exit(1);
@@ -102,34 +134,6 @@ const engine = await initEngine(engineArg ? parseEngineName(engineArg, '--engine
 const t0 = performance.now();
 const [train, val, test] = await Promise.all(([trainSplit, 'val', 'test'] as const).map((s) => openCamVid(camvid, s)));
 const protocol = await openCamVidAnomaly(camvid, { seed: 0 });
-const batchSize = Number(flag('--batch') ?? 4);
-const cfg = finetune
-  ? makeTrainConfig({
-      steps,
-      batchSize,
-      cropSize: [352, 480],
-      scaleRange: [0.5, 2],
-      photometric: true,
-      learningRate: 3e-4,
-      headLrMultiplier: 10,
-      warmupSteps: Math.min(100, Math.floor(steps / 10)),
-      seed: 0,
-      predictScales: scales,
-      classWeighting,
-      classWeightOffset,
-    })
-  : makeTrainConfig({
-      steps,
-      batchSize,
-      cacheFrozen: true,
-      learningRate: 1e-3,
-      headLrMultiplier: 10,
-      warmupSteps: Math.floor(steps / 10),
-      seed: 0,
-      predictScales: scales,
-      classWeighting,
-      classWeightOffset,
-    });
 /** finetune: the 128-channel fusion map is the embedding (no projection block; README "fusion map"). */
 const extractor = !finetune
   ? { kind: 'mbv3', config: { embedDim: 64, channels: 128 } }
