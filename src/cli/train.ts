@@ -151,6 +151,12 @@ async function runTrain(flags: TrainValues, parentIo: CommandIo): Promise<void> 
       ...(group ? { group } : {}),
     });
     progress.stop();
+    const wa = run.weightAverage;
+    if (wa) {
+      const miou = run.validation?.segmentation?.miou;
+      const after = miou === undefined ? '' : `; validation mIoU ${(100 * miou).toFixed(2)} %`;
+      io.out(`weights averaged over ${wa.snapshots} snapshots (steps ${wa.fromStep}–${wa.toStep})${after}\n`);
+    }
     const metrics: Record<string, unknown> = { trainSeconds: run.trainSeconds, steps: cfg.steps, dataset: train.name };
     const valMiou = run.validation?.segmentation?.miou;
     if (val && valMiou !== undefined) Object.assign(metrics, { valDataset: val.name, valMiou });

@@ -5,7 +5,7 @@
  * `calibration`, `preprocessing` (derived from the extractor), `metrics`. Tensors: `extractor.<param>`,
  * `extractor.state.<name>` (batch-norm statistics), the head's (`head.*`, `gmm.*`), and in checkpoints the auxiliary
  * classifier's (`aux.*`, when training with deep supervision), `optimizer.m.<var>`, `optimizer.v.<var>`,
- * `optimizer.step` and `train.step`. Files of the older flat-config layout load too.
+ * `optimizer.step`, `train.step` and, when the run averages weights, `average.steps` + `average.<tensor>`. Files of the older flat-config layout load too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError } from '../errors.js';
@@ -43,10 +43,23 @@ export interface OptimizerSnapshot {
   v: Record<string, tf.Tensor>;
 }
 
+/**
+ * A running mean of model tensors (`train/weight-average.ts`): snapshots averaged, first and last step, and the mean
+ * per tensor name of the model file.
+ */
+export interface AverageSnapshot {
+  count: number;
+  fromStep: number;
+  toStep: number;
+  tensors: Record<string, tf.Tensor>;
+}
+
 /** Training state saved in a checkpoint (the GMM memory is saved with the head state). */
 export interface CheckpointState {
   step: number;
   optimizer: OptimizerSnapshot;
+  /** The weight average of the run so far, when it averages weights. */
+  average?: AverageSnapshot;
 }
 
 /** Extra sections of a saved model. */
@@ -104,6 +117,12 @@ export function segModelToFile(model: SegModel, opts: SaveOptions = {}): ModelFi
     tensors['optimizer.step'] = { dtype: 'int32', shape: [], data: Int32Array.of(optimizer.step) };
     for (const [k, v] of Object.entries(optimizer.m)) tensors[`optimizer.m.${k}`] = named(v);
     for (const [k, v] of Object.entries(optimizer.v)) tensors[`optimizer.v.${k}`] = named(v);
+    const avg = opts.checkpoint.average;
+    if (avg) {
+      const steps = Int32Array.of(avg.count, avg.fromStep, avg.toStep);
+      tensors['average.steps'] = { dtype: 'int32', shape: [3], data: steps };
+      for (const [k, v] of Object.entries(avg.tensors)) tensors[`average.${k}`] = named(v);
+    }
   }
   const calibration = opts.calibration ? parseWith(calibrationSchema, opts.calibration, 'invalid calibration') : {};
   return {
@@ -181,7 +200,10 @@ export async function segModelFromFile(
   if (!checkpointed) return { model, train, sections };
   const aux = auxFromFile(file, trainable);
   if (aux) model.aux = aux;
-  return { model, train, sections, checkpoint: { step: scalar(file, 'train.step'), optimizer: optimizerState(file) } };
+  const checkpoint: CheckpointState = { step: scalar(file, 'train.step'), optimizer: optimizerState(file) };
+  const average = averageState(file);
+  if (average) checkpoint.average = average;
+  return { model, train, sections, checkpoint };
 }
 
 /** A linear classifier stored under `prefix` (`head.` or `aux.`), with its config. */
@@ -225,6 +247,22 @@ function optimizerState(file: ModelFile): OptimizerSnapshot {
     if (k.startsWith('optimizer.v.')) v[k.slice('optimizer.v.'.length)] = tf.tensor(t.data, t.shape, 'float32');
   }
   return { step: scalar(file, 'optimizer.step'), m, v };
+}
+
+/** A checkpoint's weight average (`average.steps` = [count, fromStep, toStep], `average.<tensor>`), if it has one. */
+function averageState(file: ModelFile): AverageSnapshot | undefined {
+  const steps = file.tensors['average.steps'];
+  if (!steps) return undefined;
+  if (steps.dtype !== 'int32' || steps.data.length !== 3 || !((steps.data[0] as number) > 0))
+    throw new FormatError("checkpoint tensor 'average.steps' is not int32 [count > 0, fromStep, toStep]");
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(file.tensors)) {
+    if (!k.startsWith('average.') || k === 'average.steps') continue;
+    if (t.dtype !== 'float32') throw new FormatError(`checkpoint tensor '${k}' is not float32`);
+    tensors[k.slice('average.'.length)] = tf.tensor(t.data, t.shape, 'float32');
+  }
+  const [count, fromStep, toStep] = Array.from(steps.data) as [number, number, number];
+  return { count, fromStep, toStep, tensors };
 }
 
 function scalar(file: ModelFile, name: string): number {

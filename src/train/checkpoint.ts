@@ -11,7 +11,9 @@ import type { TrainState } from './trainer.js';
 
 /** The checkpoint file of a state trained with `config`. */
 export function checkpointFile(state: TrainState, config: TrainConfig): ModelFile {
-  return segModelToFile(state.model, { train: config, checkpoint: { step: state.step, optimizer: state.optimizer } });
+  const average = state.average ? { average: state.average } : {};
+  const checkpoint = { step: state.step, optimizer: state.optimizer, ...average };
+  return segModelToFile(state.model, { train: config, checkpoint });
 }
 
 /**
@@ -25,8 +27,8 @@ export async function resumeFromCheckpoint(
 ): Promise<{ state: TrainState; config: TrainConfig }> {
   const loaded = await segModelFromFile(file, undefined, true);
   if (!loaded.checkpoint) throw new ValueError(`${source}: not a checkpoint (it has no training state)`);
-  const { step, optimizer } = loaded.checkpoint;
-  const state: TrainState = { step, model: loaded.model, optimizer };
+  const { step, optimizer, average } = loaded.checkpoint;
+  const state: TrainState = { step, model: loaded.model, optimizer, ...(average ? { average } : {}) };
   // A resumed run keeps the checkpoint's training config (so it continues bit for bit); overrides given now win.
   return { state, config: makeTrainConfig({ ...loaded.train, ...overrides }) };
 }

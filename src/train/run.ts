@@ -7,7 +7,8 @@
  * Data parallel (`group`): rank 0's state is broadcast and verified first, every step is the same on every rank
  * (`trainStep`), checkpoints are handed out on rank 0 only (the others wait at a barrier); validation and
  * calibration are sharded by rank and their counts reduced exactly (`eval-reduce.ts`: every rank gets the
- * single-process result); the refit runs on every rank (same model, same result).
+ * single-process result); the refit runs on every rank (same model, same result). With weight averaging, the average
+ * of the run's tail replaces the weights after the last step, before the refit, the final validation and checkpoint.
  */
 import type { Dataset } from '../data/sample.js';
 import { retainFreedMemory } from '../engine/engine.js';
@@ -23,6 +24,7 @@ import type { TrainConfig } from './train-config.js';
 import type { Collective } from './data-parallel.js';
 import { syncInitialState } from './sync-state.js';
 import { trainStep, type StepLosses, type TrainState } from './trainer.js';
+import { accumulateAverage, applyAverage, isAverageStep } from './weight-average.js';
 
 /** Progress of a run. */
 export type RunEvent =
@@ -68,6 +70,8 @@ export interface TrainRunResult {
   calibration?: ScoreCalibration;
   /** What the final refit of the mixtures did (GMM head with `refitPixelsPerClass` > 0). */
   refit?: RefitReport;
+  /** The weight average that replaced the final weights (`weightAverageFromStep` > 0): snapshots, first/last step. */
+  weightAverage?: { snapshots: number; fromStep: number; toStep: number };
 }
 
 /** Runs training to `config.steps`; TrainingDivergedError when the loss stops being finite. */
@@ -117,6 +121,8 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
   while (state.step < cfg.steps) {
     const r = await trainStep(state, data, cfg, group);
     state = r.state;
+    if (isAverageStep(state.step, cfg.weightAverageFromStep, cfg.weightAverageEvery))
+      state = { ...state, average: accumulateAverage(state.average, state.model, state.step) };
     finalLoss = r.losses.loss;
     const seconds = (performance.now() - t0) / 1000;
     emit({ kind: 'step', head, step: state.step, total: cfg.steps, losses: r.losses, seconds });
@@ -125,6 +131,16 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
     if (opts.validation && every(cfg.validateEvery)) {
       emit({ kind: 'validation', step: state.step, result: (await validate()) as EvalResult });
     }
+  }
+  let averaged: TrainRunResult['weightAverage'];
+  if (state.average) {
+    const { average, ...rest } = state;
+    state = rest;
+    if (cfg.weightAverageFromStep > 0) {
+      averaged = { snapshots: average.count, fromStep: average.fromStep, toStep: average.toStep };
+      state = { ...state, model: applyAverage(state.model, average) };
+      validation = undefined; // a validation of the last step's weights no longer describes the model
+    } else Object.values(average.tensors).forEach((t) => t.dispose()); // averaging turned off on resume
   }
   let refit: RefitReport | undefined;
   if (cfg.refitPixelsPerClass > 0 && head === 'gmm') {
@@ -141,6 +157,7 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
   const trainSeconds = (performance.now() - t0) / 1000;
   const out: TrainRunResult = { state, finalLoss, trainSeconds };
   if (refit) out.refit = refit;
+  if (averaged) out.weightAverage = averaged;
   if (frozen) out.frozen = frozen;
   const finalValidation = await validate();
   if (finalValidation) out.validation = finalValidation;

@@ -67,6 +67,14 @@ export const trainConfigSchema = z
     classWeighting: z.enum(['none', 'enet']).default('none'),
     /** The offset of 'enet' weighting (> 1; smaller = stronger: 1.02 ENet, 1.10 ESPNet/CGNet). */
     classWeightOffset: z.number().gt(1).default(1.1),
+    /**
+     * Weight averaging of the run's tail (SWA, `train/weight-average.ts`): from this step on, the model after every
+     * `weightAverageEvery`-th step enters a running mean that replaces the model at the end (0 = off: the last
+     * step's weights, as the reference). A departure, see README.
+     */
+    weightAverageFromStep: z.number().int().min(0).default(0),
+    /** Steps between two snapshots of the weight average. */
+    weightAverageEvery: posInt.default(1),
     /** Validate every N steps (0 = only at the end). */
     validateEvery: z.number().int().min(0),
     /** Write a checkpoint every N steps (0 = only at the end). */
@@ -94,6 +102,10 @@ export const trainConfigSchema = z
   .refine((c) => c.scaleRange[0] <= c.scaleRange[1], {
     message: 'scaleRange must be [low, high] with low ≤ high',
     path: ['scaleRange'],
+  })
+  .refine((c) => c.weightAverageFromStep <= c.steps, {
+    message: 'weightAverageFromStep must be at most steps (0 = no averaging)',
+    path: ['weightAverageFromStep'],
   });
 
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
@@ -121,6 +133,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   ohemMinKeptPerImage: 0,
   classWeighting: 'none',
   classWeightOffset: 1.1,
+  weightAverageFromStep: 0,
+  weightAverageEvery: 1,
   validateEvery: 0,
   checkpointEvery: 0,
   seed: 0,

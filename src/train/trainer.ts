@@ -31,6 +31,7 @@ import { ohemOf, type TrainConfig } from './train-config.js';
 import { IGNORE_INDEX } from '../constants.js';
 import { allReduceGradients, allReduceLosses, gatherCaptures, type Collective } from './data-parallel.js';
 import { BnAverager } from './bn-average.js';
+import type { WeightAverage } from './weight-average.js';
 
 /** Everything that changes during training. */
 export interface TrainState {
@@ -38,6 +39,8 @@ export interface TrainState {
   step: number;
   model: SegModel;
   optimizer: AdamWState;
+  /** The running weight average when the run averages its tail (`weightAverageFromStep` > 0, `weight-average.ts`). */
+  average?: WeightAverage;
 }
 
 /** Training data: a dataset, and with `cacheFrozen` the frozen-backbone maps of each sample. */
@@ -156,7 +159,7 @@ export async function trainStep(
     model = { ...model, head: { kind: 'gmm', state: advanceHead(model.head.state, captures).state } };
   }
   return {
-    state: { step: state.step + 1, model, optimizer },
+    state: { ...state, step: state.step + 1, model, optimizer },
     losses: { loss: total, segLoss: seg, contrastLoss: con, learningRate: lr },
   };
 }

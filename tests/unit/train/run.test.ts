@@ -12,6 +12,7 @@ import { classPixelCounts, enetClassWeights } from '../../../src/train/class-wei
 import { runTraining, type RunEvent } from '../../../src/train/run.js';
 import { makeTrainConfig, trainConfigSchema } from '../../../src/train/train-config.js';
 import type { TrainState } from '../../../src/train/trainer.js';
+import { expectClose } from '../../helpers/close.js';
 
 await initEngine();
 const scenes = await buildDigitScenes({ seed: 2, width: 64, height: 64, trainCount: 4, testCount: 2, anomalyCount: 1 });
@@ -169,4 +170,64 @@ test("runTraining with classWeighting 'enet': the training set's weights are rep
     Number.isFinite(seg(weighted)) && seg(weighted) !== seg(plain),
     'the weighted CE differs from the plain one',
   );
+});
+
+/** The extractor's parameters and the GMM means as one flat float64 array (what the weight average covers). */
+function flatWeights(state: TrainState): Float64Array {
+  const parts = Object.values(state.model.extractor.params).map((v) => Array.from(v.dataSync()));
+  if (state.model.head.kind === 'gmm') parts.push(Array.from(state.model.head.state.gmm.means));
+  return Float64Array.from(parts.flat());
+}
+
+test('runTraining with weight averaging: the final weights are the mean of the snapshots, validated after', async () => {
+  const avgCfg = makeTrainConfig({ ...cfg, checkpointEvery: 1, weightAverageFromStep: 2, weightAverageEvery: 1 });
+  const seen: Float64Array[] = [];
+  const r = await runTraining({
+    state: await fresh(),
+    config: avgCfg,
+    train: scenes.train,
+    validation: scenes.test,
+    onCheckpoint: async (s) => void seen.push(flatWeights(s)),
+  });
+  assert.deepEqual(r.weightAverage, { snapshots: 3, fromStep: 2, toStep: 4 });
+  assert.equal(r.state.average, undefined, 'the average is applied and dropped');
+  // checkpoints after steps 1, 2, 3, 4 (the last step's weights), then the final one (the averaged weights)
+  assert.equal(seen.length, 5);
+  const [, s2, s3, s4, final] = seen as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const mean = s2.map((v, i) => (v + (s3[i] as number) + (s4[i] as number)) / 3);
+  expectClose(final, mean, { rtol: 1e-5, atol: 1e-6 }, 'averaged weights');
+  expectClose(flatWeights(r.state), mean, { rtol: 1e-5, atol: 1e-6 }, 'returned model');
+  assert.ok(r.validation?.segmentation, 'the final validation describes the averaged model');
+  const plain = await runTraining({ state: await fresh(), config: cfg, train: scenes.train });
+  assert.equal(plain.weightAverage, undefined);
+  assert.deepEqual(flatWeights(plain.state), s4, 'the same run without averaging ends at the last step');
+});
+
+test('runTraining with weight averaging: resumed from a checkpoint holding the average, it ends bit for bit', async () => {
+  const avgCfg = makeTrainConfig({ ...cfg, steps: 5, weightAverageFromStep: 2, weightAverageEvery: 1 });
+  const straight = await runTraining({ state: await fresh(), config: avgCfg, train: scenes.train });
+  let saved: Uint8Array | undefined;
+  const interrupt = new Error('interrupted after the checkpoint at step 4');
+  const first = runTraining({
+    state: await fresh(),
+    config: avgCfg,
+    train: scenes.train,
+    onCheckpoint: async (s) => {
+      if (s.step < 4) return;
+      assert.equal(s.average?.count, 3);
+      saved = encodeModel(checkpointFile(s, avgCfg));
+      throw interrupt;
+    },
+  });
+  await assert.rejects(first, interrupt);
+  const resumed = await resumeFromCheckpoint(decodeModel(saved as Uint8Array), {}, 'test checkpoint');
+  assert.deepEqual([resumed.state.average?.count, resumed.state.average?.fromStep], [3, 2]);
+  const rest = await runTraining({ state: resumed.state, config: resumed.config, train: scenes.train });
+  assert.deepEqual(rest.weightAverage, { snapshots: 4, fromStep: 2, toStep: 5 });
+  assert.deepEqual(flatWeights(rest.state), flatWeights(straight.state));
+});
+
+test('training config: weightAverageFromStep beyond steps is refused, naming the key', () => {
+  assert.throws(() => makeTrainConfig({ steps: 10, weightAverageFromStep: 11 }), /weightAverageFromStep/);
+  assert.equal(makeTrainConfig({ steps: 10, weightAverageFromStep: 10 }).weightAverageEvery, 1);
 });
