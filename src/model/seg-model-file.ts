@@ -5,7 +5,8 @@
  * `calibration`, `preprocessing` (derived from the extractor), `metrics`. Tensors: `extractor.<param>`,
  * `extractor.state.<name>` (batch-norm statistics), the head's (`head.*`, `gmm.*`), and in checkpoints the auxiliary
  * classifier's (`aux.*`, when training with deep supervision), `optimizer.m.<var>`, `optimizer.v.<var>`,
- * `optimizer.step`, `train.step` and, when the run averages weights, `average.steps` + `average.<tensor>`. Files of the older flat-config layout load too.
+ * `optimizer.step`, `train.step` and, when the run averages weights, `average.steps` + `average.<tensor>`. Files of
+ * the older flat-config layout load too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FormatError } from '../errors.js';
