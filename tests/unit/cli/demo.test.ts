@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { demoCommand } from '../../../src/cli/demo.js';
+import { demoBudget, demoCommand } from '../../../src/cli/demo.js';
 import { EXTRACTOR_LOADERS } from '../../../src/model/extractors.js';
 import { decodeModel } from '../../../src/model/format.js';
 import { segModelFromFile } from '../../../src/model/seg-model-file.js';
@@ -61,7 +61,9 @@ test('gmmseg demo --quick (tiny budget) trains both heads and writes models, rep
   }
   const gmm = await segModelFromFile(decodeModel(await readFile(path.join(dir, 'gmm.gmmseg'))), EXTRACTOR_LOADERS);
   assert.equal(gmm.model.head.kind, 'gmm');
+  assert.equal(gmm.model.extractor.kind, 'unet');
   assert.equal(gmm.model.classes.length, 11);
+  assert.match(out, /softmax head 2 steps, then the GMM head 1 steps from its U-Net; 4 DigitScenes training images/);
   await rm(dir, { recursive: true });
 });
 
@@ -93,4 +95,15 @@ test('gmmseg demo: --seed and --steps must be positive integers (one line, befor
     assert.equal(process.exitCode, 1);
     process.exitCode = before;
   }
+});
+
+test('demoBudget: the softmax head first, the GMM head from its U-Net for half the steps at a quarter of the rate', () => {
+  const full = demoBudget({ quick: false, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
+  assert.deepEqual([full.softmax.steps, full.gmm.steps, full.trainImages, full.testImages], [1200, 600, 9600, 100]);
+  assert.deepEqual([full.softmax.learningRate, full.gmm.learningRate], [2e-3, 5e-4]);
+  assert.equal(full.gmm.classWeighting, 'enet');
+  const quick = demoBudget({ quick: true, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
+  assert.deepEqual([quick.softmax.steps, quick.gmm.steps, quick.trainImages, quick.testImages], [240, 120, 1920, 30]);
+  const given = demoBudget({ quick: false, seed: 3, steps: 5, trainImages: 7, testImages: 2 });
+  assert.deepEqual([given.softmax.steps, given.gmm.steps, given.trainImages, given.gmm.seed], [5, 3, 7, 3]);
 });
