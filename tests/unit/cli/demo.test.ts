@@ -99,11 +99,11 @@ test('gmmseg demo: --seed and --steps must be positive integers (one line, befor
 
 test('demoBudget: the softmax head first, the GMM head from its U-Net for half the steps at a quarter of the rate', () => {
   const full = demoBudget({ quick: false, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
-  assert.deepEqual([full.softmax.steps, full.gmm.steps, full.trainImages, full.testImages], [1200, 600, 9600, 100]);
+  assert.deepEqual([full.softmax.steps, full.gmm.steps, full.trainImages, full.testImages], [1000, 500, 8000, 100]);
   assert.deepEqual([full.softmax.learningRate, full.gmm.learningRate], [2e-3, 5e-4]);
   assert.equal(full.gmm.classWeighting, 'enet');
   const quick = demoBudget({ quick: true, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
-  assert.deepEqual([quick.softmax.steps, quick.gmm.steps, quick.trainImages, quick.testImages], [240, 120, 1920, 30]);
+  assert.deepEqual([quick.softmax.steps, quick.gmm.steps, quick.trainImages, quick.testImages], [120, 60, 960, 30]);
   const given = demoBudget({ quick: false, seed: 3, steps: 5, trainImages: 7, testImages: 2 });
   assert.deepEqual([given.softmax.steps, given.gmm.steps, given.trainImages, given.gmm.seed], [5, 3, 7, 3]);
 });
