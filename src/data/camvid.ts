@@ -49,14 +49,51 @@ export const CAMVID_ROAD = 3;
 /** The raw id CamVid uses for unlabelled pixels. */
 export const CAMVID_UNLABELLED = 11;
 
-/** A CamVid split; `trainval` is train followed by val (the usual final-training set of CamVid papers). */
-export type CamVidSplit = 'train' | 'val' | 'test' | 'trainval';
+/**
+ * A CamVid split; `trainval` is train followed by val (the usual final-training set of CamVid papers). A sequence
+ * filter may follow: `train:0006R0` keeps only that sequence's images, `train:-0006R0` leaves it out (the sequence is
+ * the file name before its first `_`: 0001TP, 0006R0, 0016E5, Seq05VD). The SegNet val split is frames of 0016E5, a
+ * sequence train also holds; `--split train:-0006R0 --val-split train:0006R0` validates on a street the model never
+ * saw, as the test split mostly is (README, "Why val and test disagree").
+ */
+export type CamVidSplit = 'train' | 'val' | 'test' | 'trainval' | `${'train' | 'val' | 'test' | 'trainval'}:${string}`;
 
-/** Opens one CamVid split. */
+/** The sequence of a CamVid image id (`0016E5_07959` → `0016E5`). */
+export function camvidSequence(id: string): string {
+  return id.split('_')[0] as string;
+}
+
+/** Opens one CamVid split (with an optional sequence filter, see {@link CamVidSplit}). */
 export async function openCamVid(root: string, split: CamVidSplit, options: ReaderOptions = {}): Promise<Dataset> {
   const fn = 'openCamVid';
-  if (!['train', 'val', 'test', 'trainval'].includes(split))
-    throw new ValueError(`${fn}: split must be train, val, test or trainval, got '${split}'`);
+  const [base, filter, extra] = split.split(':') as [string, string | undefined, string | undefined];
+  if (!['train', 'val', 'test', 'trainval'].includes(base) || filter === '' || filter === '-' || extra !== undefined)
+    throw new ValueError(
+      `${fn}: split must be train, val, test or trainval, optionally followed by :SEQUENCE or :-SEQUENCE, got '${split}'`,
+    );
+  const ds = await openWholeSplit(root, base as 'train' | 'val' | 'test' | 'trainval', fn, options);
+  if (filter === undefined) return ds;
+  const drop = filter.startsWith('-');
+  const sequence = drop ? filter.slice(1) : filter;
+  const known = [...new Set(ds.pairs.map((p) => camvidSequence(p.id)))];
+  if (!known.includes(sequence))
+    throw new ValueError(`${fn}: camvid/${base} has no sequence '${sequence}'; it has ${known.join(', ')}`);
+  const pairs = ds.pairs.filter((p) => (camvidSequence(p.id) === sequence) !== drop);
+  if (pairs.length === 0) throw new ValueError(`${fn}: camvid/${split} leaves no image`);
+  const name = `camvid/${split}`;
+  return openFileDataset(
+    { name, classes: CAMVID_CLASSES, pairs, skipped: [...ds.skipped], codec: camvidCodec() },
+    options,
+  );
+}
+
+/** One whole split (train + val for `trainval`). */
+async function openWholeSplit(
+  root: string,
+  split: 'train' | 'val' | 'test' | 'trainval',
+  fn: string,
+  options: ReaderOptions,
+): Promise<Dataset> {
   const files = resolveFiles(options.files);
   const parts = split === 'trainval' ? (['train', 'val'] as const) : [split];
   const base = (await isDir(files, join(root, 'CamVid', parts[0]))) ? join(root, 'CamVid') : root;

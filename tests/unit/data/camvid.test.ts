@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FormatError, ValueError } from '../../../src/errors.js';
 import { encodeRgbPng } from '../../../src/data/image-io.js';
-import { CAMVID_CLASSES, openCamVid } from '../../../src/data/camvid.js';
+import { CAMVID_CLASSES, openCamVid, type CamVidSplit } from '../../../src/data/camvid.js';
 import { distinctValues } from '../../../src/data/label-codec.js';
 import { label, photoMaker, tempTrees } from '../../helpers/tree.js';
 
@@ -71,6 +71,30 @@ test('openCamVid trainval: train then val, one dataset; a name in both is an err
     'valannot/a.png': label(3, 2, [2]),
   });
   await assert.rejects(openCamVid(twice, 'trainval'), /camvid\/trainval has an image name in both train and val/);
+});
+
+test('openCamVid SPLIT:SEQ keeps one sequence, SPLIT:-SEQ leaves it out; unknown sequences name the known ones', async () => {
+  const root = await tree({
+    'train/0001TP_000001.png': encodeRgbPng(photo(3, 2, 1)),
+    'trainannot/0001TP_000001.png': label(3, 2, [1]),
+    'train/0006R0_f00930.png': encodeRgbPng(photo(3, 2, 2)),
+    'trainannot/0006R0_f00930.png': label(3, 2, [2]),
+    'train/0016E5_07959.png': encodeRgbPng(photo(3, 2, 3)),
+    'trainannot/0016E5_07959.png': label(3, 2, [3]),
+    'val/0016E5_08000.png': encodeRgbPng(photo(3, 2, 4)),
+    'valannot/0016E5_08000.png': label(3, 2, [4]),
+  });
+  const ids = async (split: CamVidSplit): Promise<string[]> => (await openCamVid(root, split)).pairs.map((p) => p.id);
+  assert.deepEqual(await ids('train:0006R0'), ['0006R0_f00930']);
+  assert.deepEqual(await ids('train:-0006R0'), ['0001TP_000001', '0016E5_07959']);
+  assert.deepEqual(await ids('trainval:0016E5'), ['0016E5_07959', '0016E5_08000']);
+  const one = await openCamVid(root, 'train:0006R0');
+  assert.equal(one.name, 'camvid/train:0006R0');
+  assert.deepEqual(distinctValues((await one.get(0)).label.data), [2]);
+  await assert.rejects(openCamVid(root, 'val:0006R0'), /camvid\/val has no sequence '0006R0'; it has 0016E5/);
+  await assert.rejects(openCamVid(root, 'val:-0016E5'), /camvid\/val:-0016E5 leaves no image/);
+  for (const bad of ['train:', 'train:-', 'train:a:b', 'dev:0006R0'])
+    await assert.rejects(openCamVid(root, bad as CamVidSplit), /optionally followed by :SEQUENCE or :-SEQUENCE/);
 });
 
 test('openCamVid errors: bad split, missing annot folder, label values 12..254', async () => {
