@@ -56,6 +56,8 @@ export function accumulateAverage(avg: WeightAverage | undefined, model: SegMode
     for (const [k, x] of Object.entries(tensors)) {
       const prev = avg?.tensors[k];
       if (avg && !prev) throw new FormatError(`weight average has no tensor '${k}' (the model changed its layout)`);
+      if (prev && prev.size !== x.size)
+        throw new FormatError(`weight average tensor '${k}' has ${prev.size} values, the model's ${x.size}`);
       next[k] = prev ? tf.tidy(() => tf.add(prev, tf.div(tf.sub(x, prev), count))) : tf.clone(x);
     }
     if (avg) Object.values(avg.tensors).forEach((t) => t.dispose());
@@ -71,10 +73,12 @@ export function accumulateAverage(avg: WeightAverage | undefined, model: SegMode
  */
 export function applyAverage(model: SegModel, avg: WeightAverage): SegModel {
   const { tensors, owned } = averagedTensors(model);
-  owned.forEach((t) => t.dispose());
   const value = (k: string): tf.Tensor => {
     const t = avg.tensors[k];
     if (!t) throw new FormatError(`weight average has no tensor '${k}' (the model changed its layout)`);
+    const size = (tensors[k] as tf.Tensor).size;
+    if (t.size !== size)
+      throw new FormatError(`weight average tensor '${k}' has ${t.size} values, the model's ${size}`);
     return t;
   };
   const state = model.extractor.state;
@@ -96,6 +100,7 @@ export function applyAverage(model: SegModel, avg: WeightAverage): SegModel {
     };
     out = { ...model, head: { kind: 'gmm', state: { ...model.head.state, gmm } } };
   }
+  owned.forEach((t) => t.dispose());
   Object.values(avg.tensors).forEach((t) => t.dispose());
   return out;
 }

@@ -84,6 +84,12 @@ test('weight average: a model whose tensors changed layout is refused, naming th
   const avg = accumulateAverage(undefined, await tiny('softmax'), 1);
   const other = await tiny('gmm');
   assert.throws(() => accumulateAverage(avg, other, 2), /weight average has no tensor '[^']+'/);
+  const model = await tiny('softmax');
+  const cut = accumulateAverage(undefined, model, 1);
+  const [key, t] = Object.entries(cut.tensors)[0] as [string, tf.Tensor];
+  cut.tensors[key] = tf.zeros([t.size + 1]);
+  t.dispose();
+  assert.throws(() => applyAverage(model, cut), new RegExp(`weight average tensor '${key}' has ${t.size + 1} values`));
 });
 
 test('isAverageStep: from the first averaged step on, every n-th step; 0 = off', () => {
