@@ -84,16 +84,25 @@ export function adjustHsv(rgb: number[], hueShiftDeg: number, satScale: number):
   const hp = h / 60;
   const x = c * (1 - Math.abs((hp % 2) - 1));
   const m = v - c;
-  const sector = Math.floor(hp) % 6;
-  const [r1, g1, b1] = [
-    [c, x, 0],
-    [x, c, 0],
-    [0, c, x],
-    [0, x, c],
-    [x, 0, c],
-    [c, 0, x],
-  ][sector] as [number, number, number];
-  rgb[0] = r1 + m;
-  rgb[1] = g1 + m;
-  rgb[2] = b1 + m;
+  // the six hue sectors' (r, g, b) before + m: (c,x,0) (x,c,0) (0,c,x) (0,x,c) (x,0,c) (c,0,x); no array per pixel
+  switch (Math.floor(hp) % 6) {
+    case 0:
+      return set(rgb, c + m, x + m, m);
+    case 1:
+      return set(rgb, x + m, c + m, m);
+    case 2:
+      return set(rgb, m, c + m, x + m);
+    case 3:
+      return set(rgb, m, x + m, c + m);
+    case 4:
+      return set(rgb, x + m, m, c + m);
+    default:
+      return set(rgb, c + m, m, x + m);
+  }
+}
+
+function set(rgb: number[], r: number, g: number, b: number): void {
+  rgb[0] = r;
+  rgb[1] = g;
+  rgb[2] = b;
 }
