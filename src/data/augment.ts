@@ -3,6 +3,7 @@
  * category-max-ratio rule, horizontal flip, optional photometric distortion, padding to the crop size (image 0, label 255). Deterministic from an Rng.
  * Images are resized bilinearly (half-pixel centres), labels and anomaly masks by nearest neighbour.
  */
+import { ValueError } from '../errors.js';
 import { randInt, uniform, type Rng } from '../random.js';
 import { photometricDistortion } from './photometric.js';
 import { IGNORE_INDEX, type LabelMap, type RgbImage, type Sample } from './sample.js';
@@ -23,37 +24,53 @@ export interface AugmentOptions {
   photometric?: boolean;
 }
 
-/** Resizes an RGB image bilinearly with half-pixel centres (cv2 INTER_LINEAR / align_corners = false). */
-export function resizeImageBilinear(img: RgbImage, width: number, height: number): RgbImage {
-  const out = new Uint8Array(width * height * 3);
+/** A rectangle of a resized image: rows `top … top + height − 1`, columns `left … left + width − 1`. */
+export interface ResizeWindow {
+  top: number;
+  left: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Resizes an RGB image bilinearly with half-pixel centres (cv2 INTER_LINEAR / align_corners = false) to `width` ×
+ * `height`; with `window`, only that rectangle of the resized image is computed and returned (the same bytes as
+ * cropping the whole resize: a training crop of an image scaled ×2 costs a quarter of it).
+ */
+export function resizeImageBilinear(img: RgbImage, width: number, height: number, window?: ResizeWindow): RgbImage {
+  const win = window ?? { top: 0, left: 0, width, height };
+  if (win.top < 0 || win.left < 0 || win.top + win.height > height || win.left + win.width > width)
+    throw new ValueError(`resizeImageBilinear: window outside the ${width}×${height} output`);
+  const out = new Uint8Array(win.width * win.height * 3);
   const src = img.data;
   const sx = img.width / width;
   const sy = img.height / height;
   // Column sources and weights once per call (the per-pixel arithmetic below is unchanged, so bytes are identical).
-  const cx0 = new Int32Array(width);
-  const cx1 = new Int32Array(width);
-  const cwx = new Float64Array(width);
-  for (let x = 0; x < width; x++) {
-    const fx = Math.max((x + 0.5) * sx - 0.5, 0);
+  const cx0 = new Int32Array(win.width);
+  const cx1 = new Int32Array(win.width);
+  const cwx = new Float64Array(win.width);
+  for (let i = 0; i < win.width; i++) {
+    const fx = Math.max((win.left + i + 0.5) * sx - 0.5, 0);
     const x0 = Math.min(Math.floor(fx), img.width - 1);
-    cx0[x] = x0 * 3;
-    cx1[x] = Math.min(x0 + 1, img.width - 1) * 3;
-    cwx[x] = fx - x0;
+    cx0[i] = x0 * 3;
+    cx1[i] = Math.min(x0 + 1, img.width - 1) * 3;
+    cwx[i] = fx - x0;
   }
-  for (let y = 0; y < height; y++) {
-    const fy = Math.max((y + 0.5) * sy - 0.5, 0);
+  for (let j = 0; j < win.height; j++) {
+    const fy = Math.max((win.top + j + 0.5) * sy - 0.5, 0);
     const y0 = Math.min(Math.floor(fy), img.height - 1);
     const r0 = y0 * img.width * 3;
     const r1 = Math.min(y0 + 1, img.height - 1) * img.width * 3;
     const wy = fy - y0;
-    let o = y * width * 3;
+    let o = j * win.width * 3;
     if (width === img.width) {
       // column weights are all 0 (x maps to x): the same arithmetic with the zero terms left out, the same bytes
-      for (let k = 0; k < width * 3; k++)
+      const c0 = win.left * 3;
+      for (let k = c0; k < c0 + win.width * 3; k++)
         out[o++] = Math.round((src[r0 + k] as number) * (1 - wy) + (src[r1 + k] as number) * wy);
       continue;
     }
-    for (let x = 0; x < width; x++) {
+    for (let x = 0; x < win.width; x++) {
       const wx = cwx[x] as number;
       const i0 = cx0[x] as number;
       const i1 = cx1[x] as number;
@@ -66,7 +83,7 @@ export function resizeImageBilinear(img: RgbImage, width: number, height: number
       }
     }
   }
-  return { width, height, data: out };
+  return { width: win.width, height: win.height, data: out };
 }
 
 /** Nearest-neighbour resize of a label map (source index floor(i · in / out)). */
@@ -98,25 +115,31 @@ export function rescaleSample(s: Sample, factor: number): Sample {
 /** One augmented training sample of exactly `cropSize`. */
 export function augmentSample(s: Sample, rng: Rng, opts: AugmentOptions): Sample {
   const [lo, hi] = opts.scaleRange;
-  const scaled = rescaleSample(s, opts.baseScale * (lo + (hi - lo) * uniform(rng)));
+  const factor = opts.baseScale * (lo + (hi - lo) * uniform(rng));
+  // as rescaleSample, but the image is resized only inside the chosen crop (same bytes, less work)
+  const width = Math.max(1, Math.round(s.image.width * factor));
+  const height = Math.max(1, Math.round(s.image.height * factor));
+  const label = resizeLabelNearest(s.label, width, height);
   const [ch, cw] = opts.cropSize;
   let y0 = 0;
   let x0 = 0;
   for (let attempt = 0; attempt < 10; attempt++) {
-    y0 = randInt(rng, Math.max(scaled.image.height - ch, 0) + 1);
-    x0 = randInt(rng, Math.max(scaled.image.width - cw, 0) + 1);
-    if (opts.catMaxRatio >= 1 || cropAcceptable(scaled.label, y0, x0, ch, cw, opts.catMaxRatio)) break;
+    y0 = randInt(rng, Math.max(height - ch, 0) + 1);
+    x0 = randInt(rng, Math.max(width - cw, 0) + 1);
+    if (opts.catMaxRatio >= 1 || cropAcceptable(label, y0, x0, ch, cw, opts.catMaxRatio)) break;
   }
   const flip = opts.flip && uniform(rng) < 0.5;
-  const image = cropRgb(scaled.image, y0, x0, ch, cw, flip);
-  const validHeight = Math.min(ch, scaled.image.height - y0);
-  const validWidth = Math.min(cw, scaled.image.width - x0);
+  const validHeight = Math.min(ch, height - y0);
+  const validWidth = Math.min(cw, width - x0);
+  const window = { top: y0, left: x0, width: validWidth, height: validHeight };
+  const image = cropRgb(resizeImageBilinear(s.image, width, height, window), 0, 0, ch, cw, flip);
   const out: Sample = {
     id: s.id,
     image: opts.photometric ? photometricDistortion(image, rng, validHeight, validWidth) : image,
-    label: cropMap(scaled.label, y0, x0, ch, cw, flip, IGNORE_INDEX),
+    label: cropMap(label, y0, x0, ch, cw, flip, IGNORE_INDEX),
   };
-  if (scaled.anomaly) out.anomaly = cropMap(scaled.anomaly, y0, x0, ch, cw, flip, IGNORE_INDEX);
+  if (s.anomaly)
+    out.anomaly = cropMap(resizeLabelNearest(s.anomaly, width, height), y0, x0, ch, cw, flip, IGNORE_INDEX);
   return out;
 }
 

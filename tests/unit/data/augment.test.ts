@@ -93,3 +93,32 @@ test('bilinear resize: a height-only resize (same width) equals the general form
     assert.deepEqual(Array.from(resizeImageBilinear(img, w, H).data), general(w, H), `H ${H}`);
   assert.deepEqual(Array.from(resizeImageBilinear(img, 40, 32).data), general(40, 32), 'both sides (general path)');
 });
+
+test('bilinear resize of a window: the same bytes as cropping the whole resize; a window outside is refused', () => {
+  const rng = createRng(4);
+  const img = {
+    width: 13,
+    height: 9,
+    data: Uint8Array.from({ length: 13 * 9 * 3 }, () => Math.floor(uniform(rng) * 256)),
+  };
+  for (const [w, h] of [
+    [13, 20], // width unchanged: the row-only path
+    [29, 17],
+    [7, 5],
+  ] as const) {
+    const whole = resizeImageBilinear(img, w, h);
+    for (const win of [
+      { top: 0, left: 0, width: w, height: h },
+      { top: 2, left: 3, width: w - 4, height: h - 3 },
+      { top: h - 1, left: w - 1, width: 1, height: 1 },
+    ]) {
+      const part = resizeImageBilinear(img, w, h, win);
+      const want: number[] = [];
+      for (let y = win.top; y < win.top + win.height; y++)
+        want.push(...whole.data.subarray((y * w + win.left) * 3, (y * w + win.left + win.width) * 3));
+      assert.deepEqual([part.width, part.height], [win.width, win.height]);
+      assert.deepEqual(Array.from(part.data), want, `${w}×${h} window ${JSON.stringify(win)}`);
+    }
+  }
+  assert.throws(() => resizeImageBilinear(img, 7, 5, { top: 1, left: 0, width: 7, height: 5 }), /window outside/);
+});
