@@ -71,29 +71,28 @@ export async function openCamVid(root: string, split: CamVidSplit, options: Read
     throw new ValueError(
       `${fn}: split must be train, val, test or trainval, optionally followed by :SEQUENCE or :-SEQUENCE, got '${split}'`,
     );
-  const ds = await openWholeSplit(root, base as 'train' | 'val' | 'test' | 'trainval', fn, options);
-  if (filter === undefined) return ds;
+  const whole = await splitPairs(root, base as 'train' | 'val' | 'test' | 'trainval', fn, options);
+  const name = `camvid/${split}`;
+  const open = (pairs: FilePair[]): Promise<Dataset> =>
+    openFileDataset({ name, classes: CAMVID_CLASSES, pairs, skipped: whole.skipped, codec: camvidCodec() }, options);
+  if (filter === undefined) return open(whole.pairs);
   const drop = filter.startsWith('-');
   const sequence = drop ? filter.slice(1) : filter;
-  const known = [...new Set(ds.pairs.map((p) => camvidSequence(p.id)))];
+  const known = [...new Set(whole.pairs.map((p) => camvidSequence(p.id)))];
   if (!known.includes(sequence))
     throw new ValueError(`${fn}: camvid/${base} has no sequence '${sequence}'; it has ${known.join(', ')}`);
-  const pairs = ds.pairs.filter((p) => (camvidSequence(p.id) === sequence) !== drop);
-  if (pairs.length === 0) throw new ValueError(`${fn}: camvid/${split} leaves no image`);
-  const name = `camvid/${split}`;
-  return openFileDataset(
-    { name, classes: CAMVID_CLASSES, pairs, skipped: [...ds.skipped], codec: camvidCodec() },
-    options,
-  );
+  const pairs = whole.pairs.filter((p) => (camvidSequence(p.id) === sequence) !== drop);
+  if (pairs.length === 0) throw new ValueError(`${fn}: ${name} leaves no image`);
+  return open(pairs); // filtered before opening: with validate/skipBad only the kept images are decoded
 }
 
-/** One whole split (train + val for `trainval`). */
-async function openWholeSplit(
+/** The image/label pairs of one whole split (train then val for `trainval`), and the unpaired files. */
+async function splitPairs(
   root: string,
   split: 'train' | 'val' | 'test' | 'trainval',
   fn: string,
   options: ReaderOptions,
-): Promise<Dataset> {
+): Promise<{ pairs: FilePair[]; skipped: SkippedFile[] }> {
   const files = resolveFiles(options.files);
   const parts = split === 'trainval' ? (['train', 'val'] as const) : [split];
   const base = (await isDir(files, join(root, 'CamVid', parts[0]))) ? join(root, 'CamVid') : root;
@@ -118,7 +117,7 @@ async function openWholeSplit(
   }
   const ids = new Set(pairs.map((p) => p.id));
   if (ids.size !== pairs.length) throw new ValueError(`${fn}: ${name} has an image name in both train and val`);
-  return openFileDataset({ name, classes: CAMVID_CLASSES, pairs, skipped, codec: camvidCodec() }, options);
+  return { pairs, skipped };
 }
 
 function camvidCodec() {

@@ -93,6 +93,15 @@ test('openCamVid SPLIT:SEQ keeps one sequence, SPLIT:-SEQ leaves it out; unknown
   assert.deepEqual(distinctValues((await one.get(0)).label.data), [2]);
   await assert.rejects(openCamVid(root, 'val:0006R0'), /camvid\/val has no sequence '0006R0'; it has 0016E5/);
   await assert.rejects(openCamVid(root, 'val:-0016E5'), /camvid\/val:-0016E5 leaves no image/);
+  const broken = await tree({
+    'train/0001TP_000001.png': encodeRgbPng(photo(3, 2, 1)),
+    'trainannot/0001TP_000001.png': label(3, 2, [1]),
+    'train/0006R0_f00930.png': Uint8Array.of(1, 2, 3),
+    'trainannot/0006R0_f00930.png': label(3, 2, [2]),
+  });
+  const kept = await openCamVid(broken, 'train:-0006R0', { skipBad: true });
+  assert.deepEqual([kept.length, kept.skipped.length], [1, 0], 'a left-out sequence is not decoded or reported');
+  assert.equal((await openCamVid(broken, 'train', { skipBad: true })).skipped.length, 1);
   for (const bad of ['train:', 'train:-', 'train:a:b', 'dev:0006R0'])
     await assert.rejects(openCamVid(root, bad as CamVidSplit), /optionally followed by :SEQUENCE or :-SEQUENCE/);
 });
