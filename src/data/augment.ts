@@ -179,3 +179,24 @@ function cropMap(map: LabelMap, y0: number, x0: number, h: number, w: number, fl
   }
   return { width: w, height: h, data: out };
 }
+
+/** An augmented batch as plain arrays: `pixels [B, H, W, 3]` float32 0..255, `labels [B, H, W]`. */
+export interface PackedBatch {
+  pixels: Float32Array;
+  labels: Int32Array;
+  /** [B, H, W] */
+  shape: [number, number, number];
+}
+
+/** Augments `samples` in order with one `rng` ({@link augmentSample}) and packs them into one batch. */
+export function augmentBatch(samples: readonly Sample[], rng: Rng, opts: AugmentOptions): PackedBatch {
+  const [H, W] = opts.cropSize;
+  const pixels = new Float32Array(samples.length * H * W * 3);
+  const labels = new Int32Array(samples.length * H * W);
+  samples.forEach((raw, b) => {
+    const s = augmentSample(raw, rng, opts);
+    pixels.set(s.image.data, b * H * W * 3);
+    labels.set(s.label.data, b * H * W);
+  });
+  return { pixels, labels, shape: [samples.length, H, W] };
+}

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors.js';
+import { hardSwish } from './hard-swish.js';
 import type { GraphOp, Operand } from './mbv3-graph.js';
 import type { Params } from './types.js';
 
@@ -50,6 +51,8 @@ function runOp(params: Params, op: GraphOp, get: (name: string) => tf.Tensor): t
     }
     case 'mean':
       return tf.mean(get(op.input), op.axes, op.keepDims);
+    case 'hardswish':
+      return hardSwish(get(op.input), op.scale);
   }
 }
 

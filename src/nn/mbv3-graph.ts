@@ -37,7 +37,9 @@ export type GraphOp =
     }
   | { kind: 'binary'; node: string; fn: 'add' | 'sub' | 'mul'; a: Operand; b: Operand }
   | { kind: 'unary'; node: string; fn: 'relu' | 'relu6' | 'sigmoid' | 'identity'; input: string }
-  | { kind: 'mean'; node: string; input: string; axes: number[]; keepDims: boolean };
+  | { kind: 'mean'; node: string; input: string; axes: number[]; keepDims: boolean }
+  /** (scale·x) · relu6(x + 3): the graph's four hard-swish nodes as one op (`graph-fuse.ts`, `hard-swish.ts`). */
+  | { kind: 'hardswish'; node: string; input: string; scale: number };
 
 /** The parsed program and the initial values of its parameters. */
 export interface GraphProgram {

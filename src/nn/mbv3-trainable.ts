@@ -28,6 +28,7 @@ import {
   type Mbv3Scale,
 } from './mbv3-backbone.js';
 import { opReads, runGraphOps } from './graph-run.js';
+import { fuseHardSwish } from './graph-fuse.js';
 import { graphParts, parseGraphProgram, type GraphProgram } from './mbv3-graph.js';
 import { buildLoaded, disposeAll } from './params.js';
 import type { Params } from './types.js';
@@ -64,7 +65,10 @@ export interface Mbv3Trainable {
 /** The four maps of the backbone. */
 export type Mbv3Maps = Record<Mbv3Scale, tf.Tensor4D>;
 
-/** Decodes every graph constant (fp16 dequantised to float32, as tfjs's loader does) and parses the program. */
+/**
+ * Decodes every graph constant (fp16 dequantised to float32, as tfjs's loader does) and parses the program, its
+ * hard-swish activations fused into one op each (`graph-fuse.ts`; same values).
+ */
 function decodeAndParse(
   artifacts: Mbv3Artifacts,
   spec: GraphBackboneSpec,
@@ -83,7 +87,7 @@ function decodeAndParse(
       constants,
       MBV3_SCALES.map((s) => spec.nodes[s].node),
     );
-    return { program, constants };
+    return { program: fuseHardSwish(program, spec.band ? [spec.band.node] : []), constants };
   } catch (err) {
     tf.dispose(constants);
     throw err;

@@ -2,7 +2,7 @@
  * Building training batches: dataset samples → augmentation → tensors, or cached frozen-backbone maps (+ flip).
  */
 import * as tf from '@tensorflow/tfjs';
-import { augmentSample, type AugmentOptions } from '../data/augment.js';
+import { augmentBatch, type AugmentOptions, type PackedBatch } from '../data/augment.js';
 import type { Dataset, Sample } from '../data/sample.js';
 import { ValueError } from '../errors.js';
 import { uniform, type Rng } from '../random.js';
@@ -14,7 +14,7 @@ export interface ImageBatch {
   labelShape: [number, number, number];
 }
 
-/** Loads and augments `indices` into one batch. */
+/** Loads and augments `indices` into one batch (on this thread; `batch-pipeline.ts` does it ahead on a worker). */
 export async function loadImageBatch(
   dataset: Dataset,
   indices: readonly number[],
@@ -22,15 +22,14 @@ export async function loadImageBatch(
   augment: AugmentOptions,
 ): Promise<ImageBatch> {
   const samples: Sample[] = [];
-  for (const i of indices) samples.push(augmentSample(await dataset.get(i), rng, augment));
-  const [H, W] = augment.cropSize;
-  const pixels = new Float32Array(samples.length * H * W * 3);
-  const labels = new Int32Array(samples.length * H * W);
-  samples.forEach((s, b) => {
-    pixels.set(s.image.data, b * H * W * 3);
-    labels.set(s.label.data, b * H * W);
-  });
-  return { images: tf.tensor4d(pixels, [samples.length, H, W, 3]), labels, labelShape: [samples.length, H, W] };
+  for (const i of indices) samples.push(await dataset.get(i));
+  return imageBatchOf(augmentBatch(samples, rng, augment));
+}
+
+/** The tensors of a packed batch. */
+export function imageBatchOf(b: PackedBatch): ImageBatch {
+  const [B, H, W] = b.shape;
+  return { images: tf.tensor4d(b.pixels, [B, H, W, 3]), labels: b.labels, labelShape: b.shape };
 }
 
 /** Frozen-backbone maps of one image, cached as plain arrays, with its label at network-input size. */

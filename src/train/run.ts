@@ -7,7 +7,8 @@
  * Data parallel (`group`): rank 0's state is broadcast and verified first, every step is the same on every rank
  * (`trainStep`), checkpoints are handed out on rank 0 only (the others wait at a barrier); validation and
  * calibration are sharded by rank and their counts reduced exactly (`eval-reduce.ts`: every rank gets the
- * single-process result); the refit runs on every rank (same model, same result). With weight averaging, the average
+ * single-process result); the refit runs on every rank (same model, same result). Image batches are prepared a step
+ * ahead on a worker thread (`batch-pipeline.ts`) unless `prepareBatchesAhead` is false. With weight averaging, the average
  * of the run's tail replaces the weights after the last step, before the refit, the final validation and checkpoint.
  */
 import type { Dataset } from '../data/sample.js';
@@ -23,7 +24,16 @@ import { classWeightsFor } from './class-weights.js';
 import type { TrainConfig } from './train-config.js';
 import type { Collective } from './data-parallel.js';
 import { syncInitialState } from './sync-state.js';
-import { trainStep, type StepLosses, type TrainState } from './trainer.js';
+import { BatchPipeline } from './batch-pipeline.js';
+import {
+  augmentOptionsOf,
+  microPlan,
+  nextMicro,
+  trainStep,
+  type StepLosses,
+  type TrainData,
+  type TrainState,
+} from './trainer.js';
 import { accumulateAverage, applyAverage, isAverageStep } from './weight-average.js';
 
 /** Progress of a run. */
@@ -54,6 +64,11 @@ export interface TrainRunOptions {
   onEvent?: (e: RunEvent) => void;
   /** Data-parallel process group (every rank calls runTraining with the same options). */
   group?: Collective;
+  /**
+   * Prepare image batches ahead on a worker thread while the engine computes (`batch-pipeline.ts`; the same bytes as
+   * building each when its step needs it). Default true; false builds every batch on the main thread.
+   */
+  prepareBatchesAhead?: boolean;
 }
 
 /** What a run produced. */
@@ -87,7 +102,6 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainRunResult
 async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> {
   const { config: cfg, train } = opts;
   const emit = opts.onEvent ?? (() => undefined);
-  const predict = opts.predict ?? { mode: 'whole', scales: opts.config.predictScales, flip: opts.config.predictFlip };
   const cache = (): Promise<FrozenEntry[]> =>
     buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) =>
       emit({ kind: 'cache', done, total }),
@@ -95,7 +109,38 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
   const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
   const classWeights = await classWeightsFor(cfg.classWeighting, cfg.classWeightOffset, train);
   if (classWeights) emit({ kind: 'class-weights', weights: classWeights });
-  const data = { dataset: train, ...(frozen ? { frozen } : {}), ...(classWeights ? { classWeights } : {}) };
+  const pipeline = !frozen && opts.prepareBatchesAhead !== false ? pipelineFor(opts) : undefined;
+  try {
+    const data = {
+      dataset: train,
+      ...(frozen ? { frozen } : {}),
+      ...(classWeights ? { classWeights } : {}),
+      ...(pipeline ? { batches: pipeline } : {}),
+    };
+    return await trainLoop(opts, data, frozen);
+  } finally {
+    await pipeline?.close();
+  }
+}
+
+function pipelineFor(opts: TrainRunOptions): BatchPipeline {
+  const { config: cfg, train, group } = opts;
+  const micros = cfg.accumulateSteps * (group?.worldSize ?? 1);
+  return new BatchPipeline(train, {
+    plan: (k) => microPlan(cfg, k, micros, train.length),
+    next: (k) => nextMicro(cfg, k, group?.rank ?? 0),
+    augment: augmentOptionsOf(cfg),
+  });
+}
+
+async function trainLoop(
+  opts: TrainRunOptions,
+  data: TrainData,
+  frozen: readonly FrozenEntry[] | undefined,
+): Promise<TrainRunResult> {
+  const { config: cfg, train } = opts;
+  const emit = opts.onEvent ?? (() => undefined);
+  const predict = opts.predict ?? { mode: 'whole', scales: opts.config.predictScales, flip: opts.config.predictFlip };
   const head = opts.state.model.head.kind;
   const t0 = performance.now();
   let state = opts.state;

@@ -24,7 +24,9 @@ import { headVariables, type SegModel } from '../model/seg-model.js';
 import { softmaxHeadLogits } from '../nn/softmax-head.js';
 import { createRng } from '../random.js';
 import { adamwStep, type AdamWState, type ParamGroup } from './adamw.js';
+import type { AugmentOptions } from '../data/augment.js';
 import { frozenBatch, loadImageBatch, type FrozenEntry } from './batch.js';
+import type { BatchSource, MicroKey, MicroPlan } from './batch-pipeline.js';
 import { batchIndices, mixSeed } from './data-order.js';
 import { polyLr } from './schedule.js';
 import { ohemOf, type TrainConfig } from './train-config.js';
@@ -49,6 +51,8 @@ export interface TrainData {
   frozen?: readonly FrozenEntry[];
   /** [C] class weights of the segmentation CE (`class-weights.ts`); omitted: every class 1. */
   classWeights?: readonly number[];
+  /** Image batches prepared ahead (`batch-pipeline.ts`, same bytes); omitted: each is built when its step needs it. */
+  batches?: BatchSource;
 }
 
 /** Losses of one step (means over micro-batches). */
@@ -164,6 +168,36 @@ export async function trainStep(
   };
 }
 
+/** Dataset indices and augmentation seed of micro-batch `key.micro` of `micros` at step `key.step` (`n` samples). */
+export function microPlan(cfg: TrainConfig, key: MicroKey, micros: number, n: number): MicroPlan {
+  return {
+    indices: batchIndices(cfg.seed, key.step, key.micro, cfg.batchSize, micros, n),
+    seed: mixSeed(cfg.seed, key.step, key.micro, 1),
+  };
+}
+
+/**
+ * The micro-batch this process runs after `key` (rank `rank` runs micro-batches rank·A … rank·A + A − 1 of each step,
+ * A = accumulateSteps); undefined after the last step.
+ */
+export function nextMicro(cfg: TrainConfig, key: MicroKey, rank: number): MicroKey | undefined {
+  const first = rank * cfg.accumulateSteps;
+  if (key.micro + 1 < first + cfg.accumulateSteps) return { step: key.step, micro: key.micro + 1 };
+  return key.step + 1 < cfg.steps ? { step: key.step + 1, micro: first } : undefined;
+}
+
+/** The augmentation of training crops that `cfg` asks for. */
+export function augmentOptionsOf(cfg: TrainConfig): AugmentOptions {
+  return {
+    cropSize: cfg.cropSize,
+    scaleRange: cfg.scaleRange,
+    baseScale: cfg.baseScale,
+    flip: cfg.flip,
+    catMaxRatio: cfg.catMaxRatio,
+    photometric: cfg.photometric,
+  };
+}
+
 async function microStep(
   state: TrainState,
   data: TrainData,
@@ -172,9 +206,10 @@ async function microStep(
   micros: number,
   varList: tf.Variable[],
 ): Promise<{ grads: tf.NamedTensorMap; loss: number; segLoss: number; contrastLoss: number; capture?: HeadCapture }> {
-  const rng = createRng(mixSeed(cfg.seed, state.step, micro, 1));
   const n = data.frozen ? data.frozen.length : data.dataset.length;
-  const indices = batchIndices(cfg.seed, state.step, micro, cfg.batchSize, micros, n);
+  const plan = microPlan(cfg, { step: state.step, micro }, micros, n);
+  const rng = createRng(plan.seed);
+  const indices = plan.indices;
   const ctx = { training: true, seed: mixSeed(cfg.seed, state.step, micro, 2) };
   const { extractor, head, aux } = state.model;
   if (cfg.auxLossWeight > 0 && !aux)
@@ -197,14 +232,9 @@ async function microStep(
     const forward = (): { feats: tf.Tensor4D } => ({ feats: from(fb.maps, ctx) });
     input = { forward, labels: fb.labels, labelShape: fb.labelShape, inputs: fb.maps };
   } else {
-    const b = await loadImageBatch(data.dataset, indices, rng, {
-      cropSize: cfg.cropSize,
-      scaleRange: cfg.scaleRange,
-      baseScale: cfg.baseScale,
-      flip: cfg.flip,
-      catMaxRatio: cfg.catMaxRatio,
-      photometric: cfg.photometric,
-    });
+    const b = data.batches
+      ? await data.batches.batch({ step: state.step, micro })
+      : await loadImageBatch(data.dataset, indices, rng, augmentOptionsOf(cfg));
     const forward = (): { feats: tf.Tensor4D; aux?: tf.Tensor4D } =>
       forwardAux ? forwardAux(b.images, ctx) : { feats: extractor.forward(b.images, ctx) };
     input = { forward, labels: b.labels, labelShape: b.labelShape, inputs: [b.images] };

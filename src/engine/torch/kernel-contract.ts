@@ -169,6 +169,9 @@ const ATTR_OPS = {
   SpaceToBatchND: { blockShape: 'int[]', paddings: 'int[]' },
   BatchToSpaceND: { blockShape: 'int[]', crops: 'int[]' },
   DepthToSpace: { blockSize: 'int', dataFormat: 'string' },
+  // ops_hard_swish.cc
+  HardSwish: { scale: 'float' },
+  HardSwishGrad: { scale: 'float' },
   // ops_unary.cc
   Step: { alpha: 'float' },
   LeakyRelu: { alpha: 'float' },

@@ -19,6 +19,7 @@ import {
   type AttrDecl,
 } from '../../../src/engine/torch/kernel-contract.js';
 import { PIXEL_SCORES } from '../../../src/engine/kernels/pixel-scores.js';
+import { HARD_SWISH } from '../../../src/nn/hard-swish.js';
 import { torchKernelNames } from '../../../src/engine/torch/register.js';
 import { torchSkip } from '../../helpers/backends.js';
 
@@ -102,7 +103,8 @@ test('kernel contract: a missing required attribute fails naming the op and the 
 });
 
 test("kernel contract: every kernel registered on the torch backend exists in tfjs or is gmmseg's own", () => {
-  const known = new Set([...tf.getKernelsForBackend('cpu').map((k) => k.kernelName), PIXEL_SCORES]);
+  const own = [PIXEL_SCORES, HARD_SWISH, `${HARD_SWISH}Grad`];
+  const known = new Set([...tf.getKernelsForBackend('cpu').map((k) => k.kernelName), ...own]);
   assert.deepEqual(
     torchKernelNames().filter((n) => !known.has(n)),
     [],

@@ -81,9 +81,10 @@ after(() => {
   disposeMbv3Trainable(tb);
 });
 
-test('program: 192 ops from the input to s32, 124 named parameters (BN folded: weights and biases only)', () => {
+test('program: 192 graph ops from the input to s32 run as 132 (20 hard-swish fused), 124 named parameters (BN folded)', () => {
   assert.equal(tb.program.input, 'tower_0/images');
-  assert.equal(tb.program.ops.length, 192);
+  assert.equal(tb.program.ops.length, 132);
+  assert.equal(tb.program.ops.filter((op) => op.kind === 'hardswish').length, 20);
   const names = Object.keys(tb.params);
   assert.equal(names.length, 124);
   assert.ok(

@@ -203,6 +203,19 @@ test('runTraining with weight averaging: the final weights are the mean of the s
   assert.deepEqual(flatWeights(plain.state), s4, 'the same run without averaging ends at the last step');
 });
 
+test('runTraining: batches prepared ahead on the worker thread train exactly as batches built at each step', async () => {
+  const photometric = makeTrainConfig({ ...cfg, scaleRange: [0.5, 2], photometric: true, flip: true });
+  const ahead = await runTraining({ state: await fresh(), config: photometric, train: scenes.train });
+  const inline = await runTraining({
+    state: await fresh(),
+    config: photometric,
+    train: scenes.train,
+    prepareBatchesAhead: false,
+  });
+  assert.equal(ahead.finalLoss, inline.finalLoss);
+  assert.deepEqual(flatWeights(ahead.state), flatWeights(inline.state));
+});
+
 test('runTraining with weight averaging: resumed from a checkpoint holding the average, it ends bit for bit', async () => {
   const avgCfg = makeTrainConfig({ ...cfg, steps: 5, weightAverageFromStep: 2, weightAverageEvery: 1 });
   const straight = await runTraining({ state: await fresh(), config: avgCfg, train: scenes.train });

@@ -1,6 +1,6 @@
 /**
  * Elementwise unary kernels of the `torch` backend (native/src/ops_unary.cc): math, activations, predicates, Cast,
- * ZerosLike/OnesLike. Attributes pass through unchanged (Step/LeakyRelu `alpha`, ClipByValue `clipValueMin/Max`).
+ * ZerosLike/OnesLike, and the MobileNetV3 graph's hard-swish with its gradient (ops_hard_swish.cc, `nn/hard-swish.ts`). Attributes pass through unchanged (Step/LeakyRelu `alpha`, ClipByValue `clipValueMin/Max`).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ELEMENTWISE_UNARY } from '../kernel-contract.js';
@@ -23,5 +23,7 @@ export const unaryKernelConfigs: tf.KernelConfig[] = [
   ...unaryKernels(UNARY),
   nativeKernel('Prelu', ['x', 'alpha']),
   nativeKernel('EluGrad', ['dy', 'y']),
+  nativeKernel('HardSwish', ['x']),
+  nativeKernel('HardSwishGrad', ['dy', 'x']),
   castKernel,
 ];
