@@ -89,7 +89,10 @@ function serve(port: NonNullable<typeof parentPort>): void {
   port.on('message', (m: Request) => {
     try {
       const batch = augmentBatch(m.samples, createRng(m.seed), m.options);
-      port.postMessage({ id: m.id, batch } satisfies Reply, [batch.pixels.buffer as ArrayBuffer, batch.labels.buffer as ArrayBuffer]);
+      port.postMessage({ id: m.id, batch } satisfies Reply, [
+        batch.pixels.buffer as ArrayBuffer,
+        batch.labels.buffer as ArrayBuffer,
+      ]);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       port.postMessage({ id: m.id, error: { name: err.name, message: err.message } } satisfies Reply);
