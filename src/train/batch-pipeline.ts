@@ -46,7 +46,10 @@ export class BatchPipeline implements BatchSource {
     private readonly schedule: PipelineSchedule,
   ) {}
 
-  /** The batch of `key`; before waiting for it, hands the next micro-batch to the worker and starts decoding the one after. */
+  /**
+   * The batch of `key`; before waiting for it, hands the next micro-batch to the worker and starts decoding the one
+   * after that.
+   */
   async batch(key: MicroKey): Promise<ImageBatch> {
     const k1 = this.schedule.next(key);
     const k2 = k1 && this.schedule.next(k1);

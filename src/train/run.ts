@@ -8,8 +8,9 @@
  * (`trainStep`), checkpoints are handed out on rank 0 only (the others wait at a barrier); validation and
  * calibration are sharded by rank and their counts reduced exactly (`eval-reduce.ts`: every rank gets the
  * single-process result); the refit runs on every rank (same model, same result). Image batches are prepared a step
- * ahead on a worker thread (`batch-pipeline.ts`) unless `prepareBatchesAhead` is false. With weight averaging, the average
- * of the run's tail replaces the weights after the last step, before the refit, the final validation and checkpoint.
+ * ahead on a worker thread (`batch-pipeline.ts`) unless `prepareBatchesAhead` is false. With weight averaging, the
+ * average of the run's tail replaces the weights after the last step, before the refit, the final validation and
+ * checkpoint.
  */
 import type { Dataset } from '../data/sample.js';
 import { retainFreedMemory } from '../engine/engine.js';

@@ -177,8 +177,8 @@ export function microPlan(cfg: TrainConfig, key: MicroKey, micros: number, n: nu
 }
 
 /**
- * The micro-batch this process runs after `key` (rank `rank` runs micro-batches rank·A … rank·A + A − 1 of each step,
- * A = accumulateSteps); undefined after the last step.
+ * The micro-batch this process runs after `key` (rank `rank` runs micro-batches rank·A … rank·A + A − 1 of each
+ * step, A = accumulateSteps); undefined after the last step.
  */
 export function nextMicro(cfg: TrainConfig, key: MicroKey, rank: number): MicroKey | undefined {
   const first = rank * cfg.accumulateSteps;
