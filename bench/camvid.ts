@@ -9,7 +9,7 @@
  * Writes the usual report folder (models, report.json/md, curves, pictures).
  *
  * Recipes (README "Results"): `finetune` (default) trains the COCO MobileNetV3 end to end with the decoder and head,
- * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 4800 steps × 4, ENet class weights
+ * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 5600 steps × 4, ENet class weights
  * (c = 1.10; `--class-weighting none` for the reference's unweighted CE), the GMM memory starting empty, and predicts
  * at input scale 1.5 (tuned on val; `--scales 1` for the image's own size); `frozen` is the
  * earlier recipe: frozen backbone, cached maps, 500 steps × 4, decoder lr 1e-2, scale 1. `--backbone mbv2` (finetune
@@ -85,7 +85,7 @@ let classWeightOffset: number;
 let batchSize: number;
 let cfg: TrainConfig;
 try {
-  steps = positiveInt().parse(flag('--steps') ?? String(quick ? 200 : finetune ? 4800 : 500), '--steps');
+  steps = positiveInt().parse(flag('--steps') ?? String(quick ? 200 : finetune ? 5600 : 500), '--steps');
   batchSize = positiveInt().parse(flag('--batch') ?? '4', '--batch');
   classWeighting = oneOf(['none', 'enet'] as const).parse(
     flag('--class-weighting') ?? (finetune ? 'enet' : 'none'),

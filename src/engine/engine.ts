@@ -9,6 +9,7 @@
  */
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { registerReduceGradients } from './reduce-gradients.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { EngineError } from '../errors.js';
 import { resizeBilinearGradConfig } from './kernels/resize-bilinear-grad.js';
@@ -49,6 +50,7 @@ export async function initEngine(
     (fromEnv !== undefined && fromEnv !== '' ? parseEngineName(fromEnv, `$${ENGINE_ENV_VAR}`) : defaultEngine(env));
   // Production mode: skips tfjs debug checks and its console banner ("looks like you are running TensorFlow.js in Node").
   tf.enableProdMode();
+  registerReduceGradients();
   if (name === 'torch') prepareTorch(env);
   if (name === 'wasm') registerWasmTrainingKernels();
   if (name !== 'torch') fixResizeBilinearGrad(name);
