@@ -22,3 +22,28 @@ export class FormatError extends GmmsegError {}
 
 /** A requested engine (backend) or kernel is not available. */
 export class EngineError extends GmmsegError {}
+
+/** An error as it crosses a worker-thread boundary (structured clone keeps no class). */
+export interface PostedError {
+  name: string;
+  message: string;
+}
+
+/** The name and message of anything thrown, for posting to another thread. */
+export function postedError(e: unknown): PostedError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, message: err.message };
+}
+
+const POSTED_CLASSES: Record<string, new (message: string) => Error> = {
+  ShapeError,
+  ValueError,
+  FormatError,
+  EngineError,
+  GmmsegError,
+};
+
+/** A posted error rebuilt with its class (the library's own; any other becomes an Error) and its message. */
+export function errorFromPosted(p: PostedError): Error {
+  return new (POSTED_CLASSES[p.name] ?? Error)(p.message);
+}

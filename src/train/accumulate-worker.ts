@@ -8,7 +8,7 @@
  * comes back as the same error class with the same message. This file is also the worker's entry point.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { FormatError, GmmsegError, ShapeError, ValueError } from '../errors.js';
+import { errorFromPosted, postedError, type PostedError } from '../errors.js';
 import type { LabelMap, Sample } from '../data/sample.js';
 import type { Prediction } from '../infer/predict.js';
 import { EvalAccumulator, type EvalResult } from './eval-accumulator.js';
@@ -20,8 +20,7 @@ type Request =
   | { kind: 'results' };
 
 /** What the worker answers: one per 'add' (`ok`) and one for 'results'. */
-type Reply =
-  { kind: 'ok' } | { kind: 'results'; results: AccumulatedSets } | { kind: 'error'; name: string; message: string };
+type Reply = { kind: 'ok' } | { kind: 'results'; results: AccumulatedSets } | ({ kind: 'error' } & PostedError);
 
 /** Each set's result (by key) and the bytes its tie streams held before the final merge. */
 export interface AccumulatedSets {
@@ -31,8 +30,6 @@ export interface AccumulatedSets {
 
 /** The `workerData` marking this module's own worker. */
 const MARK = 'gmmseg-eval-accumulator';
-
-const ERRORS: Record<string, new (message: string) => Error> = { ShapeError, ValueError, FormatError, GmmsegError };
 
 /** Main side of the accumulation worker. */
 export class AccumulatorThread {
@@ -83,7 +80,7 @@ export class AccumulatorThread {
   }
 
   private onReply(r: Reply): void {
-    if (r.kind === 'error') return this.fail(new (ERRORS[r.name] ?? Error)(r.message));
+    if (r.kind === 'error') return this.fail(errorFromPosted(r));
     if (r.kind === 'results') return this.resultsWaiter?.(r.results);
     this.pending--;
     this.waiters.splice(0).forEach((w) => w());
@@ -136,8 +133,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
         port.postMessage({ kind: 'results', results: accumulated(acc) } satisfies Reply);
       }
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ kind: 'error', name: err.name, message: err.message } satisfies Reply);
+      port.postMessage({ kind: 'error', ...postedError(e) } satisfies Reply);
     }
   });
 }

@@ -11,7 +11,7 @@ import { setPriority } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { augmentBatch, type AugmentOptions, type PackedBatch } from '../data/augment.js';
 import type { Sample } from '../data/sample.js';
-import { FormatError, GmmsegError, ShapeError, ValueError } from '../errors.js';
+import { errorFromPosted, GmmsegError, postedError, type PostedError } from '../errors.js';
 import { createRng } from '../random.js';
 
 /** What the main thread sends. */
@@ -23,12 +23,10 @@ interface Request {
 }
 
 /** What the worker answers, one per request. */
-type Reply = { id: number; batch: PackedBatch } | { id: number; error: { name: string; message: string } };
+type Reply = { id: number; batch: PackedBatch } | { id: number; error: PostedError };
 
 /** The `workerData` marking this module's own worker. */
 const MARK = 'gmmseg-augment';
-
-const ERRORS: Record<string, new (message: string) => Error> = { ShapeError, ValueError, FormatError, GmmsegError };
 
 /** Main side of the augmentation worker. */
 export class AugmentThread {
@@ -64,7 +62,7 @@ export class AugmentThread {
     const w = this.waiting.get(r.id);
     if (!w) return;
     this.waiting.delete(r.id);
-    if ('error' in r) w.reject(new (ERRORS[r.error.name] ?? Error)(r.error.message));
+    if ('error' in r) w.reject(errorFromPosted(r.error));
     else w.resolve(r.batch);
   }
 
@@ -94,8 +92,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
         batch.labels.buffer as ArrayBuffer,
       ]);
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ id: m.id, error: { name: err.name, message: err.message } } satisfies Reply);
+      port.postMessage({ id: m.id, error: postedError(e) } satisfies Reply);
     }
   });
 }
