@@ -74,7 +74,7 @@ export function contextForward(
     dilations.reduce((y, dilation, i) => {
       const b = contextBlockName(i);
       const z = conv2d(y, params, `${b}.conv`, { dilation });
-      return tf.relu(batchNorm(z, params, state, `${b}.bn`, training, { momentum: bnMomentum }));
+      return batchNorm(z, params, state, `${b}.bn`, training, { momentum: bnMomentum, relu: true });
     }, x),
   );
 }

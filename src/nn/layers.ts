@@ -9,6 +9,7 @@
  * atrous conv) and every layer here is differentiable on the wasm and cpu engines.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTrain } from './batch-norm-train.js';
 import { ValueError } from '../errors.js';
 import { createRng, uniform } from '../random.js';
 import { assertShape } from '../shape.js';
@@ -112,16 +113,19 @@ function updateState(state: Record<string, tf.Tensor>, key: string, value: tf.Te
   old.dispose();
 }
 
-/** Batch-norm options (PyTorch defaults: momentum 0.1, eps 1e-5). */
+/** Batch-norm options (PyTorch defaults: momentum 0.1, eps 1e-5; no ReLU after it). */
 export interface BatchNormOptions {
   momentum?: number;
   eps?: number;
+  /** Apply ReLU to the output (fused with the normalisation on the native engine in training). */
+  relu?: boolean;
 }
 
 /**
- * Batch norm over [B, H, W] per channel. Training: normalises with the batch mean and biased variance and updates the
- * running statistics in place: running ← (1 − m)·running + m·batch, with the unbiased variance (PyTorch). Eval: uses
- * the running statistics and leaves them untouched.
+ * Batch norm over [B, H, W] per channel. Training: normalises with the batch mean and biased variance
+ * (batch-norm-train.ts: one fused op on the native engine) and updates the running statistics in place:
+ * running ← (1 − m)·running + m·batch, with the unbiased variance (PyTorch). Eval: uses the running statistics and
+ * leaves them untouched.
  * @param x [B, H, W, C] → [B, H, W, C]
  */
 export function batchNorm(
@@ -132,28 +136,28 @@ export function batchNorm(
   training: boolean,
   opts: BatchNormOptions = {},
 ): tf.Tensor4D {
-  const { momentum = 0.1, eps = 1e-5 } = opts;
-  const gamma = getParam(p, `${name}.weight`, 'batchNorm');
-  const beta = getParam(p, `${name}.bias`, 'batchNorm');
+  const { momentum = 0.1, eps = 1e-5, relu = false } = opts;
+  const gamma = getParam(p, `${name}.weight`, 'batchNorm') as tf.Tensor1D;
+  const beta = getParam(p, `${name}.bias`, 'batchNorm') as tf.Tensor1D;
   const rm = state[`${name}.running_mean`];
   const rv = state[`${name}.running_var`];
   if (!rm || !rv) throw new ValueError(`batchNorm(${name}): running statistics missing from state`);
   assertShape(x.shape, [null, null, null, rm.shape[0] as number], 'x', `batchNorm(${name})`);
-  let mean: tf.Tensor = rm;
-  let variance: tf.Tensor = rv;
-  if (training) {
-    const n = x.shape[0] * x.shape[1] * x.shape[2];
-    if (n < 2)
-      throw new ValueError(
-        `batchNorm(${name}): training needs more than 1 value per channel, got input [${x.shape.join(', ')}]`,
-      );
-    ({ mean, variance } = tf.moments(x, [0, 1, 2]));
-    const unbiased = tf.mul(variance, n / (n - 1));
-    updateState(state, `${name}.running_mean`, tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)));
-    updateState(state, `${name}.running_var`, tf.add(tf.mul(rv, 1 - momentum), tf.mul(unbiased, momentum)));
+  if (!training) {
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(rv, eps)));
+    const z = tf.add(tf.mul(tf.sub(x, rm), scale), beta) as tf.Tensor4D;
+    return relu ? tf.relu(z) : z;
   }
-  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+  const n = x.shape[0] * x.shape[1] * x.shape[2];
+  if (n < 2)
+    throw new ValueError(
+      `batchNorm(${name}): training needs more than 1 value per channel, got input [${x.shape.join(', ')}]`,
+    );
+  const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps, relu);
+  const unbiased = tf.mul(variance, n / (n - 1));
+  updateState(state, `${name}.running_mean`, tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)));
+  updateState(state, `${name}.running_var`, tf.add(tf.mul(rv, 1 - momentum), tf.mul(unbiased, momentum)));
+  return y as tf.Tensor4D;
 }
 
 /** conv → BN → ReLU on the `${name}.conv` / `${name}.bn` params: x [B, H, W, Cin] → [B, H/stride, W/stride, Cout]. */
@@ -165,7 +169,7 @@ export function convBnRelu(
   training: boolean,
   opts: ConvOptions = {},
 ): tf.Tensor4D {
-  return tf.relu(batchNorm(conv2d(x, p, `${name}.conv`, opts), p, state, `${name}.bn`, training));
+  return batchNorm(conv2d(x, p, `${name}.conv`, opts), p, state, `${name}.bn`, training, { relu: true });
 }
 
 /**

@@ -165,12 +165,11 @@ export function lightDecoderForward(dec: LightDecoder, maps: tf.Tensor4D[], ctx:
   const size: [number, number] = [first.shape[1], first.shape[2]];
   if (!ctx.training) return tf.tidy(() => inferenceForward(dec, maps, size));
   return tf.tidy(() => {
-    const block = (x: tf.Tensor4D, name: string, relu = true): tf.Tensor4D => {
-      const z = batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, true, {
+    const block = (x: tf.Tensor4D, name: string, relu = true): tf.Tensor4D =>
+      batchNorm(conv2d(x, params, `${name}.conv`), params, state, `${name}.bn`, true, {
         momentum: config.bnMomentum,
+        relu,
       });
-      return relu ? tf.relu(z) : z;
-    };
     const laterals = maps.map((m, i) => resizeBilinear(block(m, `decoder.lateral${i}`), size));
     let y = block(laterals.length === 1 ? (laterals[0] as tf.Tensor4D) : tf.concat(laterals, 3), 'decoder.fuse');
     const dilations = contextDilations(config);

@@ -135,6 +135,20 @@ const ATTR_OPS = {
   BatchMatMul: { transposeA: 'bool', transposeB: 'bool' },
   _FusedMatMul: { transposeA: 'bool', transposeB: 'bool', ...FUSED },
   Einsum: { equation: 'string' },
+  // ops_adamw.cc
+  AdamWUpdate: {
+    beta1: 'float',
+    oneMinusBeta1: 'float',
+    beta2: 'float',
+    oneMinusBeta2: 'float',
+    decay: 'float',
+    sqrtBc2: 'float',
+    epsilon: 'float',
+    stepSize: 'float',
+  },
+  // ops_batch_norm_train.cc
+  BatchNormTrain: { eps: 'float', relu: 'bool' },
+  BatchNormTrainGrad: { eps: 'float', relu: 'bool' },
   // ops_norm.cc
   FusedBatchNorm: { hasOffset: 'bool', hasScale: 'bool', varianceEpsilon: 'float?' },
   // ops_pixel.cc

@@ -20,6 +20,8 @@ import {
 } from '../../../src/engine/torch/kernel-contract.js';
 import { PIXEL_SCORES } from '../../../src/engine/kernels/pixel-scores.js';
 import { HARD_SWISH } from '../../../src/nn/hard-swish.js';
+import { BATCH_NORM_TRAIN } from '../../../src/nn/batch-norm-train.js';
+import { ADAMW_UPDATE } from '../../../src/train/adamw.js';
 import { torchKernelNames } from '../../../src/engine/torch/register.js';
 import { torchSkip } from '../../helpers/backends.js';
 
@@ -103,7 +105,14 @@ test('kernel contract: a missing required attribute fails naming the op and the 
 });
 
 test("kernel contract: every kernel registered on the torch backend exists in tfjs or is gmmseg's own", () => {
-  const own = [PIXEL_SCORES, HARD_SWISH, `${HARD_SWISH}Grad`];
+  const own = [
+    PIXEL_SCORES,
+    HARD_SWISH,
+    `${HARD_SWISH}Grad`,
+    BATCH_NORM_TRAIN,
+    `${BATCH_NORM_TRAIN}Grad`,
+    ADAMW_UPDATE,
+  ];
   const known = new Set([...tf.getKernelsForBackend('cpu').map((k) => k.kernelName), ...own]);
   assert.deepEqual(
     torchKernelNames().filter((n) => !known.has(n)),

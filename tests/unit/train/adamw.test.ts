@@ -2,7 +2,17 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../../src/engine/engine.js';
-import { adamwStep, createAdamWState, disposeAdamWState, DEFAULT_ADAMW } from '../../../src/train/adamw.js';
+import {
+  ADAMW_UPDATE,
+  adamwStep,
+  createAdamWState,
+  disposeAdamWState,
+  DEFAULT_ADAMW,
+  updateKernel,
+  updateOps,
+  type UpdateScalars,
+} from '../../../src/train/adamw.js';
+import { createRng, normal } from '../../../src/random.js';
 import { polyLr } from '../../../src/train/schedule.js';
 import { expectClose } from '../../helpers/close.js';
 
@@ -88,3 +98,44 @@ test('poly schedule with linear warm-up (MMCV): hand-computed points', () => {
     'power 2',
   );
 });
+
+test(
+  'AdamW: the native engine’s one-kernel update equals the ops bit for bit (fresh and running moments)',
+  {
+    skip: tf.getKernel(ADAMW_UPDATE, tf.getBackend()) === undefined && 'engine without the AdamWUpdate kernel',
+  },
+  () => {
+    const rng = createRng(3);
+    const special = [0, -0, 1e-30, -1e-30, 1e30, -1e30, 3.4e38, 1e-45];
+    const vals = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => special[i] ?? s * normal(rng));
+    const n = 70_000; // more than one parallel block of the kernel
+    const p = tf.tensor1d(vals(n, 1));
+    const g = tf.tensor1d(vals(n, 0.01));
+    const m = tf.tensor1d(vals(n, 0.001));
+    const v = tf.tensor1d(vals(n, 1e-6).map(Math.abs));
+    const bits = (t: tf.Tensor) => new Uint32Array(Float32Array.from(t.dataSync()).buffer);
+    const k: UpdateScalars = {
+      beta1: 0.9,
+      oneMinusBeta1: 1 - 0.9,
+      beta2: 0.999,
+      oneMinusBeta2: 1 - 0.999,
+      decay: 1 - 3e-4 * 0.01,
+      sqrtBc2: Math.sqrt(1 - 0.999 ** 7),
+      epsilon: 1e-8,
+      stepSize: 3e-4 / (1 - 0.9 ** 7),
+    };
+    for (const [label, mm, vv] of [
+      ['fresh', undefined, undefined],
+      ['running', m, v],
+    ] as const) {
+      const a = updateKernel(p, g, mm, vv, k);
+      const b = updateOps(p, g, mm, vv, k);
+      ['m', 'v', 'p'].forEach((name, i) =>
+        assert.deepEqual(bits(a[i] as tf.Tensor), bits(b[i] as tf.Tensor), `${label}: ${name}`),
+      );
+      tf.dispose([...a, ...b]);
+    }
+    assert.throws(() => updateKernel(p, tf.zeros([3]), undefined, undefined, k), /'g' must have the parameter's shape/);
+    tf.dispose([p, g, m, v]);
+  },
+);

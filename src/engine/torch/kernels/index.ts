@@ -8,6 +8,7 @@ import { imageKernelConfigs } from './image.js';
 import { indexingKernelConfigs } from './indexing.js';
 import { matmulKernelConfigs } from './matmul.js';
 import { normKernelConfigs } from './norm.js';
+import { optimizerKernelConfigs } from './optimizer.js';
 import { reduceKernelConfigs } from './reduce.js';
 import { shapeKernelConfigs } from './shape.js';
 import { unaryKernelConfigs } from './unary.js';
@@ -19,6 +20,7 @@ export function torchKernelConfigs(): tf.KernelConfig[] {
     ...matmulKernelConfigs,
     ...imageKernelConfigs,
     ...normKernelConfigs,
+    ...optimizerKernelConfigs,
     ...identityKernelConfigs,
     ...unaryKernelConfigs,
     ...reduceKernelConfigs,

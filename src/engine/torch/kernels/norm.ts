@@ -1,6 +1,9 @@
-/** Batch normalisation with given statistics (tfjs FusedBatchNorm) on the `torch` backend: native/src/ops_norm.cc. */
+/**
+ * Batch normalisation on the `torch` backend: with given statistics (tfjs FusedBatchNorm, native/src/ops_norm.cc),
+ * and gmmseg's training-mode op and its gradient (src/nn/batch-norm-train.ts, native/src/ops_batch_norm_train.cc).
+ */
 import type * as tf from '@tensorflow/tfjs';
-import { customKernel } from '../kernel-def.js';
+import { customKernel, nativeKernel } from '../kernel-def.js';
 
 export const normKernelConfigs: tf.KernelConfig[] = [
   customKernel('FusedBatchNorm', ({ inputs, attrs, backend }) => {
@@ -12,4 +15,6 @@ export const normKernelConfigs: tf.KernelConfig[] = [
       varianceEpsilon: (attrs.varianceEpsilon as number | undefined) ?? 0.001,
     });
   }),
+  nativeKernel('BatchNormTrain', ['x', 'gamma', 'beta']),
+  nativeKernel('BatchNormTrainGrad', ['dy', 'x', 'gamma', 'beta', 'mean', 'variance']),
 ];
