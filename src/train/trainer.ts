@@ -206,10 +206,8 @@ async function microStep(
   micros: number,
   varList: tf.Variable[],
 ): Promise<{ grads: tf.NamedTensorMap; loss: number; segLoss: number; contrastLoss: number; capture?: HeadCapture }> {
-  const n = data.frozen ? data.frozen.length : data.dataset.length;
-  const plan = microPlan(cfg, { step: state.step, micro }, micros, n);
-  const rng = createRng(plan.seed);
-  const indices = plan.indices;
+  // the micro-batch's samples and augmentation draws, when this step builds its batch itself
+  const plan = () => microPlan(cfg, { step: state.step, micro }, micros, data.frozen?.length ?? data.dataset.length);
   const ctx = { training: true, seed: mixSeed(cfg.seed, state.step, micro, 2) };
   const { extractor, head, aux } = state.model;
   if (cfg.auxLossWeight > 0 && !aux)
@@ -225,16 +223,19 @@ async function microStep(
     inputs: tf.Tensor[];
   };
   if (data.frozen) {
-    const fb = frozenBatch(data.frozen, indices, rng, cfg.flip);
+    const { indices, seed } = plan();
+    const fb = frozenBatch(data.frozen, indices, createRng(seed), cfg.flip);
     const from = extractor.forwardFromFrozen?.bind(extractor);
     if (!from)
       throw new GmmsegError(`extractor '${extractor.kind}' has no frozen part; cacheFrozen needs a frozen backbone`);
     const forward = (): { feats: tf.Tensor4D } => ({ feats: from(fb.maps, ctx) });
     input = { forward, labels: fb.labels, labelShape: fb.labelShape, inputs: fb.maps };
   } else {
-    const b = data.batches
-      ? await data.batches.batch({ step: state.step, micro })
-      : await loadImageBatch(data.dataset, indices, rng, augmentOptionsOf(cfg));
+    const own = async () => {
+      const { indices, seed } = plan();
+      return loadImageBatch(data.dataset, indices, createRng(seed), augmentOptionsOf(cfg));
+    };
+    const b = data.batches ? await data.batches.batch({ step: state.step, micro }) : await own();
     const forward = (): { feats: tf.Tensor4D; aux?: tf.Tensor4D } =>
       forwardAux ? forwardAux(b.images, ctx) : { feats: extractor.forward(b.images, ctx) };
     input = { forward, labels: b.labels, labelShape: b.labelShape, inputs: [b.images] };
