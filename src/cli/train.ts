@@ -226,8 +226,9 @@ function reportEvent(
   if (e.kind !== 'step' || process.stderr.isTTY) return;
   if (e.step % Math.max(1, Math.floor(cfg.steps / 20)) === 0 || e.step === cfg.steps) {
     const rate = (e.step - ctx.startStep) / e.seconds;
+    const gnorm = e.losses.gradNorm !== undefined ? ` grad-norm ${e.losses.gradNorm.toPrecision(3)}` : '';
     io.out(
-      `step ${e.step}/${cfg.steps} loss ${e.losses.loss.toFixed(4)} lr ${e.losses.learningRate.toExponential(2)} ${rate.toFixed(2)} step/s eta ${((cfg.steps - e.step) / rate).toFixed(0)} s\n`,
+      `step ${e.step}/${cfg.steps} loss ${e.losses.loss.toFixed(4)} lr ${e.losses.learningRate.toExponential(2)}${gnorm} ${rate.toFixed(2)} step/s eta ${((cfg.steps - e.step) / rate).toFixed(0)} s\n`,
     );
   }
 }

@@ -35,6 +35,11 @@ export const trainConfigSchema = z
     headLrMultiplier: z.number().positive(),
     /** AdamW decoupled weight decay. */
     weightDecay: z.number().min(0),
+    /**
+     * Gradient clipping by global L2 norm before the optimizer step (PyTorch `clip_grad_norm_`, `train/grad-clip.ts`;
+     * 0 = off, as the reference). A departure, see README.
+     */
+    gradClipNorm: z.number().min(0).default(0),
     /** Linear warm-up steps. */
     warmupSteps: z.number().int().min(0),
     /** Learning-rate ratio at step 0 of the warm-up. */
@@ -123,6 +128,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   learningRate: 6e-5,
   headLrMultiplier: 10,
   weightDecay: 0.01,
+  gradClipNorm: 0,
   warmupSteps: 100,
   warmupRatio: 1e-6,
   polyPower: 1,

@@ -23,6 +23,7 @@ import { advanceHead, headTrainForward, type HeadCapture } from '../gmm/train-st
 import { headVariables, type SegModel } from '../model/seg-model.js';
 import { softmaxHeadLogits } from '../nn/softmax-head.js';
 import { createRng } from '../random.js';
+import { clipGradNorm } from './grad-clip.js';
 import { adamwStep, type AdamWState, type ParamGroup } from './adamw.js';
 import type { AugmentOptions } from '../data/augment.js';
 import { frozenBatch, loadImageBatch, type FrozenEntry } from './batch.js';
@@ -61,6 +62,8 @@ export interface StepLosses {
   segLoss: number;
   contrastLoss: number;
   learningRate: number;
+  /** Global L2 norm of the step's gradients before clipping (computed only when `gradClipNorm` > 0). */
+  gradNorm?: number;
 }
 
 /** Raised when the loss becomes NaN or infinite; the CLI reports the last good checkpoint. */
@@ -144,10 +147,12 @@ export async function trainStep(
   }
   if (group) allReduceGradients(group, sums);
   bn?.finish(micros, group);
-  const grads = Object.fromEntries(
+  const averaged = Object.fromEntries(
     Object.entries(sums).map(([k, g]) => [k, micros === 1 ? g : tf.tidy(() => tf.div(g, micros))]),
   );
   if (micros !== 1) Object.values(sums).forEach((t) => t.dispose());
+  const clip = cfg.gradClipNorm > 0 ? clipGradNorm(averaged, cfg.gradClipNorm) : undefined;
+  const grads = clip?.grads ?? averaged;
   const optimizer = adamwStep(
     vars,
     grads,
@@ -164,7 +169,13 @@ export async function trainStep(
   }
   return {
     state: { ...state, step: state.step + 1, model, optimizer },
-    losses: { loss: total, segLoss: seg, contrastLoss: con, learningRate: lr },
+    losses: {
+      loss: total,
+      segLoss: seg,
+      contrastLoss: con,
+      learningRate: lr,
+      ...(clip ? { gradNorm: clip.norm } : {}),
+    },
   };
 }
 

@@ -217,3 +217,27 @@ test('OHEM: the same model and batch give a smaller head CE (kept hard pixels on
     assert.ok(hardest > 0 && hardest < plain, `${kind}: hardest pixels ${hardest} vs all ${plain}`);
   }
 });
+
+test('gradient clipping: the step reports the norm, a limit above it changes nothing, a limit far below it shrinks the step', async () => {
+  const c = (extra: Record<string, unknown>) => makeTrainConfig({ ...cfg, accumulateSteps: 1, ...extra });
+  const once = async (extra: Record<string, unknown>) => {
+    const model = await gmmModel(8);
+    const before = snapshot({ step: 0, model, optimizer: createAdamWState() });
+    const r = await trainStep({ step: 0, model, optimizer: createAdamWState() }, { dataset: scenes.train }, c(extra));
+    const after = snapshot(r.state);
+    const key = Object.keys(before).find((k) => k.includes('decoder') && !k.startsWith('state.')) as string;
+    const moved = Math.hypot(...(after[key] as number[]).map((v, i) => v - (before[key]![i] as number)));
+    return { losses: r.losses, moved, after };
+  };
+  const plain = await once({});
+  assert.equal(plain.losses.gradNorm, undefined, 'no norm without clipping');
+  const logged = await once({ gradClipNorm: 1e9 });
+  const norm = logged.losses.gradNorm as number;
+  assert.ok(norm > 0 && Number.isFinite(norm), `norm ${norm}`);
+  assert.deepEqual(logged.after, plain.after, 'a limit above the norm: the same step, bit for bit');
+  // AdamW's first step moves a weight by ≈ lr·g/(|g| + ε): about lr whatever the gradient's scale, unless the
+  // gradient is clipped down to the order of ε = 1e-8 — then the step shrinks with it
+  const tiny = await once({ gradClipNorm: norm * 1e-9 });
+  assert.equal(tiny.losses.gradNorm, norm, 'the norm before clipping');
+  assert.ok(tiny.moved > 0 && tiny.moved < plain.moved / 2, `moved ${tiny.moved} vs ${plain.moved} unclipped`);
+});
