@@ -219,15 +219,29 @@ export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
 }
 
 /**
+ * Backends whose ResizeBilinear kernel and gradient are PyTorch's bilinear resize and its exact adjoint with half-pixel
+ * centres: the native engine (native/src/ops_image.cc, ATen's `upsample_bilinear2d` and its backward).
+ */
+const EXACT_RESIZE_BACKENDS: ReadonlySet<string> = new Set(['torch']);
+
+/**
  * Bilinear resize with half-pixel centres and align_corners = false (PyTorch `F.interpolate(..., 'bilinear',
- * align_corners=False)`, same values as `tf.image.resizeBilinear(x, size, false, true)`), done as two matrix products
- * so the gradient is exact (tfjs's ResizeBilinear gradient ignores half-pixel centres). Identity when sizes match.
+ * align_corners=False)`, same values as `tf.image.resizeBilinear(x, size, false, true)`). On the native engine that
+ * op (its gradient is the exact adjoint); elsewhere two matrix products, so that the gradient is exact (tfjs's
+ * ResizeBilinear gradient ignores half-pixel centres) — the same values to float32 rounding. Identity when sizes match.
  * @param x [B, H, W, C] → [B, h, w, C]
  */
 export function resizeBilinear(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
+  const [H, W] = [x.shape[1], x.shape[2]];
+  if (H === size[0] && W === size[1]) return x;
+  if (EXACT_RESIZE_BACKENDS.has(tf.getBackend())) return tf.image.resizeBilinear(x, size, false, true);
+  return resizeBilinearMatrices(x, size);
+}
+
+/** {@link resizeBilinear} as two products with the interpolation matrices (exact gradient on every engine). */
+export function resizeBilinearMatrices(x: tf.Tensor4D, size: [number, number]): tf.Tensor4D {
   const [B, H, W, C] = x.shape;
   const [h, w] = size;
-  if (H === h && W === w) return x;
   return tf.tidy(() => {
     const ry = tf.tensor2d(bilinearMatrix(H, h), [h, H]);
     const rx = tf.tensor2d(bilinearMatrix(W, w), [w, W]);

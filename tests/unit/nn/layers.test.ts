@@ -14,6 +14,7 @@ import {
   linear,
   noGrad,
   resizeBilinear,
+  resizeBilinearMatrices,
 } from '../../../src/nn/layers.js';
 import {
   addBatchNorm,
@@ -159,6 +160,24 @@ test('resizeBilinear uses half-pixel centres (PyTorch align_corners=False) and h
       `resize to ${size}`,
     );
   }
+});
+
+test('resizeBilinear: the engine path equals the interpolation matrices, values and gradients (up, down, odd ratios)', () => {
+  const z = tf.randomNormal([2, 6, 9, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+  for (const size of [
+    [12, 18],
+    [3, 4],
+    [11, 5],
+    [48, 72],
+  ] as [number, number][]) {
+    const w = tf.randomNormal([2, size[0], size[1], 3], 0, 1, 'float32', 3);
+    const loss = (f: typeof resizeBilinear) => (x: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor4D, size), w));
+    expectClose(resizeBilinear(z, size).dataSync(), resizeBilinearMatrices(z, size).dataSync(), TOL, `value ${size}`);
+    const [ga, gb] = [tf.grad(loss(resizeBilinear))(z), tf.grad(loss(resizeBilinearMatrices))(z)];
+    expectClose(ga.dataSync(), gb.dataSync(), TOL, `gradient ${size}`);
+    tf.dispose([w, ga, gb]);
+  }
+  z.dispose();
 });
 
 test('noGrad: outputs are constants to an enclosing gradient', () => {
