@@ -29,7 +29,7 @@ export type DemoOptions = OptionValues<typeof DEMO_TABLE>;
  * (ENet class weights: digits are 1–2 % of the pixels each, and without weights the net stays on the
  * "digit vs background" plateau for over a thousand steps), then the GMM head continues end to end from that
  * U-Net for half as many steps at a quarter of the learning rate. Scenes are generated on the fly, so every step sees
- * new ones. Full: 1 000 + 500 steps (9.5 min on 2 cores); `--quick`: 120 + 60 steps (digits not yet recognised).
+ * new ones. Full: 1 600 + 800 steps (8.6 min on 2 cores); `--quick`: 120 + 60 steps (digits not yet recognised).
  */
 export function demoBudget(o: Pick<DemoOptions, 'quick' | 'steps' | 'trainImages' | 'testImages' | 'seed'>): {
   softmax: TrainConfig;
@@ -38,7 +38,7 @@ export function demoBudget(o: Pick<DemoOptions, 'quick' | 'steps' | 'trainImages
   testImages: number;
 } {
   const quick = o.quick;
-  const steps = o.steps ?? (quick ? 120 : 1000);
+  const steps = o.steps ?? (quick ? 120 : 1600);
   const softmax = makeTrainConfig({
     steps,
     batchSize: 8,

@@ -99,7 +99,7 @@ test('gmmseg demo: --seed and --steps must be positive integers (one line, befor
 
 test('demoBudget: the softmax head first, the GMM head from its U-Net for half the steps at a quarter of the rate', () => {
   const full = demoBudget({ quick: false, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
-  assert.deepEqual([full.softmax.steps, full.gmm.steps, full.trainImages, full.testImages], [1000, 500, 8000, 100]);
+  assert.deepEqual([full.softmax.steps, full.gmm.steps, full.trainImages, full.testImages], [1600, 800, 12800, 100]);
   assert.deepEqual([full.softmax.learningRate, full.gmm.learningRate], [2e-3, 5e-4]);
   assert.equal(full.gmm.classWeighting, 'enet');
   const quick = demoBudget({ quick: true, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
