@@ -67,15 +67,12 @@ std::vector<double> channelSums(int64_t n, int64_t c, int k, F f) {
 /** The normalised, affine value of one element, the same float operations forward and backward (ReLU masks). */
 inline float affine(float x, float mean, float scale, float beta) { return (x - mean) * scale + beta; }
 
-/** Per-channel float32 scale gamma / sqrt(variance + eps) and 1 / sqrt(variance + eps). */
-void scales(const float* gamma, const float* var, int64_t c, double eps, std::vector<float>& scale,
-            std::vector<float>& inv) {
-  scale.resize(c);
-  inv.resize(c);
-  for (int64_t j = 0; j < c; j++) {
-    inv[j] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[j]) + eps));
-    scale[j] = gamma[j] * inv[j];
-  }
+/** Per-channel float32 scale gamma / sqrt(variance + eps) (the forward's, and the backward's ReLU mask). */
+std::vector<float> scales(const float* gamma, const float* var, int64_t c, double eps) {
+  std::vector<float> scale(c);
+  for (int64_t j = 0; j < c; j++)
+    scale[j] = gamma[j] * static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[j]) + eps));
+  return scale;
 }
 
 gmm::Tensors forwardOps(const at::Tensor& x, const at::Tensor& gamma, const at::Tensor& beta, double eps, bool relu) {
@@ -135,8 +132,7 @@ GMM_OP(BatchNormTrain, "eps:float,relu:bool") {
     pm[j] = static_cast<float>(md[j]);
     pv[j] = static_cast<float>(ss[j] / static_cast<double>(n));
   }
-  std::vector<float> scale, inv;
-  scales(gamma.data_ptr<float>(), pv, c, eps, scale, inv);
+  const std::vector<float> scale = scales(gamma.data_ptr<float>(), pv, c, eps);
   const float* pb = beta.data_ptr<float>();
   at::Tensor y = at::empty_like(xr.x);
   float* py = y.data_ptr<float>();
@@ -171,8 +167,7 @@ GMM_OP(BatchNormTrainGrad, "eps:float,relu:bool") {
   const float* pm = mean.data_ptr<float>();
   const float* pb = beta.data_ptr<float>();
   const float* pg = gamma.data_ptr<float>();
-  std::vector<float> scale, inv;
-  scales(pg, var.data_ptr<float>(), c, eps, scale, inv);
+  const std::vector<float> scale = scales(pg, var.data_ptr<float>(), c, eps);
   // g = dy, or dy where the forward's pre-activation was > 0 (the same float operations as the forward)
   auto grad = [&](int64_t i, int64_t j) {
     return relu && !(affine(px[i], pm[j], scale[j], pb[j]) > 0.0f) ? 0.0f : pd[i];

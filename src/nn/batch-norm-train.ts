@@ -25,13 +25,16 @@ export interface BatchNormTrainResult {
  * x [..., C], gamma [C], beta [C] → y = (x − mean) · gamma / sqrt(variance + eps) + beta (then max(·, 0) when `relu`),
  * with the batch statistics; differentiable in x, gamma and beta.
  */
-export function batchNormTrain(
+export type BatchNormTrainFn = (
   x: tf.Tensor,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
   relu: boolean,
-): BatchNormTrainResult {
+) => BatchNormTrainResult;
+
+/** {@link BatchNormTrainFn}: the fused kernels where the engine has them, else {@link batchNormTrainOps}. */
+export const batchNormTrain: BatchNormTrainFn = (x, gamma, beta, eps, relu) => {
   if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) === undefined)
     return batchNormTrainOps(x, gamma, beta, eps, relu);
   const attrs = { eps, relu };
@@ -62,21 +65,14 @@ export function batchNormTrain(
     return c;
   }) as [tf.Tensor1D, tf.Tensor1D];
   return { y, mean, variance };
-}
+};
 
-/** The same with tfjs ops: `tf.moments` over every axis but the last, the affine map, ReLU. */
-export function batchNormTrainOps(
-  x: tf.Tensor,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  eps: number,
-  relu: boolean,
-): BatchNormTrainResult {
-  return tf.tidy(() => {
+/** {@link BatchNormTrainFn} with tfjs ops: `tf.moments` over every axis but the last, the affine map, ReLU. */
+export const batchNormTrainOps: BatchNormTrainFn = (x, gamma, beta, eps, relu) =>
+  tf.tidy(() => {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
     const z = tf.add(tf.mul(tf.sub(x, mean), scale), beta);
     return { y: relu ? tf.relu(z) : z, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   });
-}

@@ -63,7 +63,7 @@ export function adamwStep(
   const t = state.step + 1;
   const bc1 = 1 - opts.beta1 ** t;
   const bc2 = 1 - opts.beta2 ** t;
-  const fused = tf.getKernel(ADAMW_UPDATE, tf.getBackend()) !== undefined;
+  const update = tf.getKernel(ADAMW_UPDATE, tf.getBackend()) !== undefined ? updateKernel : updateOps;
   const m: Record<string, tf.Tensor> = { ...state.m };
   const v: Record<string, tf.Tensor> = { ...state.v };
   for (const [name, g] of Object.entries(grads)) {
@@ -81,9 +81,7 @@ export function adamwStep(
       epsilon: opts.epsilon,
       stepSize: plr / bc1,
     };
-    const [nm, nv, np] = fused
-      ? updateKernel(p, g, state.m[name], state.v[name], k)
-      : updateOps(p, g, state.m[name], state.v[name], k);
+    const [nm, nv, np] = update(p, g, state.m[name], state.v[name], k);
     p.assign(np as tf.Tensor);
     (np as tf.Tensor).dispose();
     state.m[name]?.dispose();
@@ -109,15 +107,18 @@ export interface UpdateScalars {
   stepSize: number;
 }
 
-/** One parameter's update as tfjs ops: [m1, v1, p1] (moments absent: zeros). */
-export function updateOps(
+/** One parameter's update: p, g, moments m and v (absent: zeros), scalars → [m1, v1, p1]. */
+export type ParamUpdate = (
   p: tf.Tensor,
   g: tf.Tensor,
   m: tf.Tensor | undefined,
   v: tf.Tensor | undefined,
   k: UpdateScalars,
-): tf.Tensor[] {
-  return tf.tidy(() => {
+) => tf.Tensor[];
+
+/** The update as tfjs ops. */
+export const updateOps: ParamUpdate = (p, g, m, v, k) =>
+  tf.tidy(() => {
     const m0 = m ?? tf.zerosLike(p);
     const v0 = v ?? tf.zerosLike(p);
     const m1 = tf.add(tf.mul(m0, k.beta1), tf.mul(g, k.oneMinusBeta1));
@@ -126,19 +127,12 @@ export function updateOps(
     const denom = tf.add(tf.div(tf.sqrt(v1), k.sqrtBc2), k.epsilon);
     return [m1, v1, tf.sub(decayed, tf.mul(tf.div(m1, denom), k.stepSize))];
   });
-}
 
 /** The same update as one kernel (native/src/ops_adamw.cc: the ops' float32 arithmetic in their order). */
-export function updateKernel(
-  p: tf.Tensor,
-  g: tf.Tensor,
-  m: tf.Tensor | undefined,
-  v: tf.Tensor | undefined,
-  k: UpdateScalars,
-): tf.Tensor[] {
+export const updateKernel: ParamUpdate = (p, g, m, v, k) => {
   const inputs = m && v ? { p, g, m, v } : { p, g };
   return tf.engine().runKernel(ADAMW_UPDATE, inputs, { ...k }) as tf.Tensor[];
-}
+};
 
 /** Frees the moment tensors. */
 export function disposeAdamWState(s: AdamWState): void {
