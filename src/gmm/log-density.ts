@@ -80,6 +80,9 @@ export function componentLogDensity(x: tf.Tensor2D, dt: DensityTensors): tf.Tens
   assertShape(dt.bias.shape, [slots], 'bias', 'componentLogDensity');
   return tf.tidy(() => {
     const lhs = tf.concat([tf.square(x), x], 1);
-    return tf.fused.matMul({ a: lhs, b: dt.weights, bias: dt.bias }) as tf.Tensor2D;
+    // A plain product + bias, not tf.fused.matMul: the fused op's gradient is a customGrad that computes the
+    // gradients of all its inputs, so every training step paid for dW = lhsᵀ·dy ([2D, N] × [N, C·K]) and the bias's
+    // although W and b are constants here; the plain ops' gradients are pruned to what reaches the variables.
+    return tf.add(tf.matMul(lhs, dt.weights), dt.bias) as tf.Tensor2D;
   });
 }
