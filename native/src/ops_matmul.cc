@@ -17,6 +17,9 @@ at::Tensor matmul(const at::Tensor& a0, const at::Tensor& b0, bool ta, bool tb) 
   at::Tensor b = tb ? b0.transpose(-2, -1) : b0;
   gmm::require(a.size(-1) == b.size(-2), "matmul: inner dimensions differ");
   if (a.dim() == 2 && b.dim() == 2) return at::mm(a, b);
+  // tfjs hands 2-D products over as [1, M, K] × [1, K, N]: one GEMM on the 2-D views (transposes stay strided views
+  // that BLAS reads transposed), not a batched product of one.
+  if (a.dim() == 3 && b.dim() == 3 && a.size(0) == 1 && b.size(0) == 1) return at::mm(a[0], b[0]).unsqueeze(0);
   if (b.numel() == b.size(-1) * b.size(-2) && !ta && a0.is_contiguous()) {
     // [..., M, K] @ [1.., K, N]: one [(...·M), K] @ [K, N] GEMM; output shape = broadcast batch dims + [M, N].
     std::vector<int64_t> batch(a.sizes().begin(), a.sizes().end() - 2);
