@@ -116,3 +116,32 @@ test('no tensors leak from chunked scoring', () => {
   x.dispose();
   disposeDensityTensors(dt);
 });
+
+test('gradient in x: equals the float64 formula, and the constant W and b get no gradient computed', async () => {
+  const [N, C, K, D] = [64, 3, 2, 8];
+  const { feats, means, stds } = problem(3, N, C, K, D);
+  const dt = densityTensors(densityMatrix(means, stds, C * K, D));
+  const x = tf.tensor2d(feats, [N, D]);
+  let grad: Float32Array = new Float32Array(0);
+  // d/dx_nd Σ_j ℓ[n, j] = Σ_j −(x_nd − μ_jd) / σ_jd²
+  const info = await tf.profile(() => {
+    const g = tf.grad((v: tf.Tensor) => tf.sum(componentLogDensity(v as tf.Tensor2D, dt)))(x);
+    grad = g.dataSync() as Float32Array;
+    g.dispose();
+  });
+  const expected = new Float64Array(N * D);
+  for (let n = 0; n < N; n++)
+    for (let j = 0; j < C * K; j++)
+      for (let d = 0; d < D; d++) {
+        const s = stds[j * D + d] as number;
+        expected[n * D + d]! -= ((feats[n * D + d] as number) - (means[j * D + d] as number)) / (s * s);
+      }
+  expectClose(grad, expected, { rtol: 1e-4, atol: 1e-3 }, 'dℓ/dx');
+  // W's gradient would be a [2D, C·K] product (lhsᵀ · dy); a training step runs this at N ≈ 10⁴–10⁵ rows.
+  const products = info.kernels.filter((k) => /MatMul/.test(k.name));
+  assert.ok(products.length >= 2, 'the forward and dx products ran');
+  const wShaped = products.filter((k) => k.outputShapes.some((s) => s?.slice(-2).join() === `${2 * D},${C * K}`));
+  assert.deepEqual(wShaped, [], 'no product of W’s shape');
+  x.dispose();
+  disposeDensityTensors(dt);
+});
