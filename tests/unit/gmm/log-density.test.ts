@@ -145,3 +145,30 @@ test('gradient in x: equals the float64 formula, and the constant W and b get no
   x.dispose();
   disposeDensityTensors(dt);
 });
+
+test('gradient in x: bit-identical to the tape gradient of the ops (square, concat, product, bias)', () => {
+  const [N, C, K, D] = [300, 4, 3, 16];
+  const { feats, means, stds } = problem(4, N, C, K, D);
+  const dt = densityTensors(densityMatrix(means, stds, C * K, D));
+  const rng = createRng(5);
+  const x = tf.tensor2d(feats, [N, D]);
+  const r = tf.tensor2d(
+    Float32Array.from({ length: N * C * K }, () => normal(rng)),
+    [N, C * K],
+  );
+  const ops = (v: tf.Tensor2D): tf.Tensor2D =>
+    tf.add(tf.matMul(tf.concat([tf.square(v), v], 1), dt.weights), dt.bias) as tf.Tensor2D;
+  const grad = (f: (v: tf.Tensor2D) => tf.Tensor2D): Float32Array =>
+    tf.tidy(
+      () =>
+        tf
+          .grad((v: tf.Tensor) => tf.sum(tf.mul(f(v as tf.Tensor2D), r)))(x)
+          .dataSync() as Float32Array,
+    );
+  assert.deepEqual(
+    grad((v) => componentLogDensity(v, dt)),
+    grad(ops),
+  );
+  tf.dispose([x, r]);
+  disposeDensityTensors(dt);
+});
