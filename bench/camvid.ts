@@ -9,7 +9,8 @@
  * Writes the usual report folder (models, report.json/md, curves, pictures).
  *
  * Recipes (README "Results"): `finetune` (default) trains the COCO MobileNetV3 end to end with the decoder and head,
- * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 5600 steps × 4, ENet class weights
+ * on-the-fly augmentation (scale 0.5–2, 352×480 crops, flip, photometric), 5600 steps × 4 with the global gradient
+ * norm clipped at 100, ENet class weights
  * (c = 1.10; `--class-weighting none` for the reference's unweighted CE), the GMM memory starting empty, and predicts
  * at input scale 1.5 (tuned on val; `--scales 1` for the image's own size); `frozen` is the
  * earlier recipe: frozen backbone, cached maps, 500 steps × 4, decoder lr 1e-2, scale 1. `--backbone mbv2` (finetune
@@ -102,6 +103,7 @@ try {
         learningRate: 3e-4,
         headLrMultiplier: 10,
         warmupSteps: Math.min(100, Math.floor(steps / 10)),
+        gradClipNorm: 100,
         seed: 0,
         predictScales: scales,
         classWeighting,
