@@ -192,6 +192,7 @@ async function trainLoop(
   if (cfg.refitPixelsPerClass > 0 && head === 'gmm') {
     const r = await refitGmmHead(state.model, train, {
       perClass: cfg.refitPixelsPerClass,
+      maxImages: cfg.refitImages,
       iterations: cfg.refitIterations,
       stdFloorVariance: cfg.refitStdFloorVariance,
       seed: cfg.seed,

@@ -91,6 +91,11 @@ export const trainConfigSchema = z
      * embedded by the final extractor (0 = off: the online statistics as they are, like the reference).
      */
     refitPixelsPerClass: z.number().int().min(0),
+    /**
+     * Most training images the refit embeds (a seeded uniform sample of them; 0 = every image). A large or
+     * generated training set needs only a few hundred images to fill the per-class samples.
+     */
+    refitImages: z.number().int().min(0).default(0),
     /** EM iterations of that refit. */
     refitIterations: z.number().int().positive(),
     /** Variance floor of the refit: σ = sqrt(v + floor). */
@@ -145,6 +150,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   checkpointEvery: 0,
   seed: 0,
   refitPixelsPerClass: 0,
+  refitImages: 0,
   refitIterations: 10,
   refitStdFloorVariance: 0.01,
   predictScales: [1],
