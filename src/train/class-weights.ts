@@ -58,14 +58,15 @@ export function enetClassWeights(counts: ArrayLike<number>, offset: number): num
 }
 
 /**
- * The CE class weights a config asks for, from the training set (undefined for 'none').
- * @returns [C] weights, or undefined
+ * The CE class weights a config asks for, from the training set's class pixel counts ({@link classPixelCounts}).
+ * @param counts [C] labelled pixels per class
+ * @returns [C] weights, or undefined for 'none'
  */
-export async function classWeightsFor(
+export function classWeightsFor(
   weighting: ClassWeighting,
   offset: number,
-  train: Dataset,
-): Promise<number[] | undefined> {
+  counts: ArrayLike<number>,
+): number[] | undefined {
   if (weighting === 'none') return undefined;
-  return enetClassWeights(await classPixelCounts(train), offset);
+  return enetClassWeights(counts, offset);
 }

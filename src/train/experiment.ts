@@ -70,6 +70,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
   const emit = opts.onEvent ?? (() => undefined);
   const out: HeadOutcome[] = [];
   let frozen: readonly FrozenEntry[] | undefined;
+  let classCounts: Float64Array | undefined; // the training set's label histogram, counted once for every head
   for (const head of opts.heads) {
     const rng = createRng(opts.trainConfig.seed);
     const headSpec = head === 'gmm' ? { kind: head, gmm: opts.gmm } : { kind: head };
@@ -85,11 +86,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
       calibration: opts.calibration,
       predict: opts.predict,
       ...(frozen ? { frozen } : {}),
+      ...(classCounts ? { classCounts } : {}),
       onEvent: (e) => {
         if (e.kind !== 'validation' && e.kind !== 'class-weights') emit(e);
       },
     });
     frozen = run.frozen;
+    classCounts ??= run.classCounts;
     const evalName = `${opts.closedTest.name} + ${opts.anomalyTest.name}`;
     const sets = await evaluateSets(
       run.state.model,

@@ -21,7 +21,7 @@ import { calibratePrimary, type ScoreCalibration } from './calibration.js';
 import { evaluateModel, type EvalResult } from './evaluate.js';
 import { refitGmmHead, type RefitReport } from './refit-head.js';
 import { buildFrozenCache } from './frozen-cache.js';
-import { classWeightsFor } from './class-weights.js';
+import { classPixelCounts, classWeightsFor } from './class-weights.js';
 import type { TrainConfig } from './train-config.js';
 import type { Collective } from './data-parallel.js';
 import { syncInitialState } from './sync-state.js';
@@ -60,6 +60,11 @@ export interface TrainRunOptions {
   predict?: PredictOptions;
   /** Frozen-backbone maps already computed (with `cacheFrozen`); built from `train` when absent. */
   frozen?: readonly FrozenEntry[];
+  /**
+   * [C] labelled pixels per class of `train`, already counted (an earlier run's `classCounts`); counted from `train`
+   * when absent and the config weighs classes (one pass over every training image).
+   */
+  classCounts?: Float64Array;
   /** Called every `config.checkpointEvery` steps and once at the end with the state to save. */
   onCheckpoint?: (state: TrainState) => Promise<void>;
   onEvent?: (e: RunEvent) => void;
@@ -81,6 +86,8 @@ export interface TrainRunResult {
   trainSeconds: number;
   /** The frozen maps used (for the next run on the same data and backbone). */
   frozen?: readonly FrozenEntry[];
+  /** [C] the class pixel counts the class weights came from (for the next run on the same data). */
+  classCounts?: Float64Array;
   /** Validation at the last step. */
   validation?: EvalResult;
   calibration?: ScoreCalibration;
@@ -108,7 +115,8 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
       emit({ kind: 'cache', done, total }),
     );
   const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
-  const classWeights = await classWeightsFor(cfg.classWeighting, cfg.classWeightOffset, train);
+  const classCounts = cfg.classWeighting === 'none' ? undefined : (opts.classCounts ?? (await classPixelCounts(train)));
+  const classWeights = classCounts && classWeightsFor(cfg.classWeighting, cfg.classWeightOffset, classCounts);
   if (classWeights) emit({ kind: 'class-weights', weights: classWeights });
   const pipeline = !frozen && opts.prepareBatchesAhead !== false ? pipelineFor(opts) : undefined;
   try {
@@ -118,7 +126,8 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
       ...(classWeights ? { classWeights } : {}),
       ...(pipeline ? { batches: pipeline } : {}),
     };
-    return await trainLoop(opts, data, frozen);
+    const result = await trainLoop(opts, data, frozen);
+    return classCounts ? { ...result, classCounts } : result;
   } finally {
     await pipeline?.close();
   }

@@ -172,6 +172,34 @@ test("runTraining with classWeighting 'enet': the training set's weights are rep
   );
 });
 
+test('runTraining: the class counts are returned and, given back, used instead of a new pass over the set', async () => {
+  const oneStep = { ...cfg, steps: 1, validateEvery: 0, checkpointEvery: 0, classWeighting: 'enet' as const };
+  let reads = 0;
+  const counted = { ...scenes.train, get: (i: number) => (reads++, scenes.train.get(i)) };
+  const first = await runTraining({ state: await fresh(), config: oneStep, train: counted });
+  assert.deepEqual(first.classCounts, await classPixelCounts(scenes.train));
+  const afterFirst = reads;
+  const events: RunEvent[] = [];
+  const halved = Float64Array.from(first.classCounts ?? [], (n, c) => (c === 0 ? n / 2 : n));
+  const second = await runTraining({
+    state: await fresh(),
+    config: oneStep,
+    train: counted,
+    classCounts: halved,
+    onEvent: (e) => events.push(e),
+  });
+  assert.equal(reads - afterFirst, afterFirst - scenes.train.length, 'only the step reads images, not a count pass');
+  const reported = events.find((e) => e.kind === 'class-weights');
+  assert.deepEqual(reported?.kind === 'class-weights' ? reported.weights : undefined, enetClassWeights(halved, 1.1));
+  assert.equal(second.classCounts, halved);
+  const plain = await runTraining({
+    state: await fresh(),
+    config: { ...oneStep, classWeighting: 'none' },
+    train: counted,
+  });
+  assert.equal(plain.classCounts, undefined);
+});
+
 /** The extractor's parameters and the GMM means as one flat float64 array (what the weight average covers). */
 function flatWeights(state: TrainState): Float64Array {
   const parts = Object.values(state.model.extractor.params).map((v) => Array.from(v.dataSync()));
