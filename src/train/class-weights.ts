@@ -17,13 +17,14 @@ export type ClassWeighting = 'none' | 'enet';
 
 /**
  * Labelled pixels per class over a dataset (ignore pixels left out).
+ * @param indices the images counted (default: every image)
  * @returns [C] counts, C = dataset.classes.length
  * @throws ValueError for a label value outside 0…C−1 that is not the ignore value
  */
-export async function classPixelCounts(dataset: Dataset): Promise<Float64Array> {
+export async function classPixelCounts(dataset: Dataset, indices?: readonly number[]): Promise<Float64Array> {
   const C = dataset.classes.length;
   const counts = new Float64Array(C);
-  for (let i = 0; i < dataset.length; i++) {
+  for (const i of indices ?? Array.from({ length: dataset.length }, (_, k) => k)) {
     const { id, label } = await dataset.get(i);
     const perValue = new Float64Array(256);
     for (const v of label.data) perValue[v]++;

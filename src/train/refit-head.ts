@@ -17,15 +17,16 @@ import { ValueError } from '../errors.js';
 import { classRows, createClassReservoir, offerRows } from '../gmm/class-reservoir.js';
 import { nearestResizeLabels } from '../gmm/labels.js';
 import { refitClassMixture } from '../gmm/refit.js';
+import { sampleIndices } from '../data/sample-indices.js';
 import { wholeImageInput } from '../infer/predict.js';
 import type { SegModel } from '../model/seg-model.js';
-import { createRng, randInt, type Rng } from '../random.js';
+import { createRng } from '../random.js';
 
 /** Settings of {@link refitGmmHead}. */
 export interface RefitHeadOptions {
   /** Most sampled rows per class (uniform reservoir over all labelled pixels of the set). */
   perClass: number;
-  /** Most images embedded: a seeded uniform sample of the set, in index order (0 or omitted: every image). */
+  /** Most images embedded: a seeded uniform sample of the set ({@link sampleIndices}; 0 or omitted: every image). */
   maxImages?: number;
   /** EM iterations. */
   iterations: number;
@@ -65,7 +66,7 @@ export async function refitGmmHead(
   const res = createClassReservoir(C, D, opts.perClass);
   const dt = headDensityTensors(state);
   try {
-    const images = refitImageIndices(ds.length, opts.maxImages ?? 0, rng);
+    const images = sampleIndices(ds.length, opts.maxImages ?? 0, rng);
     for (const [done, i] of images.entries()) {
       const s = await ds.get(i);
       const { feats, pred, h, w } = embedImage(model, state, dt, s.image);
@@ -98,20 +99,6 @@ export async function refitGmmHead(
   }
   const head = { kind: 'gmm' as const, state: { ...state, gmm: { means, stds } } };
   return { model: { ...model, head }, report: { pixelsPerClass: Array.from(res.seen), rowsPerClass } };
-}
-
-/**
- * The images a refit embeds: every index when `maxImages` is 0 or covers the set (no draw from `rng`), else a uniform
- * sample of `maxImages` indices (partial Fisher–Yates), sorted.
- */
-export function refitImageIndices(count: number, maxImages: number, rng: Rng): number[] {
-  const all = Array.from({ length: count }, (_, i) => i);
-  if (maxImages <= 0 || maxImages >= count) return all;
-  for (let i = 0; i < maxImages; i++) {
-    const j = i + randInt(rng, count - i);
-    [all[i], all[j]] = [all[j] as number, all[i] as number];
-  }
-  return all.slice(0, maxImages).sort((a, b) => a - b);
 }
 
 /**

@@ -22,6 +22,8 @@ import { evaluateModel, type EvalResult } from './evaluate.js';
 import { refitGmmHead, type RefitReport } from './refit-head.js';
 import { buildFrozenCache } from './frozen-cache.js';
 import { classPixelCounts, classWeightsFor } from './class-weights.js';
+import { sampleIndices } from '../data/sample-indices.js';
+import { createRng } from '../random.js';
 import type { TrainConfig } from './train-config.js';
 import type { Collective } from './data-parallel.js';
 import { syncInitialState } from './sync-state.js';
@@ -115,7 +117,9 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
       emit({ kind: 'cache', done, total }),
     );
   const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
-  const classCounts = cfg.classWeighting === 'none' ? undefined : (opts.classCounts ?? (await classPixelCounts(train)));
+  const counted = (): Promise<Float64Array> =>
+    classPixelCounts(train, sampleIndices(train.length, cfg.classWeightImages, createRng(cfg.seed)));
+  const classCounts = cfg.classWeighting === 'none' ? undefined : (opts.classCounts ?? (await counted()));
   const classWeights = classCounts && classWeightsFor(cfg.classWeighting, cfg.classWeightOffset, classCounts);
   if (classWeights) emit({ kind: 'class-weights', weights: classWeights });
   const pipeline = !frozen && opts.prepareBatchesAhead !== false ? pipelineFor(opts) : undefined;

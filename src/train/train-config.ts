@@ -70,6 +70,11 @@ export const trainConfigSchema = z
      * that the mean weight of a labelled pixel is 1. 'none' = every class 1 (the reference). A departure, see README.
      */
     classWeighting: z.enum(['none', 'enet']).default('none'),
+    /**
+     * Most training images whose labels the class weights are counted on (a seeded uniform sample; 0 = every image).
+     * The demo's 19 200 generated scenes: 2 400 give weights within 0.5 % of all (7 s instead of 56 s).
+     */
+    classWeightImages: z.number().int().min(0).default(0),
     /** The offset of 'enet' weighting (> 1; smaller = stronger: 1.02 ENet, 1.10 ESPNet/CGNet). */
     classWeightOffset: z.number().gt(1).default(1.1),
     /**
@@ -143,6 +148,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   ohemThreshold: 0,
   ohemMinKeptPerImage: 0,
   classWeighting: 'none',
+  classWeightImages: 0,
   classWeightOffset: 1.1,
   weightAverageFromStep: 0,
   weightAverageEvery: 1,

@@ -97,13 +97,18 @@ test('gmmseg demo: --seed and --steps must be positive integers (one line, befor
   }
 });
 
-test('demoBudget: the softmax head first, the GMM head from its U-Net for half the steps at a quarter of the rate', () => {
+test('demoBudget: the softmax head first, then the GMM head from its U-Net for a sixth of the steps, refitted', () => {
   const full = demoBudget({ quick: false, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
-  assert.deepEqual([full.softmax.steps, full.gmm.steps, full.trainImages, full.testImages], [1600, 800, 12800, 100]);
-  assert.deepEqual([full.softmax.learningRate, full.gmm.learningRate], [2e-3, 5e-4]);
-  assert.equal(full.gmm.classWeighting, 'enet');
+  assert.deepEqual([full.softmax.steps, full.gmm.steps, full.trainImages, full.testImages], [2400, 400, 19200, 100]);
+  assert.deepEqual([full.softmax.learningRate, full.gmm.learningRate, full.gmm.warmupSteps], [2e-3, 3e-3, 50]);
+  assert.deepEqual(
+    [full.softmax.refitPixelsPerClass, full.gmm.refitPixelsPerClass, full.gmm.refitImages],
+    [0, 20000, 500],
+  );
+  assert.deepEqual([full.gmm.classWeighting, full.softmax.classWeightImages], ['enet', 2400]);
   const quick = demoBudget({ quick: true, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
-  assert.deepEqual([quick.softmax.steps, quick.gmm.steps, quick.trainImages, quick.testImages], [120, 60, 960, 30]);
+  assert.deepEqual([quick.softmax.steps, quick.gmm.steps, quick.trainImages, quick.testImages], [120, 20, 960, 30]);
+  assert.equal(quick.gmm.refitImages, 100);
   const given = demoBudget({ quick: false, seed: 3, steps: 5, trainImages: 7, testImages: 2 });
-  assert.deepEqual([given.softmax.steps, given.gmm.steps, given.trainImages, given.gmm.seed], [5, 3, 7, 3]);
+  assert.deepEqual([given.softmax.steps, given.gmm.steps, given.trainImages, given.gmm.seed], [5, 1, 7, 3]);
 });

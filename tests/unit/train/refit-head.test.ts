@@ -8,7 +8,8 @@ import { nearestResizeLabels } from '../../../src/gmm/labels.js';
 import type { SegModel } from '../../../src/model/seg-model.js';
 import { createMbv3Extractor } from '../../../src/nn/mbv3-extractor.js';
 import { createRng } from '../../../src/random.js';
-import { refitGmmHead, refitImageIndices } from '../../../src/train/refit-head.js';
+import { refitGmmHead } from '../../../src/train/refit-head.js';
+import { sampleIndices } from '../../../src/data/sample-indices.js';
 
 await initEngine();
 const scenes = await buildDigitScenes({ seed: 5, width: 64, height: 64, trainCount: 4, testCount: 1, anomalyCount: 1 });
@@ -88,32 +89,9 @@ test('refitGmmHead correctOnly (default): only pixels the model classifies corre
   );
 });
 
-test('refitImageIndices: every index without a cap (no draw), else a seeded sorted sample without repeats', () => {
-  const rng = createRng(3);
-  const untouched = createRng(3);
-  assert.deepEqual(refitImageIndices(5, 0, rng), [0, 1, 2, 3, 4]);
-  assert.deepEqual(refitImageIndices(5, 5, rng), [0, 1, 2, 3, 4]);
-  assert.deepEqual(refitImageIndices(5, 9, rng), [0, 1, 2, 3, 4]);
-  assert.deepEqual(rng, untouched, 'no draw when every image is used');
-  const a = refitImageIndices(100, 10, createRng(7));
-  assert.deepEqual(a, refitImageIndices(100, 10, createRng(7)), 'same seed, same sample');
-  assert.notDeepEqual(a, refitImageIndices(100, 10, createRng(8)));
-  assert.equal(new Set(a).size, 10);
-  assert.deepEqual(
-    a,
-    [...a].sort((x, y) => x - y),
-  );
-  assert.ok(a.every((i) => Number.isInteger(i) && i >= 0 && i < 100));
-  // Uniform: over many draws every index is picked about maxImages / count of the time.
-  const hits = new Array<number>(20).fill(0);
-  const r = createRng(11);
-  for (let t = 0; t < 2000; t++) for (const i of refitImageIndices(20, 5, r)) hits[i]! += 1;
-  for (const h of hits) assert.ok(Math.abs(h - 500) < 100, `index picked ${h} times of ≈ 500`);
-});
-
 test('refitGmmHead maxImages: counts the labelled grid pixels of the sampled images only', async () => {
   const model = await gmmModel();
-  const picked = refitImageIndices(scenes.train.length, 2, createRng(0));
+  const picked = sampleIndices(scenes.train.length, 2, createRng(0));
   const { report } = await refitGmmHead(model, scenes.train, {
     perClass: 50,
     iterations: 2,

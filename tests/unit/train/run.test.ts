@@ -9,6 +9,7 @@ import { createRng } from '../../../src/random.js';
 import { createAdamWState } from '../../../src/train/adamw.js';
 import { checkpointFile, resumeFromCheckpoint } from '../../../src/train/checkpoint.js';
 import { classPixelCounts, enetClassWeights } from '../../../src/train/class-weights.js';
+import { sampleIndices } from '../../../src/data/sample-indices.js';
 import { runTraining, type RunEvent } from '../../../src/train/run.js';
 import { makeTrainConfig, trainConfigSchema } from '../../../src/train/train-config.js';
 import type { TrainState } from '../../../src/train/trainer.js';
@@ -198,6 +199,19 @@ test('runTraining: the class counts are returned and, given back, used instead o
     train: counted,
   });
   assert.equal(plain.classCounts, undefined);
+});
+
+test('runTraining with classWeightImages: the class counts come from the seeded sample of that many images', async () => {
+  const oneStep = { ...cfg, steps: 1, validateEvery: 0, checkpointEvery: 0, classWeighting: 'enet' as const };
+  const r = await runTraining({
+    state: await fresh(),
+    config: { ...oneStep, classWeightImages: 2 },
+    train: scenes.train,
+  });
+  const picked = sampleIndices(scenes.train.length, 2, createRng(oneStep.seed));
+  assert.equal(picked.length, 2);
+  assert.deepEqual(r.classCounts, await classPixelCounts(scenes.train, picked));
+  assert.notDeepEqual(r.classCounts, await classPixelCounts(scenes.train));
 });
 
 /** The extractor's parameters and the GMM means as one flat float64 array (what the weight average covers). */
