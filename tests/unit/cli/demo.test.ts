@@ -63,6 +63,7 @@ test('gmmseg demo --quick (tiny budget) trains both heads and writes models, rep
   assert.equal(gmm.model.head.kind, 'gmm');
   assert.equal(gmm.model.extractor.kind, 'unet');
   assert.equal(gmm.model.classes.length, 11);
+  assert.deepEqual(gmm.sections.preprocessing?.views, { scales: [1, 1.25], flip: false }, 'stored test-time views');
   assert.match(out, /softmax head 2 steps, then the GMM head 1 steps from its U-Net; 4 DigitScenes training images/);
   await rm(dir, { recursive: true });
 });
@@ -106,6 +107,13 @@ test('demoBudget: the softmax head first, then the GMM head from its U-Net for a
     [0, 20000, 500],
   );
   assert.deepEqual([full.gmm.classWeighting, full.softmax.classWeightImages], ['enet', 2400]);
+  assert.deepEqual(
+    [full.softmax.predictScales, full.gmm.predictScales],
+    [
+      [1, 1.25],
+      [1, 1.25],
+    ],
+  );
   const quick = demoBudget({ quick: true, seed: 1, steps: undefined, trainImages: undefined, testImages: undefined });
   assert.deepEqual([quick.softmax.steps, quick.gmm.steps, quick.trainImages, quick.testImages], [120, 20, 960, 30]);
   assert.equal(quick.gmm.refitImages, 100);
