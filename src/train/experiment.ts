@@ -70,7 +70,8 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
   const emit = opts.onEvent ?? (() => undefined);
   const out: HeadOutcome[] = [];
   let frozen: readonly FrozenEntry[] | undefined;
-  let classCounts: Float64Array | undefined; // the training set's label histogram, counted once for every head
+  // the training set's label histogram, counted once for every head that samples the same images
+  let counted: { images: string; counts: Float64Array } | undefined;
   for (const head of opts.heads) {
     const rng = createRng(opts.trainConfig.seed);
     const headSpec = head === 'gmm' ? { kind: head, gmm: opts.gmm } : { kind: head };
@@ -86,13 +87,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
       calibration: opts.calibration,
       predict: opts.predict,
       ...(frozen ? { frozen } : {}),
-      ...(classCounts ? { classCounts } : {}),
+      ...(counted?.images === countedImages(config) ? { classCounts: counted.counts } : {}),
       onEvent: (e) => {
         if (e.kind !== 'validation' && e.kind !== 'class-weights') emit(e);
       },
     });
     frozen = run.frozen;
-    classCounts ??= run.classCounts;
+    if (run.classCounts) counted = { images: countedImages(config), counts: run.classCounts };
     const evalName = `${opts.closedTest.name} + ${opts.anomalyTest.name}`;
     const sets = await evaluateSets(
       run.state.model,
@@ -107,6 +108,11 @@ export async function runExperiment(opts: ExperimentOptions): Promise<HeadOutcom
     out.push({ head, model: run.state.model, closedSet, anomaly, calibration, trainSeconds, finalLoss });
   }
   return out;
+}
+
+/** Which training images a config's class counts come from (every image, or a seeded sample). */
+function countedImages(config: TrainConfig): string {
+  return config.classWeightImages === 0 ? 'all' : `${config.classWeightImages}@${config.seed}`;
 }
 
 /** Copies `from`'s extractor parameters and batch-norm state into `to`'s (same architecture; ValueError otherwise). */

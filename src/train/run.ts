@@ -63,8 +63,9 @@ export interface TrainRunOptions {
   /** Frozen-backbone maps already computed (with `cacheFrozen`); built from `train` when absent. */
   frozen?: readonly FrozenEntry[];
   /**
-   * [C] labelled pixels per class of `train`, already counted (an earlier run's `classCounts`); counted from `train`
-   * when absent and the config weighs classes (one pass over every training image).
+   * [C] labelled pixels per class of `train`, already counted (an earlier run's `classCounts` with the same
+   * `classWeightImages` and seed); counted from `train` when absent and the config weighs classes (one pass over every
+   * training image, or over a seeded sample of `classWeightImages`).
    */
   classCounts?: Float64Array;
   /** Called every `config.checkpointEvery` steps and once at the end with the state to save. */
