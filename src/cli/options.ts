@@ -241,8 +241,8 @@ function disjoint<T>(...tables: Record<string, T>[]): Record<string, T> {
 /** `gmmseg demo` (besides the engine flag). */
 export const DEMO_OPTIONS = {
   out: option(path('<dir>'), 'output folder', { default: 'demo-out' }),
-  quick: toggle('smaller budget (under 2 minutes): 120 + 60 steps, digits not yet recognised'),
-  steps: option(positiveInt(), 'training steps of the softmax head (the GMM head continues for half as many)'),
+  quick: toggle('smaller budget (under 2 minutes): 120 + 20 steps, digits not yet recognised'),
+  steps: option(positiveInt(), 'training steps of the softmax head (the GMM head continues for a sixth as many)'),
   trainImages: option(positiveInt(), 'training images (default: steps × 8, a new scene for every sample)'),
   testImages: option(positiveInt(), 'test, anomaly and calibration images'),
   seed: option(positiveInt(), 'random seed', { default: 1 }),
