@@ -31,7 +31,8 @@ export type DemoOptions = OptionValues<typeof DEMO_TABLE>;
  * "digit vs background" plateau for over a thousand steps), then the GMM head continues end to end from that
  * U-Net for a sixth as many steps at 1.5× the learning rate (warm-up over an eighth of them), and its mixtures are
  * refitted on the final embedding of a sample of the training scenes (`refitPixelsPerClass`, `refitImages`). Scenes
- * are generated on the fly, so every step sees new ones. Full: 2 400 + 400 steps (9.5 min on the 2-vCPU VM); `--quick`: 120 + 20 steps (digits not yet recognised).
+ * are generated on the fly, so every step sees new ones. Full: 2 400 + 400 steps (9.5 min on the 2-vCPU VM);
+ * `--quick`: 120 + 20 steps (digits not yet recognised).
  */
 export function demoBudget(o: Pick<DemoOptions, 'quick' | 'steps' | 'trainImages' | 'testImages' | 'seed'>): {
   softmax: TrainConfig;

@@ -118,9 +118,9 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
       emit({ kind: 'cache', done, total }),
     );
   const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
-  const counted = (): Promise<Float64Array> =>
-    classPixelCounts(train, sampleIndices(train.length, cfg.classWeightImages, createRng(cfg.seed)));
-  const classCounts = cfg.classWeighting === 'none' ? undefined : (opts.classCounts ?? (await counted()));
+  const sample = (): number[] => sampleIndices(train.length, cfg.classWeightImages, createRng(cfg.seed));
+  const classCounts =
+    cfg.classWeighting === 'none' ? undefined : (opts.classCounts ?? (await classPixelCounts(train, sample())));
   const classWeights = classCounts && classWeightsFor(cfg.classWeighting, cfg.classWeightOffset, classCounts);
   if (classWeights) emit({ kind: 'class-weights', weights: classWeights });
   const pipeline = !frozen && opts.prepareBatchesAhead !== false ? pipelineFor(opts) : undefined;
