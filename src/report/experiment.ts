@@ -7,6 +7,7 @@ import type { AnomalyScoreName, PredictOptions } from '../infer/predict.js';
 import type { AnomalyMetrics } from '../metrics/ranking.js';
 import type { HeadOutcome } from '../train/experiment.js';
 import type { TrainConfig } from '../train/train-config.js';
+import { anomalyLeaders, leadersSentence } from './best-scores.js';
 import { formatReport, pct, type AnomalyRow, type EvalReport } from './markdown.js';
 
 /** Run description for the report. */
@@ -52,21 +53,42 @@ export function headReport(o: HeadOutcome): Record<string, unknown> {
   };
 }
 
-/** The JSON report: run description and one entry per head. */
+/** Every head × anomaly score as a report row (score display names, fractions). */
+function anomalyRows(outcomes: readonly HeadOutcome[]): AnomalyRow[] {
+  return outcomes.flatMap((o) =>
+    (Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics][]).map(([k, m]) => ({
+      model: o.head,
+      score: SCORE_LABEL[k],
+      ...metricsOf(m),
+    })),
+  );
+}
+
+/**
+ * The JSON report: run description, one entry per head, and `bestAnomalyScore`: per metric (ap, fpr95, auroc) the
+ * best value over every head × score and which head and score reach it.
+ */
 export function reportJson(outcomes: readonly HeadOutcome[], meta: RunMeta): Record<string, unknown> {
   const heads = Object.fromEntries(outcomes.map((o) => [o.head, headReport(o)]));
+  const bestAnomalyScore = Object.fromEntries(
+    anomalyLeaders(anomalyRows(outcomes)).map((l) => [l.metric, { value: l.value, leaders: l.leaders }]),
+  );
   const { title, engine, machine, command, seconds } = meta;
-  return { title, engine, machine, command, seconds, train: { ...meta.train, gmm: meta.gmm }, ...heads };
+  return {
+    title,
+    engine,
+    machine,
+    command,
+    seconds,
+    train: { ...meta.train, gmm: meta.gmm },
+    ...heads,
+    bestAnomalyScore,
+  };
 }
 
 /** The Markdown report. */
 export function reportMarkdown(outcomes: readonly HeadOutcome[], meta: RunMeta, classes: readonly string[]): string {
-  const anomaly: AnomalyRow[] = [];
-  for (const o of outcomes) {
-    for (const [k, m] of Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics][]) {
-      anomaly.push({ model: o.head, score: SCORE_LABEL[k], ...metricsOf(m) });
-    }
-  }
+  const anomaly = anomalyRows(outcomes);
   const closedSet = outcomes.flatMap((o) => {
     const seg = o.closedSet.segmentation;
     const iou = seg ? Array.from(seg.iou, (v) => (Number.isNaN(v) ? null : v)) : [];
@@ -77,7 +99,10 @@ export function reportMarkdown(outcomes: readonly HeadOutcome[], meta: RunMeta, 
   return formatReport(report);
 }
 
-/** The summary table printed at the end: per head and anomaly score, mIoU, AP, FPR95, AUROC (%). */
+/**
+ * The summary printed at the end: per head and anomaly score, mIoU, AP, FPR95, AUROC (%), then the best score of each
+ * anomaly metric.
+ */
 export function summaryTable(outcomes: readonly HeadOutcome[]): string {
   const rows = [
     '| head | mIoU (%) | anomaly score | AP (%) | FPR95 (%) | AUROC (%) |',
@@ -91,5 +116,6 @@ export function summaryTable(outcomes: readonly HeadOutcome[]): string {
       );
     }
   }
-  return `${rows.join('\n')}\n`;
+  const best = leadersSentence(anomalyLeaders(anomalyRows(outcomes)));
+  return `${rows.join('\n')}\n${best ? `\n${best}\n` : ''}`;
 }

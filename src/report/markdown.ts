@@ -7,11 +7,13 @@
  * breaks become spaces. Width counts Unicode code points. The string ends with a newline.
  *
  * {@link formatReport}: title, command, engine, machine and time, then the closed-set table (mIoU and pixel
- * accuracy), the per-class IoU table (one column per model) and the anomaly table (AP, FPR95, AUROC). Every
+ * accuracy), the per-class IoU table (one column per model), the anomaly table (AP, FPR95, AUROC) and which score is
+ * best on each of those (best-scores.ts). Every
  * metric is a fraction in the report object and printed as a percentage with 2 decimals; NaN, null or
  * missing values print as '—'. Then the samples left out (`skipped`), if any. Sections with no rows are left out.
  */
 import { ShapeError, ValueError } from '../errors.js';
+import { anomalyLeaders, leadersSentence } from './best-scores.js';
 
 /** Column alignment. */
 export type Align = 'left' | 'right' | 'center';
@@ -167,6 +169,8 @@ export function formatReport(report: EvalReport): string {
         'right',
         'right',
       ]),
+      leadersSentence(anomalyLeaders(report.anomaly)),
+      '',
     );
   }
   const skipped = report.skipped ?? [];

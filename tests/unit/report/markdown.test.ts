@@ -90,6 +90,8 @@ test('formatReport: exact document for a small report', () => {
     '| gmm     | gmm   |    50.00 |       12.35 |       95.00 |',
     '| softmax | msp   |        — |      100.00 |       50.00 |',
     '',
+    'Best anomaly score: AP gmm / gmm 50.00 %; FPR95 gmm / gmm 12.35 %; AUROC gmm / gmm 95.00 %.',
+    '',
   ].join('\n');
   assert.equal(formatReport(report), expected);
   const bare = formatReport({ ...report, closedSet: [], anomaly: [], machine: 'x' });
