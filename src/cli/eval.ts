@@ -11,6 +11,7 @@ import type { AnomalyScoreName } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
 import type { Dataset } from '../data/sample.js';
+import { anomalyLeaders } from '../report/best-scores.js';
 import { formatReport, type SkippedRow } from '../report/markdown.js';
 import { evaluateSets, type EvalResult } from '../train/evaluate.js';
 import { openCheckedDataset } from './checked-dataset.js';
@@ -92,6 +93,13 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
       m,
     })),
   );
+  const anomalyRows = anomaly.map((a) => ({
+    model: path.basename(flags.model),
+    score: a.score,
+    ap: a.m.ap,
+    fpr95: a.m.fpr95,
+    auroc: a.m.auroc,
+  }));
   const md = formatReport({
     title: `gmmseg eval ${flags.model}`,
     engine,
@@ -109,13 +117,7 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
           },
         ]
       : [],
-    anomaly: anomaly.map((a) => ({
-      model: path.basename(flags.model),
-      score: a.score,
-      ap: a.m.ap,
-      fpr95: a.m.fpr95,
-      auroc: a.m.auroc,
-    })),
+    anomaly: anomalyRows,
     skipped,
   });
   io.out(md);
@@ -136,6 +138,9 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
       : null,
     anomaly: Object.fromEntries(
       anomaly.map((a) => [a.score, { dataset: a.dataset, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc }]),
+    ),
+    bestAnomalyScore: Object.fromEntries(
+      anomalyLeaders(anomalyRows).map((l) => [l.metric, { value: l.value, scores: l.leaders.map((r) => r.score) }]),
     ),
     skipped: { count: skipped.length, samples: skipped },
   };

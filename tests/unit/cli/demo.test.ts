@@ -59,6 +59,21 @@ test('gmmseg demo --quick (tiny budget) trains both heads and writes models, rep
     for (const k of ['ap', 'fpr95', 'auroc'] as const)
       assert.ok(r.anomaly[k] >= 0 && r.anomaly[k] <= 1, `${head} ${k}`);
   }
+  // which head × score is best on each metric: the extreme over every head's scores
+  const full = report as unknown as Record<string, { anomalyScores: Record<string, Record<string, number>> }> & {
+    bestAnomalyScore: Record<string, { value: number; leaders: { model: string; score: string }[] }>;
+  };
+  for (const [k, best] of [
+    ['ap', Math.max],
+    ['fpr95', Math.min],
+    ['auroc', Math.max],
+  ] as const) {
+    const all = ['gmm', 'softmax'].flatMap((h) => Object.values(full[h]!.anomalyScores).map((m) => m[k] as number));
+    assert.equal(full.bestAnomalyScore[k]?.value, best(...all), k);
+    assert.ok((full.bestAnomalyScore[k]?.leaders.length ?? 0) >= 1, k);
+  }
+  assert.match(await readFile(path.join(dir, 'report.md'), 'utf8'), /^Best anomaly score: AP .+\.$/m);
+  assert.match(out, /^Best anomaly score: AP .+\.$/m);
   const gmm = await segModelFromFile(decodeModel(await readFile(path.join(dir, 'gmm.gmmseg'))), EXTRACTOR_LOADERS);
   assert.equal(gmm.model.head.kind, 'gmm');
   assert.equal(gmm.model.extractor.kind, 'unet');

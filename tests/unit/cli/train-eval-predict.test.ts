@@ -79,10 +79,24 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
   assert.match(e.out, /## Anomaly segmentation/);
   const report = JSON.parse(await readFile(path.join(dir, 'ev', 'report.json'), 'utf8')) as {
     closedSet: { miou: number };
-    anomaly: Record<string, { ap: number }>;
+    anomaly: Record<string, { ap: number; fpr95: number; auroc: number }>;
+    bestAnomalyScore: Record<'ap' | 'fpr95' | 'auroc', { value: number; scores: string[] }>;
   };
   assert.ok(report.closedSet.miou >= 0 && report.closedSet.miou <= 1);
   assert.deepEqual(Object.keys(report.anomaly).sort(), ['energy', 'gmm', 'maxLogit', 'msp']);
+  // the best score per metric: the extreme over the scores, and the scores that reach it
+  const scores = Object.values(report.anomaly);
+  for (const [k, best] of [
+    ['ap', Math.max],
+    ['fpr95', Math.min],
+    ['auroc', Math.max],
+  ] as const) {
+    const value = best(...scores.map((m) => m[k]));
+    assert.equal(report.bestAnomalyScore[k].value, value, k);
+    const leaders = Object.keys(report.anomaly).filter((n) => report.anomaly[n]![k] === value);
+    assert.deepEqual(report.bestAnomalyScore[k].scores, leaders, k);
+  }
+  assert.match(e.out, /^Best anomaly score: AP .+; FPR95 .+; AUROC .+\.$/m);
   const scenes = await buildDigitScenes({ trainCount: 1, testCount: 1, anomalyCount: 1 });
   const img = path.join(dir, 'scene.png');
   await writeFile(img, encodeRgbPng((await scenes.anomaly.get(0)).image));
