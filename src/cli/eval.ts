@@ -140,7 +140,7 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
       anomaly.map((a) => [a.score, { dataset: a.dataset, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc }]),
     ),
     bestAnomalyScore: Object.fromEntries(
-      anomalyLeaders(anomalyRows).map((l) => [l.metric, { value: l.value, scores: l.leaders.map((r) => r.score) }]),
+      anomalyLeaders(anomalyRows).map((l) => [l.metric, { value: l.value, leaders: l.leaders }]),
     ),
     skipped: { count: skipped.length, samples: skipped },
   };

@@ -53,12 +53,12 @@ export function headReport(o: HeadOutcome): Record<string, unknown> {
   };
 }
 
-/** Every head × anomaly score as a report row (score display names, fractions). */
-function anomalyRows(outcomes: readonly HeadOutcome[]): AnomalyRow[] {
+/** Every head × anomaly score as a report row (fractions); scores by display name, or by key (`msp`) for JSON. */
+function anomalyRows(outcomes: readonly HeadOutcome[], names: 'label' | 'key' = 'label'): AnomalyRow[] {
   return outcomes.flatMap((o) =>
     (Object.entries(o.anomaly.anomaly) as [AnomalyScoreName, AnomalyMetrics][]).map(([k, m]) => ({
       model: o.head,
-      score: SCORE_LABEL[k],
+      score: names === 'label' ? SCORE_LABEL[k] : k,
       ...metricsOf(m),
     })),
   );
@@ -66,12 +66,12 @@ function anomalyRows(outcomes: readonly HeadOutcome[]): AnomalyRow[] {
 
 /**
  * The JSON report: run description, one entry per head, and `bestAnomalyScore`: per metric (ap, fpr95, auroc) the
- * best value over every head × score and which head and score reach it.
+ * best value over every head × score and which head and score (key, e.g. `msp`) reach it.
  */
 export function reportJson(outcomes: readonly HeadOutcome[], meta: RunMeta): Record<string, unknown> {
   const heads = Object.fromEntries(outcomes.map((o) => [o.head, headReport(o)]));
   const bestAnomalyScore = Object.fromEntries(
-    anomalyLeaders(anomalyRows(outcomes)).map((l) => [l.metric, { value: l.value, leaders: l.leaders }]),
+    anomalyLeaders(anomalyRows(outcomes, 'key')).map((l) => [l.metric, { value: l.value, leaders: l.leaders }]),
   );
   const { title, engine, machine, command, seconds } = meta;
   return {

@@ -70,6 +70,8 @@ test('gmmseg demo --quick (tiny budget) trains both heads and writes models, rep
   ] as const) {
     const all = ['gmm', 'softmax'].flatMap((h) => Object.values(full[h]!.anomalyScores).map((m) => m[k] as number));
     assert.equal(full.bestAnomalyScore[k]?.value, best(...all), k);
+    for (const r of full.bestAnomalyScore[k]?.leaders ?? [])
+      assert.equal(full[r.model]?.anomalyScores[r.score]?.[k], best(...all), `${k} leader ${r.model} ${r.score}`);
     assert.ok((full.bestAnomalyScore[k]?.leaders.length ?? 0) >= 1, k);
   }
   assert.match(await readFile(path.join(dir, 'report.md'), 'utf8'), /^Best anomaly score: AP .+\.$/m);

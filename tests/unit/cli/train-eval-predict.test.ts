@@ -80,7 +80,7 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
   const report = JSON.parse(await readFile(path.join(dir, 'ev', 'report.json'), 'utf8')) as {
     closedSet: { miou: number };
     anomaly: Record<string, { ap: number; fpr95: number; auroc: number }>;
-    bestAnomalyScore: Record<'ap' | 'fpr95' | 'auroc', { value: number; scores: string[] }>;
+    bestAnomalyScore: Record<'ap' | 'fpr95' | 'auroc', { value: number; leaders: { score: string }[] }>;
   };
   assert.ok(report.closedSet.miou >= 0 && report.closedSet.miou <= 1);
   assert.deepEqual(Object.keys(report.anomaly).sort(), ['energy', 'gmm', 'maxLogit', 'msp']);
@@ -94,7 +94,11 @@ test('tiny end to end: train (with checkpoint + resume) → eval (closed set + a
     const value = best(...scores.map((m) => m[k]));
     assert.equal(report.bestAnomalyScore[k].value, value, k);
     const leaders = Object.keys(report.anomaly).filter((n) => report.anomaly[n]![k] === value);
-    assert.deepEqual(report.bestAnomalyScore[k].scores, leaders, k);
+    assert.deepEqual(
+      report.bestAnomalyScore[k].leaders.map((r) => r.score),
+      leaders,
+      k,
+    );
   }
   assert.match(e.out, /^Best anomaly score: AP .+; FPR95 .+; AUROC .+\.$/m);
   const scenes = await buildDigitScenes({ trainCount: 1, testCount: 1, anomalyCount: 1 });
