@@ -11,7 +11,7 @@ import type { AnomalyScoreName } from '../infer/predict.js';
 import type { AnomalyMetrics, TieTable } from '../metrics/ranking.js';
 import { curvesPng, curvesSvg, prSeries, rocSeries } from '../report/curves.js';
 import type { Dataset } from '../data/sample.js';
-import { anomalyLeaders } from '../report/best-scores.js';
+import { bestScoreJson } from '../report/best-scores.js';
 import { formatReport, type SkippedRow } from '../report/markdown.js';
 import { evaluateSets, type EvalResult } from '../train/evaluate.js';
 import { openCheckedDataset } from './checked-dataset.js';
@@ -139,9 +139,7 @@ async function runEval(flags: EvalFlags, io: CommandIo): Promise<void> {
     anomaly: Object.fromEntries(
       anomaly.map((a) => [a.score, { dataset: a.dataset, ap: a.m.ap, fpr95: a.m.fpr95, auroc: a.m.auroc }]),
     ),
-    bestAnomalyScore: Object.fromEntries(
-      anomalyLeaders(anomalyRows).map((l) => [l.metric, { value: l.value, leaders: l.leaders }]),
-    ),
+    bestAnomalyScore: bestScoreJson(anomalyRows),
     skipped: { count: skipped.length, samples: skipped },
   };
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -36,6 +36,12 @@ export function anomalyLeaders(rows: readonly AnomalyRow[]): MetricLeaders[] {
   });
 }
 
+/** The `bestAnomalyScore` object of the JSON reports: metric → {value, leaders: [{model, score}]} (AP, FPR95, AUROC). */
+export function bestScoreJson(rows: readonly AnomalyRow[]): Record<AnomalyMetricName, Omit<MetricLeaders, 'metric'>> {
+  const entries = anomalyLeaders(rows).map((l) => [l.metric, { value: l.value, leaders: l.leaders }] as const);
+  return Object.fromEntries(entries) as Record<AnomalyMetricName, Omit<MetricLeaders, 'metric'>>;
+}
+
 /**
  * One sentence naming the best score per metric, e.g.
  * `Best anomaly score: AP softmax / max softmax (MSP) 66.69 %; FPR95 gmm / GMM … 59.88 %; AUROC …`.

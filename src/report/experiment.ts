@@ -7,7 +7,7 @@ import type { AnomalyScoreName, PredictOptions } from '../infer/predict.js';
 import type { AnomalyMetrics } from '../metrics/ranking.js';
 import type { HeadOutcome } from '../train/experiment.js';
 import type { TrainConfig } from '../train/train-config.js';
-import { anomalyLeaders, leadersSentence } from './best-scores.js';
+import { anomalyLeaders, bestScoreJson, leadersSentence } from './best-scores.js';
 import { formatReport, pct, type AnomalyRow, type EvalReport } from './markdown.js';
 
 /** Run description for the report. */
@@ -70,9 +70,7 @@ function anomalyRows(outcomes: readonly HeadOutcome[], names: 'label' | 'key' = 
  */
 export function reportJson(outcomes: readonly HeadOutcome[], meta: RunMeta): Record<string, unknown> {
   const heads = Object.fromEntries(outcomes.map((o) => [o.head, headReport(o)]));
-  const bestAnomalyScore = Object.fromEntries(
-    anomalyLeaders(anomalyRows(outcomes, 'key')).map((l) => [l.metric, { value: l.value, leaders: l.leaders }]),
-  );
+  const bestAnomalyScore = bestScoreJson(anomalyRows(outcomes, 'key'));
   const { title, engine, machine, command, seconds } = meta;
   return {
     title,

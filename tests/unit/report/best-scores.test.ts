@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { anomalyLeaders, leadersSentence } from '../../../src/report/best-scores.js';
+import { anomalyLeaders, bestScoreJson, leadersSentence } from '../../../src/report/best-scores.js';
 import { summaryTable } from '../../../src/report/experiment.js';
 import type { AnomalyRow } from '../../../src/report/markdown.js';
 import type { HeadOutcome } from '../../../src/train/experiment.js';
@@ -48,6 +48,21 @@ test('anomalyLeaders: ties are all leaders (report order); NaN rows do not compe
     'Best anomaly score: AP b / y and c / z 50.00 %; FPR95 a / x and b / y 20.00 %.',
   );
   assert.equal(leadersSentence(anomalyLeaders([])), '');
+});
+
+test("bestScoreJson: the reports' bestAnomalyScore object, metric → value and leaders", () => {
+  const rows = [row('softmax', 'msp', 0.6, 0.3, 0.9), row('gmm', 'gmm', 0.6, 0.2, 0.8)];
+  assert.deepEqual(bestScoreJson(rows), {
+    ap: {
+      value: 0.6,
+      leaders: [
+        { model: 'softmax', score: 'msp' },
+        { model: 'gmm', score: 'gmm' },
+      ],
+    },
+    fpr95: { value: 0.2, leaders: [{ model: 'gmm', score: 'gmm' }] },
+    auroc: { value: 0.9, leaders: [{ model: 'softmax', score: 'msp' }] },
+  });
 });
 
 test('summaryTable: the table, then the best score of each metric over every head', () => {
