@@ -1,6 +1,8 @@
 /**
  * `npm run bench:heldout -- [--camvid PATH] [--steps N] [--batch N] [--images N] [--split val|test] [--json]
+ *   [--train-split train]  (e.g. `--train-split train:-0006R0 --split train:0006R0`: validate on an unseen street)
  *   [--frozen-cache FILE]  (the training set's frozen maps: read from FILE when it exists, else written there)
+ *   [--eval-scales '1;1.5;1,1.5,2']  (test-time scale sets, ';'-separated: each variant is evaluated under each; default 1)
  *   [--variant 'name;gmm.stdFloorVariance=0.001;extractor.projectionActivation=none;train.refitPixelsPerClass=20000']…`
  *
  * The held-out-class protocol as a benchmark for the GMM head's anomaly score: each variant trains a 9-class
@@ -78,6 +80,13 @@ function parseVariant(spec: string): Variant {
 }
 
 const study = Number(flag('--score-study') ?? 0);
+/** Test-time scale sets (`--eval-scales '1;1.5;1,1.5,2'`): whole-mode network-input scales averaged per set. */
+const evalScales: number[][] = (flag('--eval-scales') ?? '1').split(';').map((set) => {
+  const scales = set.split(',').map(Number);
+  if (!scales.every((x) => Number.isFinite(x) && x > 0 && x <= 4))
+    throw new Error(`bench:heldout: --eval-scales '${set}' is not a comma-separated list of scales in (0, 4]`);
+  return scales;
+});
 
 /**
  * Other readings of the same class log-likelihoods L_c = max_k ℓ_ck (no retraining): `gmmLse` = −log Σ_c exp L_c
@@ -136,13 +145,14 @@ const base = {
   meanMomentum: 0.99,
   gmmUpdateEvery: 1,
 } satisfies Partial<GmmConfig>;
-const train = holdOutClasses(await openCamVid(camvid, 'train'), ['Pedestrian', 'Bicyclist']);
+const trainSplit = (flag('--train-split') ?? 'train') as CamVidSplit;
+const train = holdOutClasses(await openCamVid(camvid, trainSplit), ['Pedestrian', 'Bicyclist']);
 const evalSet = firstSamples(
   holdOutClasses(await openCamVid(camvid, split), ['Pedestrian', 'Bicyclist']).anomaly,
   images,
 );
 process.stdout.write(
-  `bench:heldout: engine ${engine}, ${machineSummary()}; ${steps} steps; eval ${evalSet.name} (${evalSet.length} images)\n`,
+  `bench:heldout: engine ${engine}, ${machineSummary()}; ${steps} steps on ${train.closedSet.name} (${train.closedSet.length} images); eval ${evalSet.name} (${evalSet.length} images)\n`,
 );
 const cacheFile = flag('--frozen-cache');
 let frozen: readonly FrozenEntry[] | undefined =
@@ -177,22 +187,28 @@ for (const v of variants) {
   });
   if (cacheFile && !frozen && run.frozen) await saveFrozenCache(cacheFile, run.frozen);
   frozen = run.frozen;
-  const r = await evaluateModel(run.state.model, evalSet, { mode: 'whole' });
-  if (study > 0 && v.head.kind !== 'softmax')
-    Object.assign(r.anomaly, await scoreStudy(run.state.model, train.anomaly, evalSet, study));
-  const row: Record<string, unknown> = {
-    variant: v.name,
-    miou: r.segmentation?.miou,
-    seconds: (performance.now() - t0) / 1000,
-  };
-  for (const [score, m] of Object.entries(r.anomaly)) row[score] = { ap: m.ap, fpr95: m.fpr95, auroc: m.auroc };
-  rows.push(row);
-  const pct = (x: unknown): string => (typeof x === 'number' ? (100 * x).toFixed(2) : '—');
-  const scores = Object.entries(r.anomaly)
-    .map(([s, m]) => `${s} ${pct(m.ap)}/${pct(m.fpr95)}/${pct(m.auroc)}`)
-    .join('  ');
-  process.stdout.write(
-    `${v.name}: mIoU ${pct(row.miou)}  AP/FPR95/AUROC %: ${scores}  (${(row.seconds as number).toFixed(0)} s)\n`,
-  );
+  const trainSeconds = (performance.now() - t0) / 1000;
+  for (const scales of evalScales) {
+    const t1 = performance.now();
+    const r = await evaluateModel(run.state.model, evalSet, { mode: 'whole', scales });
+    if (study > 0 && v.head.kind !== 'softmax')
+      Object.assign(r.anomaly, await scoreStudy(run.state.model, train.anomaly, evalSet, study));
+    const name = evalScales.length > 1 ? `${v.name}@${scales.join(',')}` : v.name;
+    const row: Record<string, unknown> = {
+      variant: name,
+      scales,
+      miou: r.segmentation?.miou,
+      seconds: trainSeconds + (performance.now() - t1) / 1000,
+    };
+    for (const [score, m] of Object.entries(r.anomaly)) row[score] = { ap: m.ap, fpr95: m.fpr95, auroc: m.auroc };
+    rows.push(row);
+    const pct = (x: unknown): string => (typeof x === 'number' ? (100 * x).toFixed(2) : '—');
+    const scores = Object.entries(r.anomaly)
+      .map(([s, m]) => `${s} ${pct(m.ap)}/${pct(m.fpr95)}/${pct(m.auroc)}`)
+      .join('  ');
+    process.stdout.write(
+      `${name}: mIoU ${pct(row.miou)}  AP/FPR95/AUROC %: ${scores}  (${(row.seconds as number).toFixed(0)} s)\n`,
+    );
+  }
 }
 if (json) process.stdout.write(`${JSON.stringify({ engine, split, images: evalSet.length, steps, rows })}\n`);
