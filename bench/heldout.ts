@@ -87,6 +87,8 @@ const evalScales: number[][] = (flag('--eval-scales') ?? '1').split(';').map((se
     throw new Error(`bench:heldout: --eval-scales '${set}' is not a comma-separated list of scales in (0, 4]`);
   return scales;
 });
+if (study > 0 && evalScales.some((set) => set.length !== 1 || set[0] !== 1))
+  throw new Error('bench:heldout: --score-study reads single-scale likelihoods; use it without --eval-scales');
 
 /**
  * Other readings of the same class log-likelihoods L_c = max_k ℓ_ck (no retraining): `gmmLse` = −log Σ_c exp L_c
@@ -157,6 +159,11 @@ process.stdout.write(
 const cacheFile = flag('--frozen-cache');
 let frozen: readonly FrozenEntry[] | undefined =
   cacheFile && existsSync(cacheFile) ? await loadFrozenCache(cacheFile) : undefined;
+if (frozen && frozen.length !== train.closedSet.length)
+  throw new Error(
+    `bench:heldout: --frozen-cache ${cacheFile} holds ${frozen.length} images but --train-split ${trainSplit} has ` +
+      `${train.closedSet.length}; give each training split its own cache file`,
+  );
 const rows: Record<string, unknown>[] = [];
 for (const v of variants) {
   const t0 = performance.now();
@@ -211,4 +218,5 @@ for (const v of variants) {
     );
   }
 }
-if (json) process.stdout.write(`${JSON.stringify({ engine, split, images: evalSet.length, steps, rows })}\n`);
+if (json)
+  process.stdout.write(`${JSON.stringify({ engine, trainSplit, split, images: evalSet.length, steps, rows })}\n`);
