@@ -28,6 +28,7 @@ import type { TrainConfig } from './train-config.js';
 import type { Collective } from './data-parallel.js';
 import { syncInitialState } from './sync-state.js';
 import { BatchPipeline } from './batch-pipeline.js';
+import { ValueError } from '../errors.js';
 import {
   augmentOptionsOf,
   microPlan,
@@ -116,6 +117,11 @@ async function trainAndValidate(opts: TrainRunOptions): Promise<TrainRunResult> 
   const cache = (): Promise<FrozenEntry[]> =>
     buildFrozenCache(opts.state.model.extractor, train, cfg.baseScale, (done, total) =>
       emit({ kind: 'cache', done, total }),
+    );
+  if (cfg.cacheFrozen && opts.frozen && opts.frozen.length !== train.length)
+    throw new ValueError(
+      `runTraining: frozen holds the maps of ${opts.frozen.length} images but the training set ${train.name} has ` +
+        `${train.length}; frozen maps belong to one training set`,
     );
   const frozen = cfg.cacheFrozen ? (opts.frozen ?? (await cache())) : undefined;
   const sample = (): number[] => sampleIndices(train.length, cfg.classWeightImages, createRng(cfg.seed));

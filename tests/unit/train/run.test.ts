@@ -286,3 +286,12 @@ test('training config: weightAverageFromStep beyond steps is refused, naming the
   assert.throws(() => makeTrainConfig({ steps: 10, weightAverageFromStep: 11 }), /weightAverageFromStep/);
   assert.equal(makeTrainConfig({ steps: 10, weightAverageFromStep: 10 }).weightAverageEvery, 1);
 });
+
+test('runTraining refuses frozen maps of another training set (a different image count), naming both counts', async () => {
+  const state = await fresh();
+  await assert.rejects(
+    runTraining({ state, config: { ...cfg, cacheFrozen: true }, train: scenes.train, frozen: [] }),
+    (e: Error) =>
+      e.name === 'ValueError' && /frozen holds the maps of 0 images/.test(e.message) && / has 4;/.test(e.message),
+  );
+});
