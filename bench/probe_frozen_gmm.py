@@ -4,14 +4,14 @@
 
 TRAIN_PREFIX / EVAL_PREFIX are written by `npm run bench:dump-frozen-maps` (a training set, and a set with anomaly
 masks). The recipe of `../shared/docs/probe-camvid.md` ("bb" features, its best anomaly setting): per pixel of the
-stride-8 grid the s8 map and the bilinearly upsampled s32 map (672-d), standardised, PCA to 64-d, L2-normalised;
-per class a diagonal GMM (K components, 100 EM iterations from K random data points where the document used
-sklearn's k-means start; uniform class prior) on at most `--per-class`
-labelled training pixels; beside it a linear softmax on the standardised 672-d features (Adam, 4 epochs, all
-labelled pixels). Scores are computed on the grid, bilinearly upsampled (half-pixel centres) to label size and
-ranked over the eval set's non-void pixels: GMM = −max_c log p(x|c), MSP, max-logit, energy. AP / FPR95 / AUROC are
-the project's definitions (step AP over tie-grouped thresholds; FPR at the first threshold with TPR ≥ 0.95;
-trapezoid AUROC). Needs numpy and PyTorch (Debian: python3-numpy, python3-torch), deterministic for a seed.
+stride-8 grid the s8 map and the bilinearly upsampled s32 map (672-d), standardised, PCA to 64-d, L2-normalised; per
+class a diagonal GMM (K components, 100 EM iterations from K random data points where the document used sklearn's
+k-means start; uniform class prior) on at most `--per-class` labelled training pixels; beside it a linear softmax on
+the standardised 672-d features (Adam, 4 epochs, all labelled pixels). Scores are computed on the grid, bilinearly
+upsampled (half-pixel centres) to label size and ranked over the eval set's non-void pixels: GMM = −max_c log
+p(x|c), MSP, max-logit, energy. AP / FPR95 / AUROC are the project's definitions (step AP over tie-grouped
+thresholds; FPR at the first threshold with TPR ≥ 0.95; trapezoid AUROC). Needs numpy and PyTorch (Debian:
+python3-numpy, python3-torch), deterministic for a seed.
 """
 import argparse
 import json
