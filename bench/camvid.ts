@@ -17,9 +17,8 @@
  * only) fine-tunes the ImageNet MobileNetV2 1.4 instead of the COCO MobileNetV3 (≈ 2× the time per step);
  * `--backbone-scales s4,s8,s32` (finetune only) adds the stride-4 map, so decoder and head run at stride 4.
  */
+import { benchArgs, camvidRoot, flag } from './args.js';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeExperimentOutputs } from '../src/cli/experiment-output.js';
 import { number, oneOf, positiveInt, scaleList, textList } from '../src/cli/option-kinds.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
@@ -32,13 +31,8 @@ import { summaryTable, type RunMeta } from '../src/report/experiment.js';
 import { runExperiment, type ExperimentEvent } from '../src/train/experiment.js';
 import { makeTrainConfig, type TrainConfig } from '../src/train/train-config.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const camvid = path.resolve(flag('--camvid') ?? path.join(root, '../shared/data/camvid'));
+const args = benchArgs;
+const camvid = camvidRoot();
 if (!existsSync(camvid)) {
   process.stderr.write(
     `bench:camvid: no CamVid at ${camvid}; pass --camvid PATH (SegNet layout: train/, trainannot/, …)\n`,

@@ -14,26 +14,19 @@
  * (float32, little-endian, [h, w, c] each), its label bytes and, when `anomaly`, its anomaly-mask bytes (0 inlier,
  * 1 anomaly, 255 void). Each written atomically (temp + rename).
  */
+import { camvidRoot, flag } from './args.js';
 import * as tf from '@tensorflow/tfjs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { resizeImageBilinear, resizeLabelNearest } from '../src/data/augment.js';
 import { openCamVidAnomaly } from '../src/data/camvid-anomaly.js';
 import { openCamVid } from '../src/data/camvid.js';
 import { holdOutClasses } from '../src/data/held-out.js';
 import type { Dataset } from '../src/data/sample.js';
 import { initEngine, machineSummary, parseEngineName } from '../src/engine/engine.js';
-import { createSegModel } from '../src/model/create-seg-model.js';
+import { createExtractor } from '../src/nn/registry.js';
 import { createRng } from '../src/random.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const camvid = path.resolve(flag('--camvid') ?? path.join(root, '../shared/data/camvid'));
+const camvid = camvidRoot();
 const set = flag('--set');
 const out = flag('--out');
 const sets = ['train', 'train-heldout', 'test-heldout', 'test-pasted'];
@@ -53,13 +46,10 @@ async function openSet(name: string): Promise<Dataset> {
 }
 
 const ds = await openSet(set);
-const model = await createSegModel(
-  { classes: ds.classes, extractor: { kind: 'mbv3', config: {} }, head: { kind: 'softmax' } },
-  createRng(0),
-);
-const frozen = model.extractor.frozenForward?.bind(model.extractor);
+const extractor = await createExtractor('mbv3', {}, createRng(0));
+const frozen = extractor.frozenForward?.bind(extractor);
 if (!frozen) throw new Error('bench:dump-frozen-maps: the mbv3 extractor has no frozen backbone');
-const m = model.extractor.sizeMultiple;
+const m = extractor.sizeMultiple;
 process.stdout.write(
   `bench:dump-frozen-maps: engine ${engine}, ${machineSummary()}; ${ds.name}, ${ds.length} images\n`,
 );

@@ -13,8 +13,7 @@
  * `head.kind` (`gmm`, the default, or `softmax`: the baseline head on the same extractor and recipe), `gmm.*` (GMM
  * config), `extractor.*` (mbv3 config) and `train.*` (training config); values are JSON where they parse.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchArgs, camvidRoot, flag } from './args.js';
 import { openCamVid, type CamVidSplit } from '../src/data/camvid.js';
 import { holdOutClasses } from '../src/data/held-out.js';
 import { firstSamples } from '../src/data/subset.js';
@@ -35,14 +34,9 @@ import { scaleList } from '../src/cli/option-kinds.js';
 import { loadFrozenCache, saveFrozenCache } from './frozen-cache-file.js';
 import { makeTrainConfig, type TrainConfig } from '../src/train/train-config.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const args = benchArgs;
 const flags = (name: string): string[] => args.flatMap((a, i) => (a === name && args[i + 1] ? [args[i + 1]!] : []));
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const camvid = path.resolve(flag('--camvid') ?? path.join(root, '../shared/data/camvid'));
+const camvid = camvidRoot();
 const steps = Number(flag('--steps') ?? 500);
 const images = Number(flag('--images') ?? 40);
 const split = (flag('--split') ?? 'val') as CamVidSplit;
